@@ -1,0 +1,46 @@
+# Every target bootstraps .venv first: on a fresh machine with Python 3.11+ and make,
+# `make serve` and `make test` just work.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+ARGS   ?=
+
+.PHONY: install serve serve-deterministic test test-fast lint contract bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "stagemock needs Python 3.11+")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/stagemock serve --host $(HOST) --port $(PORT) $(ARGS)
+
+serve-deterministic: $(STAMP)
+	$(BIN)/stagemock serve --host $(HOST) --port $(PORT) --deterministic $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/ruff check mock_server contract_tests tests bench fixtures
+	$(BIN)/python -m pytest -q -n 2 tests
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -x tests $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check mock_server contract_tests tests bench fixtures
+
+contract: $(STAMP)
+	$(BIN)/stagemock check stagepro --max-examples 200 $(ARGS)
+	$(BIN)/stagemock check stagerai --max-examples 200 $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .schemathesis .ruff_cache reports

@@ -1,0 +1,1 @@
+"""The control plane (``/__mock/``), described by ``openapi/admin.yaml``."""

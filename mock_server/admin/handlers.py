@@ -1,0 +1,158 @@
+"""Handlers of the control plane, named after ``openapi/admin.yaml``'s operationIds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from ..core.clock import iso
+from ..errors import NotFound, Unauthorized, ValidationFailed, stagepro_shape
+from ..http import json_response
+from ..spec.loader import ApiSpec, Operation
+from ..spec.router import ApiBinding, Call
+
+VERSION = "0.1.0"
+
+
+def _clock(ctx: Any) -> dict[str, Any]:
+    now = ctx.clock.now()
+    return {
+        "now": iso(now),
+        "unix": now,
+        "mode": ctx.clock.mode,
+        "offset_seconds": ctx.clock.offset,
+    }
+
+
+async def getHealth(call: Call) -> Response:
+    ctx = call.context
+    return json_response(
+        {
+            "status": "ok",
+            "version": VERSION,
+            "deterministic": ctx.settings.deterministic,
+            "seed": ctx.settings.seed,
+            "clock": _clock(ctx),
+            "apis": {
+                b.name: {"base_path": b.base_path or "/", "spec": f"/openapi/{b.spec_file}"}
+                for b in ctx.backends.values()
+            },
+        }
+    )
+
+
+async def resetMock(call: Call) -> Response:
+    api_key = (call.body or {}).get("api_key")
+    call.context.reset(api_key)
+    return json_response({"reset": "account" if api_key else "all", "api_key": api_key})
+
+
+async def getClock(call: Call) -> Response:
+    call.context.tick()
+    return json_response(_clock(call.context))
+
+
+async def advanceClock(call: Call) -> Response:
+    call.context.clock.advance(float(call.body["seconds"]))
+    return json_response(_clock(call.context))
+
+
+async def getJournal(call: Call) -> Response:
+    journal = call.context.journal
+    entries = journal.entries(
+        api_key=call.query.get("api_key"),
+        api=call.query.get("api"),
+        since=call.query.get("since", 0),
+        nonconformant_only=call.query.get("nonconformant", False),
+    )
+    return json_response(
+        {
+            "entries": [e.as_dict() for e in entries],
+            "total": journal.total,
+            "dropped": journal.dropped,
+            "capacity": journal.capacity,
+        }
+    )
+
+
+async def clearJournal(call: Call) -> Response:
+    call.context.journal.clear(call.query.get("api_key"))
+    return Response(status_code=204)
+
+
+async def createConsoleSession(call: Call) -> Response:
+    api_key = call.body["api_key"]
+    backend = call.context.backends.get("stagepro")
+    opener = getattr(backend, "open_console_session", None)
+    if backend is None or opener is None or not backend.owns_key(api_key):
+        raise ValidationFailed(
+            "console sessions exist for StagePro keys only (sk_test_... or sk_live_...)",
+            field="api_key",
+        )
+    token = opener(api_key)
+    if token is None:
+        raise Unauthorized(
+            "that key is unknown or revoked: no console session for it", field="api_key"
+        )
+    return json_response(
+        {"token": token, "cookie": f"stagepro_session={token}", "api_key": api_key}, 201
+    )
+
+
+def _backend(call: Call, api_key: str) -> Any:
+    backend = call.context.backend_for_key(api_key)
+    if backend is None:
+        raise ValidationFailed(
+            "the key belongs to no API: StagePro keys start with sk_test_/sk_live_, "
+            "Stager AI keys with stager_",
+            field="api_key",
+        )
+    return backend
+
+
+async def createAccount(call: Call) -> Response:
+    backend = _backend(call, call.body["api_key"])
+    return json_response(backend.create_account(call.body), 201)
+
+
+async def getAccount(call: Call) -> Response:
+    api_key = call.path["api_key"]
+    backend = call.context.backend_for_key(api_key)
+    account = backend.describe_account(api_key) if backend else None
+    if account is None:
+        raise NotFound(f"no account for key {api_key!r}", field="api_key")
+    return json_response(account)
+
+
+async def updateAccount(call: Call) -> Response:
+    api_key = call.path["api_key"]
+    backend = call.context.backend_for_key(api_key)
+    account = backend.update_account(api_key, call.body) if backend else None
+    if account is None:
+        raise NotFound(f"no account for key {api_key!r}", field="api_key")
+    return json_response(account)
+
+
+HANDLERS = {
+    "getHealth": getHealth,
+    "resetMock": resetMock,
+    "getClock": getClock,
+    "advanceClock": advanceClock,
+    "getJournal": getJournal,
+    "clearJournal": clearJournal,
+    "createConsoleSession": createConsoleSession,
+    "createAccount": createAccount,
+    "getAccount": getAccount,
+    "updateAccount": updateAccount,
+}
+
+
+def _no_auth(op: Operation, request: Any) -> None:
+    return None
+
+
+def admin_binding(spec: ApiSpec) -> ApiBinding:
+    return ApiBinding(
+        spec=spec, handlers=HANDLERS, authenticate=_no_auth, error_shape=stagepro_shape
+    )

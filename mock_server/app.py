@@ -1,0 +1,157 @@
+"""``create_app(settings)``: the one factory that wires specs, backends, control plane,
+journal and error handling into a Starlette app."""
+
+from __future__ import annotations
+
+import time
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .admin.handlers import admin_binding
+from .context import AppContext
+from .core.clock import iso
+from .errors import ApiError, MethodNotAllowed, NotFound, stagepro_shape, stagerai_shape
+from .http import json_response
+from .settings import Settings
+from .spec.loader import load_spec
+from .spec.router import JOURNAL_KEY, ApiBinding, build_routes
+from .stagepro.backend import StageProBackend
+from .stagerai.backend import StagerAIBackend
+
+UNJOURNALED = ("/__mock/", "/openapi/")
+
+
+class JournalMiddleware:
+    """Pure ASGI: opens a journal entry per request and records the response status."""
+
+    def __init__(self, app: ASGIApp, ctx: AppContext) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(UNJOURNALED):
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        entry = self.ctx.journal.open(
+            iso(self.ctx.clock.now()),
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b"").decode("latin-1"),
+        )
+        scope[JOURNAL_KEY] = entry
+
+        async def send_wrapper(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                entry.status = message["status"]
+                entry.duration_ms = (time.perf_counter() - start) * 1000
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+def _shape_for(path: str) -> Any:
+    if path.startswith("/api/") and not path.startswith("/api/v1"):
+        return stagerai_shape
+    return stagepro_shape
+
+
+def _api_for(path: str) -> str | None:
+    if path.startswith("/api/v1"):
+        return "stagepro"
+    if path.startswith("/api/") or path.startswith("/gcs/"):
+        return "stagerai"
+    return None
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    """Router-level 404/405 in the API's own JSON error shape (Allow kept)."""
+    assert isinstance(exc, HTTPException)
+    path = request.url.path
+    err: ApiError
+    if exc.status_code == 405:
+        err = MethodNotAllowed(
+            f"{request.method} is not allowed on {path}", headers=dict(exc.headers or {})
+        )
+    elif exc.status_code == 404:
+        err = NotFound(f"no operation matches {request.method} {path}")
+    else:
+        err = ApiError(str(exc.detail), status=exc.status_code, code="http_error")
+    entry = request.scope.get(JOURNAL_KEY)
+    if entry is not None:
+        entry.api = _api_for(path)
+        entry.conformant = False
+        entry.violations = [{"field": None, "message": err.message}]
+    return json_response(_shape_for(path)(err), err.status, err.headers or None)
+
+
+def _serve_spec(ctx: AppContext) -> Any:
+    files = {"admin.yaml", *(b.spec_file for b in ctx.backends.values())}
+
+    async def serve_spec(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in files:
+            return json_response(stagepro_shape(NotFound(f"no spec named {name!r}")), 404)
+        data = (ctx.settings.openapi_dir / name).read_bytes()
+        return Response(data, media_type="application/yaml")
+
+    return serve_spec
+
+
+def _serve_file(ctx: AppContext) -> Any:
+    async def serve_file(request: Request) -> Response:
+        key = request.path_params["key"]
+        blob = ctx.blobs.get(key)
+        if blob is None:
+            return json_response(stagepro_shape(NotFound(f"no file {key!r}")), 404)
+        headers = {"ETag": blob.etag, "Cache-Control": "public, max-age=31536000, immutable"}
+        if request.headers.get("if-none-match") == blob.etag:
+            return Response(status_code=304, headers=headers)
+        return Response(blob.data, media_type=blob.content_type, headers=headers)
+
+    return serve_file
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    ctx = AppContext(settings)
+    ctx.register(StageProBackend(ctx))
+    ctx.register(StagerAIBackend(ctx))
+
+    bindings: list[ApiBinding] = [
+        admin_binding(load_spec("admin", settings.openapi_dir / "admin.yaml", ""))
+    ]
+    for backend in ctx.backends.values():
+        bindings.append(backend.binding(ctx))
+
+    routes: list[Any] = [
+        Route("/openapi/{name}", _serve_spec(ctx), methods=["GET"]),
+        Route("/files/{key:path}", _serve_file(ctx), methods=["GET"]),
+    ]
+    for binding in bindings:
+        routes += build_routes(binding, ctx)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        await ctx.start()
+        try:
+            yield
+        finally:
+            await ctx.stop()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(JournalMiddleware, ctx=ctx)],
+        exception_handlers={HTTPException: http_exception},
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    return app

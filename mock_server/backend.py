@@ -1,0 +1,35 @@
+"""What each API package gives the app. ``core/`` knows nothing of the APIs; the app
+registers one ``Backend`` per API (StagePro, Stager AI) and talks to it through this."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .context import AppContext
+    from .spec.router import ApiBinding
+
+
+class Backend(Protocol):
+    name: str
+    base_path: str  # where the API is mounted, e.g. "/api/v1"
+    spec_file: str  # file name in openapi/
+    catch_all_params: frozenset[str]
+
+    def binding(self, ctx: AppContext) -> ApiBinding: ...
+
+    def owns_key(self, api_key: str) -> bool: ...
+
+    def reset(self, api_key: str | None) -> bool:
+        """Forget all state, or one account's. Returns whether anything was known."""
+        ...
+
+    def create_account(self, data: dict[str, Any]) -> dict[str, Any]: ...
+
+    def update_account(self, api_key: str, data: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    def describe_account(self, api_key: str) -> dict[str, Any] | None: ...
+
+    def tick(self, now: float) -> None:
+        """Make everything due by ``now`` happen (job progress, expiries, retries)."""
+        ...

@@ -1,0 +1,103 @@
+"""The ``stagemock`` command: ``serve`` the mock, ``check`` a server against the specs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .settings import Settings
+
+    settings = Settings(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        deterministic=args.deterministic,
+        job_seconds=args.job_seconds,
+        public_url=args.public_url,
+        fetch_remote=args.fetch_remote,
+    )
+    app = create_app(settings)
+    mode = (
+        "deterministic (virtual clock at 2026-01-01T00:00:00Z)"
+        if args.deterministic
+        else "wall clock"
+    )
+    print(
+        f"stagemock serving on http://{args.host}:{args.port}  [{mode}, seed {args.seed}]\n"
+        f"  StagePro   base URL http://{args.host}:{args.port}/api/v1\n"
+        f"  Stager AI  base URL http://{args.host}:{args.port}\n"
+        f"  control plane       http://{args.host}:{args.port}/__mock/health",
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+    return 0
+
+
+def _check(argv: Sequence[str]) -> int:
+    # Hand over to the contract suite; imported only now (mock_server never depends on it).
+    import importlib
+
+    runner = importlib.import_module("contract_tests.__main__")
+    return int(runner.main(list(argv)) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stagemock", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the mock server (both APIs and /__mock/)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--seed", type=int, default=0, help="id and image seed (default 0)")
+    serve.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="virtual clock from 2026-01-01T00:00:00Z, moved only by POST /__mock/clock/advance",
+    )
+    serve.add_argument(
+        "--job-seconds",
+        type=float,
+        default=3.0,
+        help="how long a job processes (default 3 s; 10-30 is realistic)",
+    )
+    serve.add_argument("--public-url", default=None, help="origin written into generated URLs")
+    serve.add_argument(
+        "--fetch-remote",
+        action="store_true",
+        help="fetch non-local image_url inputs for real (off: synthetic photos, no network)",
+    )
+    serve.add_argument("--log-level", default="warning")
+    serve.add_argument("--access-log", action="store_true")
+    sub.add_parser(
+        "check",
+        help="run the contract suite (stagemock check stagepro|stagerai --base-url URL ...)",
+        add_help=False,
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "check":
+        return _check(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The services of one app instance, built from ``Settings`` by ``create_app``: clock, ids,
+journal, blob store and the API backends. Passed to handlers; no module-level state."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from .core.blobs import BlobStore
+from .core.clock import Clock, VirtualClock, WallClock
+from .core.ids import IdGenerator
+from .journal import Journal
+from .settings import VIRTUAL_EPOCH, Settings
+
+if TYPE_CHECKING:
+    from .backend import Backend
+
+
+class AppContext:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.clock: Clock = (
+            VirtualClock(VIRTUAL_EPOCH) if settings.deterministic else WallClock()
+        )
+        self.ids = IdGenerator(settings.seed)
+        self.journal = Journal(settings.journal_size)
+        self.blobs = BlobStore()
+        self.backends: dict[str, Backend] = {}
+        self._ticker: asyncio.Task[Any] | None = None
+        self.background_tasks: set[asyncio.Task[Any]] = set()
+        self.clock.subscribe(self.tick)
+
+    def register(self, backend: Backend) -> None:
+        self.backends[backend.name] = backend
+
+    def backend_for_key(self, api_key: str) -> Backend | None:
+        for backend in self.backends.values():
+            if backend.owns_key(api_key):
+                return backend
+        return None
+
+    def tick(self, now: float | None = None) -> None:
+        now = self.clock.now() if now is None else now
+        for backend in self.backends.values():
+            backend.tick(now)
+
+    def reset(self, api_key: str | None = None) -> bool:
+        if api_key is None:
+            if isinstance(self.clock, VirtualClock):
+                self.clock.reset()
+            self.ids.reset()
+            self.journal.clear()
+            self.blobs.drop_owner(None)
+            for backend in self.backends.values():
+                backend.reset(None)
+            return True
+        found = False
+        for backend in self.backends.values():
+            found = backend.reset(api_key) or found
+        self.ids.reset(api_key)
+        self.journal.clear(api_key)
+        self.blobs.drop_owner(api_key)
+        return found
+
+    def spawn(self, coro: Any) -> None:
+        """Run ``coro`` in the background (webhook deliveries) without losing a reference."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.background_tasks.add(task)
+        task.add_done_callback(self.background_tasks.discard)
+
+    async def start(self) -> None:
+        if not self.settings.deterministic:
+            self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._ticker
+        for task in list(self.background_tasks):
+            task.cancel()
+        for task in list(self.background_tasks):
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _tick_forever(self) -> None:
+        """Wall-clock mode: move time-based state along even when nobody polls."""
+        while True:
+            await asyncio.sleep(0.25)
+            self.tick()

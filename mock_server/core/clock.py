@@ -1,0 +1,71 @@
+"""Injected clocks. Every time-dependent behaviour (jobs, expiries, TTLs, webhook retries)
+reads ``clock.now()``, never ``time.time()`` directly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+
+def iso(ts: float) -> str:
+    """Unix seconds → ISO 8601 UTC with a ``Z`` suffix (second precision)."""
+    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Clock:
+    """Base clock. ``advance`` moves it forward and notifies listeners."""
+
+    mode = "abstract"
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._listeners: list[Callable[[float], None]] = []
+
+    def now(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._offset += seconds
+        now = self.now()
+        for listener in list(self._listeners):
+            listener(now)
+        return now
+
+    def subscribe(self, listener: Callable[[float], None]) -> None:
+        self._listeners.append(listener)
+
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+
+class WallClock(Clock):
+    """Follows wall time; ``advance`` adds an offset (handy to skip waits in a dev session)."""
+
+    mode = "wall"
+
+    def __init__(self, source: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self._source = source
+
+    def now(self) -> float:
+        return self._source() + self._offset
+
+
+class VirtualClock(Clock):
+    """Stands still until advanced."""
+
+    mode = "virtual"
+
+    def __init__(self, start: float) -> None:
+        super().__init__()
+        self._start = start
+
+    def now(self) -> float:
+        return self._start + self._offset
+
+    def reset(self) -> None:
+        self._offset = 0.0

@@ -1,0 +1,99 @@
+"""One error type for every designed failure. Handlers and models raise; the dispatcher turns
+the error into the body of the API that was called (``ErrorShape``), in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+        self.headers = headers or {}
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message, "field": self.field}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class ValidationFailed(ApiError):
+    status, code = 400, "validation_error"
+
+
+class InvalidJson(ApiError):
+    status, code = 400, "invalid_json"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class PaymentRequired(ApiError):
+    status, code = 402, "insufficient_credits"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class MethodNotAllowed(ApiError):
+    status, code = 405, "method_not_allowed"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class Unprocessable(ApiError):
+    status, code = 422, "unprocessable"
+
+
+class NotImplementedYet(ApiError):
+    status, code = 501, "not_implemented"
+
+
+ErrorShape = Callable[[ApiError], dict[str, Any]]
+
+
+def stagepro_shape(err: ApiError) -> dict[str, Any]:
+    """StagePro and the control plane: ``{"error": {"code", "message", "field"}}``."""
+    return {"error": err.payload()}
+
+
+def stagerai_shape(err: ApiError) -> dict[str, Any]:
+    """Stager AI: ``{"success": false, "error": {"code", "message", "field"}}``."""
+    return {"success": False, "error": err.payload()}

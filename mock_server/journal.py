@@ -1,0 +1,90 @@
+"""The request journal: a bounded ring of every request received, with the operation it
+matched and whether it conformed to the spec."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class JournalEntry:
+    seq: int
+    time: str
+    method: str
+    path: str
+    query: str
+    api: str | None = None
+    operation_id: str | None = None
+    api_key: str | None = None
+    status: int | None = None
+    conformant: bool = True
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    duration_ms: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "api": self.api,
+            "operation_id": self.operation_id,
+            "api_key": self.api_key,
+            "status": self.status,
+            "conformant": self.conformant,
+            "violations": self.violations,
+            "duration_ms": round(self.duration_ms, 3),
+        }
+
+
+class Journal:
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self._seq = 0
+
+    def open(self, time: str, method: str, path: str, query: str) -> JournalEntry:
+        self._seq += 1
+        entry = JournalEntry(self._seq, time, method, path, query)
+        self._entries.append(entry)
+        return entry
+
+    @property
+    def total(self) -> int:
+        return self._seq
+
+    @property
+    def dropped(self) -> int:
+        return self._seq - len(self._entries)
+
+    def entries(
+        self,
+        *,
+        api_key: str | None = None,
+        api: str | None = None,
+        since: int = 0,
+        nonconformant_only: bool = False,
+    ) -> list[JournalEntry]:
+        out = []
+        for e in self._entries:
+            if e.seq <= since:
+                continue
+            if api_key is not None and e.api_key != api_key:
+                continue
+            if api is not None and e.api != api:
+                continue
+            if nonconformant_only and e.conformant:
+                continue
+            out.append(e)
+        return out
+
+    def clear(self, api_key: str | None = None) -> None:
+        if api_key is None:
+            self._entries.clear()
+        else:
+            kept = [e for e in self._entries if e.api_key != api_key]
+            self._entries.clear()
+            self._entries.extend(kept)

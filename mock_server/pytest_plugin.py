@@ -1,0 +1,167 @@
+"""pytest plugin (entry point ``pytest11: stagemock``) for integrators' test suites.
+
+Fixtures:
+- ``stagemock_server`` (session): the mock on a free port, deterministic (virtual clock).
+  With ``--stagemock-url URL`` an already running mock is used instead.
+- ``stagepro_mock`` / ``stagerai_mock`` (function): an isolated key for this test
+  (``sk_test_<test>`` / ``stager_test_<test>``), ``base_url``, ``advance(seconds)``,
+  ``journal()``; the key's state is reset after the test. Parallel tests (xdist) never collide:
+  each worker runs its own server and each test its own key.
+
+``--stagemock-strict`` (or the ``stagemock_strict`` marker) fails a test whose client sent a
+request that violates the spec, naming the violation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("stagemock")
+    group.addoption(
+        "--stagemock-url", default=None, help="use a running stagemock at this URL"
+    )
+    group.addoption(
+        "--stagemock-strict",
+        action="store_true",
+        help="fail tests whose requests to stagemock violate the spec",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "stagemock_strict: fail the test if a request to stagemock violates the spec"
+    )
+
+
+class _Remote:
+    """A stagemock someone else started (``--stagemock-url``)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(method, f"{self.url}/__mock/{path.lstrip('/')}", timeout=30, **kwargs)
+
+    def reset(self, api_key: str | None = None) -> None:
+        self.admin("POST", "reset", json={"api_key": api_key} if api_key else None)
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        return self.admin("POST", "clock/advance", json={"seconds": seconds}).json()
+
+    def journal(self, api_key: str | None = None, **params: Any) -> list[dict[str, Any]]:
+        if api_key:
+            params["api_key"] = api_key
+        return self.admin("GET", "journal", params=params).json()["entries"]
+
+    def stop(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def stagemock_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    url = request.config.getoption("--stagemock-url")
+    if url:
+        yield _Remote(url)
+        return
+    from .settings import Settings
+    from .testing import RunningServer
+
+    server = RunningServer(Settings(deterministic=True)).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _key_suffix(nodeid: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", nodeid.split("::")[-1])[:40].strip("_")
+    digest = hashlib.blake2b(nodeid.encode(), digest_size=5).hexdigest()
+    return f"{slug}_{digest}"
+
+
+@dataclass
+class MockApi:
+    """One test's view of one API of the mock."""
+
+    server: Any
+    base_url: str
+    api_key: str
+    auth_headers: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        return self.server.advance(seconds)
+
+    def journal(self, **params: Any) -> list[dict[str, Any]]:
+        return self.server.journal(self.api_key, **params)
+
+    def violations(self) -> list[dict[str, Any]]:
+        return [e for e in self.journal() if not e["conformant"]]
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, headers=self.auth_headers, timeout=30, **kwargs)
+
+    def reset(self) -> None:
+        self.server.reset(self.api_key)
+
+
+def _strict(request: pytest.FixtureRequest) -> bool:
+    return bool(
+        request.config.getoption("--stagemock-strict")
+        or request.node.get_closest_marker("stagemock_strict")
+    )
+
+
+def _finish(api: MockApi, request: pytest.FixtureRequest) -> None:
+    try:
+        if _strict(request):
+            bad = api.violations()
+            if bad:
+                lines = [
+                    f"{e['method']} {e['path']} ({e['operation_id'] or 'no operation'}): "
+                    + "; ".join(
+                        (f"{v['field']}: " if v.get("field") else "") + v["message"]
+                        for v in e["violations"]
+                    )
+                    for e in bad
+                ]
+                pytest.fail(
+                    "requests that violate the spec:\n  " + "\n  ".join(lines), pytrace=False
+                )
+    finally:
+        api.reset()
+
+
+@pytest.fixture
+def stagepro_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iterator[MockApi]:
+    key = "sk_test_" + _key_suffix(request.node.nodeid)
+    stagemock_server.reset(key)
+    api = MockApi(
+        stagemock_server,
+        stagemock_server.url + "/api/v1",
+        key,
+        {"Authorization": f"Bearer {key}"},
+    )
+    yield api
+    _finish(api, request)
+
+
+@pytest.fixture
+def stagerai_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iterator[MockApi]:
+    key = "stager_test_" + _key_suffix(request.node.nodeid)
+    stagemock_server.reset(key)
+    api = MockApi(stagemock_server, stagemock_server.url, key, {"stager-api-key": key})
+    yield api
+    _finish(api, request)

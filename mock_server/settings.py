@@ -1,0 +1,39 @@
+"""Runtime settings of one mock server instance (no I/O here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+#: Start of the virtual clock in ``--deterministic`` mode: 2026-01-01T00:00:00Z.
+VIRTUAL_EPOCH = 1767225600.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes how the mock behaves.
+
+    ``deterministic`` fixes the clock (virtual, starting at 2026-01-01T00:00:00Z, moved only
+    through ``POST /__mock/clock/advance``) so that no response depends on wall time.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    seed: int = 0
+    deterministic: bool = False
+    #: How long a job takes once it starts processing (virtual or wall seconds).
+    job_seconds: float = 3.0
+    #: Base URL written into generated URLs (uploads, outputs, signed URLs). ``None``: taken
+    #: from each request's Host header, so the URLs work whatever port the server runs on.
+    public_url: str | None = None
+    journal_size: int = 10_000
+    fixtures_dir: Path = field(default_factory=lambda: PROJECT_DIR / "fixtures")
+    openapi_dir: Path = field(default_factory=lambda: PROJECT_DIR / "openapi")
+    #: Fetch non-local ``image_url`` inputs for real (off by default: the mock never needs
+    #: the network and renders a deterministic synthetic photo instead).
+    fetch_remote: bool = False
+    #: Real webhook deliveries: per-attempt timeout in seconds.
+    webhook_timeout: float = 10.0

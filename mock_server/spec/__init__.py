@@ -1,0 +1,1 @@
+"""The OpenAPI layer: load a spec once, compile its validators, route its operations."""

@@ -1,0 +1,147 @@
+"""Load an OpenAPI 3.1 document once and flatten it into ``Operation`` records.
+
+Parameters, request bodies and responses are dereferenced here, at startup; schemas keep
+their ``$ref``s and are compiled against the whole document (see ``validation``), so no
+request ever walks the spec.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:  # the C loader is ~10x faster; fall back when libyaml is missing
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader  # type: ignore[misc]
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str  # path | query | header | cookie
+    required: bool
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    api: str
+    operation_id: str
+    method: str  # upper case
+    path: str  # as written in the spec
+    route_path: str  # mount prefix + path, Starlette syntax
+    parameters: tuple[Parameter, ...]
+    body_required: bool
+    body_content: dict[str, dict[str, Any]]  # media type -> schema
+    security: tuple[dict[str, list[str]], ...]
+    responses: dict[str, Any] = field(hash=False, compare=False)
+
+    @property
+    def security_schemes(self) -> set[str]:
+        return {name for req in self.security for name in req}
+
+    @property
+    def auth_optional(self) -> bool:
+        return not self.security or any(not req for req in self.security)
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    name: str
+    document: dict[str, Any]
+    prefix: str
+    operations: tuple[Operation, ...]
+
+    @property
+    def security_schemes(self) -> dict[str, Any]:
+        return self.document.get("components", {}).get("securitySchemes", {})
+
+    def operation(self, operation_id: str) -> Operation:
+        for op in self.operations:
+            if op.operation_id == operation_id:
+                return op
+        raise KeyError(operation_id)
+
+
+def resolve(document: dict[str, Any], node: Any) -> Any:
+    """Follow local ``$ref``s (``#/a/b``) until a non-reference node."""
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local $refs are supported, got {ref!r}")
+        node = document
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        seen += 1
+        if seen > 50:
+            raise ValueError(f"$ref cycle at {ref!r}")
+    return node
+
+
+@functools.cache
+def read_document(path: Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=_Loader)
+
+
+def _route_path(prefix: str, path: str, catch_all: frozenset[str]) -> str:
+    out = prefix + path
+    for name in catch_all:
+        out = out.replace("{" + name + "}", "{" + name + ":path}")
+    return out
+
+
+def load_spec(
+    name: str, path: Path, prefix: str, catch_all: frozenset[str] = frozenset()
+) -> ApiSpec:
+    """Load ``path`` and flatten its operations. ``catch_all`` names path parameters that may
+    contain slashes (GCS object names)."""
+    document = read_document(path)
+    global_security = document.get("security", [])
+    operations = []
+    for spec_path, item in document.get("paths", {}).items():
+        item = resolve(document, item)
+        shared = [resolve(document, p) for p in item.get("parameters", [])]
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            raw = item[method]
+            params: dict[tuple[str, str], Parameter] = {}
+            for p in shared + [resolve(document, p) for p in raw.get("parameters", [])]:
+                params[(p["name"], p["in"])] = Parameter(
+                    name=p["name"],
+                    location=p["in"],
+                    required=bool(p.get("required", p["in"] == "path")),
+                    schema=p.get("schema", {}),
+                )
+            body = resolve(document, raw.get("requestBody", {}))
+            content = {
+                media: (spec or {}).get("schema", {})
+                for media, spec in body.get("content", {}).items()
+            }
+            responses = {
+                code: resolve(document, resp) for code, resp in raw.get("responses", {}).items()
+            }
+            operations.append(
+                Operation(
+                    api=name,
+                    operation_id=raw["operationId"],
+                    method=method.upper(),
+                    path=spec_path,
+                    route_path=_route_path(prefix, spec_path, catch_all),
+                    parameters=tuple(params.values()),
+                    body_required=bool(body.get("required", False)),
+                    body_content=content,
+                    security=tuple(raw.get("security", global_security)),
+                    responses=responses,
+                )
+            )
+    return ApiSpec(name=name, document=document, prefix=prefix, operations=tuple(operations))

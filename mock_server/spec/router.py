@@ -1,0 +1,343 @@
+"""Routes built from the specs: one Starlette ``Route`` per spec path, dispatching by method
+to the handler named by the operationId. Startup fails when an operation has no handler or a
+handler no operation.
+
+The path of one request: journal middleware → ``Route`` → ``Dispatcher.__call__`` (405,
+authentication, parameter and body validation, all compiled at startup) → handler → response.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import (
+    ApiError,
+    ErrorShape,
+    InvalidJson,
+    MethodNotAllowed,
+    NotImplementedYet,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from ..http import json_response
+from .loader import ApiSpec, Operation
+from .validation import JSON_TYPES, OperationValidator, coerce, compile_operation
+
+log = logging.getLogger("stagemock")
+
+MAX_JSON_BYTES = 1 * 1024 * 1024
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: Multipart framing on top of the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+JOURNAL_KEY = "stagemock.journal"
+
+
+class Call:
+    """What a handler gets: the parsed, validated request and who made it."""
+
+    __slots__ = ("request", "operation", "path", "query", "body", "principal", "context")
+
+    def __init__(
+        self,
+        request: Request,
+        operation: Operation,
+        path: dict[str, Any],
+        query: dict[str, Any],
+        body: Any,
+        principal: Any,
+        context: Any,
+    ) -> None:
+        self.request = request
+        self.operation = operation
+        self.path = path
+        self.query = query
+        self.body = body
+        self.principal = principal
+        self.context = context
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+Authenticator = Callable[[Operation, Request], Any]
+
+
+@dataclass
+class ApiBinding:
+    """One API as the app serves it: its spec, its handlers, how it authenticates callers,
+    and the error body it speaks."""
+
+    spec: ApiSpec
+    handlers: Mapping[str, Handler]
+    authenticate: Authenticator
+    error_shape: ErrorShape
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+
+    def check_handlers(self) -> None:
+        ops = {op.operation_id for op in self.spec.operations}
+        missing = sorted(ops - set(self.handlers))
+        extra = sorted(set(self.handlers) - ops)
+        if missing or extra:
+            raise RuntimeError(
+                f"{self.spec.name}: operations without a handler: {missing}; "
+                f"handlers without an operation: {extra}"
+            )
+
+    def error_response(self, err: ApiError) -> Response:
+        return json_response(self.error_shape(err), err.status, err.headers or None)
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class Dispatcher:
+    """The endpoint of one spec path: every method of that path lands here."""
+
+    def __init__(
+        self,
+        binding: ApiBinding,
+        operations: list[Operation],
+        context: Any,
+    ) -> None:
+        self.binding = binding
+        self.context = context
+        self.by_method: dict[str, tuple[Operation, OperationValidator, Handler]] = {}
+        for op in operations:
+            validator = compile_operation(binding.spec.document, op)
+            self.by_method[op.method] = (op, validator, binding.handlers[op.operation_id])
+        if "GET" in self.by_method and "HEAD" not in self.by_method:
+            self.by_method["HEAD"] = self.by_method["GET"]
+        self.allow = ", ".join(sorted(m for m in self.by_method if m != "HEAD"))
+
+    async def __call__(self, request: Request) -> Response:
+        entry = request.scope.get(JOURNAL_KEY)
+        if entry is not None:
+            entry.api = self.binding.spec.name
+        found = self.by_method.get(request.method)
+        if found is None:
+            if entry is not None:
+                entry.conformant = False
+                entry.violations = [
+                    {"field": None, "message": f"{request.method} is not allowed here"}
+                ]
+            return self.binding.error_response(
+                MethodNotAllowed(
+                    f"{request.method} is not allowed on {request.url.path}; allowed: {self.allow}",
+                    headers={"Allow": self.allow},
+                )
+            )
+        op, validator, handler = found
+        if entry is not None:
+            entry.operation_id = op.operation_id
+        try:
+            return await self._handle(request, op, validator, handler, entry)
+        except ApiError as err:
+            return self.binding.error_response(err)
+        except Exception:  # a bug of ours: still answer in the API's shape, never hang
+            log.exception("unhandled error in %s", op.operation_id)
+            return self.binding.error_response(
+                ApiError("internal error in the mock (this is a bug)", status=500, code="internal")
+            )
+
+    async def _handle(
+        self,
+        request: Request,
+        op: Operation,
+        validator: OperationValidator,
+        handler: Handler,
+        entry: Any,
+    ) -> Response:
+        violations: list[dict[str, Any]] = []
+        auth_error: ApiError | None = None
+        principal = None
+        try:
+            principal = self.binding.authenticate(op, request)
+        except Unauthorized as err:
+            auth_error = err
+            if getattr(err, "missing", False):
+                violations.append({"field": err.field, "message": err.message})
+        if entry is not None and principal is not None:
+            entry.api_key = getattr(principal, "api_key", None)
+
+        path = {
+            p.name: coerce(request.path_params[p.name], p.schema)
+            for p in op.parameters
+            if p.location == "path" and p.name in request.path_params
+        }
+        query = self._query(request, op)
+        violations += validator.check("path", path)
+        violations += validator.check("query", query)
+        if "header" in validator.params:
+            headers = {
+                p.name.lower(): coerce(request.headers[p.name], p.schema)
+                for p in op.parameters
+                if p.location == "header" and p.name in request.headers
+            }
+            violations += validator.check("header", headers)
+
+        body = None
+        try:
+            body, body_violations = await self._body(request, op, validator)
+            violations += body_violations
+        except ApiError as err:
+            if auth_error is None:
+                self._record(entry, [{"field": err.field, "message": err.message}])
+                raise
+        if violations or auth_error is not None:
+            self._record(entry, violations)
+        if auth_error is not None:
+            raise auth_error
+        if violations:
+            first = violations[0]
+            field = first["field"]
+            where = f"`{field}` " if field else ""
+            raise ValidationFailed(
+                f"{where}{first['message']}", field=field, details=violations
+            )
+        return await handler(
+            Call(request, op, path, query, body, principal, self.context)
+        )
+
+    @staticmethod
+    def _record(entry: Any, violations: list[dict[str, Any]]) -> None:
+        if entry is not None and violations:
+            entry.conformant = False
+            entry.violations = violations
+
+    @staticmethod
+    def _query(request: Request, op: Operation) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        params = request.query_params
+        for p in op.parameters:
+            if p.location != "query" or p.name not in params:
+                continue
+            if p.schema.get("type") == "array":
+                query[p.name] = coerce(params.getlist(p.name), p.schema)
+            else:
+                query[p.name] = coerce(params[p.name], p.schema)
+        return query
+
+    async def _body(
+        self, request: Request, op: Operation, validator: OperationValidator
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        if not op.body_content:
+            return None, []
+        media = _media_type(request)
+        length = request.headers.get("content-length")
+        empty = length == "0" or (length is None and "transfer-encoding" not in request.headers)
+        if empty:
+            if op.body_required:
+                return None, [{"field": None, "message": "a request body is required"}]
+            return None, []
+        if media not in validator.bodies:
+            if not media and any(m in JSON_TYPES for m in validator.bodies):
+                media = "application/json"  # lenient: curl -d without -H
+            else:
+                raise UnsupportedMediaType(
+                    f"Content-Type {media or '(none)'} is not accepted here; "
+                    f"send {', '.join(validator.bodies)}",
+                    field="Content-Type",
+                )
+        rule = validator.bodies[media]
+        if media in JSON_TYPES:
+            raw = await self._read(request, MAX_JSON_BYTES)
+            if not raw.strip():
+                if op.body_required:
+                    return None, [{"field": None, "message": "a request body is required"}]
+                return None, []
+            try:
+                body = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise InvalidJson(f"the request body is not valid JSON: {exc}") from None
+            return body, validator.check_body(media, body)
+        if media == "multipart/form-data":
+            limit = self.binding.max_upload_bytes
+            if length is not None and length.isdigit() and int(length) > limit + MULTIPART_OVERHEAD:
+                raise PayloadTooLarge(
+                    f"the upload is larger than {limit} bytes", field="file"
+                )
+            try:
+                form = await request.form(
+                    max_files=10, max_fields=100, max_part_size=limit + 1
+                )
+            except Exception as exc:  # multipart errors, part too large
+                text = str(exc)
+                if "size" in text.lower() or "large" in text.lower():
+                    raise PayloadTooLarge(
+                        f"the upload is larger than {limit} bytes", field="file"
+                    ) from None
+                raise ValidationFailed(f"malformed multipart body: {text}") from None
+            fields: dict[str, Any] = {}
+            files: dict[str, UploadFile] = {}
+            problems: list[dict[str, Any]] = []
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    files[key] = value
+                elif key in rule.file_fields:
+                    problems.append({"field": key, "message": "must be a file part"})
+                else:
+                    schema = rule.properties.get(key, {})
+                    fields[key] = coerce(value, schema)
+            for name in rule.required_fields & rule.file_fields:
+                if name not in files and not any(p["field"] == name for p in problems):
+                    problems.append({"field": name, "message": "is required (a file part)"})
+            problems += validator.check_body(media, fields)
+            return {"fields": fields, "files": files}, problems
+        raw = await self._read(request, self.binding.max_upload_bytes)
+        return {"media_type": media, "data": raw}, []
+
+    @staticmethod
+    async def _read(request: Request, limit: int) -> bytes:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def build_routes(binding: ApiBinding, context: Any) -> list[Route]:
+    binding.check_handlers()
+    by_path: dict[str, list[Operation]] = {}
+    for op in binding.spec.operations:
+        by_path.setdefault(op.route_path, []).append(op)
+    # Literal paths before templated ones, so /jobs/batch never loses to /jobs/{id}.
+    ordered = sorted(by_path.items(), key=lambda kv: (kv[0].count("{"), kv[0]))
+    return [
+        Route(path, endpoint=Dispatcher(binding, ops, context).__call__, methods=None)
+        for path, ops in ordered
+    ]
+
+
+def elapsed_ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+def not_implemented(operation_id: str) -> Handler:
+    """A placeholder handler (501) for an operation a later version implements; tests list
+    every placeholder so none is forgotten."""
+
+    async def handler(call: Call) -> Response:
+        raise NotImplementedYet(
+            f"{operation_id} is not implemented in this version of stagemock yet"
+        )
+
+    handler.not_implemented = True  # type: ignore[attr-defined]
+    handler.__name__ = operation_id
+    return handler

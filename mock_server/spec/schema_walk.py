@@ -1,0 +1,60 @@
+"""Read facts out of a spec at startup (enums, bounds), so lists such as the capabilities
+come from the spec rather than from a second copy in code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .loader import resolve
+
+
+def _branches(document: dict[str, Any], schema: Any) -> list[dict[str, Any]]:
+    schema = resolve(document, schema)
+    if not isinstance(schema, dict):
+        return []
+    out = [schema]
+    for key in ("allOf", "oneOf", "anyOf"):
+        for sub in schema.get(key, []):
+            out += _branches(document, sub)
+    return out
+
+
+def schema_at(document: dict[str, Any], schema: Any, dotted: str) -> dict[str, Any] | None:
+    """The subschema at a dotted property path (``input.options.aspect_ratio``), looking
+    through ``$ref``, ``allOf``, ``oneOf`` and ``anyOf``."""
+    nodes = _branches(document, schema)
+    for part in dotted.split("."):
+        found = []
+        for node in nodes:
+            prop = node.get("properties", {}).get(part)
+            if prop is not None:
+                found += _branches(document, prop)
+            elif part == "[]" and "items" in node:
+                found += _branches(document, node["items"])
+        if not found:
+            return None
+        nodes = found
+    merged: dict[str, Any] = {}
+    for node in nodes:
+        for k, v in node.items():
+            merged.setdefault(k, v)
+    return merged
+
+
+def enum_at(document: dict[str, Any], schema: Any, dotted: str) -> list[Any]:
+    node = schema_at(document, schema, dotted) or {}
+    if "enum" in node:
+        return [v for v in node["enum"] if v is not None]
+    items = node.get("items")
+    if items is not None:
+        items = resolve(document, items)
+        return [v for v in items.get("enum", []) if v is not None]
+    return []
+
+
+def request_schema(document: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    op = resolve(document, document["paths"][path])[method]
+    body = resolve(document, op["requestBody"])
+    content = body["content"]
+    media = "application/json" if "application/json" in content else next(iter(content))
+    return content[media]["schema"]

@@ -1,0 +1,1 @@
+"""StagePro API v1 emulation (``openapi/stagepro.yaml``)."""

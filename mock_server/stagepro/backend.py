@@ -1,0 +1,138 @@
+"""StagePro as the app serves it: state, authentication and the handler table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from starlette.requests import Request
+
+from ..errors import stagepro_shape
+from ..spec.loader import Operation, load_spec
+from ..spec.router import ApiBinding
+from . import handlers
+from .catalog import Catalog
+from .models import KeyRecord, StageProState, unauthorized
+
+if TYPE_CHECKING:
+    from ..context import AppContext
+
+LIMITS = {
+    "max_batch_photos": 100,
+    "upload_max_bytes": 20 * 1024 * 1024,
+    "upload_ttl_seconds": 86400,
+    "agent_session_ttl_seconds": 86400,
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key used and its account."""
+
+    api_key: str
+    record: KeyRecord
+
+    @property
+    def account(self) -> Any:
+        return self.record.account
+
+
+class StageProBackend:
+    name = "stagepro"
+    base_path = "/api/v1"
+    spec_file = "stagepro.yaml"
+    catch_all_params: frozenset[str] = frozenset()
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        fixtures_dir = ctx.settings.fixtures_dir
+        accounts = yaml.safe_load((fixtures_dir / "accounts.yaml").read_text())
+        self.prices = yaml.safe_load((fixtures_dir / "prices.yaml").read_text())
+        self.state = StageProState(accounts.get("stagepro", {}))
+        self.spec = load_spec(
+            self.name, ctx.settings.openapi_dir / self.spec_file, self.base_path
+        )
+        self.catalog = Catalog.from_spec(self.spec.document, self.prices)
+        self.limits = LIMITS
+
+    # Backend protocol -------------------------------------------------------------------
+    def binding(self, ctx: AppContext) -> ApiBinding:
+        return ApiBinding(
+            spec=self.spec,
+            handlers=handlers.HANDLERS,
+            authenticate=self.authenticate,
+            error_shape=stagepro_shape,
+            max_upload_bytes=self.limits["upload_max_bytes"],
+        )
+
+    def owns_key(self, api_key: str) -> bool:
+        return api_key.startswith(("sk_test_", "sk_live_"))
+
+    def reset(self, api_key: str | None) -> bool:
+        return self.state.reset(api_key)
+
+    def create_account(self, data: dict[str, Any]) -> dict[str, Any]:
+        key = data["api_key"]
+        self.state.reset(key)
+        record = self.state.new_account(key, data)
+        return self.state.describe(record)
+
+    def update_account(self, api_key: str, data: dict[str, Any]) -> dict[str, Any] | None:
+        if api_key.startswith("sk_test_") and api_key not in self.state.keys:
+            self.state.key_record(api_key)
+        record = self.state.update(api_key, data)
+        return None if record is None else self.state.describe(record)
+
+    def describe_account(self, api_key: str) -> dict[str, Any] | None:
+        record = self.state.keys.get(api_key)
+        return None if record is None else self.state.describe(record)
+
+    def tick(self, now: float) -> None:
+        pass
+
+    def open_console_session(self, api_key: str) -> str | None:
+        token = "cs_" + self.ctx.ids.token(api_key, "console-session", 40)
+        return self.state.open_console_session(api_key, token)
+
+    # authentication ---------------------------------------------------------------------
+    def authenticate(self, op: Operation, request: Request) -> Principal | None:
+        schemes = op.security_schemes
+        if "ConsoleSession" in schemes:
+            token = request.cookies.get("stagepro_session")
+            if not token:
+                hint = (
+                    " (API keys are not accepted here)"
+                    if "authorization" in request.headers
+                    else ""
+                )
+                raise unauthorized(
+                    "this console endpoint needs a session cookie `stagepro_session`" + hint,
+                    missing=True,
+                    field="stagepro_session",
+                )
+            record = self.state.console_record(token)
+            return Principal(record.secret, record)
+        if "ApiKeyAuth" in schemes:
+            header = request.headers.get("authorization")
+            if not header:
+                if request.cookies.get("stagepro_session"):
+                    raise unauthorized(
+                        "this endpoint takes an API key (Authorization: Bearer sk_...), "
+                        "not a console session",
+                        missing=True,
+                    )
+                raise unauthorized(
+                    "missing Authorization header: send `Authorization: Bearer sk_...`",
+                    missing=True,
+                )
+            scheme, _, token = header.partition(" ")
+            token = token.strip()
+            if scheme.lower() != "bearer" or not token:
+                raise unauthorized(
+                    "malformed Authorization header: expected `Bearer <key>`",
+                    missing=True,
+                )
+            record = self.state.key_record(token)
+            return Principal(token, record)
+        return None

@@ -1,0 +1,135 @@
+"""What StagePro offers, read from the spec's enums at startup, plus the few facts the
+vendor states that a schema cannot hold (tool names, workflow template mapping, prices)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..spec.schema_walk import enum_at, request_schema, schema_at
+
+TOOL_NAMES = {
+    "ai-furniture-background": "AI Furniture Background",
+    "tv-screen-replacement": "TV Screen Replacement",
+    "ai-floorplan-visualizer": "AI Floorplan Visualizer",
+}
+TOOL_CATEGORIES = {
+    "interior": {
+        "add-furniture", "ai-furniture-background", "furniture-eraser", "room-declutter",
+        "material-overlay", "fireplace-ignition", "tv-screen-replacement",
+        "refrigerator-cleanup",
+    },
+    "exterior": {
+        "landscape-design", "lawn-replacement", "changing-seasons", "sky-enhancement",
+        "rain-to-shine", "driveway-leaf-removal", "driveway-car-removal",
+    },
+    "pool": {"add-water-to-empty-pool", "pool-water-enhancement"},
+    "twilight": {"natural-twilight", "virtual-twilight", "night-to-day"},
+    "other": {"ai-floorplan-visualizer", "social-media-poster", "sketch-to-render"},
+}
+#: Tools the vendor offers in its app only (interactive UI): refused by the API with 400.
+APP_ONLY_TOOLS = {"furniture-try-on": "Furniture Try-On", "magic-editor": "Magic Editor"}
+
+#: Workflow template → (job type, listing tool, description).
+WORKFLOW_TEMPLATES: dict[str, tuple[str, str | None, str]] = {
+    "mls-virtual-stage": ("virtual-stage", None, "Virtually stage every listing photo."),
+    "mls-room-declutter": ("listing-tool", "room-declutter", "Declutter every room."),
+    "mls-furniture-clear": ("empty-room", None, "Remove all furniture: empty rooms."),
+    "mls-exterior-twilight": ("listing-tool", "virtual-twilight", "Turn exteriors to twilight."),
+    "mls-sky-enhance": ("listing-tool", "sky-enhancement", "Replace dull skies with blue ones."),
+    "mls-interior-design": ("interior-design", None, "Redesign every interior in one style."),
+}
+
+
+def tool_name(slug: str) -> str:
+    return TOOL_NAMES.get(slug) or slug.replace("-", " ").title().replace("Tv ", "TV ")
+
+
+def template_name(template: str) -> str:
+    return "MLS " + template.removeprefix("mls-").replace("-", " ").title()
+
+
+def tool_category(slug: str) -> str:
+    for category, slugs in TOOL_CATEGORIES.items():
+        if slug in slugs:
+            return category
+    return "other"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    job_types: tuple[str, ...]
+    listing_tools: tuple[str, ...]
+    styles: tuple[str, ...]
+    room_types: tuple[str, ...]
+    aspect_ratios: tuple[str, ...]
+    creativity: tuple[int, int, int]
+    workflow_templates: tuple[str, ...]
+    webhook_events: tuple[str, ...]
+    prices: dict[str, Any]
+
+    @classmethod
+    def from_spec(cls, document: dict[str, Any], prices: dict[str, Any]) -> Catalog:
+        job = request_schema(document, "/jobs", "post")
+        workflow = request_schema(document, "/workflows", "post")
+        creativity = schema_at(document, job, "input.options.creativity") or {}
+        webhook = request_schema(document, "/webhooks", "post")
+        return cls(
+            job_types=tuple(enum_at(document, job, "type")),
+            listing_tools=tuple(enum_at(document, job, "input.listing_tool")),
+            styles=tuple(enum_at(document, job, "input.style")),
+            room_types=tuple(enum_at(document, job, "input.room_type")),
+            aspect_ratios=tuple(enum_at(document, job, "input.options.aspect_ratio")),
+            creativity=(
+                int(creativity.get("minimum", 1)),
+                int(creativity.get("maximum", 5)),
+                int(creativity.get("default", 3)),
+            ),
+            workflow_templates=tuple(enum_at(document, workflow, "template")),
+            webhook_events=tuple(enum_at(document, webhook, "events")),
+            prices=prices,
+        )
+
+    def price(self, job_type: str, listing_tool: str | None = None) -> int:
+        if job_type == "listing-tool" and listing_tool in self.prices.get("listing_tools", {}):
+            return int(self.prices["listing_tools"][listing_tool])
+        return int(self.prices["job_types"][job_type])
+
+    def as_capabilities(self, limits: dict[str, int]) -> dict[str, Any]:
+        return {
+            "object": "capabilities",
+            "job_types": list(self.job_types),
+            "listing_tools": [
+                {"slug": s, "name": tool_name(s), "category": tool_category(s)}
+                for s in self.listing_tools
+            ],
+            "app_only_tools": [{"slug": s, "name": n} for s, n in APP_ONLY_TOOLS.items()],
+            "styles": list(self.styles),
+            "room_types": list(self.room_types),
+            "aspect_ratios": list(self.aspect_ratios),
+            "creativity": {
+                "min": self.creativity[0],
+                "max": self.creativity[1],
+                "default": self.creativity[2],
+            },
+            "workflow_templates": [
+                {
+                    "id": t,
+                    "name": template_name(t),
+                    "job_type": WORKFLOW_TEMPLATES[t][0],
+                    "listing_tool": WORKFLOW_TEMPLATES[t][1],
+                    "description": WORKFLOW_TEMPLATES[t][2],
+                }
+                for t in self.workflow_templates
+            ],
+            "webhook_events": list(self.webhook_events),
+            "prices": {
+                "currency": "credits",
+                "job_types": dict(self.prices["job_types"]),
+                "listing_tools": {
+                    s: self.price("listing-tool", s) for s in self.listing_tools
+                },
+                "agent_chat": int(self.prices.get("agent_chat", 0)),
+            },
+            "limits": dict(limits),
+        }

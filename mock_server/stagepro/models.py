@@ -1,0 +1,201 @@
+"""StagePro state: accounts, keys and (later) everything an account owns. Pure: no
+Starlette, no I/O; time and ids come in as arguments."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Unauthorized
+
+KEY_RE = re.compile(r"^sk_(test|live)_[A-Za-z0-9_\-]{1,128}$")
+
+
+@dataclass
+class Plan:
+    name: str
+    max_parallel_jobs: int
+    storage_limit_bytes: int
+
+
+@dataclass
+class Account:
+    """One StagePro world. Test keys each get their own; live keys come from fixtures, the
+    control plane or ``POST /keys`` (which adds a key to the caller's account)."""
+
+    key: str  # the key the account was created for (its namespace)
+    livemode: bool
+    plan: Plan
+    credits: int | None  # None: test mode, never spends
+    credits_spent: int = 0
+    storage_external_bytes: int = 0  # storage used outside the mock (fixtures, control plane)
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def storage_used_bytes(self) -> int:
+        return self.storage_external_bytes
+
+    def count_objects(self) -> dict[str, int]:
+        return {kind: len(items) for kind, items in self.objects.items()}
+
+
+@dataclass
+class KeyRecord:
+    secret: str
+    account: Account
+    revoked: bool = False
+    id: str = ""
+    name: str = ""
+    created_at: float = 0.0
+    revoked_at: float | None = None
+
+    @property
+    def mode(self) -> str:
+        return "live" if self.secret.startswith("sk_live_") else "test"
+
+
+def unauthorized(message: str, *, missing: bool = False, field: str | None = "Authorization",
+                 code: str = "unauthorized") -> Unauthorized:
+    err = Unauthorized(message, field=field, code=code)
+    err.missing = missing  # type: ignore[attr-defined]  # a spec violation, journaled as such
+    return err
+
+
+class StageProState:
+    """Every account, key and console session of StagePro in this mock."""
+
+    def __init__(self, fixtures: dict[str, Any]) -> None:
+        self.fixtures = fixtures
+        self.plans = {
+            name: Plan(name, p["max_parallel_jobs"], p["storage_limit_bytes"])
+            for name, p in fixtures.get("plans", {}).items()
+        }
+        self.keys: dict[str, KeyRecord] = {}
+        self.console_sessions: dict[str, str] = {}
+        self.load_fixtures()
+
+    # accounts ---------------------------------------------------------------------------
+    def _plan(self, name: str | None, livemode: bool) -> Plan:
+        default = self.fixtures.get("default_live_plan" if livemode else "default_test_plan")
+        plan = self.plans.get(name or default) or self.plans.get(default)
+        if plan is None:
+            plan = Plan(name or "test", 4, 1 << 30)
+        return Plan(plan.name, plan.max_parallel_jobs, plan.storage_limit_bytes)
+
+    def new_account(self, key: str, spec: dict[str, Any]) -> KeyRecord:
+        livemode = key.startswith("sk_live_")
+        plan = self._plan(spec.get("plan"), livemode)
+        if "max_parallel_jobs" in spec:
+            plan.max_parallel_jobs = spec["max_parallel_jobs"]
+        if "storage_limit_bytes" in spec:
+            plan.storage_limit_bytes = spec["storage_limit_bytes"]
+        account = Account(
+            key=key,
+            livemode=livemode,
+            plan=plan,
+            credits=spec.get("credits", 0) if livemode else None,
+            storage_external_bytes=spec.get("storage_used_bytes", 0),
+        )
+        record = KeyRecord(secret=key, account=account, revoked=bool(spec.get("revoked")))
+        self.keys[key] = record
+        return record
+
+    def load_fixtures(self, only: str | None = None) -> None:
+        for key, spec in (self.fixtures.get("keys") or {}).items():
+            if only is None or only == key:
+                self.new_account(key, spec or {})
+
+    def reset(self, api_key: str | None) -> bool:
+        if api_key is None:
+            self.keys.clear()
+            self.console_sessions.clear()
+            self.load_fixtures()
+            return True
+        record = self.keys.get(api_key)
+        if record is None:
+            return False
+        account = record.account
+        for secret in [s for s, r in self.keys.items() if r.account is account]:
+            del self.keys[secret]
+        self.console_sessions = {
+            t: k for t, k in self.console_sessions.items() if k in self.keys
+        }
+        self.load_fixtures(only=api_key)
+        return True
+
+    def update(self, api_key: str, data: dict[str, Any]) -> KeyRecord | None:
+        record = self.keys.get(api_key)
+        if record is None:
+            return None
+        account = record.account
+        if "credits" in data and account.livemode:
+            account.credits = data["credits"]
+        if "plan" in data:
+            plan = self._plan(data["plan"], account.livemode)
+            account.plan = plan
+        if "max_parallel_jobs" in data:
+            account.plan.max_parallel_jobs = data["max_parallel_jobs"]
+        if "storage_limit_bytes" in data:
+            account.plan.storage_limit_bytes = data["storage_limit_bytes"]
+        if "storage_used_bytes" in data:
+            account.storage_external_bytes = data["storage_used_bytes"]
+        if "revoked" in data:
+            record.revoked = data["revoked"]
+        return record
+
+    def describe(self, record: KeyRecord) -> dict[str, Any]:
+        a = record.account
+        return {
+            "api": "stagepro",
+            "api_key": record.secret,
+            "livemode": a.livemode,
+            "revoked": record.revoked,
+            "plan": a.plan.name,
+            "credits": a.credits,
+            "credits_spent": a.credits_spent,
+            "max_parallel_jobs": a.plan.max_parallel_jobs,
+            "storage_limit_bytes": a.plan.storage_limit_bytes,
+            "storage_used_bytes": a.storage_used_bytes,
+            "objects": a.count_objects(),
+        }
+
+    # authentication ---------------------------------------------------------------------
+    def key_record(self, key: str) -> KeyRecord:
+        """The key's record, creating test-mode accounts on first use; 401 otherwise."""
+        record = self.keys.get(key)
+        if record is None:
+            if not KEY_RE.match(key):
+                raise unauthorized(
+                    "malformed API key: expected sk_test_<suffix> or sk_live_<suffix>",
+                    code="invalid_api_key",
+                )
+            if key.startswith("sk_test_"):
+                return self.new_account(key, {})
+            raise unauthorized("unknown API key", code="invalid_api_key")
+        if record.revoked:
+            raise unauthorized("this API key has been revoked", code="revoked_api_key")
+        return record
+
+    def open_console_session(self, key: str, token: str) -> str | None:
+        try:
+            self.key_record(key)
+        except Unauthorized:
+            return None
+        self.console_sessions[token] = key
+        return token
+
+    def console_record(self, token: str) -> KeyRecord:
+        key = self.console_sessions.get(token)
+        if key is None:
+            raise unauthorized(
+                "unknown or expired console session", field="stagepro_session",
+                code="invalid_session",
+            )
+        record = self.keys.get(key)
+        if record is None or record.revoked:
+            raise unauthorized(
+                "the console session's key has been revoked", field="stagepro_session",
+                code="invalid_session",
+            )
+        return record

@@ -1,0 +1,1 @@
+"""Stager AI API emulation (``openapi/stagerai.yaml``)."""

@@ -1,0 +1,83 @@
+"""Stager AI state: accounts and everything they own. Pure: no Starlette, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Unauthorized
+
+TEST_KEY_RE = re.compile(r"^stager_test_[A-Za-z0-9_\-]{1,128}$")
+
+
+@dataclass
+class Account:
+    key: str
+    livemode: bool
+    revoked: bool = False
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def count_objects(self) -> dict[str, int]:
+        return {kind: len(items) for kind, items in self.objects.items()}
+
+
+def unauthorized(message: str, *, missing: bool = False) -> Unauthorized:
+    err = Unauthorized(message, field="stager-api-key")
+    err.missing = missing  # type: ignore[attr-defined]
+    return err
+
+
+class StagerState:
+    def __init__(self, fixtures: dict[str, Any]) -> None:
+        self.fixtures = fixtures
+        self.accounts: dict[str, Account] = {}
+        self.load_fixtures()
+
+    def load_fixtures(self, only: str | None = None) -> None:
+        for key, spec in (self.fixtures.get("keys") or {}).items():
+            if only is None or only == key:
+                self.new_account(key, spec or {})
+
+    def new_account(self, key: str, spec: dict[str, Any]) -> Account:
+        account = Account(
+            key=key,
+            livemode=not key.startswith("stager_test_"),
+            revoked=bool(spec.get("revoked")),
+        )
+        self.accounts[key] = account
+        return account
+
+    def reset(self, api_key: str | None) -> bool:
+        if api_key is None:
+            self.accounts.clear()
+            self.load_fixtures()
+            return True
+        found = self.accounts.pop(api_key, None) is not None
+        self.load_fixtures(only=api_key)
+        return found
+
+    def account_for(self, key: str) -> Account:
+        account = self.accounts.get(key)
+        if account is None:
+            if TEST_KEY_RE.match(key):
+                return self.new_account(key, {})
+            raise unauthorized("unknown API key")
+        if account.revoked:
+            raise unauthorized("this API key has been revoked")
+        return account
+
+    def describe(self, account: Account) -> dict[str, Any]:
+        return {
+            "api": "stagerai",
+            "api_key": account.key,
+            "livemode": account.livemode,
+            "revoked": account.revoked,
+            "plan": None,
+            "credits": None,
+            "credits_spent": 0,
+            "max_parallel_jobs": None,
+            "storage_limit_bytes": None,
+            "storage_used_bytes": 0,
+            "objects": account.count_objects(),
+        }

@@ -1,0 +1,34 @@
+"""Shared fixtures of the project's own tests. The server fixtures come from the shipped
+pytest plugin (``mock_server.pytest_plugin``), so the tests exercise what integrators use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OPENAPI = ROOT / "openapi"
+
+
+@pytest.fixture
+def http(stagemock_server) -> Iterator[httpx.Client]:
+    """A client at the server's root URL."""
+    with httpx.Client(base_url=stagemock_server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def sp(stagepro_mock) -> Iterator[httpx.Client]:
+    """A client authenticated with this test's own sk_test_ key, at the StagePro base URL."""
+    with stagepro_mock.client() as client:
+        yield client
+
+
+@pytest.fixture
+def sa(stagerai_mock) -> Iterator[httpx.Client]:
+    """A client authenticated with this test's own stager_test_ key."""
+    with stagerai_mock.client() as client:
+        yield client

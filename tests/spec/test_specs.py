@@ -1,0 +1,201 @@
+"""The specs themselves: valid OpenAPI 3.1, loadable by schemathesis, every example valid
+against its own schema, every vendor example present, every operation handled."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+from mock_server import Settings, create_app
+from mock_server.spec.loader import load_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = ["stagepro.yaml", "stagerai.yaml", "admin.yaml"]
+VENDOR = ROOT / "docs" / "vendor"
+
+
+def _doc(name: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "openapi" / name).read_text())
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_spec_is_valid_openapi_31(name):
+    doc = _doc(name)
+    assert doc["openapi"].startswith("3.1")
+    validate(doc)
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_schemathesis_loads_every_operation(name):
+    import schemathesis
+
+    schema = schemathesis.openapi.from_path(str(ROOT / "openapi" / name))
+    ops = [r.ok() for r in schema.get_all_operations()]
+    doc = _doc(name)
+    expected = sum(
+        1 for item in doc["paths"].values() for m in item if m in ("get", "post", "put", "patch", "delete")
+    )
+    assert len(ops) == expected
+
+
+def _resolve(doc, node):
+    while isinstance(node, dict) and "$ref" in node:
+        cur = doc
+        for part in node["$ref"][2:].split("/"):
+            cur = cur[part]
+        node = cur
+    return node
+
+
+def _examples(doc):
+    """(where, schema, value) for every example of every request body, response and parameter."""
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            where = f"{method.upper()} {path}"
+            params = list(item.get("parameters", [])) + list(op.get("parameters", []))
+            for p in params:
+                p = _resolve(doc, p)
+                for name, ex in (p.get("examples") or {}).items():
+                    yield f"{where} param {p['name']} {name}", p["schema"], _resolve(doc, ex)["value"]
+                if "example" in p:
+                    yield f"{where} param {p['name']}", p["schema"], p["example"]
+            bodies = []
+            if "requestBody" in op:
+                bodies.append(("request", _resolve(doc, op["requestBody"])))
+            for code, resp in op["responses"].items():
+                bodies.append((f"response {code}", _resolve(doc, resp)))
+            for label, body in bodies:
+                for media, content in (body.get("content") or {}).items():
+                    schema = content.get("schema")
+                    if schema is None or "json" not in media:
+                        continue
+                    for name, ex in (content.get("examples") or {}).items():
+                        ex = _resolve(doc, ex)
+                        if "value" in ex:
+                            yield f"{where} {label} {media} {name}", schema, ex["value"]
+                    if "example" in content:
+                        yield f"{where} {label} {media}", schema, content["example"]
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_every_example_validates_against_its_schema(name):
+    doc = _doc(name)
+    failures = []
+    count = 0
+    for where, schema, value in _examples(doc):
+        count += 1
+        root = dict(schema)
+        root["components"] = doc.get("components", {})
+        validator = jsonschema.Draft202012Validator(
+            root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+        errors = [e.message for e in validator.iter_errors(value)]
+        if errors:
+            failures.append(f"{where}: {errors[0]}")
+    assert not failures, "\n".join(failures)
+    assert count > 0
+
+
+def _spec_request_examples(doc) -> list[Any]:
+    out = []
+    for item in doc["paths"].values():
+        for op in item.values():
+            if not isinstance(op, dict) or "requestBody" not in op:
+                continue
+            body = _resolve(doc, op["requestBody"])
+            for content in body.get("content", {}).values():
+                for ex in (content.get("examples") or {}).values():
+                    out.append(_resolve(doc, ex).get("value"))
+    return out
+
+
+def _stagepro_vendor_bodies() -> list[Any]:
+    text = (VENDOR / "stagepro-reference.txt").read_text()
+    return [json.loads(m) for m in re.findall(r"-d '(\{.*?\})'", text, flags=re.S)]
+
+
+def _stagerai_vendor_bodies() -> list[Any]:
+    text = (VENDOR / "stagerai-reference.txt").read_text()
+    bodies = []
+    for block in re.findall(r"Request Body \(JSON\)\n(\{.*?\n\})", text, flags=re.S):
+        block = re.sub(r",\s*\n", ",\n", block)
+        bodies.append(json.loads(block))
+    return bodies
+
+
+@pytest.mark.parametrize(
+    "name,bodies",
+    [("stagepro.yaml", _stagepro_vendor_bodies), ("stagerai.yaml", _stagerai_vendor_bodies)],
+)
+def test_every_vendor_request_example_is_in_the_spec(name, bodies):
+    vendor = bodies()
+    assert len(vendor) >= 5
+    in_spec = _spec_request_examples(_doc(name))
+    missing = [b for b in vendor if b not in in_spec]
+    assert not missing, f"vendor examples missing from {name}: {missing}"
+
+
+def test_every_operation_has_a_handler_and_every_handler_an_operation():
+    app = create_app(Settings(deterministic=True))
+    ctx = app.state.ctx
+    from mock_server.admin.handlers import HANDLERS as admin_handlers
+
+    pairs = [(load_spec("admin", ROOT / "openapi" / "admin.yaml", ""), admin_handlers)]
+    for backend in ctx.backends.values():
+        binding = backend.binding(ctx)
+        pairs.append((binding.spec, binding.handlers))
+    for spec, handlers in pairs:
+        ops = {op.operation_id for op in spec.operations}
+        assert ops == set(handlers), spec.name
+
+
+def test_a_missing_handler_fails_startup():
+    from mock_server.spec.router import ApiBinding
+
+    spec = load_spec("admin", ROOT / "openapi" / "admin.yaml", "")
+    binding = ApiBinding(spec=spec, handlers={}, authenticate=lambda *a: None, error_shape=dict)
+    with pytest.raises(RuntimeError, match="without a handler"):
+        binding.check_handlers()
+    binding = ApiBinding(
+        spec=spec,
+        handlers={op.operation_id: None for op in spec.operations} | {"extra": None},
+        authenticate=lambda *a: None,
+        error_shape=dict,
+    )
+    with pytest.raises(RuntimeError, match="handlers without an operation: \\['extra'\\]"):
+        binding.check_handlers()
+
+
+# Operations still answered by a 501 placeholder. This list must shrink to empty as the
+# job-engine, webhooks, agent and Stager AI work lands; a test fails if it is stale.
+PLACEHOLDERS = {
+    "stagepro": {
+        "createJob", "listJobs", "getJob", "regenerateJob", "createBatch", "getBatch",
+        "createWorkflow", "getWorkflow", "createUpload", "listKeys", "createKey",
+        "listWebhooks", "createWebhook", "createAgentSession", "sendAgentMessage",
+        "renderAgentSession",
+    },
+    "stagerai": {
+        "createProject", "createHdrImageGroup", "getHdrImageGroup", "createHdrUploadUrl",
+        "enhanceHdrImageGroup", "uploadImage", "stageImage", "replaceLawn", "replaceSky",
+        "putSignedUpload", "getStorageObject",
+    },
+}
+
+
+def test_placeholder_operations_are_exactly_the_listed_ones():
+    app = create_app(Settings(deterministic=True))
+    ctx = app.state.ctx
+    for backend in ctx.backends.values():
+        handlers = backend.binding(ctx).handlers
+        placeholders = {k for k, h in handlers.items() if getattr(h, "not_implemented", False)}
+        assert placeholders == PLACEHOLDERS[backend.name], backend.name

@@ -1,0 +1,148 @@
+"""The server core over real HTTP: errors in each API's shape, validation naming the field,
+the journal, the control plane, specs served."""
+
+import pytest
+
+AUTH = {"Authorization": "Bearer sk_test_core"}
+
+
+def test_unknown_stagepro_path_is_json_404_in_stagepro_shape(http):
+    r = http.get("/api/v1/nope", headers=AUTH)
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+
+
+def test_unknown_stagerai_path_is_json_404_in_stagerai_shape(http):
+    r = http.get("/api/nope")
+    assert r.status_code == 404
+    assert r.json()["success"] is False
+
+
+def test_wrong_method_is_json_405_with_allow(http):
+    r = http.delete("/api/v1/jobs", headers=AUTH)
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET, POST"
+    assert r.json()["error"]["code"] == "method_not_allowed"
+    r = http.put("/api/projects", headers={"stager-api-key": "stager_test_x"})
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert r.json()["success"] is False
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"type": "bogus", "input": {"image_url": "https://x.test/a.jpg"}}, "type"),
+        ({"input": {"image_url": "https://x.test/a.jpg"}}, "type"),
+        ({"type": "edit", "input": {"image_url": "not a url"}}, "input.image_url"),
+        ({"type": "edit", "input": {"image_url": "https://x.test/a.jpg", "options": {"creativity": 9}}}, "input.options.creativity"),
+        ({"type": "edit", "input": {"image_url": "https://x.test/a.jpg"}, "surprise": 1}, "surprise"),
+    ],
+)
+def test_validation_errors_name_the_field(http, body, field):
+    r = http.post("/api/v1/jobs", json=body, headers=AUTH)
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert err["code"] == "validation_error"
+    assert err["field"] == field
+    assert field in err["message"]
+
+
+def test_invalid_json_is_400_not_500(http):
+    r = http.post(
+        "/api/v1/jobs", content=b"{not json", headers={**AUTH, "content-type": "application/json"}
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
+
+
+def test_stagerai_validation_error_in_envelope(http):
+    r = http.post(
+        "/api/hdr-image-group",
+        json={"projectId": "p", "lensCorrection": "yes"},
+        headers={"stager-api-key": "stager_test_v"},
+    )
+    assert r.status_code == 400
+    body = r.json()
+    assert body["success"] is False and body["error"]["field"] == "lensCorrection"
+
+
+def test_journal_records_operation_and_conformance(http, stagemock_server):
+    key = "sk_test_journal_case"
+    auth = {"Authorization": f"Bearer {key}"}
+    stagemock_server.reset(key)
+    http.get("/api/v1/capabilities", headers=auth)
+    http.post("/api/v1/jobs", json={"type": "bogus"}, headers=auth)
+    http.get("/api/v1/unknown-thing", headers=auth)
+    entries = stagemock_server.journal(key)
+    assert [e["operation_id"] for e in entries[:2]] == ["getCapabilities", "createJob"]
+    ok, bad = entries[0], entries[1]
+    assert ok["conformant"] is True and ok["status"] == 200 and ok["api"] == "stagepro"
+    assert bad["conformant"] is False and bad["status"] == 400
+    assert {v["field"] for v in bad["violations"]} >= {"type", "input"}
+    missing_auth = http.get("/api/v1/capabilities")
+    assert missing_auth.status_code == 401
+    last = stagemock_server.journal(None)[-1]
+    assert last["conformant"] is False and last["operation_id"] == "getCapabilities"
+
+
+def test_reset_one_key_leaves_others(http, stagemock_server):
+    http.post("/__mock/accounts", json={"api_key": "sk_live_keep_me", "credits": 7})
+    http.post("/__mock/accounts", json={"api_key": "sk_live_drop_me", "credits": 7})
+    stagemock_server.reset("sk_live_drop_me")
+    assert http.get("/__mock/accounts/sk_live_keep_me").json()["credits"] == 7
+    assert http.get("/__mock/accounts/sk_live_drop_me").status_code == 404
+    stagemock_server.reset("sk_live_keep_me")
+
+
+def test_reset_of_fixture_key_restores_fixture_state(http, stagemock_server):
+    http.patch("/__mock/accounts/sk_live_mock_funded", json={"credits": 1})
+    stagemock_server.reset("sk_live_mock_funded")
+    assert http.get("/__mock/accounts/sk_live_mock_funded").json()["credits"] == 100
+
+
+def test_clock_advance_moves_virtual_clock(http):
+    before = http.get("/__mock/clock").json()
+    assert before["mode"] == "virtual"
+    after = http.post("/__mock/clock/advance", json={"seconds": 30}).json()
+    assert after["unix"] == before["unix"] + 30
+
+
+@pytest.mark.parametrize("body,field", [({}, "seconds"), ({"seconds": -1}, "seconds"), ({"seconds": "x"}, "seconds")])
+def test_clock_advance_validates(http, body, field):
+    r = http.post("/__mock/clock/advance", json=body)
+    assert r.status_code == 400 and r.json()["error"]["field"] == field
+
+
+def test_health_describes_instance(http):
+    body = http.get("/__mock/health").json()
+    assert body["status"] == "ok" and body["deterministic"] is True
+    assert body["apis"]["stagepro"]["base_path"] == "/api/v1"
+
+
+@pytest.mark.parametrize("name", ["stagepro.yaml", "stagerai.yaml", "admin.yaml"])
+def test_specs_are_served(http, name):
+    r = http.get(f"/openapi/{name}")
+    assert r.status_code == 200 and r.text.startswith("openapi: 3.1")
+
+
+def test_capabilities_lists_everything(http):
+    caps = http.get("/api/v1/capabilities", headers=AUTH).json()
+    assert set(caps["job_types"]) == {"empty-room", "virtual-stage", "interior-design", "edit", "listing-tool"}
+    assert len(caps["listing_tools"]) == 23
+    assert {t["slug"] for t in caps["listing_tools"]} >= {"virtual-twilight", "sky-enhancement", "room-declutter"}
+    assert len(caps["workflow_templates"]) == 6
+    assert "modern" in caps["styles"] and "living-room" in caps["room_types"]
+    assert {t["slug"] for t in caps["app_only_tools"]} == {"furniture-try-on", "magic-editor"}
+
+
+def test_usage_for_live_key_reports_fixture_numbers(http):
+    usage = http.get("/api/v1/usage", headers={"Authorization": "Bearer sk_live_mock_funded"}).json()
+    assert usage["livemode"] is True
+    assert usage["credits"]["balance"] == 100 and usage["credits"]["unlimited"] is False
+    assert usage["plan"]["max_parallel_jobs"] == 4
+    full = http.get("/api/v1/usage", headers={"Authorization": "Bearer sk_live_mock_storage_full"}).json()
+    assert full["storage"]["used_bytes"] == full["storage"]["limit_bytes"]
+
+
+def test_usage_for_test_key_is_unlimited(http):
+    usage = http.get("/api/v1/usage", headers=AUTH).json()
+    assert usage["livemode"] is False and usage["credits"]["unlimited"] is True
