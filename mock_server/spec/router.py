@@ -42,6 +42,8 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: Multipart framing on top of the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 JOURNAL_KEY = "stagemock.journal"
+#: Every method reaches the dispatcher, which answers 405 itself (JSON, full Allow).
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 
 class Call:
@@ -320,7 +322,7 @@ def build_routes(binding: ApiBinding, context: Any) -> list[Route]:
     # Literal paths before templated ones, so /jobs/batch never loses to /jobs/{id}.
     ordered = sorted(by_path.items(), key=lambda kv: (kv[0].count("{"), kv[0]))
     return [
-        Route(path, endpoint=Dispatcher(binding, ops, context).__call__, methods=None)
+        Route(path, endpoint=Dispatcher(binding, ops, context).__call__, methods=ALL_METHODS)
         for path, ops in ordered
     ]
 

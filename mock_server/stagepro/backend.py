@@ -11,7 +11,7 @@ from starlette.requests import Request
 from ..errors import stagepro_shape
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
-from . import handlers
+from . import agent, console, handlers
 from .catalog import Catalog
 from .models import KeyRecord, StageProState, unauthorized
 
@@ -60,7 +60,7 @@ class StageProBackend:
     def binding(self, ctx: AppContext) -> ApiBinding:
         return ApiBinding(
             spec=self.spec,
-            handlers=handlers.HANDLERS,
+            handlers={**handlers.HANDLERS, **console.HANDLERS, **agent.HANDLERS},
             authenticate=self.authenticate,
             error_shape=stagepro_shape,
             max_upload_bytes=self.limits["upload_max_bytes"],

@@ -51,7 +51,6 @@ HANDLERS: dict[str, Handler] = {
 }
 for _op in (
     "createJob", "listJobs", "getJob", "regenerateJob", "createBatch", "getBatch",
-    "createWorkflow", "getWorkflow", "createUpload", "listKeys", "createKey", "listWebhooks",
-    "createWebhook", "createAgentSession", "sendAgentMessage", "renderAgentSession",
+    "createWorkflow", "getWorkflow", "createUpload",
 ):
     HANDLERS[_op] = not_implemented(_op)
