@@ -25,6 +25,7 @@ from .spec.loader import load_spec
 from .spec.router import JOURNAL_KEY, ApiBinding, build_routes
 from .stagepro.backend import StageProBackend
 from .stagerai.backend import StagerAIBackend
+from .webhooks import install as install_webhooks
 
 UNJOURNALED = ("/__mock/", "/openapi/")
 
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ctx = AppContext(settings)
     ctx.register(StageProBackend(ctx))
     ctx.register(StagerAIBackend(ctx))
+    install_webhooks(ctx, ctx.backends["stagepro"])
 
     bindings: list[ApiBinding] = [
         admin_binding(load_spec("admin", settings.openapi_dir / "admin.yaml", ""))

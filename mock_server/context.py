@@ -29,6 +29,8 @@ class AppContext:
         self.backends: dict[str, Backend] = {}
         self._ticker: asyncio.Task[Any] | None = None
         self.background_tasks: set[asyncio.Task[Any]] = set()
+        #: Extra time-driven parts (webhook retries...): called after the backends on each tick.
+        self.tickers: list[Any] = []
         self.clock.subscribe(self.tick)
 
     def register(self, backend: Backend) -> None:
@@ -44,6 +46,8 @@ class AppContext:
         now = self.clock.now() if now is None else now
         for backend in self.backends.values():
             backend.tick(now)
+        for ticker in self.tickers:
+            ticker(now)
 
     def reset(self, api_key: str | None = None) -> bool:
         if api_key is None:

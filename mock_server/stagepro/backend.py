@@ -55,6 +55,12 @@ class StageProBackend:
         )
         self.catalog = Catalog.from_spec(self.spec.document, self.prices)
         self.limits = LIMITS
+        #: Subscribers to domain events: ``fn(api_key, event_type, obj, webhook_endpoint_id)``
+        #: with event_type in job.completed, job.failed, batch.completed (webhooks subscribe).
+        self.event_subscribers: list[Any] = []
+        #: ``fn(principal, endpoint_id)`` raising ValidationFailed unless the endpoint is an
+        #: active webhook endpoint of the caller's account (set by the webhooks package).
+        self.endpoint_validator: Any = None
 
     # Backend protocol -------------------------------------------------------------------
     def binding(self, ctx: AppContext) -> ApiBinding:
