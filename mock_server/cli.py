@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")
+    sub.add_parser("journal-report", help="what a client's test run exercised", add_help=False)
     sub.add_parser(
         "check",
         help="run the contract suite (stagemock check stagepro|stagerai --base-url URL ...)",
@@ -93,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "check":
         return _check(argv[1:])
+    if argv and argv[0] == "journal-report":
+        return _check(argv)
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)

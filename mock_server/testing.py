@@ -29,7 +29,7 @@ class RunningServer:
         self.app = create_app(self.settings)
         self.url = f"http://{self.settings.host}:{self.port}"
         config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="on",
+            self.app, log_level="error", access_log=False, lifespan="on",
             http="httptools", loop="auto",
         )
         self.server = uvicorn.Server(config)

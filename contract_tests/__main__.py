@@ -1,0 +1,84 @@
+"""``python -m contract_tests stagepro|stagerai [--base-url URL] [--api-key KEY] ...`` and
+``python -m contract_tests journal-report``. Also reached as ``stagemock check ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .target import DEFAULT_KEYS, DEFAULT_OTHER_KEYS, Target, probe_control_plane, split_base_url
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="stagemock check",
+        description="Check a server (default: a fresh stagemock) against the StagePro or "
+        "Stager AI spec: schemathesis with every check and phase, then property tests.",
+    )
+    p.add_argument("api", choices=["stagepro", "stagerai"])
+    p.add_argument(
+        "--base-url", help="the API's base URL or the server root; default: start the mock"
+    )
+    p.add_argument("--api-key", help="key to test with (default: a test key of the mock)")
+    p.add_argument(
+        "--other-api-key", help="a second key: its objects must stay invisible to the first"
+    )
+    p.add_argument(
+        "--console-session", help="StagePro console session token (keys/webhooks endpoints)"
+    )
+    p.add_argument("--seed", type=int, default=20260101)
+    p.add_argument("--max-examples", type=int, default=25)
+    p.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
+    p.add_argument("--junit", type=Path, help="write a JUnit XML report here")
+    p.add_argument("--exclude-operation", action="append", default=[], metavar="OPERATION_ID")
+    p.add_argument("--include-operation", action="append", default=[], metavar="OPERATION_ID")
+    p.add_argument("--no-schemathesis", action="store_true", help="property tests only")
+    p.add_argument("--no-properties", action="store_true", help="schemathesis only")
+    p.add_argument("-v", "--verbose", action="store_true", help="print schemathesis's own output")
+    return p
+
+
+def check(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(list(argv))
+    server = None
+    if args.base_url:
+        root = split_base_url(args.api, args.base_url)
+    else:
+        from mock_server.settings import Settings
+        from mock_server.testing import RunningServer
+
+        server = RunningServer(Settings(deterministic=True)).start()
+        root = server.url
+    try:
+        has_cp = probe_control_plane(root)
+        api_key = args.api_key or DEFAULT_KEYS[args.api]
+        other = args.other_api_key or (DEFAULT_OTHER_KEYS[args.api] if has_cp else None)
+        console = args.console_session
+        if args.api == "stagepro" and console is None and has_cp:
+            import httpx
+
+            r = httpx.post(f"{root}/__mock/console-sessions", json={"api_key": api_key}, timeout=10)
+            if r.status_code == 201:
+                console = r.json()["token"]
+        target = Target(args.api, root, api_key, other, console, has_cp)
+        from .report import run_all
+
+        return run_all(target, args)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "journal-report":
+        from .journal_report import main as journal_main
+
+        return journal_main(argv[1:])
+    return check(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

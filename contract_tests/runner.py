@@ -1,0 +1,201 @@
+"""Run schemathesis (all checks, all phases) against one API and summarise in plain words."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .target import SPECS, Target
+
+#: Statuses a schema-valid request may legitimately get: live keys run out of credits (402)
+#: or storage (403), ids generated from the schema do not exist (404), state conflicts (409),
+#: expired uploads or sessions (422).
+POSITIVE_OK = ["2xx", "3xx", "401", "402", "403", "404", "409", "422", "429"]
+#: Operations blind fuzzing cannot drive (a signed URL comes only from hdr-upload-url); the
+#: property suite covers them by following the real flow.
+NOT_FUZZABLE = {"stagerai": ["putSignedUpload"], "stagepro": []}
+ALL_PHASES = "examples,coverage,fuzzing,stateful"
+
+PLAIN = {
+    "not_a_server_error": "the server answered 5xx",
+    "status_code_conformance": "a status code the spec does not document",
+    "content_type_conformance": "a content type the spec does not document",
+    "response_headers_conformance": "response headers that violate the spec",
+    "response_schema_conformance": "a response body that violates its schema",
+    "negative_data_rejection": "invalid input was accepted",
+    "positive_data_acceptance": "valid input was rejected",
+    "missing_required_header": "a missing required header was not rejected",
+    "unsupported_method": "an undocumented method was not answered 405",
+    "allow_header_conformance": "405 without a correct Allow header",
+    "use_after_free": "a deleted resource is still reachable",
+    "ensure_resource_availability": "a created resource is not available",
+    "ignored_auth": "authentication is ignored",
+    "object_level_authorization": "another account's object is reachable",
+}
+
+
+@dataclass
+class SchemathesisResult:
+    exit_code: int
+    report: dict[str, Any]
+    output: str
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def _config(workdir: Path) -> Path:
+    path = workdir / "schemathesis.toml"
+    statuses = ", ".join(f'"{s}"' for s in POSITIVE_OK)
+    path.write_text(f"[checks.positive_data_acceptance]\nexpected-statuses = [{statuses}]\n")
+    return path
+
+
+def command(
+    target: Target,
+    *,
+    seed: int,
+    max_examples: int,
+    phases: str,
+    workdir: Path,
+    junit: Path | None,
+    exclude: list[str],
+    include: list[str],
+    workers: int = 1,
+) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from schemathesis.cli import schemathesis; "
+        "sys.argv[0] = 'st'; sys.exit(schemathesis())",
+        "--config-file",
+        str(_config(workdir)),
+        "run",
+        str(SPECS[target.api]),
+        "--url",
+        target.base_url,
+        "--checks",
+        "all",
+        "--phases",
+        phases,
+        "--seed",
+        str(seed),
+        "--max-examples",
+        str(max_examples),
+        "--generation-database",
+        "none",
+        "--workers",
+        str(workers),
+        "--request-timeout",
+        "15",
+        "--no-color",
+        "--output-truncate",
+        "true",
+        "--report",
+        "json" + (",junit" if junit else ""),
+        "--report-json-path",
+        str(workdir / "report.json"),
+    ]
+    if junit:
+        cmd += ["--report-junit-path", str(junit)]
+    for name, value in target.auth_headers().items():
+        cmd += ["--header", f"{name}: {value}"]
+    if target.api == "stagepro" and target.console_session:
+        cmd += ["--header", f"Cookie: stagepro_session={target.console_session}"]
+    for op in exclude + NOT_FUZZABLE[target.api]:
+        cmd += ["--exclude-operation-id", op]
+    for op in include:
+        cmd += ["--include-operation-id", op]
+    return cmd
+
+
+def summarise(report: dict[str, Any]) -> list[str]:
+    """One plain line per (operation, check) that failed."""
+    lines: list[str] = []
+    for failure in report.get("failures", []) or []:
+        if not isinstance(failure, dict):
+            lines.append(str(failure))
+            continue
+        label = failure.get("operation") or failure.get("label") or failure.get("title") or "?"
+        checks = failure.get("checks") or failure.get("failures") or [failure]
+        for check in checks if isinstance(checks, list) else [checks]:
+            if not isinstance(check, dict):
+                continue
+            name = check.get("name") or check.get("check") or check.get("code") or ""
+            title = check.get("title") or check.get("message") or ""
+            plain = PLAIN.get(name, "")
+            text = f"{label}: {name}" + (f" — {plain}" if plain else "")
+            if title and title not in text:
+                text += f" ({title})"
+            if text not in lines:
+                lines.append(text)
+    for error in report.get("errors", []) or []:
+        title = error.get("title") if isinstance(error, dict) else str(error)
+        if title and title != "Missing Open API links":
+            lines.append(f"error: {title}")
+    return lines
+
+
+def _failures_from_output(output: str) -> list[str]:
+    """Fallback: the '___ METHOD /path ___' headers and '- STxxx Title' lines of st's text."""
+    lines, current = [], None
+    for raw in output.splitlines():
+        s = raw.strip()
+        if s.startswith("_") and s.endswith("_") and " " in s.strip("_ "):
+            current = s.strip("_ ").strip()
+        elif s.startswith("- ST") and current:
+            text = f"{current}: {s[2:]}"
+            if text not in lines:
+                lines.append(text)
+    return lines
+
+
+def run_schemathesis(
+    target: Target,
+    *,
+    seed: int = 20260101,
+    max_examples: int = 25,
+    phases: str = ALL_PHASES,
+    junit: Path | None = None,
+    exclude: list[str] | None = None,
+    include: list[str] | None = None,
+    timeout: float = 1800,
+    echo: bool = False,
+) -> SchemathesisResult:
+    with tempfile.TemporaryDirectory(prefix="stagemock-contract-") as tmp:
+        workdir = Path(tmp)
+        cmd = command(
+            target,
+            seed=seed,
+            max_examples=max_examples,
+            phases=phases,
+            workdir=workdir,
+            junit=junit,
+            exclude=list(exclude or []),
+            include=list(include or []),
+        )
+        proc = subprocess.run(
+            cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        output = proc.stdout + proc.stderr
+        if echo:
+            print(output)
+        report_path = workdir / "report.json"
+        report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    failures = _failures_from_output(output) or summarise(report)
+    only_links = not report.get("failures") and [
+        e.get("title") for e in report.get("errors", [])
+    ] == ["Missing Open API links"]
+    if only_links:  # operations were filtered out: stateful phase has nothing to follow
+        return SchemathesisResult(0, report, output, [])
+    if proc.returncode != 0 and not failures:
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        failures = [f"schemathesis exited {proc.returncode}:\n{tail}"]
+    return SchemathesisResult(proc.returncode, report, output, failures)

@@ -1,0 +1,173 @@
+"""StagePro properties that use only the vendor API (and /__mock/ only where stated)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from .helpers import ORDER, TERMINAL, let_time_pass, wait_terminal
+
+JOB_BODIES = [
+    {
+        "type": "listing-tool",
+        "input": {
+            "image_url": "https://example.com/exterior.jpg",
+            "listing_tool": "virtual-twilight",
+        },
+    },
+    {
+        "type": "virtual-stage",
+        "input": {
+            "image_url": "https://example.com/room.jpg",
+            "style": "modern",
+            "room_type": "living-room",
+        },
+    },
+    {"type": "empty-room", "input": {"image_url": "https://example.com/room.jpg"}},
+]
+
+
+@pytest.mark.parametrize(
+    "header", [None, "Bearer", "Token abc", "Bearer sk_live_definitely_not_a_key_0000"]
+)
+def test_stagepro_bad_or_missing_keys_get_401(target, header):
+    headers = {} if header is None else {"Authorization": header}
+    for path in ("/capabilities", "/usage", "/jobs"):
+        r = httpx.get(target.base_url + path, headers=headers, timeout=30)
+        assert r.status_code == 401, f"GET {path} with {header!r} answered {r.status_code}, not 401"
+        assert "error" in r.json(), f"GET {path}: 401 body is not the error shape"
+
+
+def test_stagepro_job_reaches_terminal_state_moving_forward(target, client):
+    r = client.post("/jobs", json=JOB_BODIES[0])
+    assert r.status_code == 202, f"POST /jobs answered {r.status_code}: {r.text[:300]}"
+    job = r.json()
+    assert job["status"] == "queued", f"a new job is {job['status']}, not queued"
+    done = wait_terminal(client, target, job["id"])
+    if done["status"] == "completed":
+        url = done["output"]["images"][0]["url"]
+        img = httpx.get(url, timeout=30)
+        assert img.status_code == 200 and img.headers["content-type"].startswith("image/"), (
+            f"output image {url} answered {img.status_code} {img.headers.get('content-type')}"
+        )
+
+
+def test_stagepro_idempotent_replay_is_identical(target, client):
+    body = dict(JOB_BODIES[1], idempotency_key="contract-idem-1")
+    first = client.post("/jobs", json=body)
+    second = client.post("/jobs", json=body)
+    assert first.status_code == 202, first.text[:300]
+    assert second.status_code in (200, 202), second.text[:300]
+    assert second.json()["id"] == first.json()["id"], (
+        "same idempotency_key + body created a second job"
+    )
+    other = client.post("/jobs", json=dict(JOB_BODIES[2], idempotency_key="contract-idem-1"))
+    assert other.status_code == 409, f"same key, other body answered {other.status_code}, not 409"
+
+
+def test_stagepro_pagination_never_repeats_or_skips(target, client):
+    listing = "contract-pagination"
+    created = []
+    for i in range(7):
+        body = dict(JOB_BODIES[0], metadata={"listing_id": listing, "photo_index": i})
+        r = client.post("/jobs", json=body)
+        assert r.status_code == 202, r.text[:300]
+        created.append(r.json()["id"])
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"listing_id": listing, "limit": 3}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/jobs", params=params)
+        assert page.status_code == 200, page.text[:300]
+        body = page.json()
+        seen += [j["id"] for j in body["data"]]
+        pages += 1
+        assert pages < 20, "pagination does not end"
+        if not body["has_more"]:
+            assert body["next_cursor"] is None, "next_cursor on the last page"
+            break
+        cursor = body["next_cursor"]
+    assert len(seen) == len(set(seen)), f"pagination repeated items: {seen}"
+    assert set(created) <= set(seen), f"pagination skipped {set(created) - set(seen)}"
+
+
+def test_stagepro_other_key_never_sees_first_keys_objects(target, client):
+    if not target.other_api_key:
+        pytest.skip("needs --other-api-key (a second account)")
+    job = client.post("/jobs", json=JOB_BODIES[0]).json()
+    other = httpx.Client(
+        base_url=target.base_url, headers=target.auth_headers(target.other_api_key), timeout=30
+    )
+    r = other.get(f"/jobs/{job['id']}")
+    assert r.status_code == 404, f"another account read job {job['id']} ({r.status_code})"
+    listed = other.get("/jobs", params={"limit": 100}).json()["data"]
+    assert job["id"] not in {j["id"] for j in listed}, "another account lists the first key's job"
+
+
+def test_stagepro_magic_failure_input_fails_the_job(target, client, control_plane):
+    r = client.post(
+        "/jobs",
+        json={"type": "edit", "input": {"image_url": "https://x.test/fail-image_too_dark.jpg"}},
+    )
+    assert r.status_code == 202, r.text[:300]
+    done = wait_terminal(client, target, r.json()["id"])
+    assert done["status"] == "failed" and done["error"]["code"] == "image_too_dark", (
+        f"magic fail- input ended {done['status']} with {done.get('error')}"
+    )
+
+
+class JobLifecycle(RuleBasedStateMachine):
+    """Random creates, polls and waits: statuses only move forward, and every job reaches a
+    terminal state within a bounded poll."""
+
+    target = None
+    client = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: dict[str, int] = {}
+
+    @rule(body=st.sampled_from(JOB_BODIES))
+    def create(self, body):
+        r = self.client.post("/jobs", json=body)
+        assert r.status_code == 202, f"POST /jobs answered {r.status_code}: {r.text[:200]}"
+        job = r.json()
+        assert job["status"] == "queued"
+        self.last[job["id"]] = 0
+
+    @rule(seconds=st.sampled_from([0.5, 1, 3, 10]))
+    def wait(self, seconds):
+        let_time_pass(self.target, seconds)
+
+    @rule()
+    def poll(self):
+        for job_id, rank in list(self.last.items()):
+            status = self.client.get(f"/jobs/{job_id}").json()["status"]
+            assert ORDER[status] >= rank, f"job {job_id} moved backwards to {status}"
+            self.last[job_id] = ORDER[status]
+
+    @invariant()
+    def known_statuses_only(self):
+        assert all(rank in (0, 1, 2) for rank in self.last.values())
+
+    def teardown(self):
+        for job_id in self.last:
+            assert wait_terminal(self.client, self.target, job_id)["status"] in TERMINAL
+
+
+def test_stagepro_job_lifecycle_state_machine(target, client):
+    JobLifecycle.target = target
+    JobLifecycle.client = client
+    runner = JobLifecycle.TestCase
+    runner.settings = settings(
+        max_examples=5,
+        stateful_step_count=8,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    runner("runTest").runTest()

@@ -1,0 +1,76 @@
+"""Stager AI properties that use only the vendor API."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from .helpers import let_time_pass
+
+
+@pytest.mark.parametrize("headers", [{}, {"stager-api-key": "stager_definitely_unknown_key"}])
+def test_stagerai_bad_or_missing_keys_get_401(target, headers):
+    r = httpx.post(
+        target.base_url + "/api/projects", json={"title": "x"}, headers=headers, timeout=30
+    )
+    assert r.status_code == 401, f"POST /api/projects answered {r.status_code}, not 401"
+    assert r.json().get("success") is False, "401 body is not the {success: false} envelope"
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (120, 130, 140)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def test_stagerai_signed_upload_flow_and_tampering(target, client):
+    project = client.post("/api/projects", json={"title": "contract"}).json()
+    group = client.post("/api/hdr-image-group", json={"projectId": project["id"]}).json()
+    r = client.post(
+        "/api/hdr-upload-url",
+        json={"projectId": project["id"], "groupId": group["groupId"], "filename": "b.jpg"},
+    )
+    assert r.status_code == 200, r.text[:300]
+    url = r.json()["uploadUrl"]
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    sig = query["X-Goog-Signature"]
+    query["X-Goog-Signature"] = ("0" if sig[0] != "0" else "1") + sig[1:]
+    tampered = urlunsplit(parts._replace(query=urlencode(query)))
+    bad = httpx.put(tampered, content=_jpeg(), headers={"content-type": "image/jpeg"}, timeout=30)
+    assert bad.status_code == 403 and b"SignatureDoesNotMatch" in bad.content, (
+        f"tampered signed URL answered {bad.status_code}"
+    )
+    good = httpx.put(url, content=_jpeg(), headers={"content-type": "image/jpeg"}, timeout=30)
+    assert good.status_code == 200, f"signed PUT answered {good.status_code}: {good.text[:200]}"
+    assert (
+        client.post(
+            "/api/hdr-enhance", json={"projectId": project["id"], "groupId": group["groupId"]}
+        ).status_code
+        == 200
+    )
+    for _ in range(30):
+        status = client.get(f"/api/hdr-image-group/{group['groupId']}").json()
+        if status["status"] in ("completed", "failed"):
+            break
+        let_time_pass(target, 5)
+    assert status["status"] == "completed", f"HDR group ended {status}"
+    assert httpx.get(status["imageUrl"], timeout=30).status_code == 200
+
+
+def test_stagerai_other_key_never_sees_first_keys_objects(target, client):
+    if not target.other_api_key:
+        pytest.skip("needs --other-api-key (a second account)")
+    project = client.post("/api/projects", json={"title": "mine"}).json()
+    group = client.post("/api/hdr-image-group", json={"projectId": project["id"]}).json()
+    other = httpx.Client(
+        base_url=target.base_url, headers=target.auth_headers(target.other_api_key), timeout=30
+    )
+    r = other.get(f"/api/hdr-image-group/{group['groupId']}")
+    assert r.status_code == 404, f"another account read group {group['groupId']} ({r.status_code})"

@@ -1,0 +1,59 @@
+"""What the suite runs against: a base URL, keys, and whether a stagemock control plane is
+there (mock-only suites need it and are skipped, with the reason, when it is not)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = {
+    "stagepro": ROOT / "openapi" / "stagepro.yaml",
+    "stagerai": ROOT / "openapi" / "stagerai.yaml",
+}
+#: Where each API lives below the server's root URL.
+BASE_PATHS = {"stagepro": "/api/v1", "stagerai": ""}
+DEFAULT_KEYS = {"stagepro": "sk_test_contract", "stagerai": "stager_test_contract"}
+DEFAULT_OTHER_KEYS = {
+    "stagepro": "sk_test_contract_other",
+    "stagerai": "stager_test_contract_other",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    api: str
+    root_url: str  # scheme://host:port (no trailing slash)
+    api_key: str
+    other_api_key: str | None
+    console_session: str | None = None
+    has_control_plane: bool = False
+
+    @property
+    def base_url(self) -> str:
+        return self.root_url + BASE_PATHS[self.api]
+
+    def auth_headers(self, key: str | None = None) -> dict[str, str]:
+        key = self.api_key if key is None else key
+        if self.api == "stagepro":
+            return {"Authorization": f"Bearer {key}"}
+        return {"stager-api-key": key}
+
+
+def split_base_url(api: str, base_url: str) -> str:
+    """Accept either the API's base URL or the server root; return the root."""
+    url = base_url.rstrip("/")
+    suffix = BASE_PATHS[api]
+    if suffix and url.endswith(suffix):
+        url = url[: -len(suffix)]
+    return url
+
+
+def probe_control_plane(root_url: str) -> bool:
+    try:
+        r = httpx.get(f"{root_url}/__mock/health", timeout=5)
+        return r.status_code == 200 and r.json().get("status") == "ok"
+    except (httpx.HTTPError, ValueError):
+        return False
