@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--include-operation", action="append", default=[], metavar="OPERATION_ID")
     p.add_argument("--no-schemathesis", action="store_true", help="property tests only")
     p.add_argument("--no-properties", action="store_true", help="schemathesis only")
+    p.add_argument(
+        "--properties-filter", default=None, metavar="EXPR",
+        help="only property tests matching this pytest -k expression",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print schemathesis's own output")
     return p
 

@@ -21,7 +21,7 @@ ENV_TARGET = "STAGEMOCK_CONTRACT_TARGET"
 
 
 def run_properties(
-    target: Target, junit: Path | None, seed: int
+    target: Target, junit: Path | None, seed: int, selector: str | None = None
 ) -> tuple[int, list[str], list[str]]:
     """pytest over ``contract_tests/suites`` (a subprocess); returns (code, failures, skips)."""
     with tempfile.TemporaryDirectory(prefix="stagemock-props-") as tmp:
@@ -43,7 +43,7 @@ def run_properties(
             "-rs",
             f"--junitxml={xml_path}",
             "-k",
-            target.api,
+            target.api if not selector else f"{target.api} and ({selector})",
             f"--hypothesis-seed={seed}",
         ]
         proc = subprocess.run(
@@ -96,7 +96,9 @@ def run_all(target: Target, args: Any) -> int:
         props_junit = None
         if args.junit:
             props_junit = args.junit.with_name(args.junit.stem + ".properties.xml")
-        code, failures, skips = run_properties(target, props_junit, args.seed)
+        code, failures, skips = run_properties(
+            target, props_junit, args.seed, args.properties_filter
+        )
         print(
             f"property tests: {'ok' if code == 0 else 'VIOLATIONS'}"
             + (f", {len(skips)} skipped" if skips else "")

@@ -143,15 +143,56 @@ def summarise(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _failures_from_output(output: str) -> list[str]:
-    """Fallback: the '___ METHOD /path ___' headers and '- STxxx Title' lines of st's text."""
+KEYWORDS = (
+    ("content-type", "wrong content type: the response's content type is not in the spec"),
+    ("status code", "wrong status code: the spec does not document it"),
+    ("violates schema", "response body violates its schema (a field missing or wrong)"),
+    ("server error", "the server answered 5xx"),
+    ("accepted", "invalid input was accepted (should be 4xx)"),
+    ("rejected", "valid input was rejected"),
+    ("auth", "authentication is not enforced (401 expected)"),
+    ("method", "an undocumented method was not answered 405"),
+    ("allow", "405 without a correct Allow header"),
+    ("header", "a required header is missing or wrong"),
+)
+
+
+def plain(title: str) -> str:
+    low = title.lower()
+    for key, words in KEYWORDS:
+        if key in low:
+            return words
+    return ""
+
+
+def operation_ids(api: str) -> dict[str, str]:
+    """'GET /jobs/{id}' → 'getJob' (schemathesis names operations by method and path)."""
+    import yaml
+
+    doc = yaml.safe_load(SPECS[api].read_text())
+    out = {}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if isinstance(op, dict) and "operationId" in op:
+                out[f"{method.upper()} {path}"] = op["operationId"]
+    return out
+
+
+def _failures_from_output(output: str, api: str = "stagepro") -> list[str]:
+    """The '___ METHOD /path ___' headers and '- STxxx Title' lines of st's text, named by
+    operationId and explained in plain words."""
+    ids = operation_ids(api)
     lines, current = [], None
     for raw in output.splitlines():
         s = raw.strip()
         if s.startswith("_") and s.endswith("_") and " " in s.strip("_ "):
             current = s.strip("_ ").strip()
         elif s.startswith("- ST") and current:
-            text = f"{current}: {s[2:]}"
+            title = s[2:]
+            name = ids.get(current)
+            where = f"{name} ({current})" if name else current
+            words = plain(title)
+            text = f"{where}: {title}" + (f" — {words}" if words else "")
             if text not in lines:
                 lines.append(text)
     return lines
@@ -189,7 +230,7 @@ def run_schemathesis(
             print(output)
         report_path = workdir / "report.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    failures = _failures_from_output(output) or summarise(report)
+    failures = _failures_from_output(output, target.api) or summarise(report)
     only_links = not report.get("failures") and [
         e.get("title") for e in report.get("errors", [])
     ] == ["Missing Open API links"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -19,7 +20,9 @@ from .settings import Settings
 class RunningServer:
     """A mock listening on 127.0.0.1:<free port> until ``stop()``."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, app_wrapper: Callable[[Any], Any] | None = None
+    ) -> None:
         settings = settings or Settings(deterministic=True)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -27,9 +30,10 @@ class RunningServer:
         self.port = self.sock.getsockname()[1]
         self.settings = replace(settings, port=self.port)
         self.app = create_app(self.settings)
+        served = app_wrapper(self.app) if app_wrapper else self.app
         self.url = f"http://{self.settings.host}:{self.port}"
         config = uvicorn.Config(
-            self.app, log_level="error", access_log=False, lifespan="on",
+            served, log_level="error", access_log=False, lifespan="on",
             http="httptools", loop="auto",
         )
         self.server = uvicorn.Server(config)

@@ -1,0 +1,250 @@
+"""Deliberately broken variants of the mock, to prove the suite catches what it claims to.
+
+Each mutant wraps the real app in an ASGI layer that breaks one promise of the spec. The
+project's tests start each one and assert that ``stagemock check`` fails, naming the problem.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+Transform = Callable[[str, str, int, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
+
+
+@dataclass
+class Mutant:
+    name: str
+    api: str
+    #: What the suite's summary must mention for the mutant to count as caught.
+    expect: tuple[str, ...]
+    #: Operations to include in the schemathesis run (keeps the run small); empty: all.
+    operations: tuple[str, ...] = ()
+    schemathesis: bool = True
+    properties: bool = True
+    transform: Transform | None = None
+    rewrite_request: Callable[[dict[str, Any], bytes], bytes] | None = None
+    #: pytest -k expression selecting the property tests relevant to this mutant.
+    properties_filter: str | None = None
+
+    def wrap(self, app: Any) -> Any:
+        return _Wrapper(app, self)
+
+
+class _Wrapper:
+    def __init__(self, app: Any, mutant: Mutant) -> None:
+        self.app = app
+        self.mutant = mutant
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/__mock/"):
+            await self.app(scope, receive, send)
+            return
+        m = self.mutant
+        if m.rewrite_request is not None:
+            body = b""
+            more = True
+            while more:
+                msg = await receive()
+                body += msg.get("body", b"")
+                more = msg.get("more_body", False)
+            body = m.rewrite_request(scope, body)
+            scope = dict(scope)
+            scope["headers"] = [
+                (k, v) for k, v in scope["headers"] if k.lower() != b"content-length"
+            ] + [(b"content-length", str(len(body)).encode())]
+            sent = False
+
+            async def receive() -> Any:  # noqa: F811 - replaced on purpose
+                nonlocal sent
+                if sent:
+                    return {"type": "http.disconnect"}
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+        if m.transform is None:
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
+                    status, headers, body = m.transform(
+                        scope["method"], scope["path"], start["status"], headers, b"".join(chunks)
+                    )
+                    headers["content-length"] = str(len(body))
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": status,
+                            "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, capture)
+
+
+def _json_edit(path_re: str, method: str, edit: Callable[[Any], Any], statuses=(200, 202)):
+    pattern = re.compile(path_re)
+
+    def transform(meth, path, status, headers, body):
+        if meth == method and pattern.fullmatch(path) and status in statuses:
+            try:
+                data = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                return status, headers, body
+            return status, headers, orjson.dumps(edit(data))
+        return status, headers, body
+
+    return transform
+
+
+def _drop(key: str) -> Callable[[Any], Any]:
+    def edit(data: Any) -> Any:
+        data.pop(key, None)
+        return data
+
+    return edit
+
+
+def _status_of(path_re: str, method: str, old: int, new: int) -> Transform:
+    pattern = re.compile(path_re)
+
+    def transform(meth, path, status, headers, body):
+        if meth == method and pattern.fullmatch(path) and status == old:
+            return new, headers, body
+        return status, headers, body
+
+    return transform
+
+
+def _content_type(path_re: str, new: str) -> Transform:
+    pattern = re.compile(path_re)
+
+    def transform(meth, path, status, headers, body):
+        if pattern.fullmatch(path) and status == 200:
+            headers["content-type"] = new
+        return status, headers, body
+
+    return transform
+
+
+def _bad_input_500(meth, path, status, headers, body):
+    if status == 400:
+        return 500, headers, orjson.dumps({"error": {"code": "internal", "message": "boom"}})
+    return status, headers, body
+
+
+def _status_backwards(data: Any) -> Any:
+    if data.get("status") in ("completed", "failed"):
+        data["status"] = "processing"
+        data["completed_at"] = None
+    return data
+
+
+def _never_completes(data: Any) -> Any:
+    if data.get("status") in ("completed", "failed"):
+        data.update(status="processing", completed_at=None, output=None, error=None)
+    return data
+
+
+def _repeat_item(data: Any) -> Any:
+    if data.get("data") and data.get("next_cursor"):
+        data["data"][-1] = data["data"][0]
+    return data
+
+
+def _ignore_auth(scope: dict[str, Any], body: bytes) -> bytes:
+    names = {k.lower() for k, _ in scope["headers"]}
+    if b"authorization" not in names and scope["path"].startswith("/api/v1"):
+        scope["headers"] = list(scope["headers"]) + [(b"authorization", b"Bearer sk_test_mutant")]
+    if scope["path"].startswith("/api/v1") and scope["headers"]:
+        scope["headers"] = [
+            (k, b"Bearer sk_test_mutant")
+            if k.lower() == b"authorization" and not v.startswith(b"Bearer sk_")
+            else (k, v)
+            for k, v in scope["headers"]
+        ]
+    return body
+
+
+def _ignore_idempotency(scope: dict[str, Any], body: bytes) -> bytes:
+    if scope["method"] == "POST" and scope["path"] == "/api/v1/jobs" and body:
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return body
+        if isinstance(data, dict):
+            data.pop("idempotency_key", None)
+            return orjson.dumps(data)
+    return body
+
+
+def _no_control_plane(meth, path, status, headers, body):
+    return status, headers, body
+
+
+JOB = r"/api/v1/jobs/[^/]+"
+
+MUTANTS = [
+    Mutant(
+        "required-field-dropped", "stagepro", ("getCapabilities", "violates its schema"),
+        operations=("getCapabilities",), properties=False,
+        transform=_json_edit(r"/api/v1/capabilities", "GET", _drop("listing_tools")),
+    ),
+    Mutant(
+        "wrong-status-code", "stagepro", ("getUsage", "wrong status code"),
+        operations=("getUsage",), properties=False,
+        transform=_status_of(r"/api/v1/usage", "GET", 200, 201),
+    ),
+    Mutant(
+        "wrong-content-type", "stagepro", ("getCapabilities", "wrong content type"),
+        operations=("getCapabilities",), properties=False,
+        transform=_content_type(r"/api/v1/capabilities", "text/plain"),
+    ),
+    Mutant(
+        "server-error-on-bad-input", "stagepro", ("createJob", "5xx"),
+        operations=("createJob",), properties=False,
+        transform=_bad_input_500,
+    ),
+    Mutant(
+        "auth-ignored", "stagepro", ("401",), schemathesis=False, properties_filter="401",
+        rewrite_request=_ignore_auth,
+    ),
+    Mutant(
+        "status-moves-backwards", "stagepro", ("backwards",), schemathesis=False,
+        properties_filter="terminal_state",
+        transform=_json_edit(JOB, "GET", _status_backwards),
+    ),
+    Mutant(
+        "job-never-completes", "stagepro", ("still processing",), schemathesis=False,
+        properties_filter="terminal_state",
+        transform=_json_edit(JOB, "GET", _never_completes),
+    ),
+    Mutant(
+        "idempotency-ignored", "stagepro", ("second job",), schemathesis=False,
+        properties_filter="idempotent",
+        rewrite_request=_ignore_idempotency,
+    ),
+    Mutant(
+        "pagination-repeats", "stagepro", ("repeated",), schemathesis=False,
+        properties_filter="pagination",
+        transform=_json_edit(r"/api/v1/jobs", "GET", _repeat_item),
+    ),
+    Mutant(
+        "stagerai-envelope-dropped", "stagerai", ("uploadImage", "violates its schema"),
+        operations=("uploadImage",), properties=False,
+        transform=_json_edit(r"/api/image", "POST", _drop("data")),
+    ),
+]

@@ -1,0 +1,64 @@
+"""The suite's own power: it must fail every deliberately broken mock, naming the problem,
+pass the real mock, and run against a server without the /__mock/ control plane."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from contract_tests.mutants import MUTANTS, Mutant
+from mock_server import Settings
+from mock_server.testing import RunningServer
+
+
+def _check(api: str, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "contract_tests", api, "--base-url", url, "--max-examples", "10", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+
+
+def _args(m: Mutant) -> list[str]:
+    args: list[str] = []
+    for op in m.operations:
+        args += ["--include-operation", op]
+    if not m.schemathesis:
+        args.append("--no-schemathesis")
+    if not m.properties:
+        args.append("--no-properties")
+    if m.properties_filter:
+        args += ["--properties-filter", m.properties_filter]
+    return args
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+def test_suite_catches_mutant(mutant):
+    with RunningServer(Settings(deterministic=True), app_wrapper=mutant.wrap) as server:
+        proc = _check(mutant.api, server.url, *_args(mutant))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, f"mutant {mutant.name} passed the suite:\n{out[-3000:]}"
+    for word in mutant.expect:
+        assert word.lower() in out.lower(), f"summary does not name {word!r}:\n{out[-3000:]}"
+
+
+class _NoControlPlane:
+    """A server that is not ours: /__mock/ does not exist."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith("/__mock/"):
+            await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"not here"})
+            return
+        await self.app(scope, receive, send)
+
+
+def test_suite_runs_against_a_server_without_control_plane():
+    with RunningServer(Settings(deterministic=False, job_seconds=0.5), app_wrapper=_NoControlPlane) as server:
+        proc = _check("stagepro", server.url, "--include-operation", "getCapabilities", "--properties-filter", "401 or magic")
+    out = proc.stdout + proc.stderr
+    assert "no /__mock/ control plane" in out, out[-2000:]
+    assert "skipped" in out and "needs the stagemock control plane" in out, out[-2000:]
+    assert proc.returncode == 0, out[-3000:]
