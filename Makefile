@@ -40,6 +40,7 @@ contract: $(STAMP)
 	$(BIN)/stagemock check stagerai --max-examples 200 $(ARGS)
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk
 	$(BIN)/python bench/run.py $(ARGS)
 
 clean:

@@ -1,0 +1,373 @@
+"""``make bench``: throughput, latency, memory and image speed, side by side with the stack's
+ceiling (and Prism, when npm can install it). Loopback only; every load is bounded in time.
+
+Writes ``bench/results.json`` and ``bench/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PY = sys.executable
+CONNECTIONS = 32
+
+POST_BODY = json.dumps(
+    {"type": "listing-tool", "input": {"image_url": "https://example.com/exterior.jpg",
+                                         "listing_tool": "virtual-twilight"}}
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def start(cmd: list[str], url: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_up(url)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _lua(method: str, body: str | None, headers: dict[str, str]) -> str:
+    lines = [f'wrk.method = "{method}"']
+    for k, v in headers.items():
+        lines.append(f'wrk.headers["{k}"] = "{v}"')
+    if body is not None:
+        lines.append("wrk.body = " + json.dumps(body))
+    return "\n".join(lines) + "\n"
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
+
+
+def wrk(url: str, *, method: str = "GET", body: str | None = None,
+        headers: dict[str, str] | None = None, seconds: int = 5,
+        connections: int = CONNECTIONS) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(_lua(method, body, headers or {}))
+        script = fh.name
+    try:
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url],
+            capture_output=True, text=True, timeout=seconds + 30, check=True,
+        ).stdout
+    finally:
+        os.unlink(script)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {"rps": round(rps), "p50_ms": round(p50, 3), "p99_ms": round(p99, 3),
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def bench_ceiling(seconds: int) -> dict[str, Any]:
+    port = free_port()
+    proc = start([PY, str(BENCH / "ceiling.py"), str(port)], f"http://127.0.0.1:{port}/job")
+    try:
+        url = f"http://127.0.0.1:{port}/job"
+        return {
+            "get": wrk(url, seconds=seconds),
+            "post": wrk(url, method="POST", body=POST_BODY,
+                        headers={"Content-Type": "application/json"}, seconds=seconds),
+        }
+    finally:
+        stop(proc)
+
+
+def _sample_jpeg() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (1024, 768), (90, 120, 160)).save(buf, "JPEG", quality=85)
+    photo = ROOT / "fixtures" / "photos" / "exterior.jpg"
+    return photo.read_bytes() if photo.exists() else buf.getvalue()
+
+
+def bench_mock(seconds: int) -> dict[str, Any]:
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    proc = start([PY, "-m", "mock_server", "--port", str(port), "--deterministic"],
+                 f"{root}/__mock/health")
+    try:
+        key = "sk_test_bench"
+        auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        job = httpx.post(f"{root}/api/v1/jobs", content=POST_BODY, headers=auth).json()
+        results = {
+            "get_job": wrk(f"{root}/api/v1/jobs/{job['id']}", headers=auth, seconds=seconds),
+            "post_job": wrk(f"{root}/api/v1/jobs", method="POST", body=POST_BODY,
+                            headers=auth, seconds=seconds),
+            "get_capabilities": wrk(f"{root}/api/v1/capabilities", headers=auth, seconds=seconds),
+        }
+        skey = {"stager-api-key": "stager_test_bench"}
+        up = httpx.post(f"{root}/api/image", headers=skey,
+                        files={"file": ("house.jpg", _sample_jpeg(), "image/jpeg")}, timeout=60)
+        if up.status_code == 200:
+            image_id = up.json()["data"]["id"]
+            results["stagerai_sky_replace_low"] = wrk(
+                f"{root}/api/images/{image_id}/sky-replace", method="POST",
+                body=json.dumps({"skyType": "blue", "resolution": "low"}),
+                headers={**skey, "Content-Type": "application/json"}, seconds=seconds,
+            )
+        else:
+            results["stagerai_sky_replace_low"] = {"error": f"upload answered {up.status_code}"}
+        return results
+    finally:
+        stop(proc)
+
+
+def bench_memory(jobs: int, keys: int) -> dict[str, Any]:
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    proc = start([PY, "-m", "mock_server", "--port", str(port), "--deterministic"],
+                 f"{root}/__mock/health")
+    try:
+        before = rss_mb(proc.pid)
+        lua = f"""
+local n = 0
+local total = {jobs}
+request = function()
+  n = n + 1
+  local key = "sk_test_mem_" .. (n % {keys})
+  return wrk.format("POST", "/api/v1/jobs", {{["Authorization"] = "Bearer " .. key,
+    ["Content-Type"] = "application/json"}}, {json.dumps(POST_BODY)})
+end
+"""
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+            fh.write(lua)
+            script = fh.name
+        start_t = time.monotonic()
+        # wrk has no request-count limit: run bounded slices until the count is reached
+        # (the journal's `total` counts every request the API received).
+        while time.monotonic() - start_t < 300:
+            sent = httpx.get(f"{root}/__mock/journal", params={"since": 10**12}).json()["total"]
+            if sent >= jobs:
+                break
+            subprocess.run(["wrk", "-t1", "-c16", "-d2s", "-s", script, root + "/"],
+                           capture_output=True, text=True, timeout=60, check=True)
+        os.unlink(script)
+        total_jobs = sum(
+            httpx.get(f"{root}/__mock/accounts/sk_test_mem_{i}").json().get("objects", {})
+            .get("jobs", 0)
+            for i in range(keys)
+        )
+        return {"jobs": total_jobs, "keys": keys, "rss_before_mb": round(before, 1),
+                "rss_after_mb": round(rss_mb(proc.pid), 1)}
+    finally:
+        stop(proc)
+
+
+def bench_images() -> dict[str, Any]:
+    from PIL import Image
+
+    from mock_server.images import hdr, render
+
+    src = render.synthetic_photo("bench-room", "interior", (1024, 768))
+    render.render_stagepro(src, job_type="virtual-stage", style="modern", room_type="living-room")
+    times = []
+    for i in range(10):
+        t = time.perf_counter()
+        render.render_stagepro(src, job_type="virtual-stage", style="modern",
+                               room_type="living-room", variation=i)
+        times.append(time.perf_counter() - t)
+    brackets = []
+    base = render.synthetic_photo("bench-hdr", "interior", (2048, 1365))
+    for ev in (-2, -1, 0, 1, 2):
+        img = base.point(lambda v, ev=ev: max(0, min(255, int(v * (2 ** ev) ** 0.5))))
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=90)
+        brackets.append(buf.getvalue())
+    t = time.perf_counter()
+    hdr.merge_brackets(brackets, lens_correction=True, perspective_correction=True)
+    merge = time.perf_counter() - t
+    _ = Image
+    return {"render_1024x768_ms": round(sorted(times)[len(times) // 2] * 1000, 1),
+            "merge_5x2048x1365_s": round(merge, 3)}
+
+
+def bench_contract() -> dict[str, Any]:
+    t = time.perf_counter()
+    proc = subprocess.run([PY, "-m", "contract_tests", "stagepro"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=1800, check=False)
+    return {"wall_s": round(time.perf_counter() - t, 1), "exit_code": proc.returncode}
+
+
+def bench_prism(seconds: int) -> dict[str, Any]:
+    prism_dir = BENCH / ".prism"
+    binary = prism_dir / "node_modules" / ".bin" / "prism"
+    if not binary.exists():
+        if not shutil.which("npm"):
+            return {"skipped": "npm not found"}
+        prism_dir.mkdir(exist_ok=True)
+        r = subprocess.run(["npm", "install", "--prefix", str(prism_dir), "--no-audit", "--no-fund",
+                            "@stoplight/prism-cli@5"], capture_output=True, text=True, timeout=600)
+        if r.returncode != 0 or not binary.exists():
+            return {"skipped": "npm install @stoplight/prism-cli failed: " + r.stderr[-300:]}
+    port = free_port()
+    proc = subprocess.Popen([str(binary), "mock", str(ROOT / "openapi" / "stagepro.yaml"), "-p",
+                             str(port), "-v", "error"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_up(f"http://127.0.0.1:{port}/api/v1/capabilities", timeout=60)
+        auth = {"Authorization": "Bearer sk_test_bench"}
+        return {"get_job": wrk(f"http://127.0.0.1:{port}/api/v1/jobs/job_1", headers=auth,
+                               seconds=seconds)}
+    except RuntimeError as exc:
+        return {"skipped": str(exc)}
+    finally:
+        stop(proc)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("starlette", "uvicorn", "uvloop", "httptools", "orjson", "jsonschema-rs",
+                "pillow", "numpy", "schemathesis"):
+        try:
+            out[pkg] = version(pkg)
+        except Exception:  # noqa: BLE001
+            out[pkg] = "?"
+    wrk_v = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    out["wrk"] = wrk_v.split()[1] if wrk_v else "?"
+    return out
+
+
+def ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
+    return round(a["rps"] / b["rps"], 2) if b.get("rps") else float("nan")
+
+
+def write_report(results: dict[str, Any]) -> None:
+    (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    c, m = results["ceiling"], results["mock"]
+    lines = [
+        "# Benchmark results", "",
+        f"Measured {results['date']} on {results['machine']['cpus']} cores "
+        f"({results['machine']['platform']}), one uvicorn worker (uvloop + httptools), "
+        f"wrk -t2 -c{CONNECTIONS}, {results['seconds']} s per run, loopback only.", "",
+        "| endpoint | req/s | p50 ms | p99 ms | × ceiling | target |", "|---|---|---|---|---|---|",
+        f"| ceiling GET (bare Starlette) | {c['get']['rps']} | {c['get']['p50_ms']} | {c['get']['p99_ms']} | 1.00 | |",
+        f"| ceiling POST (bare Starlette) | {c['post']['rps']} | {c['post']['p50_ms']} | {c['post']['p99_ms']} | 1.00 | |",
+    ]
+    rows = [("GET /api/v1/jobs/{id}", "get_job", "get", "≥ 0.6×"),
+            ("POST /api/v1/jobs", "post_job", "post", "≥ 0.5×"),
+            ("GET /api/v1/capabilities", "get_capabilities", "get", ""),
+            ("POST /api/images/{id}/sky-replace (low)", "stagerai_sky_replace_low", "post", "")]
+    for label, key, base, target in rows:
+        r = m.get(key, {})
+        if "rps" in r:
+            lines.append(f"| {label} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | "
+                         f"{ratio(r, c[base])} | {target} |")
+        else:
+            lines.append(f"| {label} | {r.get('error', 'n/a')} | | | | {target} |")
+    p = results.get("prism", {})
+    if "get_job" in p:
+        lines.append(f"| Prism GET /jobs/{{id}} (`-v error`) | {p['get_job']['rps']} | "
+                     f"{p['get_job']['p50_ms']} | {p['get_job']['p99_ms']} | "
+                     f"{ratio(p['get_job'], c['get'])} | |")
+        lines += ["", f"stagemock GET job / Prism GET job: "
+                      f"**{ratio(m['get_job'], p['get_job'])}×**"]
+    else:
+        lines += ["", f"Prism: {p.get('skipped', 'not run')}"]
+    mem, img, con = results["memory"], results["images"], results["contract"]
+    lines += [
+        "", "| measure | value | target |", "|---|---|---|",
+        f"| RSS after {mem['jobs']} jobs across {mem['keys']} keys | {mem['rss_after_mb']} MB "
+        f"(at start {mem['rss_before_mb']} MB) | ≤ 300 MB |",
+        f"| one 1024×768 output image | {img['render_1024x768_ms']} ms | ≤ 50 ms |",
+        f"| merge of 5 brackets 2048×1365 | {img['merge_5x2048x1365_s']} s | ≤ 1.5 s |",
+        f"| `stagemock check stagepro` (defaults) | {con['wall_s']} s (exit {con['exit_code']}) | |",
+        "", "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()), "",
+    ]
+    (BENCH / "RESULTS.md").write_text("\n".join(lines))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--jobs", type=int, default=100_000)
+    ap.add_argument("--keys", type=int, default=1_000)
+    ap.add_argument("--skip", action="append", default=[],
+                    choices=["prism", "memory", "contract", "images"])
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk not found: `apt-get install wrk` (make bench does it when it can)")
+        return 2
+    results: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "seconds": args.seconds, "versions": _versions(),
+    }
+    print("ceiling...", flush=True)
+    results["ceiling"] = bench_ceiling(args.seconds)
+    print("mock...", flush=True)
+    results["mock"] = bench_mock(args.seconds)
+    print("images...", flush=True)
+    results["images"] = bench_images() if "images" not in args.skip else {
+        "render_1024x768_ms": "skipped", "merge_5x2048x1365_s": "skipped"}
+    print("memory...", flush=True)
+    results["memory"] = bench_memory(args.jobs, args.keys) if "memory" not in args.skip else {
+        "jobs": 0, "keys": 0, "rss_before_mb": "skipped", "rss_after_mb": "skipped"}
+    print("contract...", flush=True)
+    results["contract"] = bench_contract() if "contract" not in args.skip else {
+        "wall_s": "skipped", "exit_code": "-"}
+    print("prism...", flush=True)
+    results["prism"] = bench_prism(args.seconds) if "prism" not in args.skip else {
+        "skipped": "--skip prism"}
+    write_report(results)
+    print((BENCH / "RESULTS.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
