@@ -208,8 +208,6 @@ end
 
 
 def bench_images() -> dict[str, Any]:
-    from PIL import Image
-
     from mock_server.images import hdr, render
 
     src = render.synthetic_photo("bench-room", "interior", (1024, 768))
@@ -230,7 +228,6 @@ def bench_images() -> dict[str, Any]:
     t = time.perf_counter()
     hdr.merge_brackets(brackets, lens_correction=True, perspective_correction=True)
     merge = time.perf_counter() - t
-    _ = Image
     return {"render_1024x768_ms": round(sorted(times)[len(times) // 2] * 1000, 1),
             "merge_5x2048x1365_s": round(merge, 3)}
 
