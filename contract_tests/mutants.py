@@ -30,6 +30,8 @@ class Mutant:
     rewrite_request: Callable[[dict[str, Any], bytes], bytes] | None = None
     #: pytest -k expression selecting the property tests relevant to this mutant.
     properties_filter: str | None = None
+    #: Operations the mutant's detection relies on (it cannot be caught without them).
+    requires: tuple[str, ...] = ()
 
     def wrap(self, app: Any) -> Any:
         return _Wrapper(app, self)
@@ -226,25 +228,30 @@ MUTANTS = [
         "status-moves-backwards", "stagepro", ("backwards",), schemathesis=False,
         properties_filter="terminal_state",
         transform=_json_edit(JOB, "GET", _status_backwards),
+        requires=("createJob", "getJob",),
     ),
     Mutant(
         "job-never-completes", "stagepro", ("still processing",), schemathesis=False,
         properties_filter="terminal_state",
         transform=_json_edit(JOB, "GET", _never_completes),
+        requires=("createJob", "getJob",),
     ),
     Mutant(
         "idempotency-ignored", "stagepro", ("second job",), schemathesis=False,
         properties_filter="idempotent",
         rewrite_request=_ignore_idempotency,
+        requires=("createJob",),
     ),
     Mutant(
         "pagination-repeats", "stagepro", ("repeated",), schemathesis=False,
         properties_filter="pagination",
         transform=_json_edit(r"/api/v1/jobs", "GET", _repeat_item),
+        requires=("createJob", "listJobs",),
     ),
     Mutant(
         "stagerai-envelope-dropped", "stagerai", ("uploadImage", "violates its schema"),
         operations=("uploadImage",), properties=False,
         transform=_json_edit(r"/api/image", "POST", _drop("data")),
+        requires=("uploadImage",),
     ),
 ]

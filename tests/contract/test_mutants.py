@@ -31,8 +31,23 @@ def _args(m: Mutant) -> list[str]:
     return args
 
 
+def _placeholders() -> set[str]:
+    from mock_server import create_app
+
+    ctx = create_app(Settings(deterministic=True)).state.ctx
+    out = set()
+    for backend in ctx.backends.values():
+        for op, handler in backend.binding(ctx).handlers.items():
+            if getattr(handler, "not_implemented", False):
+                out.add(op)
+    return out
+
+
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
 def test_suite_catches_mutant(mutant):
+    missing = set(mutant.requires) & _placeholders()
+    if missing:
+        pytest.skip(f"needs {sorted(missing)}, not implemented yet")
     with RunningServer(Settings(deterministic=True), app_wrapper=mutant.wrap) as server:
         proc = _check(mutant.api, server.url, *_args(mutant))
     out = proc.stdout + proc.stderr
