@@ -16,6 +16,15 @@ from .target import SPECS, Target
 #: or storage (403), ids generated from the schema do not exist (404), state conflicts (409),
 #: expired uploads or sessions (422).
 POSITIVE_OK = ["2xx", "3xx", "401", "402", "403", "404", "409", "422", "429"]
+#: Operations whose schema-valid input can still be refused with 400 because validity depends
+#: on state the schema cannot see (a webhook endpoint id that is not active, a cursor this
+#: server did not issue, bytes that are not an image, an 8th bracket). For these only,
+#: ``positive_data_acceptance`` also accepts 400; every other check stays as strict.
+STATE_DEPENDENT = [
+    "createJob", "regenerateJob", "createBatch", "createWorkflow", "createUpload", "listJobs",
+    "createAgentSession", "renderAgentSession", "createWebhook",
+    "uploadImage", "createHdrUploadUrl", "enhanceHdrImageGroup", "createHdrImageGroup",
+]
 #: Operations blind fuzzing cannot drive (a signed URL comes only from hdr-upload-url); the
 #: property suite covers them by following the real flow.
 NOT_FUZZABLE = {"stagerai": ["putSignedUpload"], "stagepro": []}
@@ -54,7 +63,14 @@ class SchemathesisResult:
 def _config(workdir: Path) -> Path:
     path = workdir / "schemathesis.toml"
     statuses = ", ".join(f'"{s}"' for s in POSITIVE_OK)
-    path.write_text(f"[checks.positive_data_acceptance]\nexpected-statuses = [{statuses}]\n")
+    lenient = ", ".join(f'"{s}"' for s in POSITIVE_OK + ["400"])
+    text = f"[checks.positive_data_acceptance]\nexpected-statuses = [{statuses}]\n"
+    for op in STATE_DEPENDENT:
+        text += (
+            f'\n[[operations]]\ninclude-operation-id = "{op}"\n'
+            f"checks.positive_data_acceptance.expected-statuses = [{lenient}]\n"
+        )
+    path.write_text(text)
     return path
 
 

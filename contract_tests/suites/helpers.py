@@ -36,6 +36,10 @@ def wait_terminal(
         assert rank >= seen, f"job {job_id} moved backwards to {job['status']}"
         seen = rank
         if job["status"] in TERMINAL:
+            again = client.get(f"/jobs/{job_id}").json()
+            assert again["status"] == job["status"], (
+                f"job {job_id} moved backwards from {job['status']} to {again['status']}"
+            )
             return job
         assert waited < budget, f"job {job_id} still {job['status']} after {budget:.0f} s"
         let_time_pass(target, 5)

@@ -84,6 +84,8 @@ class ApiBinding:
     authenticate: Authenticator
     error_shape: ErrorShape
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    #: Optional: reword a violation for the API's users, ``fn(violation, body) -> violation``.
+    explain: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
 
     def check_handlers(self) -> None:
         ops = {op.operation_id for op in self.spec.operations}
@@ -201,6 +203,8 @@ class Dispatcher:
         if auth_error is not None:
             raise auth_error
         if violations:
+            if self.binding.explain is not None:
+                violations = [self.binding.explain(v, body) for v in violations]
             first = violations[0]
             field = first["field"]
             where = f"`{field}` " if field else ""

@@ -45,6 +45,9 @@ def describe_errors(
 ) -> list[dict[str, Any]]:
     """jsonschema-rs errors → ``[{"field", "message"}]`` naming the offending field."""
     out = []
+    if len(errors) > 1:
+        # "unevaluated properties" is only a consequence of another branch failing
+        errors = [e for e in errors if type(e.kind).__name__ != "UnevaluatedProperties"] or errors
     for err in errors:
         kind = err.kind
         path = list(err.instance_path)

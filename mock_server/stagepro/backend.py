@@ -13,6 +13,7 @@ from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
 from . import agent, console, handlers
 from .catalog import Catalog
+from .engine import JobEngine, app_only_message
 from .models import KeyRecord, StageProState, unauthorized
 
 if TYPE_CHECKING:
@@ -24,6 +25,24 @@ LIMITS = {
     "upload_ttl_seconds": 86400,
     "agent_session_ttl_seconds": 86400,
 }
+
+
+def explain_violation(violation: dict[str, Any], body: Any) -> dict[str, Any]:
+    """Clearer words for app-only listing tools, which the spec's enum leaves out."""
+    field = violation.get("field") or ""
+    if field.endswith("listing_tool") and isinstance(body, dict):
+        node: Any = body
+        for part in field.replace("]", "").replace("[", ".").split("."):
+            if isinstance(node, dict):
+                node = node.get(part)
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                node = None
+        message = app_only_message(node)
+        if message:
+            return {**violation, "message": message}
+    return violation
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,14 @@ class StageProBackend:
         #: ``fn(principal, endpoint_id)`` raising ValidationFailed unless the endpoint is an
         #: active webhook endpoint of the caller's account (set by the webhooks package).
         self.endpoint_validator: Any = None
+        self.engine = JobEngine(
+            clock=ctx.clock,
+            ids=ctx.ids,
+            blobs=ctx.blobs,
+            catalog=self.catalog,
+            job_seconds=ctx.settings.job_seconds,
+            upload_max_bytes=self.limits["upload_max_bytes"],
+        )
 
     # Backend protocol -------------------------------------------------------------------
     def binding(self, ctx: AppContext) -> ApiBinding:
@@ -70,6 +97,7 @@ class StageProBackend:
             authenticate=self.authenticate,
             error_shape=stagepro_shape,
             max_upload_bytes=self.limits["upload_max_bytes"],
+            explain=explain_violation,
         )
 
     def owns_key(self, api_key: str) -> bool:
@@ -95,7 +123,48 @@ class StageProBackend:
         return None if record is None else self.state.describe(record)
 
     def tick(self, now: float) -> None:
-        pass
+        seen: set[int] = set()
+        for record in list(self.state.keys.values()):
+            account = record.account
+            if id(account) in seen or account.scheduler is None:
+                continue
+            seen.add(id(account))
+            self.publish(self.engine.advance(account, now))
+
+    def sync(self, account: Any) -> None:
+        """Bring one account up to the clock before a request reads or writes it."""
+        self.publish(self.engine.advance(account, self.ctx.clock.now()))
+
+    def publish(self, events: list[Any]) -> None:
+        for event in events:
+            for subscriber in self.event_subscribers:
+                subscriber(event.api_key, event.type, event.obj, event.webhook_endpoint_id)
+
+    # used by other parts (agent render, webhooks) -----------------------------------------
+    def check_endpoint(self, principal: Any, endpoint_id: str | None) -> None:
+        if endpoint_id is None:
+            return
+        if self.endpoint_validator is None:
+            from ..errors import ValidationFailed
+
+            raise ValidationFailed(
+                f"unknown webhook endpoint {endpoint_id!r}", field="webhook_endpoint_id"
+            )
+        self.endpoint_validator(principal, endpoint_id)
+
+    def create_job(self, principal: Any, body: dict[str, Any], base_url: str) -> dict[str, Any]:
+        self.sync(principal.account)
+        self.check_endpoint(principal, body.get("webhook_endpoint_id"))
+        return self.engine.create_job(principal.account, body, base_url).as_json()
+
+    def check_image_source(
+        self, principal: Any, image_url: str | None, upload_id: str | None
+    ) -> None:
+        if upload_id is not None:
+            self.engine.upload_for(principal.account, upload_id, "upload_id")
+
+    def job_json(self, account: Any, job: Any) -> dict[str, Any]:
+        return job.as_json()
 
     def open_console_session(self, api_key: str) -> str | None:
         token = "cs_" + self.ctx.ids.token(api_key, "console-session", 40)

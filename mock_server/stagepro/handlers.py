@@ -1,25 +1,68 @@
 """StagePro handlers, named after ``openapi/stagepro.yaml``'s operationIds. Each parses the
-validated call, asks the model, serialises the answer."""
+validated call, asks the engine, serialises the answer."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
-from ..http import json_response
-from ..spec.router import Call, Handler, not_implemented
+from ..errors import Conflict, NotFound
+from ..http import JSON, base_url, dumps, json_response
+from ..spec.router import Call, Handler
+from .engine import fingerprint
+
+
+def _backend(call: Call) -> Any:
+    return call.context.backends["stagepro"]
+
+
+def _account(call: Call) -> Any:
+    """The caller's account, brought up to the clock first."""
+    account = call.principal.account
+    _backend(call).sync(account)
+    return account
+
+
+def _origin(call: Call) -> str:
+    return base_url(call.request, call.context.settings.public_url)
+
+
+def _idempotent(call: Call, operation: str, create: Any) -> Response:
+    """Stored first response for a replayed key and body; 409 for the key with another body."""
+    account = _account(call)
+    body = call.body or {}
+    key = body.get("idempotency_key")
+    if key is None:
+        return Response(dumps(create(account)), status_code=202, media_type=JSON)
+    slot = f"{operation}:{key}"
+    fp = fingerprint(operation, {**body, "_path": call.path})
+    stored = account.idempotency.get(slot)
+    if stored is not None:
+        if stored[0] != fp:
+            raise Conflict(
+                f"idempotency_key {key!r} was already used with a different request body",
+                field="idempotency_key",
+                code="idempotency_conflict",
+            )
+        return Response(stored[1], status_code=202, media_type=JSON,
+                        headers={"Idempotent-Replayed": "true"})
+    raw = dumps(create(account))
+    account.idempotency[slot] = (fp, raw)
+    return Response(raw, status_code=202, media_type=JSON)
 
 
 async def getCapabilities(call: Call) -> Response:
-    backend = call.context.backends["stagepro"]
+    backend = _backend(call)
     return json_response(backend.catalog.as_capabilities(backend.limits))
 
 
 async def getUsage(call: Call) -> Response:
-    account = call.principal.account
+    account = _account(call)
     plan = account.plan
     counts = {"queued": 0, "processing": 0, "completed": 0, "failed": 0}
-    for job in account.objects.get("jobs", {}).values():
-        counts[job.status] = counts.get(job.status, 0) + 1
+    for job in account.jobs.values():
+        counts[job.status] += 1
     return json_response(
         {
             "object": "usage",
@@ -37,20 +80,123 @@ async def getUsage(call: Call) -> Response:
             "storage": {
                 "used_bytes": account.storage_used_bytes,
                 "limit_bytes": plan.storage_limit_bytes,
-                "uploads": len(account.objects.get("uploads", {})),
-                "outputs": 0,
+                "uploads": len(account.uploads),
+                "outputs": account.outputs,
             },
             "jobs": counts,
         }
     )
 
 
+async def createJob(call: Call) -> Response:
+    backend = _backend(call)
+    backend.check_endpoint(call.principal, call.body.get("webhook_endpoint_id"))
+
+    def create(account: Any) -> dict[str, Any]:
+        return backend.engine.create_job(account, call.body, _origin(call)).as_json()
+
+    return _idempotent(call, "createJob", create)
+
+
+async def listJobs(call: Call) -> Response:
+    account = _account(call)
+    q = call.query
+    jobs, cursor = _backend(call).engine.list_jobs(
+        account,
+        listing_id=q.get("listing_id"),
+        status=q.get("status"),
+        limit=q.get("limit", 20),
+        cursor=q.get("cursor"),
+    )
+    return json_response(
+        {
+            "object": "list",
+            "data": [j.as_json() for j in jobs],
+            "has_more": cursor is not None,
+            "next_cursor": cursor,
+        }
+    )
+
+
+async def getJob(call: Call) -> Response:
+    account = _account(call)
+    return json_response(_backend(call).engine.job(account, call.path["id"]).as_json())
+
+
+async def regenerateJob(call: Call) -> Response:
+    backend = _backend(call)
+    body = call.body or {}
+    backend.check_endpoint(call.principal, body.get("webhook_endpoint_id"))
+
+    def create(account: Any) -> dict[str, Any]:
+        return backend.engine.regenerate(account, call.path["id"], body, _origin(call)).as_json()
+
+    return _idempotent(call, "regenerateJob", create)
+
+
+async def createBatch(call: Call) -> Response:
+    backend = _backend(call)
+    body = call.body
+    backend.check_endpoint(call.principal, body.get("webhook_endpoint_id"))
+
+    def create(account: Any) -> dict[str, Any]:
+        batch = backend.engine.create_batch(
+            account, body["type"], dict(body.get("input") or {}), body["photos"],
+            listing_id=body.get("listing_id"), metadata=body.get("metadata"),
+            webhook_endpoint_id=body.get("webhook_endpoint_id"), base_url=_origin(call),
+        )
+        return backend.engine.batch_json(account, batch)
+
+    return _idempotent(call, "createBatch", create)
+
+
+async def getBatch(call: Call) -> Response:
+    account = _account(call)
+    batch = account.batches.get(call.path["id"])
+    if batch is None:
+        raise NotFound(f"no batch {call.path['id']!r} in this account", field="id")
+    return json_response(_backend(call).engine.batch_json(account, batch))
+
+
+async def createWorkflow(call: Call) -> Response:
+    backend = _backend(call)
+    backend.check_endpoint(call.principal, call.body.get("webhook_endpoint_id"))
+
+    def create(account: Any) -> dict[str, Any]:
+        wf = backend.engine.create_workflow(account, call.body, _origin(call))
+        return backend.engine.workflow_json(account, wf)
+
+    return _idempotent(call, "createWorkflow", create)
+
+
+async def getWorkflow(call: Call) -> Response:
+    account = _account(call)
+    wf = account.workflows.get(call.path["id"])
+    if wf is None:
+        raise NotFound(f"no workflow {call.path['id']!r} in this account", field="id")
+    return json_response(_backend(call).engine.workflow_json(account, wf))
+
+
+async def createUpload(call: Call) -> Response:
+    account = _account(call)
+    upload = call.body["files"]["file"]
+    data = await upload.read()
+    result = _backend(call).engine.create_upload(
+        account, upload.filename or "", data, _origin(call)
+    )
+    return json_response(result.as_json(), 201)
+
+
 HANDLERS: dict[str, Handler] = {
     "getCapabilities": getCapabilities,
     "getUsage": getUsage,
+    "createJob": createJob,
+    "listJobs": listJobs,
+    "getJob": getJob,
+    "regenerateJob": regenerateJob,
+    "createBatch": createBatch,
+    "getBatch": getBatch,
+    "createWorkflow": createWorkflow,
+    "getWorkflow": getWorkflow,
+    "createUpload": createUpload,
 }
-for _op in (
-    "createJob", "listJobs", "getJob", "regenerateJob", "createBatch", "getBatch",
-    "createWorkflow", "getWorkflow", "createUpload",
-):
-    HANDLERS[_op] = not_implemented(_op)

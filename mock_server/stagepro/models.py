@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.lifecycle import Scheduler
 from ..errors import Unauthorized
 
 KEY_RE = re.compile(r"^sk_(test|live)_[A-Za-z0-9_\-]{1,128}$")
@@ -30,11 +31,41 @@ class Account:
     credits: int | None  # None: test mode, never spends
     credits_spent: int = 0
     storage_external_bytes: int = 0  # storage used outside the mock (fixtures, control plane)
-    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    objects: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {"jobs": {}, "uploads": {}, "batches": {}, "workflows": {}}
+    )
+    upload_bytes: int = 0
+    output_bytes: int = 0
+    outputs: int = 0
+    #: idempotency key → (request fingerprint, original response body)
+    idempotency: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    scheduler: Scheduler | None = None
 
     @property
     def storage_used_bytes(self) -> int:
-        return self.storage_external_bytes
+        return self.storage_external_bytes + self.upload_bytes + self.output_bytes
+
+    @property
+    def jobs(self) -> dict[str, Any]:
+        return self.objects["jobs"]
+
+    @property
+    def uploads(self) -> dict[str, Any]:
+        return self.objects["uploads"]
+
+    @property
+    def batches(self) -> dict[str, Any]:
+        return self.objects["batches"]
+
+    @property
+    def workflows(self) -> dict[str, Any]:
+        return self.objects["workflows"]
+
+    def charge(self, credits: int) -> None:
+        if self.credits is None:
+            return
+        self.credits -= credits
+        self.credits_spent += credits
 
     def count_objects(self) -> dict[str, int]:
         return {kind: len(items) for kind, items in self.objects.items()}

@@ -1,0 +1,672 @@
+"""The StagePro job engine: jobs, uploads, credits, storage, idempotency, batches, workflows,
+outputs. No Starlette and no network: time, ids and the blob store are injected; images are
+rendered by the pure functions of ``images/``.
+
+Rules the vendor leaves open, decided here (and documented in README and the spec):
+- A job is charged when it is accepted (202); a failed job is not refunded.
+- Storage: an upload that would push usage over the plan's limit → 403; a job, batch or
+  workflow is refused 403 when usage is already at or over the limit (its outputs would not
+  fit). Outputs are written when the job completes and count from then on.
+- Idempotency: the first response is stored; a replay with the same body returns those exact
+  bytes; the same key with another body → 409 ``idempotency_conflict``. Keys are per account
+  and per operation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from ..core.blobs import BlobStore
+from ..core.clock import Clock, iso
+from ..core.ids import IdGenerator
+from ..core.lifecycle import COMPLETED, FAILED, PROCESSING, QUEUED, TERMINAL, Scheduler, Task
+from ..errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    PaymentRequired,
+    Unprocessable,
+    ValidationFailed,
+)
+from .catalog import APP_ONLY_TOOLS, WORKFLOW_TEMPLATES, Catalog
+from .models import Account
+
+UPLOAD_TTL = 86400
+FILES_PREFIX = "/files/"
+
+
+@dataclass
+class Upload:
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+    format: str
+    blob_key: str
+    url: str
+    created_at: float
+    expires_at: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "upload",
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size_bytes": self.size,
+            "width": self.width,
+            "height": self.height,
+            "format": self.format,
+            "url": self.url,
+            "created_at": iso(self.created_at),
+            "expires_at": iso(self.expires_at),
+        }
+
+
+@dataclass
+class Job:
+    id: str
+    type: str
+    input: dict[str, Any]
+    metadata: dict[str, Any]
+    listing_id: str | None
+    batch_id: str | None
+    idempotency_key: str | None
+    webhook_endpoint_id: str | None
+    regenerated_from: str | None
+    variation: int
+    livemode: bool
+    credits_charged: int
+    task: Task
+    base_url: str
+    fail_code: str | None = None
+    output: list[dict[str, Any]] | None = None
+    seq: int = 0
+
+    @property
+    def status(self) -> str:
+        return self.task.status
+
+    def as_json(self) -> dict[str, Any]:
+        t = self.task
+        error = None
+        if t.status == FAILED:
+            code = self.fail_code or "processing_failed"
+            error = {"code": code, "message": f"the job failed: {code.replace('_', ' ')}"}
+        return {
+            "id": self.id,
+            "object": "job",
+            "type": self.type,
+            "status": t.status,
+            "input": self.input,
+            "metadata": self.metadata,
+            "listing_id": self.listing_id,
+            "batch_id": self.batch_id,
+            "idempotency_key": self.idempotency_key,
+            "webhook_endpoint_id": self.webhook_endpoint_id,
+            "regenerated_from": self.regenerated_from,
+            "variation": self.variation,
+            "livemode": self.livemode,
+            "credits_charged": self.credits_charged,
+            "output": {"images": self.output} if self.output else None,
+            "error": error,
+            "created_at": iso(t.created_at),
+            "started_at": iso(t.started_at) if t.started_at is not None else None,
+            "completed_at": iso(t.finished_at) if t.finished_at is not None else None,
+        }
+
+
+@dataclass
+class Batch:
+    id: str
+    type: str
+    listing_id: str | None
+    jobs: list[tuple[str, str | None]]  # (job id, label)
+    credits_charged: int
+    webhook_endpoint_id: str | None
+    metadata: dict[str, Any]
+    created_at: float
+    completed_at: float | None = None
+    notified: bool = False
+
+
+@dataclass
+class Workflow:
+    id: str
+    template: str
+    job_type: str
+    listing_tool: str | None
+    listing_id: str | None
+    batch_id: str
+    created_at: float
+
+
+@dataclass
+class Event:
+    """Something subscribers (webhooks) hear about, in order."""
+
+    api_key: str
+    type: str
+    obj: dict[str, Any]
+    webhook_endpoint_id: str | None
+
+
+def fail_code_of(name: str | None) -> str | None:
+    """Magic input: a last path segment starting with ``fail-`` fails the job with the rest
+    of the segment (without extension) as ``error.code``."""
+    if not name:
+        return None
+    segment = urlsplit(name).path.rsplit("/", 1)[-1] if "://" in name else name.rsplit("/", 1)[-1]
+    if not segment.startswith("fail-"):
+        return None
+    code = segment[len("fail-"):].rsplit(".", 1)[0]
+    return code or "processing_failed"
+
+
+def fingerprint(operation: str, body: Any) -> str:
+    raw = orjson.dumps({"op": operation, "body": body}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps({"after": seq})).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+        seq = data["after"]
+        if not isinstance(seq, int) or seq < 0:
+            raise ValueError
+        return seq
+    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+        raise ValidationFailed(
+            "`cursor` is not a cursor this API issued: pass next_cursor from the previous page",
+            field="cursor",
+        ) from None
+
+
+@dataclass
+class JobSpec:
+    """One job to create, validated, before anything is charged or stored."""
+
+    type: str
+    input: dict[str, Any]
+    metadata: dict[str, Any]
+    listing_id: str | None
+    price: int
+    fail_code: str | None
+    label: str | None = None
+    variation: int = 0
+    regenerated_from: str | None = None
+
+
+@dataclass
+class JobEngine:
+    clock: Clock
+    ids: IdGenerator
+    blobs: BlobStore
+    catalog: Catalog
+    job_seconds: float = 3.0
+    pickup_seconds: float = 1.0
+    upload_max_bytes: int = 20 * 1024 * 1024
+    events: list[Event] = field(default_factory=list)
+
+    # accounts ---------------------------------------------------------------------------
+    def scheduler(self, account: Account) -> Scheduler:
+        if account.scheduler is None:
+            account.scheduler = Scheduler(account.plan.max_parallel_jobs, self.pickup_seconds)
+        account.scheduler.capacity = account.plan.max_parallel_jobs
+        return account.scheduler
+
+    # uploads ----------------------------------------------------------------------------
+    def create_upload(
+        self, account: Account, filename: str, data: bytes, base_url: str
+    ) -> Upload:
+        from ..images.decode import ImageDecodeError, decode_upload
+
+        if len(data) > self.upload_max_bytes:
+            raise PayloadTooLarge(
+                f"the upload is {len(data)} bytes; the limit is {self.upload_max_bytes}",
+                field="file",
+            )
+        if not data:
+            raise ValidationFailed("the file is empty", field="file")
+        try:
+            info = decode_upload(data)
+        except ImageDecodeError as exc:
+            if exc.code == "image_too_large":
+                raise Unprocessable(str(exc), field="file", code="image_too_large") from None
+            raise ValidationFailed(
+                f"the file is not an image this API accepts (JPEG, PNG or WebP): {exc}",
+                field="file",
+                code=exc.code,
+            ) from None
+        self._check_storage(account, len(data))
+        now = self.clock.now()
+        upload_id = self.ids.new("upl", account.key)
+        ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}.get(info.format, "bin")
+        key = f"stagepro/uploads/{upload_id}.{ext}"
+        self.blobs.put(key, data, info.content_type, owner=account.key)
+        upload = Upload(
+            id=upload_id,
+            filename=(filename or f"upload.{ext}")[:255],
+            content_type=info.content_type,
+            size=len(data),
+            width=info.width,
+            height=info.height,
+            format=info.format,
+            blob_key=key,
+            url=f"{base_url}{FILES_PREFIX}{key}",
+            created_at=now,
+            expires_at=now + UPLOAD_TTL,
+        )
+        account.uploads[upload_id] = upload
+        account.upload_bytes += len(data)
+        return upload
+
+    def upload_for(self, account: Account, upload_id: str, field_name: str) -> Upload:
+        upload = account.uploads.get(upload_id)
+        if upload is None:
+            raise Unprocessable(
+                f"no upload {upload_id!r} in this account", field=field_name,
+                code="upload_not_found",
+            )
+        if self.clock.now() >= upload.expires_at:
+            raise Unprocessable(
+                f"upload {upload_id!r} expired at {iso(upload.expires_at)} (uploads live 24 h); "
+                "upload the file again",
+                field=field_name,
+                code="upload_expired",
+            )
+        return upload
+
+    def _check_storage(self, account: Account, extra: int) -> None:
+        limit = account.plan.storage_limit_bytes
+        used = account.storage_used_bytes
+        if used + extra > limit or (extra == 0 and used >= limit):
+            raise Forbidden(
+                f"storage limit exceeded: {used} of {limit} bytes used",
+                code="storage_limit_exceeded",
+            )
+
+    # validation -------------------------------------------------------------------------
+    def job_spec(
+        self,
+        account: Account,
+        job_type: str,
+        job_input: dict[str, Any],
+        metadata: dict[str, Any] | None,
+        listing_id: str | None,
+        where: str = "input",
+    ) -> JobSpec:
+        tool = job_input.get("listing_tool")
+        if job_type == "listing-tool":
+            if not tool:
+                raise ValidationFailed(
+                    f"`{where}.listing_tool` is required when type is listing-tool "
+                    "(a slug from GET /capabilities)",
+                    field=f"{where}.listing_tool",
+                )
+        elif tool:
+            raise ValidationFailed(
+                f"`{where}.listing_tool` is only allowed when type is listing-tool",
+                field=f"{where}.listing_tool",
+            )
+        if job_type == "virtual-stage" and job_input.get("empty_room_url") is None:
+            pass  # staging the original directly is allowed
+        elif job_type != "virtual-stage" and job_input.get("empty_room_url"):
+            raise ValidationFailed(
+                f"`{where}.empty_room_url` is only used by virtual-stage jobs",
+                field=f"{where}.empty_room_url",
+            )
+        has_url = "image_url" in job_input
+        has_upload = "upload_id" in job_input
+        if has_url == has_upload:
+            raise ValidationFailed(
+                f"exactly one of `{where}.image_url` and `{where}.upload_id` is required",
+                field=f"{where}.image_url",
+            )
+        name = job_input.get("image_url")
+        if has_upload:
+            name = self.upload_for(account, job_input["upload_id"], f"{where}.upload_id").filename
+        return JobSpec(
+            type=job_type,
+            input=job_input,
+            metadata=dict(metadata or {}),
+            listing_id=listing_id,
+            price=self.catalog.price(job_type, tool),
+            fail_code=fail_code_of(name),
+        )
+
+    def _check_funds(self, account: Account, total: int) -> None:
+        if account.credits is not None and total > account.credits:
+            raise PaymentRequired(
+                f"insufficient credits: this costs {total}, the balance is {account.credits}",
+                code="insufficient_credits",
+            )
+
+    # creation ---------------------------------------------------------------------------
+    def _new_job(
+        self,
+        account: Account,
+        spec: JobSpec,
+        base_url: str,
+        *,
+        batch_id: str | None = None,
+        idempotency_key: str | None = None,
+        webhook_endpoint_id: str | None = None,
+    ) -> Job:
+        now = self.clock.now()
+        job_id = self.ids.new("job", account.key)
+        price = spec.price if account.livemode else 0
+        task = Task(
+            job_id,
+            created_at=now,
+            duration=self.job_seconds,
+            outcome=FAILED if spec.fail_code else COMPLETED,
+        )
+        self.scheduler(account).add(task)
+        job = Job(
+            id=job_id,
+            type=spec.type,
+            input=spec.input,
+            metadata=spec.metadata,
+            listing_id=spec.listing_id,
+            batch_id=batch_id,
+            idempotency_key=idempotency_key,
+            webhook_endpoint_id=webhook_endpoint_id,
+            regenerated_from=spec.regenerated_from,
+            variation=spec.variation,
+            livemode=account.livemode,
+            credits_charged=price,
+            task=task,
+            base_url=base_url,
+            fail_code=spec.fail_code,
+            seq=task.seq,
+        )
+        account.charge(price)
+        account.jobs[job_id] = job
+        return job
+
+    def create_job(
+        self, account: Account, body: dict[str, Any], base_url: str
+    ) -> Job:
+        metadata = body.get("metadata") or {}
+        listing_id = metadata.get("listing_id")
+        spec = self.job_spec(
+            account, body["type"], dict(body["input"]), metadata,
+            str(listing_id) if listing_id is not None else None,
+        )
+        self._check_storage(account, 0)
+        self._check_funds(account, spec.price if account.livemode else 0)
+        return self._new_job(
+            account, spec, base_url,
+            idempotency_key=body.get("idempotency_key"),
+            webhook_endpoint_id=body.get("webhook_endpoint_id"),
+        )
+
+    def regenerate(self, account: Account, job_id: str, body: dict[str, Any], base_url: str) -> Job:
+        original = self.job(account, job_id)
+        if original.status != COMPLETED:
+            raise Conflict(
+                f"job {job_id} is {original.status}; only completed jobs can be regenerated",
+                code="job_not_completed",
+            )
+        root = original.regenerated_from or original.id
+        family = [j.variation for j in account.jobs.values()
+                  if j.id == root or j.regenerated_from == root]
+        spec = self.job_spec(account, original.type, dict(original.input), original.metadata,
+                             original.listing_id)
+        spec.variation = max(family) + 1
+        spec.regenerated_from = root
+        self._check_storage(account, 0)
+        self._check_funds(account, spec.price if account.livemode else 0)
+        return self._new_job(
+            account, spec, base_url,
+            idempotency_key=body.get("idempotency_key"),
+            webhook_endpoint_id=body.get("webhook_endpoint_id") or original.webhook_endpoint_id,
+        )
+
+    def create_batch(
+        self,
+        account: Account,
+        job_type: str,
+        shared: dict[str, Any],
+        photos: list[dict[str, Any]],
+        *,
+        listing_id: str | None,
+        metadata: dict[str, Any] | None,
+        webhook_endpoint_id: str | None,
+        base_url: str,
+        where: str = "photos",
+    ) -> Batch:
+        specs = []
+        for i, photo in enumerate(photos):
+            job_input = {k: v for k, v in shared.items()}
+            photo_meta = dict(metadata or {})
+            for k, v in photo.items():
+                if k == "label":
+                    continue
+                if k == "metadata":
+                    photo_meta.update(v)
+                elif k == "options":
+                    job_input["options"] = {**job_input.get("options", {}), **v}
+                else:
+                    job_input[k] = v
+            if listing_id is not None:
+                photo_meta.setdefault("listing_id", listing_id)
+            if photo.get("label"):
+                photo_meta.setdefault("label", photo["label"])
+            spec = self.job_spec(account, job_type, job_input, photo_meta, listing_id,
+                                 where=f"{where}[{i}]")
+            spec.label = photo.get("label")
+            specs.append(spec)
+        self._check_storage(account, 0)
+        total = sum(s.price for s in specs) if account.livemode else 0
+        self._check_funds(account, total)  # all-or-nothing: checked before anything exists
+        batch_id = self.ids.new("bat", account.key)
+        batch = Batch(
+            id=batch_id, type=job_type, listing_id=listing_id, jobs=[],
+            credits_charged=total, webhook_endpoint_id=webhook_endpoint_id,
+            metadata=dict(metadata or {}), created_at=self.clock.now(),
+        )
+        for spec in specs:
+            job = self._new_job(account, spec, base_url, batch_id=batch_id)
+            batch.jobs.append((job.id, spec.label))
+        account.batches[batch_id] = batch
+        return batch
+
+    def create_workflow(self, account: Account, body: dict[str, Any], base_url: str) -> Workflow:
+        template = body["template"]
+        job_type, tool, _ = WORKFLOW_TEMPLATES[template]
+        defaults = dict(body.get("defaults") or {})
+        if job_type not in ("virtual-stage", "interior-design"):
+            # styles and room types only steer staging and design jobs
+            defaults.pop("style", None)
+        shared: dict[str, Any] = {**defaults}
+        if tool:
+            shared["listing_tool"] = tool
+        photos = []
+        for photo in body["photos"]:
+            p = dict(photo)
+            if job_type not in ("virtual-stage", "interior-design"):
+                p.pop("style", None)
+            photos.append(p)
+        batch = self.create_batch(
+            account, job_type, shared, photos,
+            listing_id=body.get("listing_id"), metadata=body.get("metadata"),
+            webhook_endpoint_id=body.get("webhook_endpoint_id"), base_url=base_url,
+        )
+        wf = Workflow(
+            id=self.ids.new("wf", account.key), template=template, job_type=job_type,
+            listing_tool=tool, listing_id=body.get("listing_id"), batch_id=batch.id,
+            created_at=self.clock.now(),
+        )
+        account.workflows[wf.id] = wf
+        return wf
+
+    # reads ------------------------------------------------------------------------------
+    def job(self, account: Account, job_id: str) -> Job:
+        job = account.jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id!r} in this account", field="id")
+        return job
+
+    def list_jobs(
+        self, account: Account, *, listing_id: str | None, status: str | None, limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Job], str | None]:
+        after = decode_cursor(cursor) if cursor else 0
+        out: list[Job] = []
+        more = False
+        for job in account.jobs.values():  # insertion order = (created_at, seq)
+            if job.seq <= after:
+                continue
+            if listing_id is not None and job.listing_id != listing_id:
+                continue
+            if status is not None and job.status != status:
+                continue
+            if len(out) == limit:
+                more = True
+                break
+            out.append(job)
+        return out, (encode_cursor(out[-1].seq) if more and out else None)
+
+    def batch_json(self, account: Account, batch: Batch) -> dict[str, Any]:
+        counts = {"total": len(batch.jobs), QUEUED: 0, PROCESSING: 0, COMPLETED: 0, FAILED: 0}
+        jobs = []
+        for job_id, label in batch.jobs:
+            status = account.jobs[job_id].status
+            counts[status] += 1
+            jobs.append({"job_id": job_id, "label": label, "status": status})
+        terminal = counts[COMPLETED] + counts[FAILED]
+        if terminal == counts["total"]:
+            status = "completed"
+        elif counts[QUEUED] == counts["total"]:
+            status = "queued"
+        else:
+            status = "processing"
+        return {
+            "id": batch.id,
+            "batch_id": batch.id,
+            "object": "batch",
+            "type": batch.type,
+            "listing_id": batch.listing_id,
+            "status": status,
+            "job_ids": [j for j, _ in batch.jobs],
+            "jobs": jobs,
+            "counts": counts,
+            "credits_charged": batch.credits_charged,
+            "webhook_endpoint_id": batch.webhook_endpoint_id,
+            "metadata": batch.metadata,
+            "created_at": iso(batch.created_at),
+            "completed_at": iso(batch.completed_at) if batch.completed_at else None,
+        }
+
+    def workflow_json(self, account: Account, wf: Workflow) -> dict[str, Any]:
+        b = self.batch_json(account, account.batches[wf.batch_id])
+        return {
+            "id": wf.id,
+            "workflow_id": wf.id,
+            "object": "workflow",
+            "template": wf.template,
+            "job_type": wf.job_type,
+            "listing_tool": wf.listing_tool,
+            "listing_id": wf.listing_id,
+            "batch_id": wf.batch_id,
+            "job_ids": b["job_ids"],
+            "status": b["status"],
+            "counts": b["counts"],
+            "credits_charged": b["credits_charged"],
+            "created_at": iso(wf.created_at),
+            "completed_at": b["completed_at"],
+        }
+
+    # time -------------------------------------------------------------------------------
+    def advance(self, account: Account, now: float) -> list[Event]:
+        """Move the account's jobs to ``now``; render outputs of completed jobs; return the
+        events that happened, in order."""
+        if account.scheduler is None:
+            return []
+        events: list[Event] = []
+        touched: set[str] = set()
+        for tr in self.scheduler(account).advance(now):
+            if tr.status not in TERMINAL:
+                continue
+            job = account.jobs.get(tr.task.id)
+            if job is None:
+                continue
+            if tr.status == COMPLETED:
+                self._render(account, job)
+            events.append(Event(account.key, f"job.{tr.status}", job.as_json(),
+                                job.webhook_endpoint_id))
+            if job.batch_id:
+                touched.add(job.batch_id)
+        for batch_id in sorted(touched):
+            batch = account.batches[batch_id]
+            if batch.notified:
+                continue
+            jobs = [account.jobs[j] for j, _ in batch.jobs]
+            if all(j.status in TERMINAL for j in jobs):
+                batch.completed_at = max(j.task.finished_at or 0 for j in jobs)
+                batch.notified = True
+                events.append(Event(account.key, "batch.completed",
+                                    self.batch_json(account, batch), batch.webhook_endpoint_id))
+        return events
+
+    def _source(self, account: Account, job: Job) -> Any:
+        from ..images.decode import load_rgb
+        from ..images.render import synthetic_photo
+
+        url = job.input.get("empty_room_url") or job.input.get("image_url")
+        if job.input.get("upload_id") and not job.input.get("empty_room_url"):
+            upload = account.uploads.get(job.input["upload_id"])
+            blob = self.blobs.get(upload.blob_key) if upload else None
+            if blob is not None:
+                return load_rgb(blob.data, max_side=2048)
+            url = f"upload:{job.input['upload_id']}"
+        if url and FILES_PREFIX in url:
+            blob = self.blobs.get(urlsplit(url).path.split(FILES_PREFIX, 1)[1])
+            if blob is not None:
+                return load_rgb(blob.data, max_side=2048)
+        return synthetic_photo(url or job.id, "auto")
+
+    def _render(self, account: Account, job: Job) -> None:
+        from ..images.render import render_stagepro
+
+        options = job.input.get("options") or {}
+        data, width, height = render_stagepro(
+            self._source(account, job),
+            job_type=job.type,
+            listing_tool=job.input.get("listing_tool"),
+            style=job.input.get("style"),
+            room_type=job.input.get("room_type"),
+            creativity=int(options.get("creativity", 3)),
+            aspect_ratio=options.get("aspect_ratio"),
+            variation=job.variation,
+            prompt=job.input.get("prompt"),
+        )
+        key = f"stagepro/{job.id}/0.jpg"
+        self.blobs.put(key, data, "image/jpeg", owner=account.key)
+        account.output_bytes += len(data)
+        account.outputs += 1
+        job.output = [{"url": f"{job.base_url}{FILES_PREFIX}{key}", "width": width,
+                       "height": height, "content_type": "image/jpeg"}]
+
+
+def app_only_message(value: Any) -> str | None:
+    if isinstance(value, str) and value in APP_ONLY_TOOLS:
+        return (f"{APP_ONLY_TOOLS[value]} ({value}) is app-only (interactive UI) and is not "
+                "available through the API")
+    return None
