@@ -30,9 +30,11 @@ def _field(prefix: str, path: list[Any]) -> str:
 
 
 def _schema_at(document: dict[str, Any], root: dict[str, Any], path: list[Any]) -> Any:
-    node: Any = root
+    node: Any = document if path and path[0] == "components" else root
     for part in path:
         node = resolve(document, node)
+        if part == "$ref":
+            continue  # already followed by resolve()
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):
