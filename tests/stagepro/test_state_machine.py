@@ -82,7 +82,7 @@ class Engine(RuleBasedStateMachine):
     def statuses_forward_and_concurrency(self):
         if not hasattr(self, "clients"):
             return
-        for key, client in self.clients.items():
+        for client in self.clients.values():
             page = client.get("/jobs", params={"limit": 100}).json()["data"]
             processing = 0
             for job in page:
