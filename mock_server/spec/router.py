@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -84,6 +84,8 @@ class ApiBinding:
     authenticate: Authenticator
     error_shape: ErrorShape
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    #: Operations that speak another error format (GCS XML): operationId → renderer.
+    error_renderers: Mapping[str, Callable[[ApiError], Response]] = field(default_factory=dict)
     #: Optional: reword a violation for the API's users, ``fn(violation, body) -> violation``.
     explain: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
 
@@ -147,7 +149,8 @@ class Dispatcher:
         try:
             return await self._handle(request, op, validator, handler, entry)
         except ApiError as err:
-            return self.binding.error_response(err)
+            renderer = self.binding.error_renderers.get(op.operation_id)
+            return renderer(err) if renderer else self.binding.error_response(err)
         except Exception:  # a bug of ours: still answer in the API's shape, never hang
             log.exception("unhandled error in %s", op.operation_id)
             return self.binding.error_response(
@@ -249,6 +252,8 @@ class Dispatcher:
         if media not in validator.bodies:
             if not media and any(m in JSON_TYPES for m in validator.bodies):
                 media = "application/json"  # lenient: curl -d without -H
+            elif not media and "application/octet-stream" in validator.bodies:
+                media = "application/octet-stream"
             else:
                 raise UnsupportedMediaType(
                     f"Content-Type {media or '(none)'} is not accepted here; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,8 @@ from ..errors import stagerai_shape
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
 from . import handlers
-from .models import Account, StagerState, unauthorized
+from .models import COMPLETED, FAILED, PROCESSING, Account, StagerState, unauthorized
+from .signing import Signer
 
 if TYPE_CHECKING:
     from ..context import AppContext
@@ -40,6 +42,10 @@ class StagerAIBackend:
             self.base_path,
             self.catch_all_params,
         )
+        self.max_upload_bytes = 20 * 1024 * 1024
+        self.signer = Signer(hashlib.sha256(f"stagemock-gcs-{ctx.settings.seed}".encode()).digest())
+        #: (bucket, object) → (account, group id, bracket id) of every issued upload URL
+        self.objects: dict[tuple[str, str], tuple[Account, str, str]] = {}
 
     def binding(self, ctx: AppContext) -> ApiBinding:
         return ApiBinding(
@@ -47,12 +53,20 @@ class StagerAIBackend:
             handlers=handlers.HANDLERS,
             authenticate=self.authenticate,
             error_shape=stagerai_shape,
+            max_upload_bytes=self.max_upload_bytes,
+            error_renderers={
+                "putSignedUpload": handlers.gcs_error,
+                "getStorageObject": handlers.gcs_error,
+            },
         )
 
     def owns_key(self, api_key: str) -> bool:
         return api_key.startswith("stager_")
 
     def reset(self, api_key: str | None) -> bool:
+        self.objects = {
+            k: v for k, v in self.objects.items() if api_key is not None and v[0].key != api_key
+        }
         return self.state.reset(api_key)
 
     def create_account(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +87,43 @@ class StagerAIBackend:
         return None if account is None else self.state.describe(account)
 
     def tick(self, now: float) -> None:
-        pass
+        for account in list(self.state.accounts.values()):
+            self.advance(account, now)
+
+    def sync(self, account: Account) -> None:
+        self.advance(account, self.ctx.clock.now())
+
+    def advance(self, account: Account, now: float) -> None:
+        """Finish the HDR merges that are due: a real exposure fusion of the brackets."""
+        from ..images.decode import ImageDecodeError
+        from ..images.hdr import merge_brackets
+
+        for group in account.groups.values():
+            if group.status != PROCESSING or group.done_at is None or group.done_at > now:
+                continue
+            data = []
+            for bracket in group.brackets:
+                blob = self.ctx.blobs.get(f"gcs/{bracket.bucket}/{bracket.object}")
+                if bracket.uploaded and blob is not None:
+                    data.append(blob.data)
+            try:
+                merged, _, _ = merge_brackets(
+                    data,
+                    lens_correction=group.lens_correction,
+                    perspective_correction=group.perspective_correction,
+                    photographer_removal=group.photographer_removal,
+                )
+            except (ImageDecodeError, ValueError) as exc:
+                group.status = FAILED
+                group.error = {
+                    "code": "invalid_bracket",
+                    "message": f"a bracket is not a readable image: {exc}",
+                }
+                continue
+            key = f"gcs/stager-final-results/{group.id}.jpg"
+            self.ctx.blobs.put(key, merged, "image/jpeg", owner=account.key)
+            group.status = COMPLETED
+            group.image_url = f"{group.base_url}/{key}"
 
     def authenticate(self, op: Operation, request: Request) -> Principal | None:
         if "StagerApiKey" not in op.security_schemes:

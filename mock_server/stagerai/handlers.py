@@ -2,12 +2,272 @@
 
 from __future__ import annotations
 
-from ..spec.router import Handler, not_implemented
+from typing import Any
+from urllib.parse import urlencode
 
-HANDLERS: dict[str, Handler] = {}
-for _op in (
-    "createProject", "createHdrImageGroup", "getHdrImageGroup", "createHdrUploadUrl",
-    "enhanceHdrImageGroup", "uploadImage", "stageImage", "replaceLawn", "replaceSky",
-    "putSignedUpload", "getStorageObject",
-):
-    HANDLERS[_op] = not_implemented(_op)
+from starlette.responses import Response
+
+from ..errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from ..http import base_url, json_response
+from ..spec.router import Call, Handler
+from .models import (
+    MAX_BRACKETS,
+    PENDING,
+    PROCESSING,
+    Bracket,
+    Group,
+    Project,
+    StoredImage,
+)
+from .signing import DEFAULT_EXPIRES, SignedUrlError, xml_error
+
+UPLOAD_BUCKET = "stager-uploads"
+RESIZED_BUCKET = "stager-resized"
+RESULTS_BUCKET = "stager-final-results"
+
+
+def _backend(call: Call) -> Any:
+    return call.context.backends["stagerai"]
+
+
+def _origin(call: Call) -> str:
+    return base_url(call.request, call.context.settings.public_url)
+
+
+def _ns(call: Call) -> str:
+    return call.principal.api_key
+
+
+def _project(call: Call, project_id: str) -> Project:
+    project = call.principal.account.projects.get(project_id)
+    if project is None:
+        raise NotFound(f"no project {project_id!r}", field="projectId", code="project_not_found")
+    return project
+
+
+def _group(call: Call, group_id: str, project_id: str | None = None) -> Group:
+    group = call.principal.account.groups.get(group_id)
+    if group is None or (project_id is not None and group.project_id != project_id):
+        raise NotFound(
+            f"no HDR image group {group_id!r}"
+            + (f" in project {project_id!r}" if project_id else ""),
+            field="groupId",
+            code="group_not_found",
+        )
+    return group
+
+
+async def createProject(call: Call) -> Response:
+    ids = call.context.ids
+    project = Project(ids.new("project", _ns(call)), call.body["title"])
+    call.principal.account.projects[project.id] = project
+    return json_response({"id": project.id, "title": project.title})
+
+
+async def createHdrImageGroup(call: Call) -> Response:
+    body = call.body
+    _project(call, body["projectId"])
+    group = Group(
+        id=call.context.ids.new("group", _ns(call)),
+        project_id=body["projectId"],
+        lens_correction=body.get("lensCorrection", False),
+        perspective_correction=body.get("perspectiveCorrection", False),
+        photographer_removal=body.get("photographerRemoval", False),
+        base_url=_origin(call),
+    )
+    call.principal.account.groups[group.id] = group
+    return json_response({"groupId": group.id})
+
+
+async def getHdrImageGroup(call: Call) -> Response:
+    _backend(call).sync(call.principal.account)
+    return json_response(_group(call, call.path["groupId"]).as_json())
+
+
+async def createHdrUploadUrl(call: Call) -> Response:
+    body = call.body
+    _project(call, body["projectId"])
+    group = _group(call, body["groupId"], body["projectId"])
+    if group.status != PENDING:
+        raise Conflict(
+            "this group has already been enhanced", field="groupId", code="already_enhanced"
+        )
+    if len(group.brackets) >= MAX_BRACKETS:
+        raise ValidationFailed(
+            f"an HDR group takes at most {MAX_BRACKETS} brackets",
+            field="groupId",
+            code="too_many_brackets",
+        )
+    ctx = call.context
+    bracket_id = ctx.ids.new("img", _ns(call))
+    obj = f"{group.id}/{bracket_id}/{body['filename']}"
+    bracket = Bracket(bracket_id, body["filename"], UPLOAD_BUCKET, obj)
+    group.brackets.append(bracket)
+    backend = _backend(call)
+    backend.objects[(UPLOAD_BUCKET, obj)] = (call.principal.account, group.id, bracket_id)
+    path = f"/gcs/{UPLOAD_BUCKET}/{obj}"
+    params = backend.signer.sign(
+        "PUT", path, call.request.headers.get("host", ""), ctx.clock.now(), DEFAULT_EXPIRES
+    )
+    return json_response(
+        {"id": bracket_id, "uploadUrl": f"{_origin(call)}{path}?{urlencode(params)}"}
+    )
+
+
+async def enhanceHdrImageGroup(call: Call) -> Response:
+    body = call.body
+    _project(call, body["projectId"])
+    group = _group(call, body["groupId"], body["projectId"])
+    if group.status != PENDING:
+        raise Conflict(
+            "this group has already been enhanced", field="groupId", code="already_enhanced"
+        )
+    if not any(b.uploaded for b in group.brackets):
+        raise Conflict(
+            "no bracket has been uploaded to this group yet: PUT the files to their uploadUrl",
+            field="groupId",
+            code="no_brackets",
+        )
+    group.status = PROCESSING
+    group.done_at = call.context.clock.now() + call.context.settings.job_seconds
+    return json_response({})
+
+
+async def _store_image(
+    call: Call, data: bytes, bucket: str, prefix: str, content_type: str = "image/jpeg"
+) -> StoredImage:
+    ids = call.context.ids
+    image_id = ids.new(prefix, _ns(call))
+    ext = {"image/png": "png", "image/webp": "webp"}.get(content_type, "jpg")
+    key = f"gcs/{bucket}/{image_id}.{ext}"
+    call.context.blobs.put(key, data, content_type, owner=_ns(call))
+    return StoredImage(image_id, key, 0, 0, f"{_origin(call)}/{key}")
+
+
+async def uploadImage(call: Call) -> Response:
+    from ..images.decode import ImageDecodeError, decode_upload
+
+    upload = call.body["files"]["file"]
+    data = await upload.read()
+    limit = _backend(call).max_upload_bytes
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the file is larger than {limit} bytes", field="file")
+    try:
+        info = decode_upload(data)
+    except ImageDecodeError as exc:
+        raise ValidationFailed(
+            f"the file is not a JPEG or PNG image: {exc}", field="file", code="invalid_image"
+        ) from None
+    stored = await _store_image(call, data, RESIZED_BUCKET, "img", info.content_type)
+    stored.width, stored.height = info.width, info.height
+    call.principal.account.images[stored.id] = stored
+    return json_response({"success": True, "data": stored.as_json()})
+
+
+async def _edit(call: Call, operation: str) -> Response:
+    from ..images.decode import load_rgb
+    from ..images.render import render_stager
+
+    image = call.principal.account.images.get(call.path["imageId"])
+    if image is None:
+        raise NotFound(
+            f"no image {call.path['imageId']!r}", field="imageId", code="image_not_found"
+        )
+    blob = call.context.blobs.get(image.blob_key)
+    options = {k: v for k, v in call.body.items() if k != "resolution"}
+    data, width, height = render_stager(
+        load_rgb(blob.data, max_side=3072),
+        operation=operation,
+        resolution=call.body.get("resolution", "high"),
+        options=options,
+    )
+    stored = await _store_image(call, data, RESULTS_BUCKET, "res")
+    stored.width, stored.height = width, height
+    return json_response({"success": True, "data": [stored.as_json()]})
+
+
+async def stageImage(call: Call) -> Response:
+    return await _edit(call, "stage")
+
+
+async def replaceLawn(call: Call) -> Response:
+    return await _edit(call, "lawn-replace")
+
+
+async def replaceSky(call: Call) -> Response:
+    return await _edit(call, "sky-replace")
+
+
+async def putSignedUpload(call: Call) -> Response:
+    backend = _backend(call)
+    bucket, obj = call.path["bucket"], call.path["object"]
+    params = {k: v for k, v in call.request.query_params.items()}
+    try:
+        backend.signer.verify(
+            "PUT",
+            call.request.url.path,
+            call.request.headers.get("host", ""),
+            params,
+            call.context.clock.now(),
+        )
+    except SignedUrlError as exc:
+        return Response(xml_error(exc.code, exc.message), exc.status, media_type="application/xml")
+    owner = backend.objects.get((bucket, obj))
+    if owner is None:
+        return Response(
+            xml_error("NoSuchUpload", "No such upload."), 404, media_type="application/xml"
+        )
+    account, group_id, bracket_id = owner
+    data = call.body["data"]
+    blob = call.context.blobs.put(
+        f"gcs/{bucket}/{obj}",
+        data,
+        call.body["media_type"] or "application/octet-stream",
+        owner=account.key,
+    )
+    group = account.groups.get(group_id)
+    for bracket in group.brackets if group else []:
+        if bracket.id == bracket_id:
+            bracket.uploaded = True
+    return Response(b"", 200, headers={"ETag": blob.etag})
+
+
+async def getStorageObject(call: Call) -> Response:
+    bucket, obj = call.path["bucket"], call.path["object"]
+    blob = call.context.blobs.get(f"gcs/{bucket}/{obj}")
+    if blob is None or blob.content_type not in ("image/jpeg", "image/png"):
+        return Response(
+            xml_error("NoSuchKey", "The specified key does not exist."),
+            404,
+            media_type="application/xml",
+        )
+    return Response(blob.data, media_type=blob.content_type, headers={"ETag": blob.etag})
+
+
+def gcs_error(err: ApiError) -> Response:
+    """Dispatcher-level errors (bad query parameters, too large) in GCS's XML."""
+    code = {
+        400: "AuthorizationQueryParametersError",
+        413: "EntityTooLarge",
+        415: "InvalidArgument",
+    }.get(err.status, "InvalidArgument")
+    return Response(
+        xml_error(code, err.message),
+        err.status if err.status in (400, 403, 404, 413) else 400,
+        media_type="application/xml",
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    "createProject": createProject,
+    "createHdrImageGroup": createHdrImageGroup,
+    "getHdrImageGroup": getHdrImageGroup,
+    "createHdrUploadUrl": createHdrUploadUrl,
+    "enhanceHdrImageGroup": enhanceHdrImageGroup,
+    "uploadImage": uploadImage,
+    "stageImage": stageImage,
+    "replaceLawn": replaceLawn,
+    "replaceSky": replaceSky,
+    "putSignedUpload": putSignedUpload,
+    "getStorageObject": getStorageObject,
+}

@@ -9,6 +9,58 @@ from typing import Any
 from ..errors import Unauthorized
 
 TEST_KEY_RE = re.compile(r"^stager_test_[A-Za-z0-9_\-]{1,128}$")
+MAX_BRACKETS = 7
+PENDING, PROCESSING, COMPLETED, FAILED = "pending", "processing", "completed", "failed"
+
+
+@dataclass
+class Project:
+    id: str
+    title: str
+
+
+@dataclass
+class Bracket:
+    id: str
+    filename: str
+    bucket: str
+    object: str
+    uploaded: bool = False
+
+
+@dataclass
+class Group:
+    id: str
+    project_id: str
+    lens_correction: bool
+    perspective_correction: bool
+    photographer_removal: bool
+    brackets: list[Bracket] = field(default_factory=list)
+    status: str = PENDING
+    done_at: float | None = None
+    image_url: str | None = None
+    error: dict[str, str] | None = None
+    base_url: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        if self.status == COMPLETED:
+            out["imageUrl"] = self.image_url
+        if self.status == FAILED and self.error:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
+class StoredImage:
+    id: str
+    blob_key: str
+    width: int
+    height: int
+    url: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "imageUrl": self.url, "width": self.width, "height": self.height}
 
 
 @dataclass
@@ -16,7 +68,21 @@ class Account:
     key: str
     livemode: bool
     revoked: bool = False
-    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    objects: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {"projects": {}, "groups": {}, "images": {}, "results": {}}
+    )
+
+    @property
+    def projects(self) -> dict[str, Project]:
+        return self.objects["projects"]
+
+    @property
+    def groups(self) -> dict[str, Group]:
+        return self.objects["groups"]
+
+    @property
+    def images(self) -> dict[str, StoredImage]:
+        return self.objects["images"]
 
     def count_objects(self) -> dict[str, int]:
         return {kind: len(items) for kind, items in self.objects.items()}

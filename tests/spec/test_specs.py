@@ -183,11 +183,7 @@ PLACEHOLDERS = {
         "listWebhooks", "createWebhook", "createAgentSession", "sendAgentMessage",
         "renderAgentSession",
     },
-    "stagerai": {
-        "createProject", "createHdrImageGroup", "getHdrImageGroup", "createHdrUploadUrl",
-        "enhanceHdrImageGroup", "uploadImage", "stageImage", "replaceLawn", "replaceSky",
-        "putSignedUpload", "getStorageObject",
-    },
+    "stagerai": set(),
 }
 
 

@@ -1,0 +1,198 @@
+"""Stager AI over real HTTP: every reference example, the full HDR flow through signed URLs,
+signature tampering and expiry, the bracket limit, resolutions and option effects on pixels."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from mock_server.images.hdr import mean_luminance
+
+ROOT = Path(__file__).resolve().parents[2]
+BRACKETS = sorted((ROOT / "fixtures" / "brackets").glob("*.jpg"))
+EXTERIOR = (ROOT / "fixtures" / "photos" / "exterior.jpg").read_bytes()
+
+
+def _group(sa, **flags):
+    project = sa.post("/api/projects", json={"title": "123 Main Street Suite"}).json()
+    group = sa.post("/api/hdr-image-group", json={"projectId": project["id"], **flags}).json()
+    return project["id"], group["groupId"]
+
+
+def _upload_url(sa, project_id, group_id, name="b.jpg"):
+    r = sa.post("/api/hdr-upload-url", json={"projectId": project_id, "groupId": group_id, "filename": name})
+    assert r.status_code == 200, r.text
+    return r.json()["uploadUrl"]
+
+
+def _image(sa) -> str:
+    r = sa.post("/api/image", files={"file": ("house.jpg", EXTERIOR, "image/jpeg")})
+    assert r.status_code == 200
+    return r.json()["data"]["id"]
+
+
+def _pixels(url: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(httpx.get(url).content)).convert("RGB"), np.float32)
+
+
+def test_full_hdr_flow(sa, stagerai_mock):
+    project_id, group_id = _group(sa, lensCorrection=True, perspectiveCorrection=True, photographerRemoval=True)
+    assert sa.get(f"/api/hdr-image-group/{group_id}").json() == {"status": "pending"}
+    for path in BRACKETS:
+        url = _upload_url(sa, project_id, group_id, path.name)
+        r = httpx.put(url, content=path.read_bytes(), headers={"content-type": "image/jpeg"})
+        assert r.status_code == 200 and r.headers["etag"]
+    assert sa.post("/api/hdr-enhance", json={"projectId": project_id, "groupId": group_id}).json() == {}
+    assert sa.get(f"/api/hdr-image-group/{group_id}").json() == {"status": "processing"}
+    stagerai_mock.advance(10)
+    done = sa.get(f"/api/hdr-image-group/{group_id}").json()
+    assert done["status"] == "completed"
+    data = httpx.get(done["imageUrl"]).content
+    lums = [mean_luminance(p.read_bytes()) for p in BRACKETS]
+    assert min(lums) < mean_luminance(data) < max(lums)
+    assert Image.open(io.BytesIO(data)).format == "JPEG"
+
+
+def test_enhance_needs_an_uploaded_bracket(sa):
+    project_id, group_id = _group(sa)
+    _upload_url(sa, project_id, group_id)  # issued but never uploaded
+    r = sa.post("/api/hdr-enhance", json={"projectId": project_id, "groupId": group_id})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "no_brackets"
+
+
+def test_at_most_seven_brackets(sa):
+    project_id, group_id = _group(sa)
+    for i in range(7):
+        _upload_url(sa, project_id, group_id, f"{i}.jpg")
+    r = sa.post("/api/hdr-upload-url", json={"projectId": project_id, "groupId": group_id, "filename": "8.jpg"})
+    assert r.status_code == 400
+    assert r.json() == {"success": False, "error": {"code": "too_many_brackets", "message": r.json()["error"]["message"], "field": "groupId"}}
+
+
+def test_tampered_signed_url_is_403_xml(sa):
+    project_id, group_id = _group(sa)
+    url = _upload_url(sa, project_id, group_id)
+    parts = urlsplit(url)
+    for key, value in (("X-Goog-Expires", "604800"), ("X-Goog-Signature", None)):
+        q = dict(parse_qsl(parts.query))
+        q[key] = value or ("0" * len(q[key]))
+        r = httpx.put(urlunsplit(parts._replace(query=urlencode(q))), content=b"x")
+        assert r.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in r.content
+        assert r.headers["content-type"].startswith("application/xml")
+    other_object = url.replace("/b.jpg?", "/c.jpg?")
+    assert httpx.put(other_object, content=b"x").status_code == 403
+
+
+def test_expired_signed_url_is_400_expired_token(sa, stagerai_mock):
+    project_id, group_id = _group(sa)
+    url = _upload_url(sa, project_id, group_id)
+    stagerai_mock.advance(901)
+    r = httpx.put(url, content=BRACKETS[0].read_bytes())
+    assert r.status_code == 400 and b"<Code>ExpiredToken</Code>" in r.content
+
+
+def test_malformed_signed_url_is_400_xml(sa):
+    project_id, group_id = _group(sa)
+    url = _upload_url(sa, project_id, group_id)
+    r = httpx.put(url.split("?")[0] + "?X-Goog-Algorithm=GOOG4-HMAC-SHA256", content=b"x")
+    assert r.status_code == 400 and r.content.startswith(b"<?xml")
+
+
+def test_unknown_project_and_group(sa):
+    r = sa.post("/api/hdr-image-group", json={"projectId": "project_nope"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "project_not_found"
+    project_id, _ = _group(sa)
+    r = sa.post("/api/hdr-upload-url", json={"projectId": project_id, "groupId": "group_nope", "filename": "a.jpg"})
+    assert r.status_code == 404 and r.json()["error"]["field"] == "groupId"
+    assert sa.get("/api/hdr-image-group/group_nope").status_code == 404
+
+
+def test_upload_image_reads_real_dimensions_and_refuses_non_images(sa):
+    r = sa.post("/api/image", files={"file": ("house.jpg", EXTERIOR, "image/jpeg")}).json()
+    assert r["success"] is True and (r["data"]["width"], r["data"]["height"]) == (1024, 768)
+    assert httpx.get(r["data"]["imageUrl"]).content == EXTERIOR
+    bad = sa.post("/api/image", files={"file": ("x.jpg", b"not an image", "image/jpeg")})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "file"
+
+
+@pytest.mark.parametrize("resolution,edge", [("low", 768), ("high", 1536), ("superHigh", 3072)])
+def test_resolution_sets_long_edge(sa, resolution, edge):
+    image_id = _image(sa)
+    data = sa.post(f"/api/images/{image_id}/sky-replace", json={"skyType": "blue", "resolution": resolution}).json()["data"][0]
+    assert max(data["width"], data["height"]) == edge and data["width"] * 3 == data["height"] * 4
+
+
+def test_sky_options_change_pixels(sa):
+    image_id = _image(sa)
+    src = np.asarray(Image.open(io.BytesIO(EXTERIOR)).resize((768, 576)), np.float32)
+
+    def sky(body):
+        url = sa.post(f"/api/images/{image_id}/sky-replace", json={"resolution": "low", **body}).json()["data"][0]["imageUrl"]
+        return _pixels(url)
+
+    blue, twilight = sky({"skyType": "blue"}), sky({"skyType": "twilight"})
+    top = slice(0, 576 // 4)
+    assert blue[top, :, 2].mean() > src[top, :, 2].mean()
+    ratio = lambda a: a[top, :, 0].mean() / a[top, :, 2].mean()  # noqa: E731
+    assert ratio(twilight) > ratio(blue) and twilight.mean() < blue.mean()
+    change = {s: np.abs(sky({"skyType": "blue", "skySubType": s})[top] - src[top]).mean() for s in ("subtle", "middle", "dramatic")}
+    assert change["subtle"] < change["middle"] < change["dramatic"]
+
+
+def test_lawn_strength(sa):
+    image_id = _image(sa)
+
+    def green(kind):
+        arr = _pixels(sa.post(f"/api/images/{image_id}/lawn-replace", json={"lawnType": kind, "resolution": "low"}).json()["data"][0]["imageUrl"])
+        bottom = arr[2 * arr.shape[0] // 3:]
+        return bottom[..., 1].mean() / bottom.mean()
+
+    assert green("light") < green("medium") < green("strong")
+
+
+def test_stage_options_and_enums(sa):
+    image_id = _image(sa)
+    a = sa.post(f"/api/images/{image_id}/stage", json={"roomType": "LIVING_ROOM", "roomStyle": "modern", "resolution": "low"}).json()
+    b = sa.post(f"/api/images/{image_id}/stage", json={"roomType": "LIVING_ROOM", "roomStyle": "modern", "resolution": "low", "colorTypes": ["navyBlue"], "actionType": "subtleStaging"}).json()
+    assert httpx.get(a["data"][0]["imageUrl"]).content != httpx.get(b["data"][0]["imageUrl"]).content
+    for body, field in (({"roomType": "LIVINGROOM", "roomStyle": "modern"}, "roomType"),
+                        ({"roomType": "BEDROOM", "roomStyle": "modern", "colorTypes": ["pink"]}, "colorTypes[0]"),
+                        ({"roomType": "BEDROOM"}, "roomStyle")):
+        r = sa.post(f"/api/images/{image_id}/stage", json=body)
+        assert r.status_code == 400 and r.json()["success"] is False and r.json()["error"]["field"] == field
+    assert sa.post("/api/images/img_nope/stage", json={"roomType": "BEDROOM", "roomStyle": "modern"}).json()["error"]["code"] == "image_not_found"
+
+
+def test_same_inputs_same_bytes(sa):
+    image_id = _image(sa)
+    body = {"skyType": "twilight", "resolution": "low", "skySubType": "dramatic"}
+    a = sa.post(f"/api/images/{image_id}/sky-replace", json=body).json()["data"][0]["imageUrl"]
+    b = sa.post(f"/api/images/{image_id}/sky-replace", json=body).json()["data"][0]["imageUrl"]
+    assert httpx.get(a).content == httpx.get(b).content
+
+
+def test_every_reference_example_replays(sa, stagerai_mock):
+    """The reference's JSON examples, in order, with ids threaded through."""
+    project = sa.post("/api/projects", json={"title": "123 Main Street Suite"}).json()
+    group = sa.post("/api/hdr-image-group", json={"projectId": project["id"], "lensCorrection": True, "perspectiveCorrection": True, "photographerRemoval": True}).json()
+    up = sa.post("/api/hdr-upload-url", json={"projectId": project["id"], "groupId": group["groupId"], "filename": "living_room_bright.jpg"}).json()
+    assert httpx.put(up["uploadUrl"], content=BRACKETS[0].read_bytes()).status_code == 200
+    assert sa.post("/api/hdr-enhance", json={"projectId": project["id"], "groupId": group["groupId"]}).json() == {}
+    stagerai_mock.advance(10)
+    assert sa.get(f"/api/hdr-image-group/{group['groupId']}").json()["status"] == "completed"
+    image_id = _image(sa)
+    examples = [
+        ("stage", {"roomType": "LIVING_ROOM", "roomStyle": "modern", "actionType": "subtleStaging", "resolution": "high", "colorTypes": ["classicWhite", "naturalWood"], "removeFurniture": False, "extraInstructions": "Add a luxury linen sofa assembly"}),
+        ("lawn-replace", {"lawnType": "medium", "resolution": "high", "extraInstructions": "Keep the stone pathway intact"}),
+        ("sky-replace", {"skyType": "twilight", "resolution": "high", "skySubType": "dramatic"}),
+    ]
+    for path, body in examples:
+        r = sa.post(f"/api/images/{image_id}/{path}", json=body)
+        assert r.status_code == 200 and r.json()["success"] is True
+        assert httpx.get(r.json()["data"][0]["imageUrl"]).status_code == 200
