@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.responses import Response
 
@@ -110,7 +110,10 @@ async def createHdrUploadUrl(call: Call) -> Response:
         "PUT", path, call.request.headers.get("host", ""), ctx.clock.now(), DEFAULT_EXPIRES
     )
     return json_response(
-        {"id": bracket_id, "uploadUrl": f"{_origin(call)}{path}?{urlencode(params)}"}
+        {
+            "id": bracket_id,
+            "uploadUrl": f"{_origin(call)}{quote(path, safe='/-_.~')}?{urlencode(params)}",
+        }
     )
 
 
@@ -205,7 +208,7 @@ async def putSignedUpload(call: Call) -> Response:
     try:
         backend.signer.verify(
             "PUT",
-            call.request.url.path,
+            call.request.scope["path"],
             call.request.headers.get("host", ""),
             params,
             call.context.clock.now(),
