@@ -8,6 +8,7 @@ Public surface::
 
 from .app import create_app
 from .settings import Settings
+from .webhooks.signing import verify_signature
 
-__all__ = ["create_app", "Settings"]
+__all__ = ["create_app", "Settings", "verify_signature"]
 __version__ = "0.1.0"

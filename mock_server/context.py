@@ -31,6 +31,10 @@ class AppContext:
         self.background_tasks: set[asyncio.Task[Any]] = set()
         #: Extra time-driven parts (webhook retries...): called after the backends on each tick.
         self.tickers: list[Any] = []
+        #: Extra state holders to forget on reset: ``fn(api_key | None)``.
+        self.resetters: list[Any] = []
+        #: Async cleanups run at shutdown (HTTP clients).
+        self.closers: list[Any] = []
         self.clock.subscribe(self.tick)
 
     def register(self, backend: Backend) -> None:
@@ -58,10 +62,14 @@ class AppContext:
             self.blobs.drop_owner(None)
             for backend in self.backends.values():
                 backend.reset(None)
+            for resetter in self.resetters:
+                resetter(None)
             return True
         found = False
         for backend in self.backends.values():
             found = backend.reset(api_key) or found
+        for resetter in self.resetters:
+            resetter(api_key)
         self.ids.reset(api_key)
         self.journal.clear(api_key)
         self.blobs.drop_owner(api_key)
@@ -87,6 +95,9 @@ class AppContext:
         for task in list(self.background_tasks):
             with suppress(asyncio.CancelledError, Exception):
                 await task
+        for closer in self.closers:
+            with suppress(Exception):
+                await closer()
 
     async def _tick_forever(self) -> None:
         """Wall-clock mode: move time-based state along even when nobody polls."""

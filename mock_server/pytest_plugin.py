@@ -165,3 +165,17 @@ def stagerai_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iter
     api = MockApi(stagemock_server, stagemock_server.url, key, {"stager-api-key": key})
     yield api
     _finish(api, request)
+
+
+@pytest.fixture
+def stagepro_webhook_receiver() -> Iterator[Any]:
+    """A real HTTP receiver for StagePro webhooks (see ``mock_server.testing.WebhookReceiver``):
+    ``url``, ``events``, ``deliveries``, ``respond_with([...])``, ``wait_for(n)``,
+    ``stop()`` / ``start()``."""
+    from .testing import WebhookReceiver
+
+    receiver = WebhookReceiver().start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()

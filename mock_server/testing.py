@@ -85,3 +85,97 @@ class RunningServer:
         r = self.admin("GET", "journal", params=params)
         r.raise_for_status()
         return r.json()["entries"]
+
+
+class WebhookReceiver:
+    """A real HTTP webhook receiver on 127.0.0.1:<port> for tests: answers the verification
+    challenge, records every delivery (headers, raw body, JSON), answers the statuses you
+    queue with ``respond_with([500, 500, 200])`` (then 200), and can be stopped and started
+    again on the same port to simulate an outage."""
+
+    def __init__(self) -> None:
+        import json as _json
+        import threading as _threading
+
+        self._json = _json
+        self.lock = _threading.Lock()
+        self.deliveries: list[dict[str, Any]] = []
+        self.challenges: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+        self.echo_challenge = True
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.url = f"http://127.0.0.1:{self.port}/webhook"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    async def _app(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        try:
+            data = self._json.loads(body)
+        except ValueError:
+            data = None
+        status, reply = 200, b"{}"
+        with self.lock:
+            if isinstance(data, dict) and data.get("type") == "webhook.verification":
+                self.challenges.append({"headers": headers, "body": body, "json": data})
+                if self.echo_challenge:
+                    reply = self._json.dumps({"challenge": data["challenge"]}).encode()
+                else:
+                    reply = b'{"nope": true}'
+            else:
+                status = self.statuses.pop(0) if self.statuses else 200
+                self.deliveries.append(
+                    {"headers": headers, "body": body, "json": data, "status": status}
+                )
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": reply})
+
+    def start(self) -> WebhookReceiver:
+        config = uvicorn.Config(self._app, host="127.0.0.1", port=self.port, log_level="error",
+                                access_log=False, lifespan="off", interface="asgi3")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("webhook receiver did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+            self._server = None
+
+    def respond_with(self, statuses: list[int]) -> None:
+        with self.lock:
+            self.statuses = list(statuses)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [d["json"] for d in self.deliveries if d["status"] < 300]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait (bounded) until ``count`` deliveries arrived (any status); return them."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.deliveries) >= count:
+                    return list(self.deliveries)
+            time.sleep(0.01)
+        raise AssertionError(f"expected {count} deliveries, got {len(self.deliveries)}")

@@ -134,7 +134,52 @@ async def updateAccount(call: Call) -> Response:
     return json_response(account)
 
 
+def _hub(call: Call) -> Any:
+    return call.context.webhooks
+
+
+def _endpoint_json(endpoint: Any, with_secret: bool = False) -> dict[str, Any]:
+    out = {**endpoint.as_json(with_secret=with_secret), "force_fail": endpoint.force_fail,
+           "last_verification": endpoint.last_verification}
+    return out
+
+
+async def listWebhookDeliveries(call: Call) -> Response:
+    q = call.query
+    deliveries = _hub(call).list(
+        api_key=q.get("api_key"), endpoint_id=q.get("endpoint_id"), event_id=q.get("event_id")
+    )
+    return json_response({"data": [d.as_json() for d in deliveries]})
+
+
+async def redeliverWebhookEvent(call: Call) -> Response:
+    return json_response(_hub(call).redeliver(call.path["event_id"]).as_json())
+
+
+async def updateWebhookEndpoint(call: Call) -> Response:
+    endpoint = _hub(call).endpoint(call.path["endpoint_id"])
+    endpoint.force_fail = call.body["force_fail"]
+    return json_response(_endpoint_json(endpoint))
+
+
+async def verifyWebhookEndpoint(call: Call) -> Response:
+    hub = _hub(call)
+    endpoint = await hub.verify(hub.endpoint(call.path["endpoint_id"]))
+    return json_response(_endpoint_json(endpoint))
+
+
+async def rotateWebhookSecret(call: Call) -> Response:
+    expires_in = float((call.body or {}).get("expires_in", 86400))
+    endpoint = _hub(call).rotate(call.path["endpoint_id"], expires_in)
+    return json_response(_endpoint_json(endpoint, with_secret=True))
+
+
 HANDLERS = {
+    "listWebhookDeliveries": listWebhookDeliveries,
+    "redeliverWebhookEvent": redeliverWebhookEvent,
+    "updateWebhookEndpoint": updateWebhookEndpoint,
+    "verifyWebhookEndpoint": verifyWebhookEndpoint,
+    "rotateWebhookSecret": rotateWebhookSecret,
     "getHealth": getHealth,
     "resetMock": resetMock,
     "getClock": getClock,

@@ -179,8 +179,7 @@ def test_a_missing_handler_fails_startup():
 # job-engine, webhooks, agent and Stager AI work lands; a test fails if it is stale.
 PLACEHOLDERS = {
     "stagepro": {
-        "listKeys", "createKey",
-        "listWebhooks", "createWebhook", "createAgentSession", "sendAgentMessage",
+        "createAgentSession", "sendAgentMessage",
         "renderAgentSession",
     },
     "stagerai": set(),

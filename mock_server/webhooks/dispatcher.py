@@ -1,0 +1,213 @@
+"""The webhook hub: endpoint registry, verification challenge, signed deliveries over real
+HTTP with retries on the mock's clock. Requests never wait for a delivery: attempts run as
+background tasks; the clock's ticks start the ones that are due."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import orjson
+
+from ..errors import NotFound, ValidationFailed
+from .models import EVENTS, RETRY_SCHEDULE, Attempt, Delivery, Endpoint
+from .signing import sign_header
+
+USER_AGENT = "StagePro-Webhooks/1.0 (stagemock)"
+
+
+class WebhookHub:
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.endpoints: dict[str, Endpoint] = {}
+        self.deliveries: dict[str, Delivery] = {}
+        self._client: httpx.AsyncClient | None = None
+
+    # registry ---------------------------------------------------------------------------
+    def create_endpoint(self, account_key: str, body: dict[str, Any]) -> Endpoint:
+        ids = self.ctx.ids
+        endpoint = Endpoint(
+            id=ids.new("we", account_key),
+            account_key=account_key,
+            url=body["url"],
+            events=list(body.get("events") or EVENTS),
+            description=body.get("description"),
+            secrets=[("whsec_" + ids.token(account_key, "whsec", 32), None)],
+            created_at=self.ctx.clock.now(),
+        )
+        self.endpoints[endpoint.id] = endpoint
+        self.ctx.spawn(self.verify(endpoint))
+        return endpoint
+
+    def for_account(self, account_key: str) -> list[Endpoint]:
+        return [e for e in self.endpoints.values() if e.account_key == account_key]
+
+    def endpoint(self, endpoint_id: str) -> Endpoint:
+        endpoint = self.endpoints.get(endpoint_id)
+        if endpoint is None:
+            raise NotFound(f"no webhook endpoint {endpoint_id!r}", field="endpoint_id")
+        return endpoint
+
+    def validate(self, principal: Any, endpoint_id: str) -> None:
+        """A job/batch may name only an active endpoint of its own account (400 otherwise)."""
+        endpoint = self.endpoints.get(endpoint_id)
+        if endpoint is None or endpoint.account_key != principal.account.key:
+            raise ValidationFailed(
+                f"unknown webhook endpoint {endpoint_id!r}", field="webhook_endpoint_id"
+            )
+        if endpoint.status != "active":
+            raise ValidationFailed(
+                f"webhook endpoint {endpoint_id} is {endpoint.status}; only active (verified) "
+                "endpoints receive events",
+                field="webhook_endpoint_id",
+            )
+
+    def rotate(self, endpoint_id: str, expires_in: float) -> Endpoint:
+        endpoint = self.endpoint(endpoint_id)
+        now = self.ctx.clock.now()
+        endpoint.secrets = [(s, now + expires_in if exp is None else exp)
+                            for s, exp in endpoint.secrets]
+        endpoint.secrets.append(
+            ("whsec_" + self.ctx.ids.token(endpoint.account_key, "whsec", 32), None)
+        )
+        return endpoint
+
+    def reset(self, api_key: str | None) -> None:
+        if api_key is None:
+            self.endpoints.clear()
+            self.deliveries.clear()
+            return
+        self.endpoints = {k: e for k, e in self.endpoints.items() if e.account_key != api_key}
+        self.deliveries = {k: d for k, d in self.deliveries.items() if d.account_key != api_key}
+
+    # HTTP -------------------------------------------------------------------------------
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=self.ctx.settings.webhook_timeout, follow_redirects=False
+            )
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _headers(self, endpoint: Endpoint, body: bytes, event_id: str | None) -> dict[str, str]:
+        now = self.ctx.clock.now()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-StagePro-Signature": sign_header(body, endpoint.active_secrets(now), int(now)),
+        }
+        if event_id:
+            headers["X-StagePro-Event-Id"] = event_id
+        return headers
+
+    async def verify(self, endpoint: Endpoint) -> Endpoint:
+        """Send the verification challenge; the endpoint passes by echoing it (2xx JSON)."""
+        challenge = "chal_" + self.ctx.ids.token(endpoint.account_key, "challenge", 32)
+        body = orjson.dumps({"type": "webhook.verification", "challenge": challenge})
+        ok, status, excerpt, error = False, None, "", None
+        try:
+            r = await self._http().post(endpoint.url, content=body,
+                                        headers=self._headers(endpoint, body, None))
+            status, excerpt = r.status_code, r.text[:200]
+            ok = 200 <= r.status_code < 300 and r.json().get("challenge") == challenge
+            if not ok and error is None:
+                error = "the response did not echo the challenge" if status < 300 else None
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        endpoint.last_verification = {"status": status, "ok": ok, "response_excerpt": excerpt,
+                                      "error": error}
+        if ok:
+            endpoint.status, endpoint.verified_at = "active", self.ctx.clock.now()
+        else:
+            endpoint.status = "verification_failed"
+        return endpoint
+
+    # events -----------------------------------------------------------------------------
+    def publish(self, api_key: str, event_type: str, obj: dict[str, Any],
+                endpoint_id: str | None) -> Delivery | None:
+        if endpoint_id is None:
+            return None
+        endpoint = self.endpoints.get(endpoint_id)
+        if endpoint is None or event_type not in endpoint.events:
+            return None
+        now = self.ctx.clock.now()
+        event_id = self.ctx.ids.new("evt", api_key)
+        body = orjson.dumps(
+            {"id": event_id, "type": event_type, "created": int(now), "data": {"object": obj}}
+        )
+        delivery = Delivery(event_id, event_type, api_key, endpoint_id, body, now, now)
+        self.deliveries[event_id] = delivery
+        self._start(delivery)
+        return delivery
+
+    def tick(self, now: float) -> None:
+        for delivery in list(self.deliveries.values()):
+            if (delivery.state == "pending" and delivery.next_attempt_at is not None
+                    and delivery.next_attempt_at <= now):
+                self._start(delivery)
+
+    def redeliver(self, event_id: str) -> Delivery:
+        delivery = self.deliveries.get(event_id)
+        if delivery is None:
+            raise NotFound(f"no event {event_id!r}", field="event_id")
+        if delivery.state != "in_flight":
+            delivery.state = "pending"
+            delivery.next_attempt_at = self.ctx.clock.now()
+            self._start(delivery)
+        return delivery
+
+    def _start(self, delivery: Delivery) -> None:
+        delivery.state = "in_flight"
+        try:
+            self.ctx.spawn(self._attempt(delivery))
+        except RuntimeError:  # no running loop (direct model use): stays due
+            delivery.state = "pending"
+
+    async def _attempt(self, delivery: Delivery) -> None:
+        endpoint = self.endpoints.get(delivery.endpoint_id)
+        at = self.ctx.clock.now()
+        number = len(delivery.attempts) + 1
+        status, ok, excerpt, error = None, False, "", None
+        started = time.perf_counter()
+        if endpoint is None:
+            error = "the endpoint was deleted"
+        elif endpoint.force_fail:
+            error = "forced failure (control plane: force_fail)"
+        else:
+            try:
+                r = await self._http().post(endpoint.url, content=delivery.body,
+                                            headers=self._headers(endpoint, delivery.body,
+                                                                  delivery.event_id))
+                status, excerpt = r.status_code, r.text[:200]
+                ok = 200 <= r.status_code < 300
+            except httpx.TimeoutException:
+                error = f"timeout after {self.ctx.settings.webhook_timeout} s"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            except asyncio.CancelledError:
+                delivery.state = "pending"
+                raise
+        latency = (time.perf_counter() - started) * 1000
+        delivery.attempts.append(Attempt(number, at, status, ok, latency, excerpt, error))
+        if ok:
+            delivery.state, delivery.next_attempt_at = "succeeded", None
+        elif number - 1 < len(RETRY_SCHEDULE):
+            delivery.state = "pending"
+            delivery.next_attempt_at = at + RETRY_SCHEDULE[number - 1]
+        else:
+            delivery.state, delivery.next_attempt_at = "failed", None
+
+    def list(self, *, api_key: str | None = None, endpoint_id: str | None = None,
+             event_id: str | None = None) -> list[Delivery]:
+        return [
+            d for d in self.deliveries.values()
+            if (api_key is None or d.account_key == api_key)
+            and (endpoint_id is None or d.endpoint_id == endpoint_id)
+            and (event_id is None or d.event_id == event_id)
+        ]

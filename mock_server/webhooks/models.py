@@ -1,0 +1,94 @@
+"""Webhook endpoints and deliveries: pure state (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.clock import iso
+
+#: Retry schedule (seconds after a failed attempt, on the mock's clock). After the last one
+#: the event is marked failed; it can still be redelivered through the control plane.
+RETRY_SCHEDULE = (10, 30, 120, 600, 1800, 3600, 7200, 21600)
+EVENTS = ("job.completed", "job.failed", "batch.completed")
+
+
+@dataclass
+class Endpoint:
+    id: str
+    account_key: str
+    url: str
+    events: list[str]
+    description: str | None
+    secrets: list[tuple[str, float | None]]  # (secret, expires_at)
+    created_at: float
+    status: str = "pending_verification"
+    verified_at: float | None = None
+    force_fail: bool = False
+    last_verification: dict[str, Any] | None = None
+
+    def active_secrets(self, now: float) -> list[str]:
+        return [s for s, exp in self.secrets if exp is None or exp > now]
+
+    def as_json(self, with_secret: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "object": "webhook_endpoint",
+            "url": self.url,
+            "events": self.events,
+            "description": self.description,
+            "status": self.status,
+            "created_at": iso(self.created_at),
+            "verified_at": iso(self.verified_at) if self.verified_at else None,
+        }
+        if with_secret:
+            out["secret"] = self.secrets[-1][0]
+        return out
+
+
+@dataclass
+class Attempt:
+    number: int
+    at: float
+    status: int | None
+    ok: bool
+    latency_ms: float
+    response_excerpt: str
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "attempt": self.number,
+            "at": iso(self.at),
+            "at_unix": self.at,
+            "status": self.status,
+            "ok": self.ok,
+            "latency_ms": round(self.latency_ms, 2),
+            "response_excerpt": self.response_excerpt,
+            "error": self.error,
+        }
+
+
+@dataclass
+class Delivery:
+    event_id: str
+    type: str
+    account_key: str
+    endpoint_id: str
+    body: bytes
+    created: float
+    next_attempt_at: float | None
+    state: str = "pending"  # pending | in_flight | succeeded | failed
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "api_key": self.account_key,
+            "endpoint_id": self.endpoint_id,
+            "state": self.state,
+            "created": iso(self.created),
+            "next_attempt_at": iso(self.next_attempt_at) if self.next_attempt_at else None,
+            "attempts": [a.as_json() for a in self.attempts],
+        }
