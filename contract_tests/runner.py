@@ -60,12 +60,21 @@ class SchemathesisResult:
         return self.exit_code == 0
 
 
-def _config(workdir: Path) -> Path:
+def _config(workdir: Path, target: Target) -> Path:
     path = workdir / "schemathesis.toml"
+    ops = set(operation_ids(target.api).values())
     statuses = ", ".join(f'"{s}"' for s in POSITIVE_OK)
     lenient = ", ".join(f'"{s}"' for s in POSITIVE_OK + ["400"])
     text = f"[checks.positive_data_acceptance]\nexpected-statuses = [{statuses}]\n"
-    for op in STATE_DEPENDENT:
+    # Credentials go through schemathesis's auth (one entry per security scheme), so that its
+    # missing/invalid-credential tests really remove them.
+    if target.api == "stagepro":
+        text += f'\n[auth.openapi.ApiKeyAuth]\nbearer = "{target.api_key}"\n'
+        if target.console_session:
+            text += f'\n[auth.openapi.ConsoleSession]\napi_key = "{target.console_session}"\n'
+    else:
+        text += f'\n[auth.openapi.StagerApiKey]\napi_key = "{target.api_key}"\n'
+    for op in (o for o in STATE_DEPENDENT if o in ops):
         text += (
             f'\n[[operations]]\ninclude-operation-id = "{op}"\n'
             f"checks.positive_data_acceptance.expected-statuses = [{lenient}]\n"
@@ -92,7 +101,7 @@ def command(
         "import sys; from schemathesis.cli import schemathesis; "
         "sys.argv[0] = 'st'; sys.exit(schemathesis())",
         "--config-file",
-        str(_config(workdir)),
+        str(_config(workdir, target)),
         "run",
         str(SPECS[target.api]),
         "--url",
@@ -121,10 +130,6 @@ def command(
     ]
     if junit:
         cmd += ["--report-junit-path", str(junit)]
-    for name, value in target.auth_headers().items():
-        cmd += ["--header", f"{name}: {value}"]
-    if target.api == "stagepro" and target.console_session:
-        cmd += ["--header", f"Cookie: stagepro_session={target.console_session}"]
     for op in exclude + NOT_FUZZABLE[target.api]:
         cmd += ["--exclude-operation-id", op]
     for op in include:

@@ -209,5 +209,7 @@ class StageProBackend:
                     missing=True,
                 )
             record = self.state.key_record(token)
+            if not record.created_at:
+                record.created_at = self.ctx.clock.now()
             return Principal(token, record)
         return None
