@@ -80,6 +80,8 @@ class StageProBackend:
         #: ``fn(principal, endpoint_id)`` raising ValidationFailed unless the endpoint is an
         #: active webhook endpoint of the caller's account (set by the webhooks package).
         self.endpoint_validator: Any = None
+        #: AI design agent sessions by id (each remembers its account)
+        self.agent_sessions: dict[str, Any] = {}
         self.engine = JobEngine(
             clock=ctx.clock,
             ids=ctx.ids,
@@ -104,6 +106,10 @@ class StageProBackend:
         return api_key.startswith(("sk_test_", "sk_live_"))
 
     def reset(self, api_key: str | None) -> bool:
+        self.agent_sessions = {
+            k: v for k, v in self.agent_sessions.items()
+            if api_key is not None and v.account_key != api_key
+        }
         return self.state.reset(api_key)
 
     def create_account(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -178,10 +178,7 @@ def test_a_missing_handler_fails_startup():
 # Operations still answered by a 501 placeholder. This list must shrink to empty as the
 # job-engine, webhooks, agent and Stager AI work lands; a test fails if it is stale.
 PLACEHOLDERS = {
-    "stagepro": {
-        "createAgentSession", "sendAgentMessage",
-        "renderAgentSession",
-    },
+    "stagepro": set(),
     "stagerai": set(),
 }
 

@@ -1,0 +1,128 @@
+"""The AI design agent over real HTTP: conversation to a completed render, SSE equality,
+TTL, 409 before ready, auto_render once, chat free / render paid."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from mock_server.stagepro.agent_models import Session, read_wishes, respond, sse_chunks
+
+CONVERSATION = [
+    "What would you improve in this living room?",
+    "I'd like a scandinavian look with oak and white, and a big sofa",
+    "yes, go ahead",
+]
+
+
+def _session(client, **extra):
+    r = client.post("/agent/sessions", json={"image_url": "https://example.com/room.jpg", **extra})
+    assert r.status_code == 201
+    return r.json()
+
+
+def _parse_sse(text: str) -> list[tuple[str, dict]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.split("\n"))
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def test_full_conversation_to_completed_render(sp, stagepro_mock):
+    s = _session(sp)
+    replies = [sp.post(f"/agent/sessions/{s['id']}/messages", json={"message": m}).json() for m in CONVERSATION]
+    assert [r["readyToRender"] for r in replies] == [False, False, True]
+    assert replies[-1]["design_brief"] == {"style": "scandinavian", "room_type": "living-room", "colors": ["white", "oak"], "furniture": ["sofa"]}
+    job = sp.post(f"/agent/sessions/{s['id']}/render", json={"job_type": "interior-design"})
+    assert job.status_code == 202
+    job = job.json()
+    assert job["input"]["style"] == "scandinavian" and job["input"]["room_type"] == "living-room"
+    stagepro_mock.advance(10)
+    done = sp.get(f"/jobs/{job['id']}").json()
+    assert done["status"] == "completed" and httpx.get(done["output"]["images"][0]["url"]).status_code == 200
+
+
+def test_streamed_equals_non_streamed(sp):
+    a, b = _session(sp), _session(sp)
+    for m in CONVERSATION:
+        plain = sp.post(f"/agent/sessions/{a['id']}/messages", json={"message": m}).json()
+        r = sp.post(f"/agent/sessions/{b['id']}/messages", json={"message": m, "stream": True})
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = _parse_sse(r.text)
+        assert events[0][0] == "start" and events[-1][0] == "done"
+        text = "".join(e[1]["text"] for e in events if e[0] == "delta")
+        assert text == events[-1][1]["message"]["content"]
+        assert text == plain["message"]["content"]
+        assert events[-1][1]["readyToRender"] == plain["readyToRender"]
+
+
+def test_replies_are_deterministic():
+    def run():
+        s = Session("ags_x", "k", "https://x.test/a.jpg", None, False, 0, 86400)
+        out = []
+        for m in CONVERSATION:
+            r = respond(s, m)
+            s.history.append(None)  # type: ignore[arg-type]
+            s.history.append(None)  # type: ignore[arg-type]
+            s.brief, s.ready = r.brief, r.ready
+            out.append(r.content)
+        return out
+    assert run() == run()
+
+
+def test_sse_chunks_concatenate_exactly():
+    text = "  Hello there,  a modern   living room.\n Ready?"
+    assert "".join(sse_chunks(text)) == text
+
+
+@pytest.mark.parametrize("message,style,room", [
+    ("make the bedroom feel boho", "bohemian", "bedroom"),
+    ("A japandi kitchen please", "japandi", "kitchen"),
+    ("nothing specific", None, None),
+])
+def test_reads_wishes(message, style, room):
+    w = read_wishes(message)
+    assert (w.style, w.room_type) == (style, room)
+
+
+def test_render_before_ready_is_409(sp):
+    s = _session(sp)
+    r = sp.post(f"/agent/sessions/{s['id']}/render", json={"job_type": "interior-design"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_ready_to_render"
+
+
+def test_session_expires_after_24h(sp, stagepro_mock):
+    s = _session(sp)
+    stagepro_mock.advance(86400)
+    r = sp.post(f"/agent/sessions/{s['id']}/messages", json={"message": "hello"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "session_expired"
+
+
+def test_auto_render_queues_exactly_one_job(sp):
+    s = _session(sp, auto_render=True)
+    replies = [sp.post(f"/agent/sessions/{s['id']}/messages", json={"message": m}).json() for m in CONVERSATION + ["yes, and add plants", "yes"]]
+    ids = [r["auto_render_job_id"] for r in replies]
+    assert ids[:2] == [None, None] and ids[2] is not None and ids[3:] == [None, None]
+    assert len(sp.get("/jobs").json()["data"]) == 1
+
+
+def test_chat_is_free_render_is_paid(http, stagemock_server):
+    key = "sk_live_agent_pay"
+    http.post("/__mock/accounts", json={"api_key": key, "credits": 10})
+    c = httpx.Client(base_url=stagemock_server.url + "/api/v1", headers={"Authorization": f"Bearer {key}"})
+    s = _session(c)
+    for m in CONVERSATION:
+        c.post(f"/agent/sessions/{s['id']}/messages", json={"message": m})
+    assert c.get("/usage").json()["credits"]["balance"] == 10
+    c.post(f"/agent/sessions/{s['id']}/render", json={"job_type": "virtual-stage"})
+    assert c.get("/usage").json()["credits"]["balance"] == 8
+    stagemock_server.reset(key)
+
+
+def test_unknown_session_and_upload(sp):
+    assert sp.post("/agent/sessions/ags_nope/messages", json={"message": "hi"}).status_code == 404
+    r = sp.post("/agent/sessions", json={"upload_id": "upl_nope"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "upload_not_found"
