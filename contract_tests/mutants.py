@@ -30,10 +30,16 @@ class Mutant:
     rewrite_request: Callable[[dict[str, Any], bytes], bytes] | None = None
     #: pytest -k expression selecting the property tests relevant to this mutant.
     properties_filter: str | None = None
+    #: Changes the app itself (behaviour that is not an HTTP response, e.g. webhooks).
+    patch: Callable[[Any], None] | None = None
     #: Operations the mutant's detection relies on (it cannot be caught without them).
     requires: tuple[str, ...] = ()
 
     def wrap(self, app: Any) -> Any:
+        if self.patch is not None:
+            self.patch(app)
+        if self.transform is None and self.rewrite_request is None:
+            return app
         return _Wrapper(app, self)
 
 
@@ -205,6 +211,22 @@ def _no_control_plane(meth, path, status, headers, body):
     return status, headers, body
 
 
+def _bad_signature(app: Any) -> None:
+    """Webhooks signed with the wrong key (the secret reversed)."""
+    hub = app.state.ctx.webhooks
+    original = hub._headers
+
+    def headers(endpoint: Any, body: bytes, event_id: str | None) -> dict[str, str]:
+        out = original(endpoint, body, event_id)
+        from mock_server.webhooks.signing import sign_header
+
+        t = int(out["X-StagePro-Signature"].split(",")[0][2:])
+        out["X-StagePro-Signature"] = sign_header(body, [endpoint.secrets[-1][0][::-1]], t)
+        return out
+
+    hub._headers = headers
+
+
 JOB = r"/api/v1/jobs/[^/]+"
 
 MUTANTS = [
@@ -261,5 +283,9 @@ MUTANTS = [
         operations=("uploadImage",), properties=False,
         transform=_json_edit(r"/api/image", "POST", _drop("data")),
         requires=("uploadImage",),
+    ),
+    Mutant(
+        "bad-webhook-signature", "stagepro", ("bad webhook signature",), schemathesis=False,
+        properties_filter="webhook", patch=_bad_signature, requires=("createWebhook", "createJob"),
     ),
 ]

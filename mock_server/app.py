@@ -128,18 +128,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ctx.register(StagerAIBackend(ctx))
     install_webhooks(ctx, ctx.backends["stagepro"])
 
-    bindings: list[ApiBinding] = [
-        admin_binding(load_spec("admin", settings.openapi_dir / "admin.yaml", ""))
-    ]
-    for backend in ctx.backends.values():
-        bindings.append(backend.binding(ctx))
-
-    routes: list[Any] = [
+    # The vendor APIs first (the hot paths), then the control plane and static files.
+    bindings: list[ApiBinding] = [backend.binding(ctx) for backend in ctx.backends.values()]
+    bindings.append(admin_binding(load_spec("admin", settings.openapi_dir / "admin.yaml", "")))
+    routes: list[Any] = []
+    for binding in bindings:
+        routes += build_routes(binding, ctx)
+    routes += [
         Route("/openapi/{name}", _serve_spec(ctx), methods=["GET"]),
         Route("/files/{key:path}", _serve_file(ctx), methods=["GET"]),
     ]
-    for binding in bindings:
-        routes += build_routes(binding, ctx)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:

@@ -13,6 +13,7 @@ timestamps as advancing it second by second.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 QUEUED, PROCESSING, COMPLETED, FAILED = "queued", "processing", "completed", "failed"
@@ -58,70 +59,75 @@ class Transition:
 
 @dataclass
 class Scheduler:
-    """One account's queue. ``capacity`` is the plan's parallel-job limit (2–20)."""
+    """One account's queue. ``capacity`` is the plan's parallel-job limit (2–20).
+
+    Tasks are added in creation order (the clock only moves forward), so the queue is a FIFO
+    deque and at most ``capacity`` tasks run: one event costs O(capacity), and a call with
+    nothing due costs O(1) (``_next_event`` remembers when something can next happen)."""
 
     capacity: int
     pickup_seconds: float = 1.0
     tasks: list[Task] = field(default_factory=list)
     _seq: int = 0
+    _queued: deque[Task] = field(default_factory=deque)
+    _running: list[Task] = field(default_factory=list)
+    _next_event: float = float("-inf")
+    _capacity_seen: int = 0
 
     def add(self, task: Task) -> Task:
         self._seq += 1
         task.seq = self._seq
         self.tasks.append(task)
+        self._queued.append(task)
+        self._next_event = float("-inf")
         return task
 
     @property
     def processing(self) -> list[Task]:
-        return [t for t in self.tasks if t.status == PROCESSING]
+        return list(self._running)
 
     def advance(self, now: float) -> list[Transition]:
         """Make everything due by ``now`` happen; return the transitions in order."""
+        if self.capacity != self._capacity_seen:
+            self._capacity_seen = self.capacity
+            self._next_event = float("-inf")
+        if now < self._next_event:
+            return []
         out: list[Transition] = []
-        active = [t for t in self.tasks if t.status not in TERMINAL]
-        if not active:
-            return out
+        queued, running = self._queued, self._running
         while True:
-            running = [t for t in active if t.status == PROCESSING]
-            waiting = sorted(
-                (t for t in active if t.status == QUEUED), key=lambda t: (t.created_at, t.seq)
-            )
-            finish = min(
-                (t.started_at + t.duration for t in running if t.started_at is not None),
-                default=None,
-            )
+            finish = min((t.started_at + t.duration for t in running), default=None)  # type: ignore[operator]
             start = None
-            if waiting and len(running) < self.capacity:
-                start = waiting[0].created_at + self.pickup_seconds
-                if finish is not None and finish < start:
-                    start = None
+            if queued and len(running) < self.capacity:
+                start = queued[0].created_at + self.pickup_seconds
             candidates = [x for x in (finish, start) if x is not None]
-            if running and len(running) >= self.capacity and waiting:
-                # No slot: the next event is a finish, after which a waiting task may start.
-                candidates = [finish] if finish is not None else []
             if not candidates:
+                self._next_event = float("inf")
                 break
             at = min(candidates)
             if at > now:
+                self._next_event = at
                 break
             # Finishes first (they free slots), then pick-ups at the same instant.
-            for t in sorted(running, key=lambda t: (t.started_at + t.duration, t.seq)):
-                if t.started_at + t.duration <= at:
-                    t.move(t.outcome, t.started_at + t.duration)
-                    out.append(Transition(t, t.status, t.finished_at))
-            slots = self.capacity - sum(1 for t in active if t.status == PROCESSING)
-            for t in waiting:
-                if slots <= 0:
+            done = sorted(
+                (t for t in running if t.started_at + t.duration <= at),  # type: ignore[operator]
+                key=lambda t: (t.started_at + t.duration, t.seq),  # type: ignore[operator]
+            )
+            for t in done:
+                running.remove(t)
+                t.move(t.outcome, t.started_at + t.duration)  # type: ignore[operator]
+                out.append(Transition(t, t.status, t.finished_at))  # type: ignore[arg-type]
+            while queued and len(running) < self.capacity:
+                if queued[0].created_at + self.pickup_seconds > at:
                     break
-                ready = t.created_at + self.pickup_seconds
-                if ready <= at:
-                    t.move(PROCESSING, at)
-                    out.append(Transition(t, PROCESSING, at))
-                    slots -= 1
-            active = [t for t in active if t.status not in TERMINAL]
-            if not active:
-                break
+                t = queued.popleft()
+                t.move(PROCESSING, at)
+                running.append(t)
+                out.append(Transition(t, PROCESSING, at))
         return out
 
     def forget(self, ids: set[str]) -> None:
         self.tasks = [t for t in self.tasks if t.id not in ids]
+        self._queued = deque(t for t in self._queued if t.id not in ids)
+        self._running = [t for t in self._running if t.id not in ids]
+        self._next_event = float("-inf")

@@ -235,20 +235,27 @@ def _sky(y: np.ndarray, twilight: bool) -> np.ndarray:
 def _furniture(
     arr: np.ndarray, y, x, palette, rng: np.random.Generator, pieces: int, opacity: float
 ) -> np.ndarray:
+    """Furniture as flat shapes, blended only inside each piece's rectangle (fast)."""
+    h, w = arr.shape[:2]
     dx = float(rng.uniform(-0.12, 0.12))
     layout = [
-        ("sofa", (0.55, 0.75, 0.2, 0.62)),
-        ("rug", (0.78, 0.93, 0.15, 0.8)),
-        ("table", (0.68, 0.78, 0.42, 0.6)),
-        ("lamp", (0.35, 0.72, 0.7, 0.72)),
-        ("chair", (0.6, 0.78, 0.7, 0.85)),
-        ("art", (0.2, 0.35, 0.3, 0.5)),
+        (0.55, 0.75, 0.2, 0.62),  # sofa
+        (0.78, 0.93, 0.15, 0.8),  # rug
+        (0.68, 0.78, 0.42, 0.6),  # table
+        (0.35, 0.72, 0.7, 0.72),  # lamp
+        (0.6, 0.78, 0.7, 0.85),  # chair
+        (0.2, 0.35, 0.3, 0.5),  # art
     ]
-    for i, (_, (y0, y1, x0, x1)) in enumerate(layout[:pieces]):
+    arr = arr.copy()
+    for i, (y0, y1, x0, x1) in enumerate(layout[:pieces]):
         color = np.asarray(palette[i % len(palette)], np.float32) / 255
         shade = float(rng.uniform(0.85, 1.1))
-        mask = _rect(y, x, y0, y1, x0 + dx, x1 + dx)
-        arr = _blend(arr, mask, np.clip(color * shade, 0, 1), opacity)
+        r0, r1 = int(y0 * h), int(y1 * h)
+        c0, c1 = max(0, int((x0 + dx) * w)), min(w, int((x1 + dx) * w))
+        if r1 <= r0 or c1 <= c0:
+            continue
+        block = arr[r0:r1, c0:c1]
+        arr[r0:r1, c0:c1] = block * (1 - opacity) + np.clip(color * shade, 0, 1) * opacity
     return arr
 
 

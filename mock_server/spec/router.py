@@ -18,7 +18,7 @@ import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from ..errors import (
     ApiError,
@@ -323,17 +323,21 @@ class Dispatcher:
         return b"".join(chunks)
 
 
-def build_routes(binding: ApiBinding, context: Any) -> list[Route]:
+def build_routes(binding: ApiBinding, context: Any) -> list[BaseRoute]:
+    """One Route per spec path; an API with a base path (StagePro's /api/v1) is mounted
+    there, so a request only tries the routes of its own API."""
     binding.check_handlers()
+    prefix = binding.spec.prefix
     by_path: dict[str, list[Operation]] = {}
     for op in binding.spec.operations:
-        by_path.setdefault(op.route_path, []).append(op)
+        by_path.setdefault(op.route_path[len(prefix):], []).append(op)
     # Literal paths before templated ones, so /jobs/batch never loses to /jobs/{id}.
     ordered = sorted(by_path.items(), key=lambda kv: (kv[0].count("{"), kv[0]))
-    return [
+    routes: list[BaseRoute] = [
         Route(path, endpoint=Dispatcher(binding, ops, context).__call__, methods=ALL_METHODS)
         for path, ops in ordered
     ]
+    return [Mount(prefix, routes=routes)] if prefix else routes
 
 
 def elapsed_ms(start: float) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import yaml
 from starlette.requests import Request
 
@@ -73,6 +74,8 @@ class StageProBackend:
             self.name, ctx.settings.openapi_dir / self.spec_file, self.base_path
         )
         self.catalog = Catalog.from_spec(self.spec.document, self.prices)
+        #: Capabilities never change while the server runs: serialised once.
+        self.capabilities_bytes = orjson.dumps(self.catalog.as_capabilities(LIMITS))
         self.limits = LIMITS
         #: Subscribers to domain events: ``fn(api_key, event_type, obj, webhook_endpoint_id)``
         #: with event_type in job.completed, job.failed, batch.completed (webhooks subscribe).

@@ -53,8 +53,7 @@ def _idempotent(call: Call, operation: str, create: Any) -> Response:
 
 
 async def getCapabilities(call: Call) -> Response:
-    backend = _backend(call)
-    return json_response(backend.catalog.as_capabilities(backend.limits))
+    return Response(_backend(call).capabilities_bytes, media_type=JSON)
 
 
 async def getUsage(call: Call) -> Response:
