@@ -17,7 +17,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .admin.handlers import admin_binding
 from .context import AppContext
-from .core.clock import iso
 from .errors import ApiError, MethodNotAllowed, NotFound, stagepro_shape, stagerai_shape
 from .http import json_response
 from .settings import Settings
@@ -43,7 +42,7 @@ class JournalMiddleware:
             return
         start = time.perf_counter()
         entry = self.ctx.journal.open(
-            iso(self.ctx.clock.now()),
+            self.ctx.clock.now(),
             scope["method"],
             scope["path"],
             scope.get("query_string", b"").decode("latin-1"),

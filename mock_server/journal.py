@@ -7,11 +7,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from .core.clock import iso
+
 
 @dataclass
 class JournalEntry:
     seq: int
-    time: str
+    time: float
     method: str
     path: str
     query: str
@@ -26,7 +28,7 @@ class JournalEntry:
     def as_dict(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
-            "time": self.time,
+            "time": iso(self.time),
             "method": self.method,
             "path": self.path,
             "query": self.query,
@@ -46,7 +48,7 @@ class Journal:
         self._entries: deque[JournalEntry] = deque(maxlen=capacity)
         self._seq = 0
 
-    def open(self, time: str, method: str, path: str, query: str) -> JournalEntry:
+    def open(self, time: float, method: str, path: str, query: str) -> JournalEntry:
         self._seq += 1
         entry = JournalEntry(self._seq, time, method, path, query)
         self._entries.append(entry)

@@ -48,6 +48,10 @@ class Operation:
         return {name for req in self.security for name in req}
 
     @property
+    def has_query(self) -> bool:
+        return any(p.location == "query" for p in self.parameters)
+
+    @property
     def auth_optional(self) -> bool:
         return not self.security or any(not req for req in self.security)
 

@@ -18,7 +18,7 @@ import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Route
 
 from ..errors import (
     ApiError,
@@ -227,6 +227,8 @@ class Dispatcher:
     @staticmethod
     def _query(request: Request, op: Operation) -> dict[str, Any]:
         query: dict[str, Any] = {}
+        if not op.has_query or not request.scope.get("query_string"):
+            return query
         params = request.query_params
         for p in op.parameters:
             if p.location != "query" or p.name not in params:
@@ -323,21 +325,50 @@ class Dispatcher:
         return b"".join(chunks)
 
 
+class SpecRoutes(BaseRoute):
+    """All routes of one API as a single Starlette route: literal paths are found in a dict,
+    templated ones by their regexes (checked only when the API's prefix matches), so a
+    request costs one lookup instead of trying every route of the app in turn."""
+
+    KEY = "stagemock.route"
+
+    def __init__(self, prefix: str, routes: list[Route]) -> None:
+        self.prefix = prefix
+        self.literal = {r.path: r for r in routes if "{" not in r.path}
+        self.templated = [r for r in routes if "{" in r.path]
+
+    def matches(self, scope: Any) -> tuple[Match, Any]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        path = scope["path"]
+        if self.prefix and not path.startswith(self.prefix):
+            return Match.NONE, {}
+        route = self.literal.get(path)
+        candidates = [route] if route is not None else self.templated
+        for candidate in candidates:
+            match, child = candidate.matches(scope)
+            if match is not Match.NONE:
+                child[self.KEY] = candidate
+                return match, child
+        return Match.NONE, {}
+
+    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        await scope.pop(self.KEY).handle(scope, receive, send)
+
+
 def build_routes(binding: ApiBinding, context: Any) -> list[BaseRoute]:
-    """One Route per spec path; an API with a base path (StagePro's /api/v1) is mounted
-    there, so a request only tries the routes of its own API."""
+    """One Route per spec path, bundled in a ``SpecRoutes`` per API."""
     binding.check_handlers()
-    prefix = binding.spec.prefix
     by_path: dict[str, list[Operation]] = {}
     for op in binding.spec.operations:
-        by_path.setdefault(op.route_path[len(prefix):], []).append(op)
+        by_path.setdefault(op.route_path, []).append(op)
     # Literal paths before templated ones, so /jobs/batch never loses to /jobs/{id}.
     ordered = sorted(by_path.items(), key=lambda kv: (kv[0].count("{"), kv[0]))
-    routes: list[BaseRoute] = [
+    routes = [
         Route(path, endpoint=Dispatcher(binding, ops, context).__call__, methods=ALL_METHODS)
         for path, ops in ordered
     ]
-    return [Mount(prefix, routes=routes)] if prefix else routes
+    return [SpecRoutes(binding.spec.prefix, routes)]
 
 
 def elapsed_ms(start: float) -> float:

@@ -28,6 +28,26 @@ LIMITS = {
 }
 
 
+def fetch_remote(url: str) -> bytes | None:
+    """``--fetch-remote``: download an input image for real (10 s, 20 MiB at most)."""
+    import httpx
+
+    if not url.startswith(("http://", "https://")):
+        return None
+    try:
+        with httpx.stream("GET", url, timeout=10, follow_redirects=True) as r:
+            if r.status_code != 200:
+                return None
+            data = b""
+            for chunk in r.iter_bytes():
+                data += chunk
+                if len(data) > LIMITS["upload_max_bytes"]:
+                    return None
+            return data
+    except httpx.HTTPError:
+        return None
+
+
 def explain_violation(violation: dict[str, Any], body: Any) -> dict[str, Any]:
     """Clearer words for app-only listing tools, which the spec's enum leaves out."""
     field = violation.get("field") or ""
@@ -92,6 +112,7 @@ class StageProBackend:
             catalog=self.catalog,
             job_seconds=ctx.settings.job_seconds,
             upload_max_bytes=self.limits["upload_max_bytes"],
+            fetch=fetch_remote if ctx.settings.fetch_remote else None,
         )
 
     # Backend protocol -------------------------------------------------------------------

@@ -221,6 +221,9 @@ class JobEngine:
     pickup_seconds: float = 1.0
     upload_max_bytes: int = 20 * 1024 * 1024
     events: list[Event] = field(default_factory=list)
+    #: ``--fetch-remote``: an injected ``fn(url) -> bytes | None`` (the engine does no I/O);
+    #: None → remote URLs become deterministic synthetic photos.
+    fetch: Any = None
 
     # accounts ---------------------------------------------------------------------------
     def scheduler(self, account: Account) -> Scheduler:
@@ -640,6 +643,13 @@ class JobEngine:
             blob = self.blobs.get(urlsplit(url).path.split(FILES_PREFIX, 1)[1])
             if blob is not None:
                 return load_rgb(blob.data, max_side=2048)
+        if url and self.fetch is not None:
+            data = self.fetch(url)
+            if data:
+                try:
+                    return load_rgb(data, max_side=2048)
+                except Exception:  # noqa: BLE001 - not an image: fall back to synthetic
+                    pass
         return synthetic_photo(url or job.id, "auto")
 
     def _render(self, account: Account, job: Job) -> None:
