@@ -335,7 +335,14 @@ class SpecRoutes(BaseRoute):
     def __init__(self, prefix: str, routes: list[Route]) -> None:
         self.prefix = prefix
         self.literal = {r.path: r for r in routes if "{" not in r.path}
-        self.templated = [r for r in routes if "{" in r.path]
+        #: templated routes by their first path segment after the prefix ("jobs", "api"...)
+        self.templated: dict[str, list[Route]] = {}
+        for r in routes:
+            if "{" in r.path:
+                self.templated.setdefault(self._segment(r.path), []).append(r)
+
+    def _segment(self, path: str) -> str:
+        return path[len(self.prefix):].split("/", 2)[1] if "/" in path[len(self.prefix):] else ""
 
     def matches(self, scope: Any) -> tuple[Match, Any]:
         if scope["type"] != "http":
@@ -344,7 +351,7 @@ class SpecRoutes(BaseRoute):
         if self.prefix and not path.startswith(self.prefix):
             return Match.NONE, {}
         route = self.literal.get(path)
-        candidates = [route] if route is not None else self.templated
+        candidates = [route] if route is not None else self.templated.get(self._segment(path), ())
         for candidate in candidates:
             match, child = candidate.matches(scope)
             if match is not Match.NONE:
