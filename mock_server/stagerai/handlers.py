@@ -57,6 +57,17 @@ def _group(call: Call, group_id: str, project_id: str | None = None) -> Group:
     return group
 
 
+def _pending_group(call: Call, body: dict[str, Any]) -> Group:
+    """The body's project and group, the group still open (not yet enhanced)."""
+    _project(call, body["projectId"])
+    group = _group(call, body["groupId"], body["projectId"])
+    if group.status != PENDING:
+        raise Conflict(
+            "this group has already been enhanced", field="groupId", code="already_enhanced"
+        )
+    return group
+
+
 async def createProject(call: Call) -> Response:
     ids = call.context.ids
     project = Project(ids.new("project", _ns(call)), call.body["title"])
@@ -86,12 +97,7 @@ async def getHdrImageGroup(call: Call) -> Response:
 
 async def createHdrUploadUrl(call: Call) -> Response:
     body = call.body
-    _project(call, body["projectId"])
-    group = _group(call, body["groupId"], body["projectId"])
-    if group.status != PENDING:
-        raise Conflict(
-            "this group has already been enhanced", field="groupId", code="already_enhanced"
-        )
+    group = _pending_group(call, body)
     if len(group.brackets) >= MAX_BRACKETS:
         raise ValidationFailed(
             f"an HDR group takes at most {MAX_BRACKETS} brackets",
@@ -119,12 +125,7 @@ async def createHdrUploadUrl(call: Call) -> Response:
 
 async def enhanceHdrImageGroup(call: Call) -> Response:
     body = call.body
-    _project(call, body["projectId"])
-    group = _group(call, body["groupId"], body["projectId"])
-    if group.status != PENDING:
-        raise Conflict(
-            "this group has already been enhanced", field="groupId", code="already_enhanced"
-        )
+    group = _pending_group(call, body)
     if not any(b.uploaded for b in group.brackets):
         raise Conflict(
             "no bracket has been uploaded to this group yet: PUT the files to their uploadUrl",
