@@ -126,7 +126,13 @@ class Dispatcher:
             self.by_method["HEAD"] = self.by_method["GET"]
         self.allow = ", ".join(sorted(m for m in self.by_method if m != "HEAD"))
 
-    async def __call__(self, request: Request) -> Response:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """ASGI entry: the dispatcher answers every error itself, so Starlette's per-route
+        request/exception wrapper is not needed."""
+        response = await self.dispatch(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    async def dispatch(self, request: Request) -> Response:
         entry = request.scope.get(JOURNAL_KEY)
         if entry is not None:
             entry.api = self.binding.spec.name
@@ -296,6 +302,11 @@ class Dispatcher:
             problems: list[dict[str, Any]] = []
             for key, value in form.multi_items():
                 if isinstance(value, UploadFile):
+                    if rule.strict and key not in rule.file_fields:
+                        problems.append(
+                            {"field": key, "message": "is not a known field (strict body)"}
+                        )
+                        continue
                     files[key] = value
                 elif key in rule.file_fields:
                     problems.append({"field": key, "message": "must be a file part"})
@@ -372,7 +383,7 @@ def build_routes(binding: ApiBinding, context: Any) -> list[BaseRoute]:
     # Literal paths before templated ones, so /jobs/batch never loses to /jobs/{id}.
     ordered = sorted(by_path.items(), key=lambda kv: (kv[0].count("{"), kv[0]))
     routes = [
-        Route(path, endpoint=Dispatcher(binding, ops, context).__call__, methods=ALL_METHODS)
+        Route(path, endpoint=Dispatcher(binding, ops, context), methods=ALL_METHODS)
         for path, ops in ordered
     ]
     return [SpecRoutes(binding.spec.prefix, routes)]

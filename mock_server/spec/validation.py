@@ -133,6 +133,7 @@ class BodyRule:
     file_fields: frozenset[str]
     required_fields: frozenset[str]
     properties: dict[str, Any]
+    strict: bool = False
 
 
 @dataclass
@@ -194,6 +195,8 @@ def compile_operation(document: dict[str, Any], op: Operation) -> OperationValid
                 "properties": {k: v for k, v in props.items() if k not in files},
                 "required": [k for k in resolved.get("required", []) if k not in files],
             }
+            if resolved.get("additionalProperties") is False:
+                root["additionalProperties"] = False
             validator = _compile(document, root)
         else:
             validator, root = None, {}
@@ -204,5 +207,6 @@ def compile_operation(document: dict[str, Any], op: Operation) -> OperationValid
             file_fields=files,
             required_fields=frozenset(resolved.get("required", [])),
             properties=props,
+            strict=resolved.get("additionalProperties") is False,
         )
     return OperationValidator(op, document, groups, bodies)

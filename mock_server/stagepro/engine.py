@@ -91,10 +91,17 @@ class Job:
     fail_code: str | None = None
     output: list[dict[str, Any]] | None = None
     seq: int = 0
+    _bytes: tuple[str, bytes] | None = None
 
     @property
     def status(self) -> str:
         return self.task.status
+
+    def json_bytes(self) -> bytes:
+        """The serialised job, kept until its status changes (the only thing that moves)."""
+        if self._bytes is None or self._bytes[0] != self.task.status:
+            self._bytes = (self.task.status, orjson.dumps(self.as_json()))
+        return self._bytes[1]
 
     def as_json(self) -> dict[str, Any]:
         t = self.task

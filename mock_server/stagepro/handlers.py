@@ -119,7 +119,8 @@ async def listJobs(call: Call) -> Response:
 
 async def getJob(call: Call) -> Response:
     account = _account(call)
-    return json_response(_backend(call).engine.job(account, call.path["id"]).as_json())
+    job = _backend(call).engine.job(account, call.path["id"])
+    return Response(job.json_bytes(), media_type=JSON)
 
 
 async def regenerateJob(call: Call) -> Response:

@@ -162,6 +162,11 @@ async def uploadImage(call: Call) -> Response:
         raise ValidationFailed(
             f"the file is not a JPEG or PNG image: {exc}", field="file", code="invalid_image"
         ) from None
+    if info.format not in ("JPEG", "PNG"):
+        raise ValidationFailed(
+            f"{info.format} images are not accepted: send a JPEG or PNG", field="file",
+            code="invalid_image",
+        )
     stored = await _store_image(call, data, RESIZED_BUCKET, "img", info.content_type)
     stored.width, stored.height = info.width, info.height
     call.principal.account.images[stored.id] = stored
@@ -239,7 +244,9 @@ async def putSignedUpload(call: Call) -> Response:
 async def getStorageObject(call: Call) -> Response:
     bucket, obj = call.path["bucket"], call.path["object"]
     blob = call.context.blobs.get(f"gcs/{bucket}/{obj}")
-    if blob is None or blob.content_type not in ("image/jpeg", "image/png"):
+    # Uploaded brackets stay private, as in a real bucket; results and resized images are public.
+    public = bucket in (RESIZED_BUCKET, RESULTS_BUCKET)
+    if not public or blob is None or blob.content_type not in ("image/jpeg", "image/png"):
         return Response(
             xml_error("NoSuchKey", "The specified key does not exist."),
             404,
@@ -250,8 +257,11 @@ async def getStorageObject(call: Call) -> Response:
 
 def gcs_error(err: ApiError) -> Response:
     """Dispatcher-level errors (bad query parameters, too large) in GCS's XML."""
+    signing = (err.field or "").startswith("X-Goog") or any(
+        (d.get("field") or "").startswith("X-Goog") for d in err.details or []
+    )
     code = {
-        400: "AuthorizationQueryParametersError",
+        400: "AuthorizationQueryParametersError" if signing else "InvalidArgument",
         413: "EntityTooLarge",
         415: "InvalidArgument",
     }.get(err.status, "InvalidArgument")
