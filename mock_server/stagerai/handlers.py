@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import anyio
 from starlette.responses import Response
 
 from ..errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
@@ -184,12 +185,17 @@ async def _edit(call: Call, operation: str) -> Response:
         )
     blob = call.context.blobs.get(image.blob_key)
     options = {k: v for k, v in call.body.items() if k != "resolution"}
-    data, width, height = render_stager(
-        load_rgb(blob.data, max_side=3072),
-        operation=operation,
-        resolution=call.body.get("resolution", "high"),
-        options=options,
-    )
+    resolution = call.body.get("resolution", "high")
+
+    def render() -> tuple[bytes, int, int]:
+        return render_stager(
+            load_rgb(blob.data, max_side=3072), operation=operation, resolution=resolution,
+            options=options,
+        )
+
+    # Pure CPU work (20 ms at low, ~0.3 s at superHigh): off the event loop, so other
+    # requests keep flowing while an image renders.
+    data, width, height = await anyio.to_thread.run_sync(render)
     stored = await _store_image(call, data, RESULTS_BUCKET, "res")
     stored.width, stored.height = width, height
     return json_response({"success": True, "data": [stored.as_json()]})
