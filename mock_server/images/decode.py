@@ -60,7 +60,12 @@ def decode_upload(data: bytes, *, max_pixels: int = 50_000_000) -> ImageInfo:
 
 def load_rgb(data: bytes, *, max_side: int = 4096) -> Image.Image:
     img = _open(data, 50_000_000)
-    img = ImageOps.exif_transpose(img).convert("RGB")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = ImageOps.exif_transpose(img).convert("RGB")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning):
+        raise ImageDecodeError("invalid_image", "the image is truncated or corrupt") from None
     if max(img.size) > max_side:
         scale = max_side / max(img.size)
         img = img.resize(

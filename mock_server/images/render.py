@@ -9,7 +9,7 @@ import io
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 RATIOS = {
     "1:1": 1.0,
@@ -196,6 +196,8 @@ def _encode(arr: np.ndarray, fmt: str = "JPEG") -> bytes:
     buf = io.BytesIO()
     if fmt.upper() == "PNG":
         img.save(buf, "PNG", optimize=False)
+    elif fmt.upper() == "WEBP":
+        img.save(buf, "WEBP", quality=88, method=0)
     else:
         img.save(buf, "JPEG", quality=88, optimize=False)
     return buf.getvalue()
@@ -207,13 +209,33 @@ def _blend(arr: np.ndarray, mask: np.ndarray, color: Any, strength: float) -> np
 
 
 def _smooth_region(
-    img: Image.Image, box: tuple[float, float, float, float], radius: int
+    img: Image.Image,
+    box: tuple[float, float, float, float],
+    radius: int,
+    flatten: float = 0.0,
+    tone: tuple[float, float, float] | None = None,
+    tone_strength: float = 0.0,
 ) -> Image.Image:
+    """Blur a box of the frame; optionally pull it toward its own mean colour (``flatten``)
+    and/or toward a ``tone`` colour, with a feathered edge (a clean, emptied surface)."""
     w, h = img.size
     x0, y0, x1, y1 = int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return img
     region = img.crop((x0, y0, x1, y1)).filter(ImageFilter.BoxBlur(radius))
+    if flatten or tone_strength:
+        arr = np.asarray(region, np.float32) / 255
+        if flatten:
+            arr = arr * (1 - flatten) + arr.reshape(-1, 3).mean(axis=0) * flatten
+        if tone is not None and tone_strength:
+            arr = arr * (1 - tone_strength) + np.asarray(tone, np.float32) * tone_strength
+        region = Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8), "RGB")
+    feather = max(1, min(x1 - x0, y1 - y0) // 12)
+    mask = Image.new("L", region.size, 0)
+    mask.paste(255, (feather, feather, region.width - feather, region.height - feather))
+    mask = mask.filter(ImageFilter.BoxBlur(feather / 2))
     out = img.copy()
-    out.paste(region, (x0, y0))
+    out.paste(region, (x0, y0), mask)
     return out
 
 
@@ -232,31 +254,194 @@ def _sky(y: np.ndarray, twilight: bool) -> np.ndarray:
     return top * (1 - t) + bottom * t
 
 
+# Furniture layouts per room type: (shape, y0, y1, x0, x1) in frame fractions.
+ROOM_LAYOUTS: dict[str, list[tuple[str, float, float, float, float]]] = {
+    "living-room": [
+        ("rug", 0.80, 0.95, 0.15, 0.80),
+        ("sofa", 0.56, 0.78, 0.18, 0.62),
+        ("table", 0.74, 0.84, 0.30, 0.52),
+        ("lamp", 0.36, 0.78, 0.68, 0.74),
+        ("chair", 0.62, 0.82, 0.74, 0.90),
+        ("art", 0.22, 0.36, 0.28, 0.50),
+    ],
+    "bedroom": [
+        ("rug", 0.84, 0.97, 0.10, 0.85),
+        ("bed", 0.55, 0.88, 0.25, 0.70),
+        ("table", 0.64, 0.76, 0.12, 0.22),
+        ("lamp", 0.44, 0.66, 0.14, 0.20),
+        ("table", 0.64, 0.76, 0.73, 0.83),
+        ("art", 0.24, 0.38, 0.36, 0.60),
+    ],
+    "dining-room": [
+        ("rug", 0.80, 0.97, 0.12, 0.85),
+        ("table", 0.64, 0.82, 0.25, 0.70),
+        ("chair", 0.58, 0.86, 0.16, 0.26),
+        ("chair", 0.58, 0.86, 0.69, 0.79),
+        ("lamp", 0.10, 0.40, 0.45, 0.50),
+        ("art", 0.22, 0.36, 0.70, 0.88),
+    ],
+    "home-office": [
+        ("rug", 0.84, 0.97, 0.20, 0.80),
+        ("desk", 0.58, 0.80, 0.30, 0.72),
+        ("chair", 0.66, 0.90, 0.44, 0.58),
+        ("lamp", 0.46, 0.58, 0.62, 0.68),
+        ("art", 0.22, 0.38, 0.35, 0.55),
+    ],
+}
+ROOM_ALIASES = {
+    "kitchen": "dining-room",
+    "kitchen-living-area": "living-room",
+    "game-room": "living-room",
+    "kids-room": "bedroom",
+    "kidsRoom": "bedroom",
+    "livingRoom": "living-room",
+    "diningRoom": "dining-room",
+    "homeOffice": "home-office",
+    "office": "home-office",
+}
+
+
+def _layout(room_type: str | None) -> list[tuple[str, float, float, float, float]]:
+    raw = room_type or "living-room"
+    room = ROOM_ALIASES.get(raw, raw).lower().replace("_", "-")
+    room = ROOM_ALIASES.get(room, room)
+    return ROOM_LAYOUTS.get(room, ROOM_LAYOUTS["living-room"])
+
+
 def _furniture(
-    arr: np.ndarray, y, x, palette, rng: np.random.Generator, pieces: int, opacity: float
+    arr: np.ndarray,
+    palette: list[tuple[int, int, int]],
+    rng: np.random.Generator,
+    room_type: str | None,
+    pieces: int,
+    opacity: float,
 ) -> np.ndarray:
-    """Furniture as flat shapes, blended only inside each piece's rectangle (fast)."""
+    """Draw furniture shapes (sofa, bed, rug, table, lamp, chair, art) with Pillow's C drawing
+    primitives on an overlay, then alpha-blend it: fast, deterministic, layout jittered by
+    ``rng`` (which depends on the variation)."""
     h, w = arr.shape[:2]
-    dx = float(rng.uniform(-0.12, 0.12))
-    layout = [
-        (0.55, 0.75, 0.2, 0.62),  # sofa
-        (0.78, 0.93, 0.15, 0.8),  # rug
-        (0.68, 0.78, 0.42, 0.6),  # table
-        (0.35, 0.72, 0.7, 0.72),  # lamp
-        (0.6, 0.78, 0.7, 0.85),  # chair
-        (0.2, 0.35, 0.3, 0.5),  # art
-    ]
-    arr = arr.copy()
-    for i, (y0, y1, x0, x1) in enumerate(layout[:pieces]):
-        color = np.asarray(palette[i % len(palette)], np.float32) / 255
-        shade = float(rng.uniform(0.85, 1.1))
-        r0, r1 = int(y0 * h), int(y1 * h)
-        c0, c1 = max(0, int((x0 + dx) * w)), min(w, int((x1 + dx) * w))
-        if r1 <= r0 or c1 <= c0:
+    overlay = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    dx = float(rng.uniform(-0.10, 0.10))
+    dy = float(rng.uniform(-0.03, 0.03))
+    grow = float(rng.uniform(0.92, 1.08))
+    alpha = int(255 * max(0.0, min(1.0, opacity)))
+
+    def col(i: int, k: float = 1.0) -> tuple[int, int, int, int]:
+        c = palette[i % len(palette)]
+        shade = k * float(rng.uniform(0.9, 1.08))
+        return (*(int(min(255, max(0, v * shade))) for v in c), alpha)
+
+    for i, (shape, y0, y1, x0, x1) in enumerate(_layout(room_type)[:pieces]):
+        cx = (x0 + x1) / 2 + dx
+        hw = (x1 - x0) / 2 * grow
+        X0, X1 = int((cx - hw) * w), int((cx + hw) * w)
+        Y0, Y1 = int((y0 + dy) * h), int((y1 + dy) * h)
+        if X1 - X0 < 4 or Y1 - Y0 < 4:
             continue
-        block = arr[r0:r1, c0:c1]
-        arr[r0:r1, c0:c1] = block * (1 - opacity) + np.clip(color * shade, 0, 1) * opacity
-    return arr
+        bw, bh = X1 - X0, Y1 - Y0
+        if shape == "rug":
+            draw.ellipse((X0, Y0, X1, Y1), fill=col(i, 1.05))
+            draw.ellipse(
+                (X0 + bw // 8, Y0 + bh // 5, X1 - bw // 8, Y1 - bh // 5), fill=col(i + 1, 1.0)
+            )
+        elif shape in ("sofa", "bed"):
+            back = Y0 + bh * (2 if shape == "sofa" else 1) // 5
+            draw.rounded_rectangle(
+                (X0, Y0, X1, back + bh // 10), radius=max(2, bh // 8), fill=col(i, 0.85)
+            )
+            draw.rounded_rectangle(
+                (X0, back, X1, Y1 - bh // 8), radius=max(2, bh // 10), fill=col(i, 1.0)
+            )
+            if shape == "sofa":
+                arm = max(3, bw // 10)
+                draw.rounded_rectangle(
+                    (X0, Y0 + bh // 4, X0 + arm, Y1 - bh // 8),
+                    radius=max(2, arm // 3),
+                    fill=col(i, 0.8),
+                )
+                draw.rounded_rectangle(
+                    (X1 - arm, Y0 + bh // 4, X1, Y1 - bh // 8),
+                    radius=max(2, arm // 3),
+                    fill=col(i, 0.8),
+                )
+                for k in range(1, 3):
+                    cxk = X0 + bw * k // 3
+                    draw.line((cxk, back, cxk, Y1 - bh // 8), fill=col(i, 0.7), width=2)
+            else:
+                draw.rectangle(
+                    (X0 + bw // 10, back - bh // 12, X0 + bw * 9 // 20, back + bh // 12),
+                    fill=col(i + 2, 1.1),
+                )
+                draw.rectangle(
+                    (X1 - bw * 9 // 20, back - bh // 12, X1 - bw // 10, back + bh // 12),
+                    fill=col(i + 2, 1.1),
+                )
+            draw.rectangle((X0 + bw // 20, Y1 - bh // 8, X0 + bw // 20 + 4, Y1), fill=col(i, 0.4))
+            draw.rectangle((X1 - bw // 20 - 4, Y1 - bh // 8, X1 - bw // 20, Y1), fill=col(i, 0.4))
+        elif shape in ("table", "desk"):
+            top = Y0 + bh // 4
+            draw.rectangle((X0, Y0, X1, top), fill=col(i, 1.0))
+            leg = max(2, bw // 25)
+            draw.rectangle((X0 + leg, top, X0 + 2 * leg, Y1), fill=col(i, 0.6))
+            draw.rectangle((X1 - 2 * leg, top, X1 - leg, Y1), fill=col(i, 0.6))
+        elif shape == "chair":
+            seat = Y0 + bh // 2
+            draw.rounded_rectangle((X0, Y0, X1, seat), radius=max(2, bw // 8), fill=col(i, 0.9))
+            draw.rectangle((X0, seat, X1, seat + bh // 6), fill=col(i, 1.0))
+            draw.rectangle((X0 + 2, seat + bh // 6, X0 + 6, Y1), fill=col(i, 0.5))
+            draw.rectangle((X1 - 6, seat + bh // 6, X1 - 2, Y1), fill=col(i, 0.5))
+        elif shape == "lamp":
+            shade_h = max(4, bh // 4)
+            draw.polygon(
+                [
+                    (X0 + bw // 4, Y0),
+                    (X1 - bw // 4, Y0),
+                    (X1 + bw // 2, Y0 + shade_h),
+                    (X0 - bw // 2, Y0 + shade_h),
+                ],
+                fill=(250, 235, 200, alpha),
+            )
+            mid = (X0 + X1) // 2
+            draw.rectangle((mid - 1, Y0 + shade_h, mid + 1, Y1), fill=col(i, 0.5))
+            draw.ellipse((mid - bw, Y1 - 4, mid + bw, Y1 + 2), fill=col(i, 0.5))
+        else:  # art
+            draw.rectangle((X0, Y0, X1, Y1), fill=col(i, 0.5))
+            draw.rectangle((X0 + 4, Y0 + 4, X1 - 4, Y1 - 4), fill=col(i + 1, 1.1))
+            draw.polygon(
+                [(X0 + 4, Y1 - 4), ((X0 + X1) // 2, Y0 + bh // 3), (X1 - 4, Y1 - 4)],
+                fill=col(i + 2, 0.9),
+            )
+    ov = np.asarray(overlay, np.float32) / 255
+    a = ov[..., 3:4]
+    return arr * (1 - a) + ov[..., :3] * a
+
+
+def _empty_room(arr: np.ndarray, s: float) -> np.ndarray:
+    """Remove furniture: the lower-middle region (x 8–92 %, y 40–97 %) is rebuilt row by row
+    by interpolating between the colours just left and right of it (walls and floor run
+    horizontally in a listing photo), lightly blurred, then pulled toward the floor colour
+    (sampled along the bottom edge) below the floor line; blended with a feathered edge."""
+    h, w = arr.shape[:2]
+    r0, r1, c0, c1 = int(0.4 * h), int(0.97 * h), int(0.08 * w), int(0.92 * w)
+    if r1 - r0 < 4 or c1 - c0 < 4:
+        return arr
+    band = max(1, w // 40)
+    left = arr[r0:r1, max(0, c0 - band) : c0].mean(axis=1)
+    right = arr[r0:r1, c1 : c1 + band].mean(axis=1)
+    t = np.linspace(0.0, 1.0, c1 - c0, dtype=np.float32)[None, :, None]
+    fill = left[:, None, :] * (1 - t) + right[:, None, :] * t
+    floor = arr[int(0.93 * h) :, c0:c1].reshape(-1, 3).mean(axis=0)
+    rows = np.linspace(0.4, 0.97, r1 - r0, dtype=np.float32)[:, None, None]
+    floor_w = np.clip((rows - 0.62) / 0.1, 0, 1) * 0.4 * s
+    fill = fill * (1 - floor_w) + floor * floor_w
+    yy = np.minimum(np.arange(r1 - r0), np.arange(r1 - r0)[::-1])[:, None]
+    xx = np.minimum(np.arange(c1 - c0), np.arange(c1 - c0)[::-1])[None, :]
+    feather = max(2, (c1 - c0) // 20)
+    m = (np.clip(np.minimum(yy, xx) / feather, 0, 1) * min(1.0, 0.75 + 0.5 * s))[..., None]
+    out = arr.copy()
+    out[r0:r1, c0:c1] = arr[r0:r1, c0:c1] * (1 - m) + fill.astype(np.float32) * m
+    return out
 
 
 def _apply_tool(img: Image.Image, tool: str, s: float, rng: np.random.Generator) -> np.ndarray:
@@ -266,10 +451,16 @@ def _apply_tool(img: Image.Image, tool: str, s: float, rng: np.random.Generator)
             "room-declutter": (0.05, 0.5, 0.95, 0.98),
             "refrigerator-cleanup": (0.55, 0.2, 0.9, 0.8),
         }[tool]
-        img = _smooth_region(img, box, int(6 + 14 * s))
-    elif tool in ("driveway-leaf-removal", "driveway-car-removal"):
+        flat = {"furniture-eraser": 0.6, "room-declutter": 0.35, "refrigerator-cleanup": 0.3}
+        tone = (0.93, 0.93, 0.91) if tool == "refrigerator-cleanup" else None
+        img = _smooth_region(img, box, int(6 + 14 * s), flat[tool] * s, tone, 0.4 * s)
+    elif tool == "driveway-leaf-removal":
         img = _smooth_region(
-            img, (0.3 if tool.endswith("car-removal") else 0.05, 0.75, 0.95, 1.0), int(8 + 12 * s)
+            img, (0.05, 0.74, 0.95, 1.0), int(8 + 12 * s), 0.2 * s, (0.66, 0.64, 0.6), 0.45 * s
+        )
+    elif tool == "driveway-car-removal":
+        img = _smooth_region(
+            img, (0.3, 0.7, 0.95, 1.0), int(10 + 14 * s), 0.4 * s, (0.42, 0.42, 0.43), 0.55 * s
         )
     elif tool == "ai-furniture-background":
         blurred = img.filter(ImageFilter.GaussianBlur(6 + 6 * s))
@@ -288,7 +479,8 @@ def _apply_tool(img: Image.Image, tool: str, s: float, rng: np.random.Generator)
         m = np.clip((0.42 - y) / 0.12, 0, 1) * np.ones((1, w), np.float32)
         arr = arr * (1 - 0.45 * k * s)
         arr = arr * (1 - s * m[..., None]) + _sky(y, True) * (s * m[..., None])
-        glow = ((lum > 0.5) & (y > 0.42) & (y < 0.8)).astype(np.float32)
+        bluish = arr[..., 2] > arr[..., 0] + 0.03
+        glow = ((lum > 0.45) & bluish & (y > 0.42) & (y < 0.85)).astype(np.float32)
         arr = _blend(arr, glow, (1.0, 0.78, 0.4), 0.8 * k * s)
     elif tool == "night-to-day":
         arr = np.power(arr, 1 - 0.45 * s)
@@ -298,31 +490,49 @@ def _apply_tool(img: Image.Image, tool: str, s: float, rng: np.random.Generator)
         green = np.stack([0.22 + tex, 0.55 + tex, 0.18 + 0 * tex], -1).astype(np.float32)
         arr = arr * (1 - s * m[..., None]) + green * (s * m[..., None])
         if tool == "landscape-design":
+            r0, r1 = int(0.64 * h), int(0.76 * h)
+            ys, xs = y[r0:r1], x
+            band = arr[r0:r1]
+            bushes = np.zeros((r1 - r0, w), bool)
             for i in range(6):
-                cx, cy = 0.1 + 0.16 * i + float(rng.uniform(-0.03, 0.03)), 0.7
-                bush = ((x - cx) / 0.05) ** 2 + ((y - cy) / 0.05) ** 2 < 1
-                arr = _blend(arr, bush, (0.12, 0.35, 0.12), 0.9 * s)
+                cx = 0.1 + 0.16 * i + float(rng.uniform(-0.03, 0.03))
+                bushes |= ((xs - cx) / 0.05) ** 2 + ((ys - 0.7) / 0.05) ** 2 < 1
+            arr[r0:r1] = _blend(band, bushes, (0.12, 0.35, 0.12), 0.9 * s)
     elif tool == "changing-seasons":
         greenish = (arr[..., 1] > arr[..., 0]) & (arr[..., 1] > arr[..., 2])
         arr = _blend(arr, greenish, (0.85, 0.5, 0.15), 0.7 * s)
+        # autumn light: a warm grade over the whole frame
+        arr = arr * np.array([1 + 0.12 * s, 1 - 0.02 * s, 1 - 0.18 * s], np.float32)
     elif tool == "rain-to-shine":
         arr = np.clip((arr - 0.5) * (1 + 0.4 * s) + 0.5 + 0.1 * s, 0, 1)
         m = np.clip((0.4 - y) / 0.1, 0, 1) * np.ones((1, w), np.float32)
         arr = arr * (1 - 0.6 * s * m[..., None]) + _sky(y, False) * (0.6 * s * m[..., None])
-    elif tool in ("add-water-to-empty-pool", "pool-water-enhancement"):
+    elif tool == "add-water-to-empty-pool":
+        # fill the pool basin (lower-centre ellipse) with deep, rippled turquoise water
         pool = ((y - 0.86) / 0.09) ** 2 + ((x - 0.5) / 0.32) ** 2 < 1
         ripple = 0.05 * np.sin(x * 120 + y * 60)
-        water = np.stack([0.15 + ripple, 0.65 + ripple, 0.85 + ripple], -1)
-        arr = np.where(pool[..., None], arr * (1 - s) + water * s, arr)
+        water = np.stack([0.1 + ripple, 0.55 + ripple, 0.8 + ripple], -1)
+        k = min(1.0, 0.4 + s)
+        arr = np.where(pool[..., None], arr * (1 - k) + water * k, arr)
+    elif tool == "pool-water-enhancement":
+        # existing water (bluish pixels in the lower half) becomes clearer and more cyan,
+        # with caustic highlights; the rest of the lower frame gets a slight clarity boost
+        water = (arr[..., 2] > arr[..., 0] + 0.15) & (y > 0.72)
+        caustic = 0.08 * np.maximum(0, np.sin(x * 220) * np.sin(y * 180 + x * 40))
+        cyan = np.stack([0.05 + caustic, 0.78 + caustic, 0.92 + caustic], -1)
+        m = (water * (0.5 + 0.5 * s)).astype(np.float32)[..., None]
+        arr = arr * (1 - m) + cyan * m
+        arr = np.where((y > 0.5)[..., None], np.clip((arr - 0.5) * (1 + 0.25 * s) + 0.5, 0, 1), arr)
     elif tool == "fireplace-ignition":
         fire = np.exp(-(((x - 0.25) / 0.08) ** 2 + ((y - 0.7) / 0.06) ** 2))
         arr = arr + (fire * s)[..., None] * np.array([1.0, 0.45, 0.05], np.float32)
     elif tool == "tv-screen-replacement":
         screen = _rect(y, x, 0.35, 0.55, 0.55, 0.85)
-        grad = np.stack([0.2 + 0.6 * x, 0.3 + 0.4 * (1 - y), 0.8 - 0.3 * x], -1) * np.ones(
-            (h, w, 1)
-        )
-        arr = np.where(screen[..., None], grad.astype(np.float32), arr)
+        r, g, b = np.broadcast_arrays(0.2 + 0.6 * x, 0.3 + 0.4 * (1 - y), 0.8 - 0.3 * x)
+        grad = np.stack([r, g, b], -1).astype(np.float32)
+        bezel = _rect(y, x, 0.33, 0.57, 0.54, 0.86) & ~screen
+        arr = np.where(bezel[..., None], np.float32(0.05), arr)
+        arr = np.where(screen[..., None], arr * (1 - s) + grad * s, arr)
     elif tool == "material-overlay":
         floor = np.broadcast_to(y > 0.62, (h, w))
         wood = np.stack(
@@ -373,12 +583,7 @@ def render_stagepro(
     rng = _rng("stagepro", job_type, listing_tool, style, room_type, creativity, variation, prompt)
     palette = STYLE_PALETTES.get(style or "modern", STYLE_PALETTES["modern"])
     if job_type == "empty-room":
-        img = _smooth_region(img, (0.08, 0.45, 0.92, 0.97), int(10 + 12 * s))
-        arr = np.asarray(img, np.float32) / 255
-        h, w = arr.shape[:2]
-        y, x = _grid(h, w)
-        floor = arr[int(h * 0.9) :].reshape(-1, 3).mean(axis=0)
-        arr = _blend(arr, _rect(y, x, 0.5, 0.95, 0.1, 0.9), floor, 0.6 * s)
+        arr = _empty_room(np.asarray(img, np.float32) / 255, s)
     elif job_type in ("virtual-stage", "interior-design") or listing_tool == "add-furniture":
         arr = np.asarray(img, np.float32) / 255
         h, w = arr.shape[:2]
@@ -386,8 +591,13 @@ def render_stagepro(
         if job_type == "interior-design":
             wall = np.asarray(palette[1], np.float32) / 255
             arr = _blend(arr, np.broadcast_to(y < 0.55, (h, w)), wall, 0.45 * s)
-        pieces = 3 + (_digest(room_type) % 3) if job_type != "interior-design" else 4
-        arr = _furniture(arr, y, x, palette, rng, pieces, 0.55 + 0.4 * s)
+        if job_type == "virtual-stage":
+            pieces = 6
+        elif job_type == "interior-design":
+            pieces = 4
+        else:  # listing tool add-furniture: a couple of extra pieces only
+            pieces = 3
+        arr = _furniture(arr, palette, rng, room_type, pieces, 0.55 + 0.4 * s)
     elif job_type == "edit":
         arr = np.asarray(img, np.float32) / 255
         tint = (
@@ -433,12 +643,18 @@ def render_stager(
         )
         subtle = options.get("actionType") == "subtleStaging"
         pieces = 2 + (_digest(options.get("roomType")) % 2) if subtle else 5
-        arr = _furniture(arr, y, x, palette, rng, pieces, 0.55 if subtle else 0.9)
+        arr = _furniture(
+            arr, palette, rng, options.get("roomType"), pieces, 0.55 if subtle else 0.9
+        )
     elif operation == "lawn-replace":
-        s = {"light": 0.35, "medium": 0.6, "strong": 0.9}[options.get("lawnType", "medium")]
+        s = {"light": 0.35, "medium": 0.6, "strong": 0.9}.get(
+            options.get("lawnType") or "medium", 0.6
+        )
         arr = _apply_tool(img, "lawn-replacement", s, rng)
     elif operation == "sky-replace":
-        s = {"subtle": 0.35, "middle": 0.6, "dramatic": 0.9}[options.get("skySubType", "middle")]
+        s = {"subtle": 0.35, "middle": 0.6, "dramatic": 0.9}.get(
+            options.get("skySubType") or "middle", 0.6
+        )
         twilight = options.get("skyType") == "twilight"
         arr = np.asarray(img, np.float32) / 255
         hh, ww = arr.shape[:2]
@@ -447,7 +663,8 @@ def render_stager(
         if twilight:
             lum = arr.mean(axis=2)
             arr = arr * (1 - 0.4 * s)
-            glow = ((lum > 0.5) & (y > 0.42)).astype(np.float32)
+            bluish = arr[..., 2] > arr[..., 0] + 0.03
+            glow = ((lum > 0.45) & bluish & (y > 0.42) & (y < 0.85)).astype(np.float32)
             arr = _blend(arr, glow, (1.0, 0.78, 0.4), 0.6 * s)
         arr = arr * (1 - s * m) + _sky(y, twilight) * (s * m)
     else:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.responses import Response
 
 from ..core.clock import iso
+from ..errors import ValidationFailed
 from ..http import json_response
 from ..spec.router import Call, Handler
 from .models import KeyRecord
@@ -81,6 +83,12 @@ async def listWebhooks(call: Call) -> Response:
 
 async def createWebhook(call: Call) -> Response:
     hub = _backend(call).webhooks
+    url = urlsplit(call.body["url"])
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ValidationFailed(
+            "the endpoint url must be an absolute http:// or https:// URL with a host",
+            field="url",
+        )
     endpoint = hub.create_endpoint(call.principal.account.key, call.body)
     return json_response(endpoint.as_json(with_secret=True), 201)
 

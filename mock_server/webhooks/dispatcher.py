@@ -38,7 +38,8 @@ class WebhookHub:
             created_at=self.ctx.clock.now(),
         )
         self.endpoints[endpoint.id] = endpoint
-        self.ctx.spawn(self.verify(endpoint))
+        # The challenge is drawn now (not in the task) so ids stay deterministic.
+        self.ctx.spawn(self.verify(endpoint, self.new_challenge(endpoint)))
         return endpoint
 
     def for_account(self, account_key: str) -> list[Endpoint]:
@@ -106,19 +107,30 @@ class WebhookHub:
             headers["X-StagePro-Event-Id"] = event_id
         return headers
 
-    async def verify(self, endpoint: Endpoint) -> Endpoint:
+    def new_challenge(self, endpoint: Endpoint) -> str:
+        return "chal_" + self.ctx.ids.token(endpoint.account_key, "challenge", 32)
+
+    async def verify(self, endpoint: Endpoint, challenge: str | None = None) -> Endpoint:
         """Send the verification challenge; the endpoint passes by echoing it (2xx JSON)."""
-        challenge = "chal_" + self.ctx.ids.token(endpoint.account_key, "challenge", 32)
+        challenge = challenge or self.new_challenge(endpoint)
         body = orjson.dumps({"type": "webhook.verification", "challenge": challenge})
         ok, status, excerpt, error = False, None, "", None
         try:
             r = await self._http().post(endpoint.url, content=body,
                                         headers=self._headers(endpoint, body, None))
             status, excerpt = r.status_code, r.text[:200]
-            ok = 200 <= r.status_code < 300 and r.json().get("challenge") == challenge
-            if not ok and error is None:
-                error = "the response did not echo the challenge" if status < 300 else None
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            if not 200 <= r.status_code < 300:
+                error = f"the endpoint answered HTTP {r.status_code}"
+            else:
+                reply = r.json()
+                ok = isinstance(reply, dict) and reply.get("challenge") == challenge
+                if not ok:
+                    error = "the response did not echo the challenge as JSON {\"challenge\": ...}"
+        except httpx.TimeoutException:
+            error = f"timeout after {self.ctx.settings.webhook_timeout} s"
+        except ValueError:
+            error = "the response is not JSON"
+        except Exception as exc:  # refused, bad URL, TLS...: recorded, never raised
             error = f"{type(exc).__name__}: {exc}"
         endpoint.last_verification = {"status": status, "ok": ok, "response_excerpt": excerpt,
                                       "error": error}
@@ -188,11 +200,13 @@ class WebhookHub:
                 ok = 200 <= r.status_code < 300
             except httpx.TimeoutException:
                 error = f"timeout after {self.ctx.settings.webhook_timeout} s"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
             except asyncio.CancelledError:
                 delivery.state = "pending"
                 raise
+            except Exception as exc:  # refused, reset, bad URL...: a failed attempt, retried
+                error = f"{type(exc).__name__}: {exc}"
+            if status is not None and not ok:
+                error = f"the endpoint answered HTTP {status}"
         latency = (time.perf_counter() - started) * 1000
         delivery.attempts.append(Attempt(number, at, status, ok, latency, excerpt, error))
         if ok:
@@ -200,6 +214,10 @@ class WebhookHub:
         elif number - 1 < len(RETRY_SCHEDULE):
             delivery.state = "pending"
             delivery.next_attempt_at = at + RETRY_SCHEDULE[number - 1]
+            if delivery.next_attempt_at <= self.ctx.clock.now():
+                # the clock passed the retry while this attempt was in flight: no tick will
+                # come for it, so start it now
+                self._start(delivery)
         else:
             delivery.state, delivery.next_attempt_at = "failed", None
 

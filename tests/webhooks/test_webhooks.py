@@ -191,3 +191,17 @@ def test_keys_created_once_masked_in_lists_and_revocable(console, http, stagemoc
     assert httpx.get(stagemock_server.url + "/api/v1/usage", headers={"Authorization": f"Bearer {key['secret']}"}).status_code == 200
     http.patch(f"/__mock/accounts/{key['secret']}", json={"revoked": True})
     assert httpx.get(stagemock_server.url + "/api/v1/usage", headers={"Authorization": f"Bearer {key['secret']}"}).status_code == 401
+
+
+def test_bad_endpoint_urls_and_inactive_endpoints_get_400(console, sp):
+    for url in ("ftp://example.com/hook", "mailto:a@b.c", "http:///nohost"):
+        r = console.post("/webhooks", json={"url": url})
+        assert r.status_code == 400 and r.json()["error"]["field"] == "url", url
+    r = sp.post("/batches", json={"type": "empty-room", "webhook_endpoint_id": "we_nope",
+                                  "photos": [{"image_url": "https://example.com/1.jpg"}]})
+    assert r.status_code == 400 and r.json()["error"]["field"] == "webhook_endpoint_id"
+
+
+def test_api_keys_refused_on_console_endpoints(sp, console):
+    assert sp.get("/webhooks").status_code == 401 and sp.get("/keys").status_code == 401
+    assert console.get("/jobs").status_code == 401
