@@ -173,6 +173,22 @@ def test_idempotency(sp):
     assert len(sp.get("/jobs").json()["data"]) == 1
 
 
+def test_concurrent_duplicates_create_one_job(sp):
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = dict(JOB, idempotency_key="idem-race")
+
+    def post(_):
+        with httpx.Client(base_url=str(sp.base_url), headers=dict(sp.headers), timeout=30) as c:
+            return c.post("/jobs", json=body)
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(post, range(8)))
+    assert {r.status_code for r in responses} == {202}
+    assert len({r.content for r in responses}) == 1
+    assert len(sp.get("/jobs").json()["data"]) == 1
+
+
 def test_regenerate(sp, stagepro_mock):
     job = sp.post("/jobs", json=JOB).json()
     r = sp.post(f"/jobs/{job['id']}/regenerate")
