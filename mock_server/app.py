@@ -21,7 +21,7 @@ from .errors import ApiError, MethodNotAllowed, NotFound, stagepro_shape, stager
 from .http import json_response
 from .settings import Settings
 from .spec.loader import load_spec
-from .spec.router import JOURNAL_KEY, ApiBinding, build_routes
+from .spec.router import JOURNAL_KEY, ApiBinding, SpecRoutes, build_routes
 from .stagepro.backend import StageProBackend
 from .stagerai.backend import StagerAIBackend
 from .webhooks import install as install_webhooks
@@ -29,12 +29,17 @@ from .webhooks import install as install_webhooks
 UNJOURNALED = ("/__mock/", "/openapi/")
 
 
-class JournalMiddleware:
-    """Pure ASGI: opens a journal entry per request and records the response status."""
+class FrontDoor:
+    """Pure ASGI, the first of our layers: opens a journal entry per request and sends the
+    vendor APIs' requests straight to their ``Dispatcher``. A dispatcher answers every error
+    itself, so Starlette's exception middleware and router only see the rest (the control
+    plane, static files, 404/405). Skipping them, and the per-message ``send`` wrappers, is a
+    measured ~10 % of a POST /jobs."""
 
-    def __init__(self, app: ASGIApp, ctx: AppContext) -> None:
+    def __init__(self, app: ASGIApp, ctx: AppContext, fast: list[SpecRoutes]) -> None:
         self.app = app
         self.ctx = ctx
+        self.fast = fast
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNJOURNALED):
@@ -48,6 +53,16 @@ class JournalMiddleware:
             scope.get("query_string", b"").decode("latin-1"),
         )
         scope[JOURNAL_KEY] = entry
+        for routes in self.fast:
+            found = routes.find(scope)
+            if found is not None:
+                dispatcher, path_params = found
+                scope["path_params"] = path_params
+                response = await dispatcher.dispatch(Request(scope, receive, send))
+                entry.status = response.status_code
+                entry.duration_ms = (time.perf_counter() - start) * 1000
+                await response(scope, receive, send)
+                return
 
         async def send_wrapper(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -131,8 +146,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     bindings: list[ApiBinding] = [backend.binding(ctx) for backend in ctx.backends.values()]
     bindings.append(admin_binding(load_spec("admin", settings.openapi_dir / "admin.yaml", "")))
     routes: list[Any] = []
+    vendor_routes: list[SpecRoutes] = []
     for binding in bindings:
-        routes += build_routes(binding, ctx)
+        built = build_routes(binding, ctx)
+        routes += built
+        if binding.spec.name in ctx.backends:
+            vendor_routes += [r for r in built if isinstance(r, SpecRoutes)]
     routes += [
         Route("/openapi/{name}", _serve_spec(ctx), methods=["GET"]),
         Route("/files/{key:path}", _serve_file(ctx), methods=["GET"]),
@@ -148,7 +167,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(JournalMiddleware, ctx=ctx)],
+        middleware=[Middleware(FrontDoor, ctx=ctx, fast=vendor_routes)],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,
     )

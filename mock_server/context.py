@@ -35,6 +35,7 @@ class AppContext:
         self.resetters: list[Any] = []
         #: Async cleanups run at shutdown (HTTP clients).
         self.closers: list[Any] = []
+        self.gc_policy: Any = None
         self.clock.subscribe(self.tick)
 
     def register(self, backend: Backend) -> None:
@@ -84,8 +85,16 @@ class AppContext:
     async def start(self) -> None:
         if not self.settings.deterministic:
             self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+        if self.settings.manage_gc:
+            from .gc_policy import GcPolicy
+
+            self.gc_policy = GcPolicy(lambda: self.journal.total)
+            self.gc_policy.install()
+            self.spawn(self.gc_policy.run())
 
     async def stop(self) -> None:
+        if self.gc_policy is not None:
+            self.gc_policy.uninstall()
         if self._ticker is not None:
             self._ticker.cancel()
             with suppress(asyncio.CancelledError):

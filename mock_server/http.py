@@ -19,7 +19,15 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def base_url(request: Any, public_url: str | None) -> str:
-    """The origin clients should use for URLs the mock generates."""
+    """The origin clients should use for URLs the mock generates: ``public_url`` if set, else
+    the scheme and ``Host`` the request came with (read from the ASGI scope: building
+    Starlette's ``URL`` cost ~15 % of a POST /jobs)."""
     if public_url:
         return public_url.rstrip("/")
-    return f"{request.url.scheme}://{request.url.netloc}"
+    scope = request.scope
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return f"{scope['scheme']}://{value.decode('latin-1')}"
+    host, port = scope.get("server") or ("127.0.0.1", 80)
+    default = 443 if scope["scheme"] == "https" else 80
+    return f"{scope['scheme']}://{host}" + ("" if port == default else f":{port}")

@@ -37,3 +37,6 @@ class Settings:
     fetch_remote: bool = False
     #: Real webhook deliveries: per-attempt timeout in seconds.
     webhook_timeout: float = 10.0
+    #: Tune the garbage collector for a long-running server (``stagemock serve`` sets it):
+    #: see ``gc_policy``. Off for in-process use (tests), where the process is not ours.
+    manage_gc: bool = False

@@ -146,3 +146,54 @@ def test_usage_for_live_key_reports_fixture_numbers(http):
 def test_usage_for_test_key_is_unlimited(http):
     usage = http.get("/api/v1/usage", headers=AUTH).json()
     assert usage["livemode"] is False and usage["credits"]["unlimited"] is True
+
+
+def _asgi_post(app, body_messages):
+    """Drive the app directly: a POST /api/v1/jobs whose body arrives as ``body_messages``."""
+    import asyncio
+
+    sent = []
+    messages = list(body_messages)
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/api/v1/jobs", "raw_path": b"/api/v1/jobs", "root_path": "",
+        "query_string": b"", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 1),
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"authorization", b"Bearer sk_test_door"),
+                    (b"content-type", b"application/json"), (b"content-length", b"200")],
+    }
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_client_leaving_mid_body_is_journaled_499_and_creates_nothing():
+    from mock_server import Settings, create_app
+
+    app = create_app(Settings(deterministic=True))
+    sent = _asgi_post(app, [{"type": "http.request", "body": b'{"type": "ed', "more_body": True}])
+    assert sent[0]["status"] == 499
+    ctx = app.state.ctx
+    entry = ctx.journal.entries()[-1]
+    assert (entry.status, entry.operation_id) == (499, "createJob")
+    record = ctx.backends["stagepro"].state.keys.get("sk_test_door")
+    assert record is None or not record.account.jobs
+
+
+def test_body_in_several_chunks_is_read_whole():
+    from mock_server import Settings, create_app
+
+    app = create_app(Settings(deterministic=True))
+    body = b'{"type": "edit", "input": {"image_url": "https://x.test/a.jpg"}}'
+    chunks = [body[:10], body[10:30], body[30:]]
+    sent = _asgi_post(app, [
+        {"type": "http.request", "body": c, "more_body": i < 2} for i, c in enumerate(chunks)
+    ])
+    assert sent[0]["status"] == 202
+    entry = app.state.ctx.journal.entries()[-1]
+    assert entry.status == 202 and entry.conformant

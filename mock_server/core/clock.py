@@ -6,11 +6,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def iso(ts: float) -> str:
     """Unix seconds → ISO 8601 UTC with a ``Z`` suffix (second precision)."""
-    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso_seconds(int(ts))
+
+
+@lru_cache(maxsize=4096)
+def _iso_seconds(seconds: int) -> str:
+    # Pure and hot (every serialised object has timestamps, mostly the same few seconds).
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Clock:

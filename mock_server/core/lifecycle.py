@@ -79,7 +79,8 @@ class Scheduler:
         task.seq = self._seq
         self.tasks.append(task)
         self._queued.append(task)
-        self._next_event = float("-inf")
+        # A new queued task can only bring the next event forward to its own pick-up time.
+        self._next_event = min(self._next_event, task.created_at + self.pickup_seconds)
         return task
 
     @property
