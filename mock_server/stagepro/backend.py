@@ -219,7 +219,11 @@ class StageProBackend:
             record = self.state.console_record(token)
             return Principal(record.secret, record)
         if "ApiKeyAuth" in schemes:
-            header = request.headers.get("authorization")
+            header = None
+            for name, value in request.scope["headers"]:  # cheaper than Starlette's Headers
+                if name == b"authorization":
+                    header = value.decode("latin-1")
+                    break
             if not header:
                 if request.cookies.get("stagepro_session"):
                     raise unauthorized(
