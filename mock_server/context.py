@@ -4,12 +4,14 @@ journal, blob store and the API backends. Passed to handlers; no module-level st
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from .core.blobs import BlobStore
 from .core.clock import Clock, VirtualClock, WallClock
 from .core.ids import IdGenerator
+from .core.precompute import Precomputer
 from .journal import Journal
 from .settings import VIRTUAL_EPOCH, Settings
 
@@ -36,6 +38,10 @@ class AppContext:
         #: Async cleanups run at shutdown (HTTP clients).
         self.closers: list[Any] = []
         self.gc_policy: Any = None
+        #: Image work (output renders, HDR merges) started ahead in worker threads.
+        self.precompute = Precomputer(
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="stagemock-images")
+        )
         self.clock.subscribe(self.tick)
 
     def register(self, backend: Backend) -> None:
@@ -104,6 +110,7 @@ class AppContext:
         for task in list(self.background_tasks):
             with suppress(asyncio.CancelledError, Exception):
                 await task
+        self.precompute.shutdown()
         for closer in self.closers:
             with suppress(Exception):
                 await closer()

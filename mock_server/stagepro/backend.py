@@ -113,6 +113,7 @@ class StageProBackend:
             job_seconds=ctx.settings.job_seconds,
             upload_max_bytes=self.limits["upload_max_bytes"],
             fetch=fetch_remote if ctx.settings.fetch_remote else None,
+            precompute=ctx.precompute,
         )
 
     # Backend protocol -------------------------------------------------------------------

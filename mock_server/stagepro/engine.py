@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from ..core.blobs import BlobStore
 from ..core.clock import Clock, iso
 from ..core.ids import IdGenerator
 from ..core.lifecycle import COMPLETED, FAILED, PROCESSING, QUEUED, TERMINAL, Scheduler, Task
+from ..core.precompute import Pending, Precomputer
 from ..errors import (
     Conflict,
     Forbidden,
@@ -92,6 +94,8 @@ class Job:
     output: list[dict[str, Any]] | None = None
     seq: int = 0
     _bytes: tuple[str, bytes] | None = None
+    #: The output render, started in a worker thread when the job starts processing.
+    rendering: Pending[tuple[bytes, int, int]] | None = None
 
     @property
     def status(self) -> str:
@@ -231,6 +235,8 @@ class JobEngine:
     #: ``--fetch-remote``: an injected ``fn(url) -> bytes | None`` (the engine does no I/O);
     #: None → remote URLs become deterministic synthetic photos.
     fetch: Any = None
+    #: Where output renders run ahead of completion (default: inline, at completion).
+    precompute: Precomputer = field(default_factory=Precomputer)
 
     # accounts ---------------------------------------------------------------------------
     def scheduler(self, account: Account) -> Scheduler:
@@ -612,10 +618,12 @@ class JobEngine:
         events: list[Event] = []
         touched: set[str] = set()
         for tr in self.scheduler(account).advance(now):
-            if tr.status not in TERMINAL:
-                continue
             job = account.jobs.get(tr.task.id)
             if job is None:
+                continue
+            if tr.status == PROCESSING:
+                if job.task.outcome == COMPLETED:
+                    job.rendering = self.precompute.start(self._render_work(account, job))
                 continue
             if tr.status == COMPLETED:
                 self._render(account, job)
@@ -635,45 +643,70 @@ class JobEngine:
                                     self.batch_json(account, batch), batch.webhook_endpoint_id))
         return events
 
-    def _source(self, account: Account, job: Job) -> Any:
+    def _source(self, account: Account, job: Job) -> Callable[[], Any]:
+        """How to get the job's input photo: the bytes are looked up now (state), decoding
+        and any remote fetch happen when the returned function runs (in a worker thread)."""
         from ..images.decode import load_rgb
         from ..images.render import synthetic_photo
 
         url = job.input.get("empty_room_url") or job.input.get("image_url")
+        data: bytes | None = None
         if job.input.get("upload_id") and not job.input.get("empty_room_url"):
             upload = account.uploads.get(job.input["upload_id"])
             blob = self.blobs.get(upload.blob_key) if upload else None
             if blob is not None:
-                return load_rgb(blob.data, max_side=2048)
-            url = f"upload:{job.input['upload_id']}"
-        if url and FILES_PREFIX in url:
+                data = blob.data
+            else:
+                url = f"upload:{job.input['upload_id']}"
+        if data is None and url and FILES_PREFIX in url:
             blob = self.blobs.get(urlsplit(url).path.split(FILES_PREFIX, 1)[1])
             if blob is not None:
-                return load_rgb(blob.data, max_side=2048)
-        if url and self.fetch is not None:
-            data = self.fetch(url)
-            if data:
-                try:
-                    return load_rgb(data, max_side=2048)
-                except Exception:  # noqa: BLE001 - not an image: fall back to synthetic
-                    pass
-        return synthetic_photo(url or job.id, "auto")
+                data = blob.data
+        fetch = self.fetch
+        fallback = url or job.id
 
-    def _render(self, account: Account, job: Job) -> None:
+        def load() -> Any:
+            if data is not None:
+                return load_rgb(data, max_side=2048)
+            if url and fetch is not None:
+                remote = fetch(url)
+                if remote:
+                    try:
+                        return load_rgb(remote, max_side=2048)
+                    except Exception:  # noqa: BLE001 - not an image: fall back to synthetic
+                        pass
+            return synthetic_photo(fallback, "auto")
+
+        return load
+
+    def _render_work(self, account: Account, job: Job) -> Callable[[], tuple[bytes, int, int]]:
+        """The job's output render as a function of values captured now (no shared state)."""
         from ..images.render import render_stagepro
 
-        options = job.input.get("options") or {}
-        data, width, height = render_stagepro(
-            self._source(account, job),
-            job_type=job.type,
-            listing_tool=job.input.get("listing_tool"),
-            style=job.input.get("style"),
-            room_type=job.input.get("room_type"),
-            creativity=int(options.get("creativity", 3)),
-            aspect_ratio=options.get("aspect_ratio"),
-            variation=job.variation,
-            prompt=job.input.get("prompt"),
-        )
+        load = self._source(account, job)
+        inp = dict(job.input)
+        options = dict(inp.get("options") or {})
+        job_type, variation = job.type, job.variation
+
+        def work() -> tuple[bytes, int, int]:
+            return render_stagepro(
+                load(),
+                job_type=job_type,
+                listing_tool=inp.get("listing_tool"),
+                style=inp.get("style"),
+                room_type=inp.get("room_type"),
+                creativity=int(options.get("creativity", 3)),
+                aspect_ratio=options.get("aspect_ratio"),
+                variation=variation,
+                prompt=inp.get("prompt"),
+            )
+
+        return work
+
+    def _render(self, account: Account, job: Job) -> None:
+        pending = job.rendering or Pending(self._render_work(account, job))
+        job.rendering = None
+        data, width, height = pending.result()
         key = f"stagepro/{job.id}/0.jpg"
         self.blobs.put(key, data, "image/jpeg", owner=account.key)
         account.output_bytes += len(data)

@@ -93,26 +93,50 @@ class StagerAIBackend:
     def sync(self, account: Account) -> None:
         self.advance(account, self.ctx.clock.now())
 
+    def _bracket_data(self, group: Any) -> list[Any]:
+        """The uploaded brackets' blobs, in bracket order."""
+        out = []
+        for bracket in group.brackets:
+            blob = self.ctx.blobs.get(f"gcs/{bracket.bucket}/{bracket.object}")
+            if bracket.uploaded and blob is not None:
+                out.append(blob)
+        return out
+
+    def _merge_work(self, group: Any, blobs: list[Any]) -> Any:
+        from ..images.hdr import merge_brackets
+
+        data = [b.data for b in blobs]
+        flags = {
+            "lens_correction": group.lens_correction,
+            "perspective_correction": group.perspective_correction,
+            "photographer_removal": group.photographer_removal,
+        }
+        return lambda: merge_brackets(data, **flags)
+
+    def start_merge(self, group: Any) -> None:
+        """Start the group's merge in a worker thread as soon as it is enhanced; ``advance``
+        collects it when due (or merges right there if the brackets changed in between)."""
+        blobs = self._bracket_data(group)
+        group.merge_inputs = tuple(b.etag for b in blobs)
+        group.merging = self.ctx.precompute.start(self._merge_work(group, blobs))
+
     def advance(self, account: Account, now: float) -> None:
         """Finish the HDR merges that are due: a real exposure fusion of the brackets."""
+        from ..core.precompute import Pending
         from ..images.decode import ImageDecodeError
-        from ..images.hdr import merge_brackets
 
         for group in account.groups.values():
             if group.status != PROCESSING or group.done_at is None or group.done_at > now:
                 continue
-            data = []
-            for bracket in group.brackets:
-                blob = self.ctx.blobs.get(f"gcs/{bracket.bucket}/{bracket.object}")
-                if bracket.uploaded and blob is not None:
-                    data.append(blob.data)
+            blobs = self._bracket_data(group)
+            pending = group.merging
+            if pending is None or group.merge_inputs != tuple(b.etag for b in blobs):
+                if pending is not None:
+                    pending.cancel()
+                pending = Pending(self._merge_work(group, blobs))
+            group.merging = None
             try:
-                merged, _, _ = merge_brackets(
-                    data,
-                    lens_correction=group.lens_correction,
-                    perspective_correction=group.perspective_correction,
-                    photographer_removal=group.photographer_removal,
-                )
+                merged, _, _ = pending.result()
             except (ImageDecodeError, ValueError) as exc:
                 group.status = FAILED
                 group.error = {

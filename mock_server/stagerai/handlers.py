@@ -135,6 +135,7 @@ async def enhanceHdrImageGroup(call: Call) -> Response:
         )
     group.status = PROCESSING
     group.done_at = call.context.clock.now() + call.context.settings.job_seconds
+    _backend(call).start_merge(group)
     return json_response({})
 
 

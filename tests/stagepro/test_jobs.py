@@ -303,3 +303,24 @@ def test_same_requests_same_bytes(stagemock_server):
     assert run()[1] == run()[1]
     a, b = run()[0], run()[0]
     assert re.sub(rb'"created_at":"[^"]+"', b"", a) == re.sub(rb'"created_at":"[^"]+"', b"", b)
+
+
+def test_output_rendered_ahead_is_the_inline_render(sp, stagepro_mock, stagemock_server):
+    """The render starts in a worker thread when the job starts processing; the bytes served
+    at completion are exactly what rendering at that instant gives."""
+    import time
+
+    job = sp.post("/jobs", json=JOB).json()
+    stagepro_mock.advance(1)  # processing: the render is started ahead
+    engine = stagemock_server.context.backends["stagepro"].engine
+    account = stagemock_server.context.backends["stagepro"].state.keys[stagepro_mock.api_key].account
+    ahead = account.jobs[job["id"]].rendering
+    assert ahead is not None and ahead.future is not None
+    deadline = time.monotonic() + 30
+    while not ahead.future.done() and time.monotonic() < deadline:
+        time.sleep(0.01)  # real work in a real thread (not the clock)
+    inline = engine._render_work(account, account.jobs[job["id"]])()
+    stagepro_mock.advance(10)
+    done = sp.get(f"/jobs/{job['id']}").json()
+    assert done["status"] == "completed" and account.jobs[job["id"]].rendering is None
+    assert httpx.get(done["output"]["images"][0]["url"]).content == inline[0]

@@ -59,6 +59,27 @@ def test_full_hdr_flow(sa, stagerai_mock):
     assert Image.open(io.BytesIO(data)).format == "JPEG"
 
 
+def test_bracket_uploaded_after_enhance_is_in_the_merge(sa, stagerai_mock):
+    """The merge starts in a worker thread at enhance time; a bracket PUT afterwards (to an
+    upload URL issued before) still counts, exactly as if the merge ran at completion."""
+    from mock_server.images.hdr import merge_brackets
+
+    project_id, group_id = _group(sa)
+    urls = [_upload_url(sa, project_id, group_id, p.name) for p in BRACKETS]
+    put = [httpx.put(u, content=p.read_bytes(), headers={"content-type": "image/jpeg"})
+           for u, p in zip(urls[:1], BRACKETS[:1], strict=True)]
+    assert put[0].status_code == 200
+    sa.post("/api/hdr-enhance", json={"projectId": project_id, "groupId": group_id})
+    for url, path in zip(urls[1:], BRACKETS[1:], strict=True):
+        r = httpx.put(url, content=path.read_bytes(), headers={"content-type": "image/jpeg"})
+        assert r.status_code == 200
+    stagerai_mock.advance(10)
+    done = sa.get(f"/api/hdr-image-group/{group_id}").json()
+    expected, _, _ = merge_brackets([p.read_bytes() for p in BRACKETS], lens_correction=False,
+                                    perspective_correction=False, photographer_removal=False)
+    assert httpx.get(done["imageUrl"]).content == expected
+
+
 def test_enhance_needs_an_uploaded_bracket(sa):
     project_id, group_id = _group(sa)
     _upload_url(sa, project_id, group_id)  # issued but never uploaded
