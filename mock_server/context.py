@@ -4,14 +4,13 @@ journal, blob store and the API backends. Passed to handlers; no module-level st
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from .core.blobs import BlobStore
 from .core.clock import Clock, VirtualClock, WallClock
 from .core.ids import IdGenerator
-from .core.precompute import Precomputer
+from .core.precompute import Precomputer, process_pool
 from .journal import Journal
 from .settings import VIRTUAL_EPOCH, Settings
 
@@ -38,10 +37,8 @@ class AppContext:
         #: Async cleanups run at shutdown (HTTP clients).
         self.closers: list[Any] = []
         self.gc_policy: Any = None
-        #: Image work (output renders, HDR merges) started ahead in worker threads.
-        self.precompute = Precomputer(
-            ThreadPoolExecutor(max_workers=2, thread_name_prefix="stagemock-images")
-        )
+        #: Image work (output renders, HDR merges) started ahead in worker processes.
+        self.precompute = Precomputer(process_pool())
         self.clock.subscribe(self.tick)
 
     def register(self, backend: Backend) -> None:
@@ -91,6 +88,8 @@ class AppContext:
     async def start(self) -> None:
         if not self.settings.deterministic:
             self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+        # Image workers start in a helper thread, never on the event loop.
+        self.spawn(asyncio.to_thread(self.precompute.warm))
         if self.settings.manage_gc:
             from .gc_policy import GcPolicy
 

@@ -18,6 +18,7 @@ import base64
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,7 +95,7 @@ class Job:
     output: list[dict[str, Any]] | None = None
     seq: int = 0
     _bytes: tuple[str, bytes] | None = None
-    #: The output render, started in a worker thread when the job starts processing.
+    #: The output render, started in a worker process when the job starts processing.
     rendering: Pending[tuple[bytes, int, int]] | None = None
 
     @property
@@ -643,11 +644,10 @@ class JobEngine:
                                     self.batch_json(account, batch), batch.webhook_endpoint_id))
         return events
 
-    def _source(self, account: Account, job: Job) -> Callable[[], Any]:
-        """How to get the job's input photo: the bytes are looked up now (state), decoding
-        and any remote fetch happen when the returned function runs (in a worker thread)."""
-        from ..images.decode import load_rgb
-        from ..images.render import synthetic_photo
+    def _render_work(self, account: Account, job: Job) -> Callable[[], tuple[bytes, int, int]]:
+        """The job's output render as a picklable function of values looked up now: the
+        input's bytes if the mock holds them (an upload, a served file), else its URL."""
+        from ..images.work import stagepro_output
 
         url = job.input.get("empty_room_url") or job.input.get("image_url")
         data: bytes | None = None
@@ -662,46 +662,18 @@ class JobEngine:
             blob = self.blobs.get(urlsplit(url).path.split(FILES_PREFIX, 1)[1])
             if blob is not None:
                 data = blob.data
-        fetch = self.fetch
-        fallback = url or job.id
-
-        def load() -> Any:
-            if data is not None:
-                return load_rgb(data, max_side=2048)
-            if url and fetch is not None:
-                remote = fetch(url)
-                if remote:
-                    try:
-                        return load_rgb(remote, max_side=2048)
-                    except Exception:  # noqa: BLE001 - not an image: fall back to synthetic
-                        pass
-            return synthetic_photo(fallback, "auto")
-
-        return load
-
-    def _render_work(self, account: Account, job: Job) -> Callable[[], tuple[bytes, int, int]]:
-        """The job's output render as a function of values captured now (no shared state)."""
-        from ..images.render import render_stagepro
-
-        load = self._source(account, job)
-        inp = dict(job.input)
-        options = dict(inp.get("options") or {})
-        job_type, variation = job.type, job.variation
-
-        def work() -> tuple[bytes, int, int]:
-            return render_stagepro(
-                load(),
-                job_type=job_type,
-                listing_tool=inp.get("listing_tool"),
-                style=inp.get("style"),
-                room_type=inp.get("room_type"),
-                creativity=int(options.get("creativity", 3)),
-                aspect_ratio=options.get("aspect_ratio"),
-                variation=variation,
-                prompt=inp.get("prompt"),
-            )
-
-        return work
+        options = job.input.get("options") or {}
+        params = {
+            "job_type": job.type,
+            "listing_tool": job.input.get("listing_tool"),
+            "style": job.input.get("style"),
+            "room_type": job.input.get("room_type"),
+            "creativity": int(options.get("creativity", 3)),
+            "aspect_ratio": options.get("aspect_ratio"),
+            "variation": job.variation,
+            "prompt": job.input.get("prompt"),
+        }
+        return partial(stagepro_output, data, url, self.fetch, url or job.id, params)
 
     def _render(self, account: Account, job: Job) -> None:
         pending = job.rendering or Pending(self._render_work(account, job))

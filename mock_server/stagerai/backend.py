@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -105,16 +106,16 @@ class StagerAIBackend:
     def _merge_work(self, group: Any, blobs: list[Any]) -> Any:
         from ..images.hdr import merge_brackets
 
-        data = [b.data for b in blobs]
-        flags = {
-            "lens_correction": group.lens_correction,
-            "perspective_correction": group.perspective_correction,
-            "photographer_removal": group.photographer_removal,
-        }
-        return lambda: merge_brackets(data, **flags)
+        return partial(
+            merge_brackets,
+            [b.data for b in blobs],
+            lens_correction=group.lens_correction,
+            perspective_correction=group.perspective_correction,
+            photographer_removal=group.photographer_removal,
+        )
 
     def start_merge(self, group: Any) -> None:
-        """Start the group's merge in a worker thread as soon as it is enhanced; ``advance``
+        """Start the group's merge in a worker process as soon as it is enhanced; ``advance``
         collects it when due (or merges right there if the brackets changed in between)."""
         blobs = self._bracket_data(group)
         group.merge_inputs = tuple(b.etag for b in blobs)

@@ -41,7 +41,7 @@ class Group:
     image_url: str | None = None
     error: dict[str, str] | None = None
     base_url: str = ""
-    #: The merge, started in a worker thread at enhance time, and the bracket ETags it read.
+    #: The merge, started in a worker process at enhance time, and the bracket ETags it read.
     merging: Any = None
     merge_inputs: tuple[str, ...] = ()
 

@@ -1,9 +1,10 @@
-"""Work started ahead in worker threads gives the result computing it later would."""
+"""Work started ahead in workers gives the result computing it later would."""
 
 from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,26 @@ def test_after_shutdown_work_runs_when_collected():
     pre.shutdown()
     pending = pre.start(lambda: 42)
     assert pending.future is None and pending.result() == 42
+
+
+def test_image_work_in_worker_processes_gives_the_same_bytes():
+    """The real pool: a fork-server process renders exactly what the caller would."""
+    import asyncio
+    import os
+    from functools import partial
+
+    from mock_server.core.precompute import process_pool
+    from mock_server.images.work import stager_edit
+
+    photo = (Path(__file__).resolve().parents[2] / "fixtures" / "photos" / "exterior.jpg").read_bytes()
+    work = partial(stager_edit, photo, "sky-replace", "low", {"skyType": "blue"})
+    pre = Precomputer(process_pool(1))
+    try:
+        pre.warm()
+        pid = pre.executor.submit(os.getpid).result(30)
+        assert pid != os.getpid()
+        ahead = pre.start(work)
+        assert ahead.future.result(60) == work()
+        assert asyncio.run(pre.run(work)) == work()
+    finally:
+        pre.shutdown()

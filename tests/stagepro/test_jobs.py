@@ -306,7 +306,7 @@ def test_same_requests_same_bytes(stagemock_server):
 
 
 def test_output_rendered_ahead_is_the_inline_render(sp, stagepro_mock, stagemock_server):
-    """The render starts in a worker thread when the job starts processing; the bytes served
+    """The render starts in a worker process when the job starts processing; the bytes served
     at completion are exactly what rendering at that instant gives."""
     import time
 
@@ -318,7 +318,7 @@ def test_output_rendered_ahead_is_the_inline_render(sp, stagepro_mock, stagemock
     assert ahead is not None and ahead.future is not None
     deadline = time.monotonic() + 30
     while not ahead.future.done() and time.monotonic() < deadline:
-        time.sleep(0.01)  # real work in a real thread (not the clock)
+        time.sleep(0.01)  # real work in a real worker process (not the clock)
     inline = engine._render_work(account, account.jobs[job["id"]])()
     stagepro_mock.advance(10)
     done = sp.get(f"/jobs/{job['id']}").json()

@@ -60,7 +60,7 @@ def test_full_hdr_flow(sa, stagerai_mock):
 
 
 def test_bracket_uploaded_after_enhance_is_in_the_merge(sa, stagerai_mock):
-    """The merge starts in a worker thread at enhance time; a bracket PUT afterwards (to an
+    """The merge starts in a worker process at enhance time; a bracket PUT afterwards (to an
     upload URL issued before) still counts, exactly as if the merge ran at completion."""
     from mock_server.images.hdr import merge_brackets
 
