@@ -2,8 +2,9 @@
 to the handler named by the operationId. Startup fails when an operation has no handler or a
 handler no operation.
 
-The path of one request: journal middleware → ``Route`` → ``Dispatcher.__call__`` (405,
-authentication, parameter and body validation, all compiled at startup) → handler → response.
+The path of one request: the app's front door (journal) → ``SpecRoutes.find`` →
+``Dispatcher.dispatch`` (405, authentication, parameter and body validation, all compiled at
+startup) → handler → response.
 """
 
 from __future__ import annotations
