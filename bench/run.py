@@ -218,6 +218,14 @@ def bench_images() -> dict[str, Any]:
         render.render_stagepro(src, job_type="virtual-stage", style="modern",
                                room_type="living-room", variation=i)
         times.append(time.perf_counter() - t)
+    from mock_server.images.work import stagepro_output
+
+    params = {"job_type": "virtual-stage", "style": "modern", "room_type": "living-room"}
+    end_to_end = []
+    for i in range(10):  # a job whose input is a URL: synthetic source photo + render
+        t = time.perf_counter()
+        stagepro_output(None, f"https://example.com/room-{i}.jpg", None, "", params)
+        end_to_end.append(time.perf_counter() - t)
     brackets = []
     base = render.synthetic_photo("bench-hdr", "interior", (2048, 1365))
     for ev in (-2, -1, 0, 1, 2):
@@ -229,6 +237,7 @@ def bench_images() -> dict[str, Any]:
     hdr.merge_brackets(brackets, lens_correction=True, perspective_correction=True)
     merge = time.perf_counter() - t
     return {"render_1024x768_ms": round(sorted(times)[len(times) // 2] * 1000, 1),
+            "job_output_from_url_ms": round(sorted(end_to_end)[len(end_to_end) // 2] * 1000, 1),
             "merge_5x2048x1365_s": round(merge, 3)}
 
 
@@ -330,6 +339,8 @@ def write_report(results: dict[str, Any]) -> None:
         f"| RSS after {mem['jobs']} jobs across {mem['keys']} keys | {mem['rss_after_mb']} MB "
         f"(at start {mem['rss_before_mb']} MB) | ≤ 300 MB |",
         f"| one 1024×768 output image | {img['render_1024x768_ms']} ms | ≤ 50 ms |",
+        f"| the same, input an `image_url` (synthetic source photo + render) | "
+        f"{img.get('job_output_from_url_ms', 'n/a')} ms | |",
         f"| merge of 5 brackets 2048×1365 | {img['merge_5x2048x1365_s']} s | ≤ 1.5 s |",
         f"| `stagemock check stagepro` (defaults) | {con['wall_s']} s (exit {con['exit_code']}) | |",
         "", "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()), "",

@@ -111,6 +111,21 @@ def _rect(y: np.ndarray, x: np.ndarray, y0: float, y1: float, x0: float, x1: flo
     return ((y >= y0) & (y < y1)) & ((x >= x0) & (x < x1))
 
 
+def _span(axis: np.ndarray, lo: float, hi: float) -> slice:
+    """The index range where ``lo <= axis < hi`` on a sorted grid axis: exactly the pixels
+    ``_rect`` selects, as a slice (assigning a slice is ~10x cheaper than a full-frame
+    ``np.where``)."""
+    flat = axis.ravel()
+    return slice(int(np.searchsorted(flat, lo, "left")), int(np.searchsorted(flat, hi, "left")))
+
+
+def _fill(
+    img: np.ndarray, y: np.ndarray, x: np.ndarray,
+    y0: float, y1: float, x0: float, x1: float, value: Any,
+) -> None:
+    img[_span(y, y0, y1), _span(x, x0, x1)] = value
+
+
 def synthetic_photo(
     seed: str, kind: str = "interior", size: tuple[int, int] = (1024, 768)
 ) -> Image.Image:
@@ -128,16 +143,15 @@ def synthetic_photo(
         horizon = 0.58 + 0.08 * c[5]
         img[:] = wall
         img *= (0.85 + 0.15 * (1 - y))[..., None]
-        floor_mask = np.broadcast_to(y >= horizon, (h, w))
+        rows = _span(y, horizon, 2.0)
         shade = (0.75 + 0.35 * (y - horizon)).astype(np.float32)
-        img = np.where(floor_mask[..., None], floor * shade[..., None], img)
+        img[rows] = floor * shade[rows][..., None]
         wx0 = 0.15 + 0.45 * c[6]
-        window = _rect(y, x, 0.12, horizon - 0.12, wx0, wx0 + 0.22)
-        img = np.where(window[..., None], np.array([0.92, 0.96, 1.0], np.float32), img)
-        frame = _rect(y, x, 0.11, horizon - 0.11, wx0 - 0.01, wx0 + 0.23) & ~window
-        img = np.where(frame[..., None], np.float32(0.95), img)
-        base = _rect(y, x, horizon - 0.015, horizon, 0.0, 1.0)
-        img = np.where(base[..., None], np.float32(0.92), img)
+        # the frame first, the glass inside it after: the frame is what the glass leaves
+        _fill(img, y, x, 0.11, horizon - 0.11, wx0 - 0.01, wx0 + 0.23, np.float32(0.95))
+        _fill(img, y, x, 0.12, horizon - 0.12, wx0, wx0 + 0.22,
+              np.array([0.92, 0.96, 1.0], np.float32))
+        _fill(img, y, x, horizon - 0.015, horizon, 0.0, 1.0, np.float32(0.92))
     else:
         sky_top = np.array([0.45 + 0.2 * c[0], 0.6 + 0.15 * c[0], 0.78 + 0.1 * c[1]], np.float32)
         sky_bottom = np.array([0.78, 0.82, 0.86], np.float32)
@@ -145,33 +159,27 @@ def synthetic_photo(
         img = np.broadcast_to(sky_top * (1 - t) + sky_bottom * t, (h, w, 3)).copy()
         lawn_y = 0.72 + 0.06 * c[2]
         lawn = np.array([0.3 + 0.15 * c[3], 0.45 + 0.15 * c[3], 0.2], np.float32)
-        img = np.where(
-            np.broadcast_to(y >= lawn_y, (h, w))[..., None], lawn * (0.8 + 0.3 * y)[..., None], img
-        )
+        rows = _span(y, lawn_y, 2.0)
+        img[rows] = lawn * (0.8 + 0.3 * y[rows])[..., None]
         hx0, hx1 = 0.2 + 0.1 * c[4], 0.75 + 0.1 * c[5]
         wall_c = np.array([0.8 * (0.7 + 0.3 * c[6]), 0.75, 0.68], np.float32)
-        house = _rect(y, x, 0.42, lawn_y, hx0, hx1)
-        img = np.where(house[..., None], wall_c, img)
+        _fill(img, y, x, 0.42, lawn_y, hx0, hx1, wall_c)
         mid = (hx0 + hx1) / 2
-        roof = (
-            (y >= 0.24)
-            & (y < 0.42)
-            & (np.abs(x - mid) < (y - 0.24) / 0.18 * (hx1 - hx0) / 2 + 0.02)
-        )
-        img = np.where(roof[..., None], np.array([0.35, 0.25, 0.22], np.float32), img)
+        rows = _span(y, 0.24, 0.42)
+        roof = np.abs(x - mid) < (y[rows] - 0.24) / 0.18 * (hx1 - hx0) / 2 + 0.02
+        img[rows][roof] = np.array([0.35, 0.25, 0.22], np.float32)
         for i in range(3):
             wx = hx0 + (hx1 - hx0) * (0.12 + 0.3 * i)
-            win = _rect(y, x, 0.5, 0.6, wx, wx + (hx1 - hx0) * 0.14)
-            img = np.where(win[..., None], np.array([0.55, 0.62, 0.7], np.float32), img)
-        door = _rect(y, x, 0.56, lawn_y, mid - 0.03, mid + 0.03)
-        img = np.where(door[..., None], np.array([0.4, 0.25, 0.15], np.float32), img)
+            _fill(img, y, x, 0.5, 0.6, wx, wx + (hx1 - hx0) * 0.14,
+                  np.array([0.55, 0.62, 0.7], np.float32))
+        _fill(img, y, x, 0.56, lawn_y, mid - 0.03, mid + 0.03,
+              np.array([0.4, 0.25, 0.15], np.float32))
         if kind == "pool":
-            pool = ((y - 0.88) / 0.07) ** 2 + ((x - 0.5) / 0.3) ** 2 < 1
-            img = np.where(
-                pool[..., None],
-                np.array([0.3, 0.7, 0.85], np.float32) * (0.9 + 0.2 * x)[..., None],
-                img,
-            )
+            rows = _span(y, 0.81, 0.95 + 1e-6)
+            pool = ((y[rows] - 0.88) / 0.07) ** 2 + ((x - 0.5) / 0.3) ** 2 < 1
+            water = np.array([0.3, 0.7, 0.85], np.float32) * (0.9 + 0.2 * x)[..., None]
+            block = img[rows]
+            block[pool] = np.broadcast_to(water, block.shape)[pool]
     noise = rng.normal(0, 0.012, (h, w, 1)).astype(np.float32)
     img = np.clip(img + noise, 0, 1)
     return Image.fromarray((img * 255).astype(np.uint8), "RGB")
