@@ -32,9 +32,13 @@ PRELOAD = ["mock_server.images.work"]
 
 def process_pool(workers: int = 2) -> ProcessPoolExecutor:
     """Workers forked from a clean fork server (never from the server itself, whose threads
-    and sockets must not be copied); they start on first use."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD)
+    and sockets must not be copied), or spawned where there is no fork server (Windows);
+    they start on first use."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+    else:  # pragma: no cover - Windows
+        ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
