@@ -33,3 +33,8 @@ class Backend(Protocol):
     def tick(self, now: float) -> None:
         """Make everything due by ``now`` happen (job progress, expiries, retries)."""
         ...
+
+    def due_work(self, now: float, account: Any | None = None) -> list[Any]:
+        """The image work (``concurrent.futures.Future``) still running whose results are
+        needed by ``now``: for one account, or all. The app awaits it before moving time."""
+        ...

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from .backend import Backend
 
 
+#: Longest wait for one batch of image work before it is collected on the spot.
+WORK_TIMEOUT = 60.0
+
+
 class AppContext:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -114,8 +118,20 @@ class AppContext:
             with suppress(Exception):
                 await closer()
 
+    async def await_work(self, futures: list[Any]) -> None:
+        """Wait, without blocking the event loop, for image work running in the workers (at
+        most ``WORK_TIMEOUT``: past that the state machine collects it on the spot)."""
+        await asyncio.wait([asyncio.wrap_future(f) for f in futures], timeout=WORK_TIMEOUT)
+
+    async def settle(self, until: float) -> None:
+        """Wait for all image work whose results are needed by ``until``."""
+        due = [f for backend in self.backends.values() for f in backend.due_work(until)]
+        if due:
+            await self.await_work(due)
+
     async def _tick_forever(self) -> None:
         """Wall-clock mode: move time-based state along even when nobody polls."""
         while True:
             await asyncio.sleep(0.25)
+            await self.settle(self.clock.now())
             self.tick()

@@ -32,3 +32,25 @@ def sa(stagerai_mock) -> Iterator[httpx.Client]:
     """A client authenticated with this test's own stager_test_ key."""
     with stagerai_mock.client() as client:
         yield client
+
+
+@pytest.fixture
+def gated_renders(stagemock_server):
+    """Image workers that hold every piece of work until the test opens the gate."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    gate = threading.Event()
+
+    class Gated(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            return super().submit(lambda: (gate.wait(30), fn(*args, **kwargs))[1])
+
+    pre = stagemock_server.context.precompute
+    saved, pre.executor = pre.executor, Gated(2)
+    try:
+        yield gate
+    finally:
+        gate.set()
+        pre.executor.shutdown()
+        pre.executor = saved

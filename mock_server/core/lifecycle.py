@@ -87,6 +87,10 @@ class Scheduler:
     def processing(self) -> list[Task]:
         return list(self._running)
 
+    def finishing_by(self, now: float) -> list[Task]:
+        """The processing tasks whose finish is due by ``now``."""
+        return [t for t in self._running if t.started_at + t.duration <= now]  # type: ignore[operator]
+
     def advance(self, now: float) -> list[Transition]:
         """Make everything due by ``now`` happen; return the transitions in order."""
         if self.capacity != self._capacity_seen:

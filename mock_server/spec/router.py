@@ -89,6 +89,9 @@ class ApiBinding:
     error_renderers: Mapping[str, Callable[[ApiError], Response]] = field(default_factory=dict)
     #: Optional: reword a violation for the API's users, ``fn(violation, body) -> violation``.
     explain: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+    #: Optional: the caller's image work due by now (futures), awaited before the handler
+    #: runs, so a handler never waits for a worker on the event loop.
+    due_work: Callable[[Any], list[Any]] | None = None
 
     def check_handlers(self) -> None:
         ops = {op.operation_id for op in self.spec.operations}
@@ -234,6 +237,10 @@ class Dispatcher:
             raise ValidationFailed(
                 f"{where}{first['message']}", field=field, details=violations
             )
+        if self.binding.due_work is not None and principal is not None:
+            due = self.binding.due_work(principal)
+            if due:
+                await self.context.await_work(due)
         return await handler(
             Call(request, op, path, query, body, principal, self.context)
         )

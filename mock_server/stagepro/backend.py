@@ -125,6 +125,7 @@ class StageProBackend:
             error_shape=stagepro_shape,
             max_upload_bytes=self.limits["upload_max_bytes"],
             explain=explain_violation,
+            due_work=lambda principal: self.due_work(ctx.clock.now(), principal.account),
         )
 
     def owns_key(self, api_key: str) -> bool:
@@ -161,6 +162,22 @@ class StageProBackend:
                 continue
             seen.add(id(account))
             self.publish(self.engine.advance(account, now))
+
+    def due_work(self, now: float, account: Any | None = None) -> list[Any]:
+        accounts = (
+            [account] if account is not None
+            else list({id(r.account): r.account for r in self.state.keys.values()}.values())
+        )
+        out = []
+        for acc in accounts:
+            if acc.scheduler is None:
+                continue
+            for task in acc.scheduler.finishing_by(now):
+                job = acc.jobs.get(task.id)
+                pending = job.rendering if job is not None else None
+                if pending is not None and pending.future is not None and not pending.future.done():
+                    out.append(pending.future)
+        return out
 
     def sync(self, account: Any) -> None:
         """Bring one account up to the clock before a request reads or writes it."""

@@ -59,6 +59,7 @@ class StagerAIBackend:
                 "putSignedUpload": handlers.gcs_error,
                 "getStorageObject": handlers.gcs_error,
             },
+            due_work=lambda principal: self.due_work(ctx.clock.now(), principal.account),
         )
 
     def owns_key(self, api_key: str) -> bool:
@@ -90,6 +91,17 @@ class StagerAIBackend:
     def tick(self, now: float) -> None:
         for account in list(self.state.accounts.values()):
             self.advance(account, now)
+
+    def due_work(self, now: float, account: Account | None = None) -> list[Any]:
+        accounts = [account] if account is not None else list(self.state.accounts.values())
+        return [
+            group.merging.future
+            for acc in accounts
+            for group in acc.groups.values()
+            if group.status == PROCESSING and group.done_at is not None and group.done_at <= now
+            and group.merging is not None and group.merging.future is not None
+            and not group.merging.future.done()
+        ]
 
     def sync(self, account: Account) -> None:
         self.advance(account, self.ctx.clock.now())

@@ -217,3 +217,25 @@ def test_every_reference_example_replays(sa, stagerai_mock):
         r = sa.post(f"/api/images/{image_id}/{path}", json=body)
         assert r.status_code == 200 and r.json()["success"] is True
         assert httpx.get(r.json()["data"][0]["imageUrl"]).status_code == 200
+
+
+def test_clock_jump_awaits_a_running_merge(sa, stagerai_mock, stagemock_server, gated_renders):
+    """The HDR merge runs in a worker from enhance on; a clock jump past its completion waits
+    for it without blocking the event loop."""
+    import threading
+
+    project_id, group_id = _group(sa)
+    for path in BRACKETS:
+        httpx.put(_upload_url(sa, project_id, group_id, path.name), content=path.read_bytes(),
+                  headers={"content-type": "image/jpeg"})
+    sa.post("/api/hdr-enhance", json={"projectId": project_id, "groupId": group_id})
+    jump = threading.Thread(target=stagerai_mock.advance, args=(10,))
+    jump.start()
+    jump.join(0.3)
+    assert jump.is_alive(), "the jump must wait for the merge it needs"
+    other = httpx.post(f"{stagemock_server.url}/api/projects", json={"title": "x"},
+                       headers={"stager-api-key": "stager_test_someone_else"}, timeout=2)
+    assert other.status_code == 200, "the event loop must stay free while a merge runs"
+    gated_renders.set()
+    jump.join(30)
+    assert sa.get(f"/api/hdr-image-group/{group_id}").json()["status"] == "completed"
