@@ -38,3 +38,8 @@ class Backend(Protocol):
         """The image work (``concurrent.futures.Future``) still running whose results are
         needed by ``now``: for one account, or all. The app awaits it before moving time."""
         ...
+
+    def next_event(self) -> float:
+        """When, at the earliest, something next happens that starts image work (a queued job
+        is picked up); ``inf`` if nothing will. Exact right after a ``tick``."""
+        ...

@@ -4,6 +4,8 @@ journal, blob store and the API backends. Passed to handlers; no module-level st
 from __future__ import annotations
 
 import asyncio
+import math
+from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 
 #: Longest wait for one batch of image work before it is collected on the spot.
 WORK_TIMEOUT = 60.0
+#: Most steps of one ``catch_up`` (then the rest happens in one go).
+MAX_STEPS = 100_000
 
 
 class AppContext:
@@ -129,9 +133,39 @@ class AppContext:
         if due:
             await self.await_work(due)
 
+    async def catch_up(self, target: float, move: Callable[[float], None]) -> None:
+        """Bring time-based state to ``target`` event by event: ``move(t)`` makes everything
+        due by ``t`` happen. Before each step the image work it needs is awaited (the event
+        loop stays free), and a job picked up during a long jump gets its render started at
+        its pick-up, so no render ever runs on the event loop. Advancing in steps gives the
+        same state as one jump (the scheduler replays event by event either way)."""
+        move(self.clock.now())  # makes every scheduler's next event exact
+        for _ in range(MAX_STEPS):
+            upcoming = min((b.next_event() for b in self.backends.values()), default=math.inf)
+            if upcoming > target:
+                break
+            await self.settle(upcoming)
+            move(upcoming)
+        await self.settle(target)
+        move(target)
+
+    async def advance_clock(self, seconds: float) -> None:
+        """``POST /__mock/clock/advance``: move the clock in steps (see ``catch_up``); it
+        ends on exactly the offset one jump gives."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        clock = self.clock
+        final = clock.offset + seconds
+        base = clock.now() - clock.offset
+        target = base + final
+
+        def move(t: float) -> None:
+            clock.set_offset(final if t >= target else min(final, t - base))
+
+        await self.catch_up(target, move)
+
     async def _tick_forever(self) -> None:
         """Wall-clock mode: move time-based state along even when nobody polls."""
         while True:
             await asyncio.sleep(0.25)
-            await self.settle(self.clock.now())
-            self.tick()
+            await self.catch_up(self.clock.now(), self.tick)

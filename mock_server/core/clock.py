@@ -41,6 +41,18 @@ class Clock:
             listener(now)
         return now
 
+    def set_offset(self, offset: float) -> float:
+        """Move forward to exactly ``offset`` seconds past the base time (steps of a long
+        advance end on the exact offset a single jump would give)."""
+        return self.advance(0.0) if offset <= self._offset else self._move_to(offset)
+
+    def _move_to(self, offset: float) -> float:
+        self._offset = offset
+        now = self.now()
+        for listener in list(self._listeners):
+            listener(now)
+        return now
+
     def subscribe(self, listener: Callable[[float], None]) -> None:
         self._listeners.append(listener)
 

@@ -87,6 +87,12 @@ class Scheduler:
     def processing(self) -> list[Task]:
         return list(self._running)
 
+    @property
+    def next_event(self) -> float:
+        """The earliest time something can next happen (a lower bound; exact after
+        ``advance``)."""
+        return self._next_event
+
     def finishing_by(self, now: float) -> list[Task]:
         """The processing tasks whose finish is due by ``now``."""
         return [t for t in self._running if t.started_at + t.duration <= now]  # type: ignore[operator]

@@ -45,21 +45,30 @@ def process_pool(workers: int = 2) -> ProcessPoolExecutor:
 class Pending(Generic[T]):
     """One piece of work: started in a worker if there is one, else run when asked."""
 
-    __slots__ = ("fn", "future")
+    __slots__ = ("fn", "future", "owner")
 
-    def __init__(self, fn: Callable[[], T], future: Future[T] | None = None) -> None:
+    def __init__(
+        self, fn: Callable[[], T], future: Future[T] | None = None,
+        owner: Precomputer | None = None,
+    ) -> None:
         self.fn = fn
         self.future = future
+        self.owner = owner
 
     def result(self) -> T:
         """The result (exceptions of the work are raised here, as if it ran now)."""
         future = self.future
         if future is None or future.cancel():  # not started yet: do it here, now
-            return self.fn()
+            return self._here()
         try:
             return future.result()
         except (CancelledError, BrokenExecutor):  # shut down or a worker died: do it here
-            return self.fn()
+            return self._here()
+
+    def _here(self) -> T:
+        if self.owner is not None:
+            self.owner.done_in_caller += 1
+        return self.fn()
 
     def cancel(self) -> None:
         if self.future is not None:
@@ -71,6 +80,8 @@ class Precomputer:
 
     def __init__(self, executor: Executor | None = None) -> None:
         self.executor = executor
+        #: Work that ended up running in the caller (the event loop) instead of a worker.
+        self.done_in_caller = 0
 
     def _submit(self, fn: Callable[[], T]) -> Future[T] | None:
         if self.executor is None:
@@ -83,7 +94,7 @@ class Precomputer:
             return None
 
     def start(self, fn: Callable[[], T]) -> Pending[T]:
-        return Pending(fn, self._submit(fn))
+        return Pending(fn, self._submit(fn), self)
 
     async def run(self, fn: Callable[[], T]) -> T:
         """Do ``fn`` in a worker and wait for it without blocking the event loop."""

@@ -163,6 +163,13 @@ class StageProBackend:
             seen.add(id(account))
             self.publish(self.engine.advance(account, now))
 
+    def next_event(self) -> float:
+        return min(
+            (r.account.scheduler.next_event for r in self.state.keys.values()
+             if r.account.scheduler is not None),
+            default=float("inf"),
+        )
+
     def due_work(self, now: float, account: Any | None = None) -> list[Any]:
         accounts = (
             [account] if account is not None

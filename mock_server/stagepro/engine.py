@@ -676,7 +676,7 @@ class JobEngine:
         return partial(stagepro_output, data, url, self.fetch, url or job.id, params)
 
     def _render(self, account: Account, job: Job) -> None:
-        pending = job.rendering or Pending(self._render_work(account, job))
+        pending = job.rendering or Pending(self._render_work(account, job), None, self.precompute)
         job.rendering = None
         data, width, height = pending.result()
         key = f"stagepro/{job.id}/0.jpg"

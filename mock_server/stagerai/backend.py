@@ -92,6 +92,9 @@ class StagerAIBackend:
         for account in list(self.state.accounts.values()):
             self.advance(account, now)
 
+    def next_event(self) -> float:
+        return float("inf")  # merges start at enhance time: no step needed to start one
+
     def due_work(self, now: float, account: Account | None = None) -> list[Any]:
         accounts = [account] if account is not None else list(self.state.accounts.values())
         return [
@@ -146,7 +149,7 @@ class StagerAIBackend:
             if pending is None or group.merge_inputs != tuple(b.etag for b in blobs):
                 if pending is not None:
                     pending.cancel()
-                pending = Pending(self._merge_work(group, blobs))
+                pending = Pending(self._merge_work(group, blobs), None, self.ctx.precompute)
             group.merging = None
             try:
                 merged, _, _ = pending.result()

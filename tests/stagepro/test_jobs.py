@@ -365,3 +365,35 @@ def test_request_awaits_its_accounts_due_render(sp, stagepro_mock, stagemock_ser
     gated_renders.set()
     poll.join(30)
     assert result["r"].json()["status"] == "completed"
+
+
+def test_long_jump_renders_every_output_in_a_worker(sp, stagepro_mock, stagemock_server):
+    """Jobs queued beyond the plan's concurrency are picked up *during* one long clock jump;
+    the jump moves event by event, so each render starts at its pick-up in a worker and the
+    event loop renders nothing."""
+    pre = stagemock_server.context.precompute
+    capacity = sp.get("/usage").json()["plan"]["max_parallel_jobs"]
+    ids = [sp.post("/jobs", json=JOB).json()["id"] for _ in range(capacity + 3)]
+    before = pre.done_in_caller
+    stagepro_mock.advance(600)
+    jobs = [sp.get(f"/jobs/{i}").json() for i in ids]
+    assert {j["status"] for j in jobs} == {"completed"}
+    assert all(j["output"]["images"] for j in jobs)
+    assert pre.done_in_caller == before, "a render ran on the event loop"
+
+
+def test_one_jump_and_many_small_steps_give_the_same_jobs(http, stagemock_server):
+    """Stepping is invisible: the same requests give the same bytes whether the clock jumps
+    once or moves a second at a time."""
+    auth = {"Authorization": "Bearer sk_test_stepping"}
+
+    def scenario(steps: list[float]) -> list[bytes]:
+        http.post("/__mock/reset")
+        ids = [http.post("/api/v1/jobs", json=JOB, headers=auth).json()["id"] for _ in range(7)]
+        for s in steps:
+            http.post("/__mock/clock/advance", json={"seconds": s})
+        return [http.get(f"/api/v1/jobs/{i}", headers=auth).content for i in ids]
+
+    assert scenario([40]) == scenario([1] * 40)
+    clock = http.get("/__mock/health").json()["clock"]
+    assert clock["offset_seconds"] == 40
