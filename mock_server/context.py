@@ -139,7 +139,9 @@ class AppContext:
         loop stays free), and a job picked up during a long jump gets its render started at
         its pick-up, so no render ever runs on the event loop. Advancing in steps gives the
         same state as one jump (the scheduler replays event by event either way)."""
-        move(self.clock.now())  # makes every scheduler's next event exact
+        start = min(self.clock.now(), target)
+        await self.settle(start)
+        move(start)  # makes every scheduler's next event exact
         for _ in range(MAX_STEPS):
             upcoming = min((b.next_event() for b in self.backends.values()), default=math.inf)
             if upcoming > target:
