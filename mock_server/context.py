@@ -142,9 +142,13 @@ class AppContext:
         start = min(self.clock.now(), target)
         await self.settle(start)
         move(start)  # makes every scheduler's next event exact
+        # Work started at a step is needed ``job_seconds`` later at the earliest: only events
+        # that early enough need a step of their own (the wall-clock ticker's 0.25 s moves
+        # take none).
+        lead = self.settings.job_seconds
         for _ in range(MAX_STEPS):
             upcoming = min((b.next_event() for b in self.backends.values()), default=math.inf)
-            if upcoming > target:
+            if upcoming + lead > target:
                 break
             await self.settle(upcoming)
             move(upcoming)
