@@ -22,6 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
         public_url=args.public_url,
         fetch_remote=args.fetch_remote,
         manage_gc=True,  # a long-running server process: see mock_server/gc_policy.py
+        image_workers=args.image_workers,
     )
     app = create_app(settings)
     mode = (
@@ -79,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--fetch-remote",
         action="store_true",
         help="fetch non-local image_url inputs for real (off: synthetic photos, no network)",
+    )
+    serve.add_argument(
+        "--image-workers",
+        type=int,
+        default=2,
+        help="worker processes for image work (default 2; 0: in the server process)",
     )
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")

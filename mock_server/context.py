@@ -46,7 +46,9 @@ class AppContext:
         self.closers: list[Any] = []
         self.gc_policy: Any = None
         #: Image work (output renders, HDR merges) started ahead in worker processes.
-        self.precompute = Precomputer(process_pool())
+        self.precompute = Precomputer(
+            process_pool(settings.image_workers) if settings.image_workers > 0 else None
+        )
         self.clock.subscribe(self.tick)
 
     def register(self, backend: Backend) -> None:

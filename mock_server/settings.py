@@ -40,3 +40,6 @@ class Settings:
     #: Tune the garbage collector for a long-running server (``stagemock serve`` sets it):
     #: see ``gc_policy``. Off for in-process use (tests), where the process is not ours.
     manage_gc: bool = False
+    #: Worker processes for image work (output renders, HDR merges, Stager AI edits); 0 does
+    #: it in the server process (same bytes, but the event loop waits for it).
+    image_workers: int = 2

@@ -397,3 +397,23 @@ def test_one_jump_and_many_small_steps_give_the_same_jobs(http, stagemock_server
     assert scenario([40]) == scenario([1] * 40)
     clock = http.get("/__mock/health").json()["clock"]
     assert clock["offset_seconds"] == 40
+
+
+def test_without_image_workers_outputs_are_the_same_bytes(sp, stagepro_mock):
+    """``--image-workers 0`` renders in the server process: identical outputs."""
+    from mock_server import Settings
+    from mock_server.testing import RunningServer
+
+    job = sp.post("/jobs", json=JOB).json()
+    stagepro_mock.advance(30)
+    with_workers = httpx.get(sp.get(f"/jobs/{job['id']}").json()["output"]["images"][0]["url"]).content
+    server = RunningServer(Settings(deterministic=True, image_workers=0)).start()
+    try:
+        assert server.context.precompute.executor is None
+        auth = {"Authorization": f"Bearer {stagepro_mock.api_key}"}
+        other = httpx.post(f"{server.url}/api/v1/jobs", json=JOB, headers=auth).json()
+        httpx.post(f"{server.url}/__mock/clock/advance", json={"seconds": 30})
+        done = httpx.get(f"{server.url}/api/v1/jobs/{other['id']}", headers=auth).json()
+        assert httpx.get(done["output"]["images"][0]["url"]).content == with_workers
+    finally:
+        server.stop()
