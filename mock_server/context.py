@@ -45,6 +45,7 @@ class AppContext:
         #: Async cleanups run at shutdown (HTTP clients).
         self.closers: list[Any] = []
         self.gc_policy: Any = None
+        self._time_lock = asyncio.Lock()
         #: Image work (output renders, HDR merges) started ahead in worker processes.
         self.precompute = Precomputer(
             process_pool(settings.image_workers) if settings.image_workers > 0 else None
@@ -136,6 +137,11 @@ class AppContext:
             await self.await_work(due)
 
     async def catch_up(self, target: float, move: Callable[[float], None]) -> None:
+        """Serialised: two moves of time never interleave (``_catch_up``)."""
+        async with self._time_lock:
+            await self._catch_up(target, move)
+
+    async def _catch_up(self, target: float, move: Callable[[float], None]) -> None:
         """Bring time-based state to ``target`` event by event: ``move(t)`` makes everything
         due by ``t`` happen. Before each step the image work it needs is awaited (the event
         loop stays free), and a job picked up during a long jump gets its render started at
@@ -162,15 +168,16 @@ class AppContext:
         ends on exactly the offset one jump gives."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        clock = self.clock
-        final = clock.offset + seconds
-        base = clock.now() - clock.offset
-        target = base + final
+        async with self._time_lock:  # read the offset only once other moves have finished
+            clock = self.clock
+            final = clock.offset + seconds
+            base = clock.now() - clock.offset
+            target = base + final
 
-        def move(t: float) -> None:
-            clock.set_offset(final if t >= target else min(final, t - base))
+            def move(t: float) -> None:
+                clock.set_offset(final if t >= target else min(final, t - base))
 
-        await self.catch_up(target, move)
+            await self._catch_up(target, move)
 
     async def _tick_forever(self) -> None:
         """Wall-clock mode: move time-based state along even when nobody polls."""

@@ -417,3 +417,23 @@ def test_without_image_workers_outputs_are_the_same_bytes(sp, stagepro_mock):
         assert httpx.get(done["output"]["images"][0]["url"]).content == with_workers
     finally:
         server.stop()
+
+
+def test_concurrent_clock_advances_add_up(sp, stagepro_mock, stagemock_server, gated_renders):
+    """An advance that waits for a render in the middle of its steps is not overtaken: a
+    second advance sent meanwhile starts from where the first ends (nothing is lost)."""
+    import threading
+
+    start = stagemock_server.context.clock.offset
+    sp.post("/jobs", json=JOB)
+    stagepro_mock.advance(1)  # processing, render held at the gate
+    first = threading.Thread(target=stagepro_mock.advance, args=(40,))
+    first.start()
+    first.join(0.3)
+    second = threading.Thread(target=stagepro_mock.advance, args=(10,))
+    second.start()
+    second.join(0.3)
+    gated_renders.set()
+    first.join(30)
+    second.join(30)
+    assert stagemock_server.context.clock.offset == start + 51
