@@ -17,8 +17,13 @@ Work must be picklable: a module-level function with plain arguments (``functool
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, ProcessPoolExecutor
 from typing import Any, Generic, TypeVar
@@ -33,13 +38,36 @@ PRELOAD = ["mock_server.images.work"]
 def process_pool(workers: int = 2) -> ProcessPoolExecutor:
     """Workers forked from a clean fork server (never from the server itself, whose threads
     and sockets must not be copied), or spawned where there is no fork server (Windows);
-    they start on first use."""
+    they start on first use and end with the server, however it ends."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
     else:  # pragma: no cover - Windows
         ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=watch_server, initargs=(os.getpid(),)
+    )
+
+
+def watch_server(server_pid: int, every: float = 0.5) -> None:
+    """In each worker: exit once the server process is gone (killed with SIGKILL, nothing
+    tells the workers), and take the idle fork server along (it is ours alone)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                parent = os.getppid()
+                if parent not in (1, server_pid):
+                    with contextlib.suppress(OSError):
+                        os.kill(parent, signal.SIGTERM)
+                os._exit(0)
+            except PermissionError:  # pragma: no cover - the pid was reused by another user
+                os._exit(0)
+
+    threading.Thread(target=watch, name="stagemock-watch-server", daemon=True).start()
 
 
 class Pending(Generic[T]):

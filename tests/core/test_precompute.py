@@ -90,3 +90,49 @@ def test_image_work_in_worker_processes_gives_the_same_bytes():
         assert asyncio.run(pre.run(work)) == work()
     finally:
         pre.shutdown()
+
+
+def test_workers_end_with_a_killed_server(tmp_path):
+    """SIGKILL tells nobody: the workers notice the server is gone, end, and take the fork
+    server along (no orphans left behind by a killed `stagemock serve`)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from mock_server.core.precompute import Precomputer, process_pool\n"
+        "if __name__ == '__main__':  # as multiprocessing requires of a main script\n"
+        "    pre = Precomputer(process_pool(1))\n"
+        "    pre.warm()\n"
+        "    worker = pre.executor.submit(os.getpid).result(30)\n"
+        "    server = pre.executor.submit(os.getppid).result(30)\n"
+        "    print(worker, server, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert len(pids) == 2 and proc.pid not in pids
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+        def alive(pid: int) -> bool:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            # a zombie (exited, not yet reaped by init) counts as gone
+            with open(f"/proc/{pid}/stat") as fh:
+                return fh.read().split(")")[-1].split()[0] != "Z"
+
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in pids if alive(p)], "worker or fork server outlived the server"
+    finally:
+        proc.kill()
