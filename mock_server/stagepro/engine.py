@@ -15,7 +15,9 @@ Rules the vendor leaves open, decided here (and documented in README and the spe
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -547,8 +549,15 @@ class JobEngine:
         after = decode_cursor(cursor) if cursor else 0
         out: list[Job] = []
         more = False
-        for job in account.jobs.values():  # insertion order = (created_at, seq)
-            if job.seq <= after:
+        if account.scheduler is None:
+            return out, None
+        # The scheduler's tasks are in job order (seq): start right after the cursor instead
+        # of scanning from the first job (paging through n jobs stays O(n), not O(n²)).
+        tasks = account.scheduler.tasks
+        start = bisect.bisect_right(tasks, after, key=lambda t: t.seq)
+        for task in itertools.islice(tasks, start, None):
+            job = account.jobs.get(task.id)
+            if job is None:
                 continue
             if listing_id is not None and job.listing_id != listing_id:
                 continue
