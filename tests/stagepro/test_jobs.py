@@ -326,6 +326,17 @@ def test_output_rendered_ahead_is_the_inline_render(sp, stagepro_mock, stagemock
     assert httpx.get(done["output"]["images"][0]["url"]).content == inline[0]
 
 
+def _waits_while_others_are_served(server, waiter, what: str) -> None:
+    """Start ``waiter`` (a thread making one call that needs image work held at the gate):
+    it must still be waiting, while another client is answered at once."""
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive(), f"{what} must wait for the image work it needs"
+    other = httpx.get(f"{server.url}/api/v1/capabilities",
+                      headers={"Authorization": "Bearer sk_test_someone_else"}, timeout=2)
+    assert other.status_code == 200, "the event loop must stay free while image work runs"
+
+
 def test_clock_jump_awaits_a_running_render_and_others_are_served_meanwhile(
     sp, stagepro_mock, stagemock_server, gated_renders
 ):
@@ -334,12 +345,7 @@ def test_clock_jump_awaits_a_running_render_and_others_are_served_meanwhile(
     job = sp.post("/jobs", json=JOB).json()
     stagepro_mock.advance(1)  # processing: its render is submitted, and held at the gate
     jump = threading.Thread(target=stagepro_mock.advance, args=(10,))
-    jump.start()
-    jump.join(0.3)
-    assert jump.is_alive(), "the jump must wait for the render it needs"
-    other = httpx.get(f"{stagemock_server.url}/api/v1/capabilities",
-                      headers={"Authorization": "Bearer sk_test_someone_else"}, timeout=2)
-    assert other.status_code == 200, "the event loop must stay free while a render runs"
+    _waits_while_others_are_served(stagemock_server, jump, "the jump")
     gated_renders.set()
     jump.join(30)
     done = sp.get(f"/jobs/{job['id']}").json()
@@ -356,12 +362,7 @@ def test_request_awaits_its_accounts_due_render(sp, stagepro_mock, stagemock_ser
     stagemock_server.context.clock._offset += 10  # time passes, nobody is told (wall clock)
     result = {}
     poll = threading.Thread(target=lambda: result.update(r=sp.get(f"/jobs/{job['id']}")))
-    poll.start()
-    poll.join(0.3)
-    assert poll.is_alive(), "the request waits for the render"
-    other = httpx.get(f"{stagemock_server.url}/api/v1/capabilities",
-                      headers={"Authorization": "Bearer sk_test_someone_else"}, timeout=2)
-    assert other.status_code == 200, "the event loop must stay free while a render runs"
+    _waits_while_others_are_served(stagemock_server, poll, "the request")
     gated_renders.set()
     poll.join(30)
     assert result["r"].json()["status"] == "completed"
