@@ -34,6 +34,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="fail tests whose requests to stagemock violate the spec",
     )
+    group.addoption(
+        "--stagemock-image-workers",
+        type=int,
+        default=1,
+        help="worker processes for the mock's image work (default 1 per test process; "
+        "0: in the server's process)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,7 +82,8 @@ def stagemock_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     from .settings import Settings
     from .testing import RunningServer
 
-    server = RunningServer(Settings(deterministic=True)).start()
+    workers = request.config.getoption("--stagemock-image-workers")
+    server = RunningServer(Settings(deterministic=True, image_workers=workers)).start()
     try:
         yield server
     finally:
