@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from mock_server.http import read_body
+
 Transform = Callable[[str, str, int, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
 
 
@@ -54,13 +56,7 @@ class _Wrapper:
             return
         m = self.mutant
         if m.rewrite_request is not None:
-            body = b""
-            more = True
-            while more:
-                msg = await receive()
-                body += msg.get("body", b"")
-                more = msg.get("more_body", False)
-            body = m.rewrite_request(scope, body)
+            body = m.rewrite_request(scope, await read_body(receive))
             scope = dict(scope)
             scope["headers"] = [
                 (k, v) for k, v in scope["headers"] if k.lower() != b"content-length"

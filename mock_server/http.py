@@ -34,6 +34,26 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(dumps(body), status_code=status, headers=headers, media_type=JSON)
 
 
+async def read_body(receive: Any) -> bytes:
+    """The whole body of an ASGI request, unbounded (test helpers, not the API path)."""
+    chunks = []
+    more = True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def header(request: Any, name: bytes) -> str | None:
+    """One request header (``name`` lower-case), read straight from the ASGI scope: cheaper
+    than Starlette's ``Headers`` on the hot path."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
 def base_url(request: Any, public_url: str | None) -> str:
     """The origin clients should use for URLs the mock generates: ``public_url`` if set, else
     the scheme and ``Host`` the request came with (read from the ASGI scope: building
@@ -41,9 +61,9 @@ def base_url(request: Any, public_url: str | None) -> str:
     if public_url:
         return public_url.rstrip("/")
     scope = request.scope
-    for name, value in scope["headers"]:
-        if name == b"host":
-            return f"{scope['scheme']}://{value.decode('latin-1')}"
+    host_header = header(request, b"host")
+    if host_header is not None:
+        return f"{scope['scheme']}://{host_header}"
     host, port = scope.get("server") or ("127.0.0.1", 80)
     default = 443 if scope["scheme"] == "https" else 80
     return f"{scope['scheme']}://{host}" + ("" if port == default else f":{port}")

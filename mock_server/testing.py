@@ -14,6 +14,7 @@ import httpx
 import uvicorn
 
 from .app import create_app
+from .http import read_body
 from .settings import Settings
 
 
@@ -114,12 +115,7 @@ class WebhookReceiver:
     async def _app(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await read_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         try:
             data = self._json.loads(body)

@@ -35,16 +35,12 @@ class Clock:
     def advance(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        self._offset += seconds
-        now = self.now()
-        for listener in list(self._listeners):
-            listener(now)
-        return now
+        return self._move_to(self._offset + seconds)
 
     def set_offset(self, offset: float) -> float:
         """Move forward to exactly ``offset`` seconds past the base time (steps of a long
-        advance end on the exact offset a single jump would give)."""
-        return self.advance(0.0) if offset <= self._offset else self._move_to(offset)
+        advance end on the exact offset a single jump would give); never backwards."""
+        return self._move_to(max(offset, self._offset))
 
     def _move_to(self, offset: float) -> float:
         self._offset = offset

@@ -93,6 +93,12 @@ class Pending(Generic[T]):
         except (CancelledError, BrokenExecutor):  # shut down or a worker died: do it here
             return self._here()
 
+    @property
+    def unfinished(self) -> Future[T] | None:
+        """The worker's future while the work is still running or queued there."""
+        future = self.future
+        return future if future is not None and not future.done() else None
+
     def _here(self) -> T:
         if self.owner is not None:
             self.owner.done_in_caller += 1
@@ -126,13 +132,13 @@ class Precomputer:
 
     async def run(self, fn: Callable[[], T]) -> T:
         """Do ``fn`` in a worker and wait for it without blocking the event loop."""
-        future = self._submit(fn)
-        if future is None:
-            return fn()
+        pending = self.start(fn)
+        if pending.future is None:
+            return pending.result()
         try:
-            return await asyncio.wrap_future(future)
+            return await asyncio.wrap_future(pending.future)
         except BrokenExecutor:
-            return fn()
+            return pending._here()
 
     def warm(self) -> None:
         """Start the workers now (blocking: call it from a thread). The fork server imports

@@ -32,7 +32,7 @@ from ..errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from ..http import json_response
+from ..http import header, json_response
 from .loader import ApiSpec, Operation
 from .validation import JSON_TYPES, OperationValidator, coerce, compile_operation
 
@@ -107,17 +107,8 @@ class ApiBinding:
         return json_response(self.error_shape(err), err.status, err.headers or None)
 
 
-def _header(request: Request, name: bytes) -> str | None:
-    """One request header (``name`` lower-case), read straight from the ASGI scope: cheaper
-    than Starlette's ``Headers`` for the few the dispatcher needs."""
-    for key, value in request.scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
 def _media_type(request: Request) -> str:
-    return (_header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
+    return (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
 
 
 class Dispatcher:
@@ -272,9 +263,9 @@ class Dispatcher:
         if not op.body_content:
             return None, []
         media = _media_type(request)
-        length = _header(request, b"content-length")
+        length = header(request, b"content-length")
         empty = length == "0" or (
-            length is None and _header(request, b"transfer-encoding") is None
+            length is None and header(request, b"transfer-encoding") is None
         )
         if empty:
             if op.body_required:
@@ -348,7 +339,7 @@ class Dispatcher:
     async def _read(request: Request, limit: int) -> bytes:
         """The whole body, refused once past ``limit``. Reads the ASGI messages directly
         (Starlette's ``stream()`` is an async generator: a measurable cost per request)."""
-        length = _header(request, b"content-length")
+        length = header(request, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
         chunks = []

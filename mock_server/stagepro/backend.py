@@ -10,6 +10,7 @@ import yaml
 from starlette.requests import Request
 
 from ..errors import stagepro_shape
+from ..http import header
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
 from . import agent, console, handlers
@@ -154,36 +155,31 @@ class StageProBackend:
         record = self.state.keys.get(api_key)
         return None if record is None else self.state.describe(record)
 
+    def _scheduled_accounts(self) -> list[Any]:
+        """Each account with jobs once (several keys can share an account)."""
+        accounts = {id(r.account): r.account for r in list(self.state.keys.values())}
+        return [a for a in accounts.values() if a.scheduler is not None]
+
     def tick(self, now: float) -> None:
-        seen: set[int] = set()
-        for record in list(self.state.keys.values()):
-            account = record.account
-            if id(account) in seen or account.scheduler is None:
-                continue
-            seen.add(id(account))
+        for account in self._scheduled_accounts():
             self.publish(self.engine.advance(account, now))
 
     def next_event(self) -> float:
         return min(
-            (r.account.scheduler.next_event for r in self.state.keys.values()
-             if r.account.scheduler is not None),
-            default=float("inf"),
+            (a.scheduler.next_event for a in self._scheduled_accounts()), default=float("inf")
         )
 
     def due_work(self, now: float, account: Any | None = None) -> list[Any]:
-        accounts = (
-            [account] if account is not None
-            else list({id(r.account): r.account for r in self.state.keys.values()}.values())
-        )
+        accounts = self._scheduled_accounts() if account is None else [account]
         out = []
         for acc in accounts:
             if acc.scheduler is None:
                 continue
             for task in acc.scheduler.finishing_by(now):
                 job = acc.jobs.get(task.id)
-                pending = job.rendering if job is not None else None
-                if pending is not None and pending.future is not None and not pending.future.done():
-                    out.append(pending.future)
+                future = job.rendering.unfinished if job and job.rendering else None
+                if future is not None:
+                    out.append(future)
         return out
 
     def sync(self, account: Any) -> None:
@@ -244,12 +240,8 @@ class StageProBackend:
             record = self.state.console_record(token)
             return Principal(record.secret, record)
         if "ApiKeyAuth" in schemes:
-            header = None
-            for name, value in request.scope["headers"]:  # cheaper than Starlette's Headers
-                if name == b"authorization":
-                    header = value.decode("latin-1")
-                    break
-            if not header:
+            authorization = header(request, b"authorization")
+            if not authorization:
                 if request.cookies.get("stagepro_session"):
                     raise unauthorized(
                         "this endpoint takes an API key (Authorization: Bearer sk_...), "
@@ -260,7 +252,7 @@ class StageProBackend:
                     "missing Authorization header: send `Authorization: Bearer sk_...`",
                     missing=True,
                 )
-            scheme, _, token = header.partition(" ")
+            scheme, _, token = authorization.partition(" ")
             token = token.strip()
             if scheme.lower() != "bearer" or not token:
                 raise unauthorized(

@@ -28,17 +28,13 @@ def _origin(call: Call) -> str:
     return base_url(call.request, call.context.settings.public_url)
 
 
-def _serialised(obj: Any) -> bytes:
-    return obj if isinstance(obj, bytes) else dumps(obj)
-
-
 def _idempotent(call: Call, operation: str, create: Any) -> Response:
     """Stored first response for a replayed key and body; 409 for the key with another body."""
     account = _account(call)
     body = call.body or {}
     key = body.get("idempotency_key")
     if key is None:
-        return RawJSON(_serialised(create(account)), 202)
+        return RawJSON(dumps(create(account)), 202)
     slot = f"{operation}:{key}"
     fp = fingerprint(operation, {**body, "_path": call.path})
     stored = account.idempotency.get(slot)
@@ -51,7 +47,7 @@ def _idempotent(call: Call, operation: str, create: Any) -> Response:
             )
         return Response(stored[1], status_code=202, media_type=JSON,
                         headers={"Idempotent-Replayed": "true"})
-    raw = _serialised(create(account))
+    raw = dumps(create(account))
     account.idempotency[slot] = (fp, raw)
     return RawJSON(raw, 202)
 

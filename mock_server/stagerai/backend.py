@@ -97,14 +97,13 @@ class StagerAIBackend:
 
     def due_work(self, now: float, account: Account | None = None) -> list[Any]:
         accounts = [account] if account is not None else list(self.state.accounts.values())
-        return [
-            group.merging.future
+        futures = (
+            group.merging.unfinished
             for acc in accounts
-            for group in acc.groups.values()
-            if group.status == PROCESSING and group.done_at is not None and group.done_at <= now
-            and group.merging is not None and group.merging.future is not None
-            and not group.merging.future.done()
-        ]
+            for group in _due_groups(acc, now)
+            if group.merging is not None
+        )
+        return [f for f in futures if f is not None]
 
     def sync(self, account: Account) -> None:
         self.advance(account, self.ctx.clock.now())
@@ -141,9 +140,7 @@ class StagerAIBackend:
         from ..core.precompute import Pending
         from ..images.decode import ImageDecodeError
 
-        for group in account.groups.values():
-            if group.status != PROCESSING or group.done_at is None or group.done_at > now:
-                continue
+        for group in _due_groups(account, now):
             blobs = self._bracket_data(group)
             pending = group.merging
             if pending is None or group.merge_inputs != tuple(b.etag for b in blobs):
@@ -172,3 +169,11 @@ class StagerAIBackend:
         if not key:
             raise unauthorized("missing stager-api-key header", missing=True)
         return Principal(key, self.state.account_for(key))
+
+
+def _due_groups(account: Account, now: float) -> list[Any]:
+    """The account's HDR groups whose merge is due by ``now``."""
+    return [
+        g for g in account.groups.values()
+        if g.status == PROCESSING and g.done_at is not None and g.done_at <= now
+    ]
