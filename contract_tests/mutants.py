@@ -203,10 +203,6 @@ def _ignore_idempotency(scope: dict[str, Any], body: bytes) -> bytes:
     return body
 
 
-def _no_control_plane(meth, path, status, headers, body):
-    return status, headers, body
-
-
 def _bad_signature(app: Any) -> None:
     """Webhooks signed with the wrong key (the secret reversed)."""
     hub = app.state.ctx.webhooks

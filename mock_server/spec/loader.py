@@ -51,10 +51,6 @@ class Operation:
     def has_query(self) -> bool:
         return any(p.location == "query" for p in self.parameters)
 
-    @property
-    def auth_optional(self) -> bool:
-        return not self.security or any(not req for req in self.security)
-
 
 @dataclass(frozen=True)
 class ApiSpec:

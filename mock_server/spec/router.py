@@ -10,7 +10,6 @@ startup) → handler → response.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -418,10 +417,6 @@ def build_routes(binding: ApiBinding, context: Any) -> list[BaseRoute]:
         for path, ops in ordered
     ]
     return [SpecRoutes(binding.spec.prefix, routes)]
-
-
-def elapsed_ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000
 
 
 def not_implemented(operation_id: str) -> Handler:

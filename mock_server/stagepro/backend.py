@@ -214,9 +214,6 @@ class StageProBackend:
         if upload_id is not None:
             self.engine.upload_for(principal.account, upload_id, "upload_id")
 
-    def job_json(self, account: Any, job: Any) -> dict[str, Any]:
-        return job.as_json()
-
     def open_console_session(self, api_key: str) -> str | None:
         token = "cs_" + self.ctx.ids.token(api_key, "console-session", 40)
         return self.state.open_console_session(api_key, token)
