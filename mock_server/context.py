@@ -150,6 +150,8 @@ class AppContext:
         start = min(self.clock.now(), target)
         await self.settle(start)
         move(start)  # makes every scheduler's next event exact
+        if start >= target:  # the wall-clock ticker: already there
+            return
         # Work started at a step is needed ``job_seconds`` later at the earliest: only events
         # that early enough need a step of their own (the wall-clock ticker's 0.25 s moves
         # take none).
