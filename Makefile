@@ -10,11 +10,13 @@ ARGS   ?=
 
 .PHONY: install serve serve-deterministic test test-fast lint contract bench clean
 
+# uv installs (and caches) the packages: the wheel test in `make test` builds its throwaway
+# virtualenv from the same cache instead of downloading everything a second time.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "stagemock needs Python 3.11+")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -27,7 +29,7 @@ serve-deterministic: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check mock_server contract_tests tests bench fixtures
-	$(BIN)/python -m pytest -q -n 2 tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -x tests $(ARGS)

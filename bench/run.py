@@ -284,6 +284,59 @@ def bench_contract() -> dict[str, Any]:
     return {"wall_s": round(time.perf_counter() - t, 1), "exit_code": proc.returncode}
 
 
+LOOP_TIMER = """
+import time, pytest
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session):
+    t = time.perf_counter()
+    try:
+        return (yield)
+    finally:
+        with open("loop.txt", "w") as f:
+            f.write(str(time.perf_counter() - t))
+"""
+
+
+def bench_plugin(tests: int = 200) -> dict[str, Any]:
+    """What the pytest plugin costs a test before its first request: the test loop of N empty
+    tests that take ``stagepro_mock``, less that of one such test (the server starts once
+    either way), over N - 1; and the plugin's import alone (pytest loads it in every run
+    wherever stagemock is installed)."""
+
+    def loop_seconds(folder: Path, count: int, fixture: str) -> float:
+        (folder / "test_n.py").write_text(
+            "".join(f"def test_{i}({fixture}):\n    pass\n\n" for i in range(count)))
+        best = float("inf")
+        for _ in range(3):
+            subprocess.run([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_n.py"],
+                           cwd=folder, capture_output=True, check=True, timeout=300)
+            best = min(best, float((folder / "loop.txt").read_text()))
+        return best
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "conftest.py").write_text(LOOP_TIMER)
+        without = loop_seconds(folder, tests, "")
+        with_fixture = loop_seconds(folder, tests, "stagepro_mock")
+        single = loop_seconds(folder, 1, "stagepro_mock")
+    imports = []
+    for _ in range(5):
+        out = subprocess.run(
+            [PY, "-c", "import time, pytest; t = time.perf_counter(); "
+             "import mock_server.pytest_plugin; print(time.perf_counter() - t)"],
+            capture_output=True, text=True, check=True, timeout=60).stdout
+        imports.append(float(out))
+    return {
+        "tests": tests,
+        "without_s": round(without, 3),
+        "with_fixture_s": round(with_fixture, 3),
+        "one_test_with_fixture_s": round(single, 3),
+        "per_test_ms": round((with_fixture - single) / (tests - 1) * 1000, 2),
+        "plugin_import_ms": round(min(imports) * 1000, 1),
+    }
+
+
 def bench_prism(seconds: int) -> dict[str, Any]:
     prism_dir = BENCH / ".prism"
     binary = prism_dir / "node_modules" / ".bin" / "prism"
@@ -380,6 +433,15 @@ def write_report(results: dict[str, Any]) -> None:
         f"| merge of 5 brackets 2048×1365 | {img['merge_5x2048x1365_s']} s | ≤ 1.5 s |",
         f"| `stagemock check stagepro` (defaults) | {con['wall_s']} s (exit {con['exit_code']}) | |",
     ]
+    plug = results.get("plugin", {})
+    if "per_test_ms" in plug:
+        lines += [
+            f"| pytest plugin: test loop of {plug['tests']} empty tests with `stagepro_mock` vs "
+            f"without | {plug['with_fixture_s']} s vs {plug['without_s']} s (one test with it, "
+            f"server start included: {plug['one_test_with_fixture_s']} s): "
+            f"**{plug['per_test_ms']} ms a test** | ≤ 5 ms |",
+            f"| importing the pytest plugin | {plug['plugin_import_ms']} ms | ≤ 50 ms |",
+        ]
     comp = results.get("completions", {})
     if "probes" in comp:
         lines += [
@@ -399,7 +461,8 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=100_000)
     ap.add_argument("--keys", type=int, default=1_000)
     ap.add_argument("--skip", action="append", default=[],
-                    choices=["prism", "memory", "contract", "images", "completions"])
+                    choices=["prism", "memory", "contract", "images", "completions",
+                             "plugin"])
     args = ap.parse_args()
     if not shutil.which("wrk"):
         print("wrk not found: `apt-get install wrk` (make bench does it when it can)")
@@ -422,6 +485,9 @@ def main() -> int:
     print("completions...", flush=True)
     results["completions"] = bench_completions() if "completions" not in args.skip else {
         "skipped": "--skip completions"}
+    print("plugin...", flush=True)
+    results["plugin"] = bench_plugin() if "plugin" not in args.skip else {
+        "skipped": "--skip plugin"}
     print("contract...", flush=True)
     results["contract"] = bench_contract() if "contract" not in args.skip else {
         "wall_s": "skipped", "exit_code": "-"}

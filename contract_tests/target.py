@@ -4,15 +4,12 @@ there (mock-only suites need it and are skipped, with the reason, when it is not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = {
-    "stagepro": ROOT / "openapi" / "stagepro.yaml",
-    "stagerai": ROOT / "openapi" / "stagerai.yaml",
-}
+from mock_server.resources import spec_path
+
+SPECS = {"stagepro": spec_path("stagepro"), "stagerai": spec_path("stagerai")}
 #: Where each API lives below the server's root URL.
 BASE_PATHS = {"stagepro": "/api/v1", "stagerai": ""}
 DEFAULT_KEYS = {"stagepro": "sk_test_contract", "stagerai": "stager_test_contract"}

@@ -4,11 +4,41 @@ Public surface::
 
     from mock_server import create_app, Settings
     app = create_app(Settings(deterministic=True))
+
+The names are imported on first use: pytest loads ``mock_server.pytest_plugin`` in every run
+wherever stagemock is installed, and that must not pay for Starlette, NumPy or Pillow.
 """
 
-from .app import create_app
-from .settings import Settings
-from .webhooks.signing import verify_signature
+from __future__ import annotations
 
-__all__ = ["create_app", "Settings", "verify_signature"]
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._version import __version__
+    from .app import create_app
+    from .settings import Settings
+    from .webhooks.signing import verify_signature
+
+__all__ = ["__version__", "create_app", "Settings", "verify_signature"]
+
+_LAZY = {
+    "__version__": "._version",
+    "create_app": ".app",
+    "Settings": ".settings",
+    "verify_signature": ".webhooks.signing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mock_server' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -49,8 +49,25 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(argv: Sequence[str]) -> int:
+#: What ``stagemock check`` needs beyond the base install (the ``contract`` extra).
+CONTRACT_MODULES = ("schemathesis", "hypothesis", "pytest")
+
+
+def _missing_contract_extra() -> list[str]:
+    from importlib.util import find_spec
+
+    return [name for name in CONTRACT_MODULES if find_spec(name) is None]
+
+
+def _contract(argv: Sequence[str], *, needs_extra: bool) -> int:
     # Hand over to the contract suite; imported only now (mock_server never depends on it).
+    if needs_extra and (missing := _missing_contract_extra()):
+        print(
+            f"stagemock check needs the contract extra ({', '.join(missing)} missing): "
+            "pip install 'stagemock[contract]'",
+            file=sys.stderr,
+        )
+        return 2
     import importlib
 
     runner = importlib.import_module("contract_tests.__main__")
@@ -58,7 +75,10 @@ def _check(argv: Sequence[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ._version import __version__
+
     parser = argparse.ArgumentParser(prog="stagemock", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"stagemock {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the mock server (both APIs and /__mock/)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -101,9 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "check":
-        return _check(argv[1:])
+        return _contract(argv[1:], needs_extra=True)
     if argv and argv[0] == "journal-report":
-        return _check(argv)
+        return _contract(argv, needs_extra=False)
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)

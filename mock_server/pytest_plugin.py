@@ -15,19 +15,32 @@ request that violates the spec, naming the violation.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
+
+from .control import ControlPlane
+
+if TYPE_CHECKING:  # imported on first use: pytest loads this plugin in every run
+    import httpx
+
+#: Where each API lives below the server root (``--stagemock-url`` may name either).
+_API_BASE_PATHS = ("/api/v1",)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("stagemock")
     group.addoption(
         "--stagemock-url", default=None, help="use a running stagemock at this URL"
+    )
+    group.addoption(
+        "--stagemock-token",
+        default=None,
+        help="control-plane token of the running stagemock (default: $STAGEMOCK_ADMIN_TOKEN)",
     )
     group.addoption(
         "--stagemock-strict",
@@ -49,35 +62,33 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-class _Remote:
-    """A stagemock someone else started (``--stagemock-url``)."""
+class _Remote(ControlPlane):
+    """A stagemock someone else started (``--stagemock-url``): its root URL or an API's base
+    URL."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, f"{self.url}/__mock/{path.lstrip('/')}", timeout=30, **kwargs)
-
-    def reset(self, api_key: str | None = None) -> None:
-        self.admin("POST", "reset", json={"api_key": api_key} if api_key else None)
-
-    def advance(self, seconds: float) -> dict[str, Any]:
-        return self.admin("POST", "clock/advance", json={"seconds": seconds}).json()
-
-    def journal(self, api_key: str | None = None, **params: Any) -> list[dict[str, Any]]:
-        if api_key:
-            params["api_key"] = api_key
-        return self.admin("GET", "journal", params=params).json()["entries"]
+    def __init__(self, url: str, token: str | None) -> None:
+        root = url.rstrip("/")
+        for suffix in _API_BASE_PATHS:
+            if root.endswith(suffix):
+                root = root[: -len(suffix)]
+        super().__init__(root, token)
 
     def stop(self) -> None:
-        pass
+        self.close()
 
 
 @pytest.fixture(scope="session")
 def stagemock_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     url = request.config.getoption("--stagemock-url")
     if url:
-        yield _Remote(url)
+        token = request.config.getoption("--stagemock-token") or os.environ.get(
+            "STAGEMOCK_ADMIN_TOKEN"
+        )
+        remote = _Remote(url, token)
+        try:
+            yield remote
+        finally:
+            remote.stop()
         return
     from .settings import Settings
     from .testing import RunningServer
@@ -119,10 +130,33 @@ class MockApi:
         return [e for e in self.journal() if not e["conformant"]]
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, headers=self.auth_headers, timeout=30, **kwargs)
+        """An ``httpx.Client`` on the API's base URL with this test's key."""
+        import httpx
+
+        kwargs.setdefault("timeout", 30)
+        return httpx.Client(base_url=self.base_url, headers=self.auth_headers, **kwargs)
+
+    def console(self, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` on the API's base URL signed in to the console of this test's
+        account (``Cookie: stagepro_session=...``): for the keys and webhooks endpoints."""
+        import httpx
+
+        token = self.server.console_session(self.api_key)
+        kwargs.setdefault("timeout", 30)
+        return httpx.Client(
+            base_url=self.base_url, cookies={"stagepro_session": token}, **kwargs
+        )
 
     def reset(self) -> None:
         self.server.reset(self.api_key)
+
+
+def _begin(server: Any, key: str) -> None:
+    """A server someone else runs may remember this key from an earlier run: forget it. Our
+    own server has never seen it (keys are per test, and every test's key is reset after it),
+    so the test starts without a round trip."""
+    if isinstance(server, _Remote):
+        server.reset(key)
 
 
 def _strict(request: pytest.FixtureRequest) -> bool:
@@ -155,7 +189,7 @@ def _finish(api: MockApi, request: pytest.FixtureRequest) -> None:
 @pytest.fixture
 def stagepro_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iterator[MockApi]:
     key = "sk_test_" + _key_suffix(request.node.nodeid)
-    stagemock_server.reset(key)
+    _begin(stagemock_server, key)
     api = MockApi(
         stagemock_server,
         stagemock_server.url + "/api/v1",
@@ -169,7 +203,7 @@ def stagepro_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iter
 @pytest.fixture
 def stagerai_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iterator[MockApi]:
     key = "stager_test_" + _key_suffix(request.node.nodeid)
-    stagemock_server.reset(key)
+    _begin(stagemock_server, key)
     api = MockApi(stagemock_server, stagemock_server.url, key, {"stager-api-key": key})
     yield api
     _finish(api, request)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = PACKAGE_DIR.parent
+from .resources import data_dir
 
 #: Start of the virtual clock in ``--deterministic`` mode: 2026-01-01T00:00:00Z.
 VIRTUAL_EPOCH = 1767225600.0
@@ -30,8 +29,9 @@ class Settings:
     #: from each request's Host header, so the URLs work whatever port the server runs on.
     public_url: str | None = None
     journal_size: int = 10_000
-    fixtures_dir: Path = field(default_factory=lambda: PROJECT_DIR / "fixtures")
-    openapi_dir: Path = field(default_factory=lambda: PROJECT_DIR / "openapi")
+    #: Where the fixtures and specs are read from (the installed package's copies by default).
+    fixtures_dir: Path = field(default_factory=lambda: data_dir("fixtures"))
+    openapi_dir: Path = field(default_factory=lambda: data_dir("openapi"))
     #: Fetch non-local ``image_url`` inputs for real (off by default: the mock never needs
     #: the network and renders a deterministic synthetic photo instead).
     fetch_remote: bool = False

@@ -14,6 +14,7 @@ import httpx
 import uvicorn
 
 from .app import create_app
+from .control import ControlPlane
 from .http import read_body
 from .settings import Settings
 
@@ -33,6 +34,7 @@ class RunningServer:
         self.app = create_app(self.settings)
         served = app_wrapper(self.app) if app_wrapper else self.app
         self.url = f"http://{self.settings.host}:{self.port}"
+        self.control = ControlPlane(self.url)
         config = uvicorn.Config(
             served, log_level="error", access_log=False, lifespan="on",
             http="httptools", loop="auto",
@@ -57,6 +59,7 @@ class RunningServer:
         return self
 
     def stop(self) -> None:
+        self.control.close()
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()
@@ -67,25 +70,21 @@ class RunningServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # control plane helpers --------------------------------------------------------------
+    # control plane (one pooled client: mock_server.control) ----------------------------
     def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, f"{self.url}/__mock/{path.lstrip('/')}", timeout=30, **kwargs)
+        return self.control.request(method, path, **kwargs)
 
     def reset(self, api_key: str | None = None) -> None:
-        body = {"api_key": api_key} if api_key else None
-        self.admin("POST", "reset", json=body).raise_for_status()
+        self.control.reset(api_key)
 
     def advance(self, seconds: float) -> dict[str, Any]:
-        r = self.admin("POST", "clock/advance", json={"seconds": seconds})
-        r.raise_for_status()
-        return r.json()
+        return self.control.advance(seconds)
 
     def journal(self, api_key: str | None = None, **params: Any) -> list[dict[str, Any]]:
-        if api_key:
-            params["api_key"] = api_key
-        r = self.admin("GET", "journal", params=params)
-        r.raise_for_status()
-        return r.json()["entries"]
+        return self.control.journal(api_key, **params)
+
+    def console_session(self, api_key: str) -> str:
+        return self.control.console_session(api_key)
 
 
 class WebhookReceiver:

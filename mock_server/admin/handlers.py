@@ -6,13 +6,12 @@ from typing import Any
 
 from starlette.responses import Response
 
+from .._version import __version__
 from ..core.clock import iso
 from ..errors import NotFound, Unauthorized, ValidationFailed, stagepro_shape
 from ..http import json_response
 from ..spec.loader import ApiSpec, Operation
 from ..spec.router import ApiBinding, Call
-
-VERSION = "0.1.0"
 
 
 def _clock(ctx: Any) -> dict[str, Any]:
@@ -30,7 +29,7 @@ async def getHealth(call: Call) -> Response:
     return json_response(
         {
             "status": "ok",
-            "version": VERSION,
+            "version": __version__,
             "deterministic": ctx.settings.deterministic,
             "seed": ctx.settings.seed,
             "clock": _clock(ctx),

@@ -1,0 +1,94 @@
+"""One client for a running mock's control plane (``/__mock/``), used by the pytest plugin,
+``mock_server.testing.RunningServer`` and the contract suites.
+
+It keeps one pooled HTTP connection, so the plugin's per-test resets cost a round trip on an
+open socket rather than a new client each. Importing this module is cheap (httpx is imported
+on first use), because pytest loads the plugin in every run wherever stagemock is installed.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+
+class ControlPlaneError(RuntimeError):
+    """The control plane is unreachable or answered an error: the message says which."""
+
+
+class ControlPlane:
+    """``/__mock/`` of the mock whose root URL is ``url`` (``http://host:port``).
+
+    ``token`` is sent as ``Authorization: Bearer`` (needed when the mock listens on a
+    non-loopback address)."""
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    # the HTTP part ----------------------------------------------------------------------
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    import httpx
+
+                    headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+                    self._client = httpx.Client(
+                        base_url=f"{self.url}/__mock/", headers=headers, timeout=self.timeout
+                    )
+        return self._client
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Any control-plane call; ``path`` is relative to ``/__mock/``. Raises
+        ``ControlPlaneError`` (one line, no traceback worth reading) when nothing answers."""
+        import httpx
+
+        try:
+            return self._http().request(method, path.lstrip("/"), **kwargs)
+        except httpx.TransportError as exc:
+            raise ControlPlaneError(
+                f"no stagemock control plane answers at {self.url}/__mock/ "
+                f"({type(exc).__name__}: {exc}); is the mock running?"
+            ) from None
+
+    def _ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        r = self.request(method, path, **kwargs)
+        if r.status_code >= 400:
+            raise ControlPlaneError(
+                f"{method} {self.url}/__mock/{path} answered {r.status_code}: {r.text[:300]}"
+            )
+        return r.json() if r.content else None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # the operations ---------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return self._ok("GET", "health")
+
+    def reset(self, api_key: str | None = None) -> None:
+        """Forget all state, or one account's (``api_key``)."""
+        self._ok("POST", "reset", json={"api_key": api_key} if api_key else None)
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        """Move the clock forward; returns the clock after the move."""
+        return self._ok("POST", "clock/advance", json={"seconds": seconds})
+
+    def journal(self, api_key: str | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Journal entries, oldest first (``api_key`` and the endpoint's filters)."""
+        if api_key:
+            params["api_key"] = api_key
+        return self._ok("GET", "journal", params=params)["entries"]
+
+    def console_session(self, api_key: str) -> str:
+        """A StagePro console session token for the account of ``api_key``."""
+        return self._ok("POST", "console-sessions", json={"api_key": api_key})["token"]
