@@ -3,6 +3,8 @@ journal and error handling into a Starlette app."""
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import time
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +19,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .admin.handlers import admin_binding
 from .context import AppContext
-from .errors import ApiError, MethodNotAllowed, NotFound, stagepro_shape, stagerai_shape
+from .errors import (
+    ApiError,
+    MethodNotAllowed,
+    NotFound,
+    Unauthorized,
+    stagepro_shape,
+    stagerai_shape,
+)
 from .http import json_response
 from .settings import Settings
 from .spec.loader import load_spec
@@ -27,6 +36,36 @@ from .stagerai.backend import StagerAIBackend
 from .webhooks import install as install_webhooks
 
 UNJOURNALED = ("/__mock/", "/openapi/")
+CONTROL_PLANE = "/__mock/"
+#: The dashboard's login sets this cookie; the control plane takes it like the bearer header.
+ADMIN_COOKIE = "stagemock_admin"
+#: Reachable without the token: the dashboard's login form and where it posts.
+OPEN_CONTROL_PATHS = ("/__mock/login",)
+
+
+def _presented_token(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer":
+                return token.strip()
+        elif name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                key, _, token = part.strip().partition("=")
+                if key == ADMIN_COOKIE:
+                    return token
+    return None
+
+
+async def _refuse_control_plane(scope: Scope, receive: Receive, send: Send) -> None:
+    err = Unauthorized(
+        "the control plane needs its token on a non-loopback address: send "
+        "'Authorization: Bearer <token>' (stagemock serve --admin-token, STAGEMOCK_ADMIN_TOKEN, "
+        "or the token printed at startup)",
+        field="Authorization",
+    )
+    response = json_response(stagepro_shape(err), err.status)
+    await response(scope, receive, send)
 
 
 class FrontDoor:
@@ -36,13 +75,27 @@ class FrontDoor:
     plane, static files, 404/405). Skipping them, and the per-message ``send`` wrappers, is a
     measured ~10 % of a POST /jobs."""
 
-    def __init__(self, app: ASGIApp, ctx: AppContext, fast: list[SpecRoutes]) -> None:
+    def __init__(
+        self, app: ASGIApp, ctx: AppContext, fast: list[SpecRoutes], admin_token: str | None
+    ) -> None:
         self.app = app
         self.ctx = ctx
         self.fast = fast
+        self.admin_token = admin_token  # None: the control plane is open (loopback)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNJOURNALED):
+            if (
+                self.admin_token is not None
+                and scope.get("type") == "http"
+                and scope["path"].startswith(CONTROL_PLANE)
+                and not scope["path"].startswith(OPEN_CONTROL_PATHS)
+                and not hmac.compare_digest(
+                    (_presented_token(scope) or "").encode(), self.admin_token.encode()
+                )
+            ):
+                await _refuse_control_plane(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
@@ -165,11 +218,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await ctx.stop()
 
+    admin_token = None
+    if settings.control_plane_needs_token:
+        # Never open on a reachable address: without a configured token, one nobody can guess
+        # (the CLI passes its own, printed at startup; create_app's caller reads app.state).
+        admin_token = settings.admin_token or secrets.token_urlsafe(24)
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(FrontDoor, ctx=ctx, fast=vendor_routes)],
+        middleware=[
+            Middleware(FrontDoor, ctx=ctx, fast=vendor_routes, admin_token=admin_token)
+        ],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.admin_token = admin_token
     return app

@@ -3,8 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+import socket
 import sys
 from collections.abc import Sequence
+
+
+def _bind(host: str, port: int) -> socket.socket | str:
+    """The listening socket, or one line saying why not and what to do."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            return (f"stagemock: {host}:{port} is already in use (another stagemock?); stop it "
+                    f"or pick another port: stagemock serve --port {port + 1}")
+        return f"stagemock: cannot listen on {host}:{port}: {exc.strerror or exc}"
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -13,9 +34,14 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .settings import Settings
 
+    sock = _bind(args.host, args.port)
+    if isinstance(sock, str):
+        print(sock, file=sys.stderr)
+        return 2
+    port = sock.getsockname()[1]
     settings = Settings(
         host=args.host,
-        port=args.port,
+        port=port,
         seed=args.seed,
         deterministic=args.deterministic,
         job_seconds=args.job_seconds,
@@ -23,6 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
         fetch_remote=args.fetch_remote,
         manage_gc=True,  # a long-running server process: see mock_server/gc_policy.py
         image_workers=args.image_workers,
+        admin_token=args.admin_token,
     )
     app = create_app(settings)
     mode = (
@@ -30,22 +57,28 @@ def _serve(args: argparse.Namespace) -> int:
         if args.deterministic
         else "wall clock"
     )
-    print(
-        f"stagemock serving on http://{args.host}:{args.port}  [{mode}, seed {args.seed}]\n"
-        f"  StagePro   base URL http://{args.host}:{args.port}/api/v1\n"
-        f"  Stager AI  base URL http://{args.host}:{args.port}\n"
-        f"  control plane       http://{args.host}:{args.port}/__mock/health",
-        flush=True,
-    )
-    uvicorn.run(
+    origin = f"http://{args.host}:{port}"
+    lines = [
+        f"stagemock serving on {origin}  [{mode}, seed {args.seed}]",
+        f"  StagePro   base URL {origin}/api/v1",
+        f"  Stager AI  base URL {origin}",
+        f"  control plane       {origin}/__mock/health",
+    ]
+    token = app.state.admin_token
+    if token is not None:
+        where = "given" if args.admin_token else "generated"
+        lines.append(
+            f"  control plane token ({where}): send 'Authorization: Bearer {token}' to /__mock/"
+        )
+    print("\n".join(lines), flush=True)
+    config = uvicorn.Config(
         app,
-        host=args.host,
-        port=args.port,
         loop="uvloop",
         http="httptools",
         log_level=args.log_level,
         access_log=args.access_log,
     )
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
@@ -106,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=2,
         help="worker processes for image work (default 2; 0: in the server process)",
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=os.environ.get("STAGEMOCK_ADMIN_TOKEN") or None,
+        help="bearer token the control plane requires when --host is not loopback "
+        "(default: $STAGEMOCK_ADMIN_TOKEN, else one generated and printed)",
     )
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")

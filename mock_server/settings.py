@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .resources import data_dir
+
+
+def is_loopback(host: str) -> bool:
+    """``127.0.0.0/8``, ``::1`` or ``localhost``: only this machine can reach the server."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
 
 #: Start of the virtual clock in ``--deterministic`` mode: 2026-01-01T00:00:00Z.
 VIRTUAL_EPOCH = 1767225600.0
@@ -43,3 +55,10 @@ class Settings:
     #: Worker processes for image work (output renders, HDR merges, Stager AI edits); 0 does
     #: it in the server process (same bytes, but the event loop waits for it).
     image_workers: int = 2
+    #: Bearer token of the control plane (``/__mock/``). Only checked when ``host`` is not a
+    #: loopback address, where the control plane is open as it is on ``127.0.0.1``.
+    admin_token: str | None = None
+
+    @property
+    def control_plane_needs_token(self) -> bool:
+        return not is_loopback(self.host)

@@ -34,7 +34,7 @@ class RunningServer:
         self.app = create_app(self.settings)
         served = app_wrapper(self.app) if app_wrapper else self.app
         self.url = f"http://{self.settings.host}:{self.port}"
-        self.control = ControlPlane(self.url)
+        self.control = ControlPlane(self.url, self.app.state.admin_token)
         config = uvicorn.Config(
             served, log_level="error", access_log=False, lifespan="on",
             http="httptools", loop="auto",

@@ -15,10 +15,10 @@ from openapi_spec_validator import validate
 
 from mock_server import Settings, create_app
 from mock_server.spec.loader import load_spec
+from tests.vendor import reference
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ["stagepro.yaml", "stagerai.yaml", "admin.yaml"]
-VENDOR = ROOT / "docs" / "vendor"
 
 
 def _doc(name: str) -> dict[str, Any]:
@@ -119,12 +119,12 @@ def _spec_request_examples(doc) -> list[Any]:
 
 
 def _stagepro_vendor_bodies() -> list[Any]:
-    text = (VENDOR / "stagepro-reference.txt").read_text()
+    text = reference("stagepro")
     return [json.loads(m) for m in re.findall(r"-d '(\{.*?\})'", text, flags=re.S)]
 
 
 def _stagerai_vendor_bodies() -> list[Any]:
-    text = (VENDOR / "stagerai-reference.txt").read_text()
+    text = reference("stagerai")
     bodies = []
     for block in re.findall(r"Request Body \(JSON\)\n(\{.*?\n\})", text, flags=re.S):
         block = re.sub(r",\s*\n", ",\n", block)

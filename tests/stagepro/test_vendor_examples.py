@@ -11,12 +11,13 @@ from pathlib import Path
 
 import httpx
 
-REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "vendor" / "stagepro-reference.txt"
+from tests.vendor import reference
+
 PHOTO = Path(__file__).resolve().parents[2] / "fixtures" / "photos" / "interior.jpg"
 
 
 def _curls() -> list[list[str]]:
-    text = REFERENCE.read_text()
+    text = reference("stagepro")
     blocks = re.findall(r"(curl .*?)(?:\n\n|\Z)", text, flags=re.S)
     return [shlex.split(b.replace("\\\n", " ")) for b in blocks]
 
