@@ -1,4 +1,5 @@
-"""The ``stagemock`` command: ``serve`` the mock, ``check`` a server against the specs."""
+"""The ``stagemock`` command: ``serve`` the mock, ``check`` a server against the specs, ``mcp``
+(the StagePro MCP server)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,18 @@ def _check(argv: Sequence[str]) -> int:
     return int(runner.main(list(argv)) or 0)
 
 
+def _mcp(argv: Sequence[str]) -> int:
+    # Hand over to the MCP server; imported only now (the base install has no MCP SDK).
+    try:
+        import mcp  # noqa: F401
+    except ImportError:
+        print("stagemock mcp needs the MCP SDK: pip install 'stagemock[mcp]'", file=sys.stderr)
+        return 2
+    from .mcp.cli import main as mcp_main
+
+    return int(mcp_main(list(argv)) or 0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stagemock", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the contract suite (stagemock check stagepro|stagerai --base-url URL ...)",
         add_help=False,
     )
+    sub.add_parser(
+        "mcp",
+        help="StagePro MCP server (stagemock mcp [--with-mock] [--http --port N] ...)",
+        add_help=False,
+    )
     return parser
 
 
@@ -102,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "check":
         return _check(argv[1:])
+    if argv and argv[0] == "mcp":
+        return _mcp(argv[1:])
     if argv and argv[0] == "journal-report":
         return _check(argv)
     args = build_parser().parse_args(argv)
