@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import time
 
 from PIL import Image
 
@@ -97,6 +98,16 @@ def test_job_created_advanced_waited_completed_with_an_image(mock):
         waited = await s.call_tool("wait_for_job", {"id": job["id"], "timeout_seconds": 10})
         got = await s.call_tool("get_job", {"id": job["id"]})
         journal = await s.call_tool("read_journal", {"limit": 50})
+        # a bounded wait: the virtual clock does not move, so the job is still queued
+        other = await s.call_tool("create_job", {
+            "type": "empty-room", "input": {"image_url": "https://example.com/b.jpg"}})
+        other_id = json.loads(other.content[0].text)["id"]
+        t0 = time.monotonic()
+        pending = await s.call_tool("wait_for_job", {"id": other_id, "timeout_seconds": 0.5})
+        assert time.monotonic() - t0 < 5
+        assert not pending.is_error and not images_of(pending)
+        assert json.loads(pending.content[0].text)["status"] == "queued"
+        assert "advance_clock" in text_of(pending)
         return job, waited, got, journal
 
     job, waited, got, journal = run_session(mock.url + "/api/v1", key, body)
