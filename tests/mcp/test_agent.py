@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import images_of, run_session, text_of
+from .session import images_of, run_session, text_of
 
 
 def test_agent_session_chatted_to_ready_and_rendered(mock):

@@ -11,7 +11,7 @@ import anyio
 from mock_server.mcp.client import StageProClient
 from mock_server.mcp.tools import build_tools, run_tool
 
-from .conftest import run_session, text_of
+from .session import run_session, text_of
 
 JOB = {"type": "virtual-stage", "input": {"image_url": "https://example.com/room.jpg",
                                           "style": "modern", "room_type": "bedroom"}}

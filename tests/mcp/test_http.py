@@ -12,7 +12,8 @@ import anyio
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from .conftest import ROOT, text_of
+from .conftest import ROOT
+from .session import text_of
 
 
 def _free_port() -> int:

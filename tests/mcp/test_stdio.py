@@ -12,7 +12,7 @@ from PIL import Image
 from mock_server.mcp import schemas
 from mock_server.mcp.tools import build_tools
 
-from .conftest import images_of, run_session, text_of
+from .session import images_of, run_session, text_of
 
 EXPECTED = {
     "get_capabilities", "get_usage", "create_job", "get_job", "list_jobs", "regenerate_job",
