@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deterministic", action="store_true",
                    help="--with-mock: virtual clock, moved only by the advance_clock tool")
     p.add_argument("--seed", type=int, default=0, help="--with-mock: seed (default 0)")
+    p.add_argument("--no-mock-tools", action="store_true",
+                   help="never probe GET /__mock/health (no advance_clock / read_journal)")
     p.add_argument("--timeout", type=float, default=30.0,
                    help="per-request timeout in seconds (default 30)")
     return p
@@ -61,7 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"stagemock mcp: in-process mock at {mock.url} "
               f"({'deterministic' if args.deterministic else 'wall clock'})",
               file=sys.stderr, flush=True)
-    client = StageProClient(base_url, api_key, timeout=args.timeout)
+    if not api_key:
+        print("stagemock mcp: no STAGEPRO_API_KEY (or --api-key): every call will be a 401",
+              file=sys.stderr, flush=True)
+    client = StageProClient(base_url, api_key, timeout=args.timeout,
+                            mock_extras=not args.no_mock_tools)
     try:
         if args.http:
             anyio.run(serve_http, client, args.host, args.port)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,7 +43,8 @@ class ApiCallError(Exception):
 
 
 class StageProClient:
-    def __init__(self, base_url: str, api_key: str | None, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, api_key: str | None, timeout: float = 30.0,
+                 mock_extras: bool = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.timeout = timeout
@@ -50,6 +52,8 @@ class StageProClient:
         self.origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
         self._http: httpx.AsyncClient | None = None
         self._is_mock: bool | None = None
+        self._not_mock_until = 0.0
+        self.mock_extras = mock_extras  # False: never probe /__mock/
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -121,16 +125,18 @@ class StageProClient:
     # mock-aware extras ------------------------------------------------------------------
     async def is_mock(self) -> bool:
         """True when the server has stagemock's control plane (``GET /__mock/health``); a
-        positive answer is remembered, a negative one asked again next time."""
+        positive answer is remembered, a negative one for 30 s (the server may start later)."""
         if self._is_mock:
             return True
-        if not self.origin:
+        if not self.mock_extras or not self.origin or time.monotonic() < self._not_mock_until:
             return False
         try:
             r = await self.http.get(f"{self.origin}/__mock/health", timeout=2.0)
             self._is_mock = r.status_code == 200 and isinstance(r.json(), dict)
         except (httpx.HTTPError, ValueError):
             self._is_mock = False
+        if not self._is_mock:
+            self._not_mock_until = time.monotonic() + 30.0
         return self._is_mock
 
     async def control(self, method: str, path: str, **kwargs: Any) -> Any:

@@ -72,3 +72,16 @@ def test_capabilities_usage_upload_batch_workflows_list_regenerate(mock):
     assert any(isinstance(p, Image) for p in done)
     again = t.json("regenerate_job", id=batch["job_ids"][0])
     assert again["regenerated_from"] == batch["job_ids"][0] and again["status"] == "queued"
+
+
+def test_mock_extras_only_where_there_is_a_control_plane(mock):
+    async def main():
+        on = StageProClient(mock.url + "/api/v1", "sk_test_x")
+        off = StageProClient(mock.url + "/api/v1", "sk_test_x", mock_extras=False)
+        try:
+            return await on.is_mock(), await off.is_mock()
+        finally:
+            await on.aclose()
+            await off.aclose()
+
+    assert anyio.run(main) == (True, False)
