@@ -21,7 +21,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000/api/v1"
 PREVIEW_EDGE = 512
 
 
-@dataclass
+@dataclass(eq=False)  # an exception stays hashable
 class ApiCallError(Exception):
     status: int | None  # None: no HTTP answer (connection refused, timeout, bad URL)
     code: str
