@@ -1,4 +1,5 @@
-"""The ``stagemock`` command: ``serve`` the mock, ``check`` a server against the specs."""
+"""The ``stagemock`` command: ``serve`` the mock, ``check`` a server against the specs, ``mcp``
+(the StagePro MCP server)."""
 
 from __future__ import annotations
 
@@ -107,6 +108,18 @@ def _contract(argv: Sequence[str], *, needs_extra: bool) -> int:
     return int(runner.main(list(argv)) or 0)
 
 
+def _mcp(argv: Sequence[str]) -> int:
+    # Hand over to the MCP server; imported only now (the base install has no MCP SDK).
+    try:
+        import mcp  # noqa: F401
+    except ImportError:
+        print("stagemock mcp needs the MCP SDK: pip install 'stagemock[mcp]'", file=sys.stderr)
+        return 2
+    from .mcp.cli import main as mcp_main
+
+    return int(mcp_main(list(argv)) or 0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
 
@@ -154,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the contract suite (stagemock check stagepro|stagerai --base-url URL ...)",
         add_help=False,
     )
+    sub.add_parser(
+        "mcp",
+        help="StagePro MCP server (stagemock mcp [--with-mock] [--http --port N] ...)",
+        add_help=False,
+    )
     return parser
 
 
@@ -161,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "check":
         return _contract(argv[1:], needs_extra=True)
+    if argv and argv[0] == "mcp":
+        return _mcp(argv[1:])
     if argv and argv[0] == "journal-report":
         return _contract(argv, needs_extra=False)
     args = build_parser().parse_args(argv)

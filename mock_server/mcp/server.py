@@ -1,0 +1,122 @@
+"""The MCP server (the SDK's low-level ``Server``: it lets each tool publish the exact input
+schema read from the spec, instead of one derived from a Python signature)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import sys
+from typing import Any
+
+import mcp.types as types
+from mcp.server import Server, ServerRequestContext
+
+from .client import StageProClient
+from .tools import Image, ToolDef, build_tools, run_tool
+
+log = logging.getLogger("stagemock.mcp")
+
+INSTRUCTIONS = (
+    "Tools over the StagePro API (virtual staging, interior design, listing photo tools). "
+    "Jobs are asynchronous: create_job (or create_batch / create_workflow / "
+    "render_agent_session), then wait_for_job, which returns the output images. "
+    "sk_test_ keys never spend credits. Errors keep the API's error code."
+)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("stagemock")
+    except Exception:  # noqa: BLE001 - metadata missing in a bare checkout
+        return "0"
+
+
+def _content(parts: list[Any]) -> list[types.TextContent | types.ImageContent]:
+    out: list[types.TextContent | types.ImageContent] = []
+    for part in parts:
+        if isinstance(part, Image):
+            out.append(types.ImageContent(type="image", mime_type=part.mime_type,
+                                          data=base64.b64encode(part.data).decode("ascii")))
+        else:
+            out.append(types.TextContent(type="text", text=str(part)))
+    return out
+
+
+def build_server(client: StageProClient) -> Server[Any]:
+    tools = {t.name: t for t in build_tools()}
+
+    async def visible() -> list[ToolDef]:
+        mock = await client.is_mock()
+        return [t for t in tools.values() if mock or not t.mock_only]
+
+    async def list_tools(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=[
+            types.Tool(
+                name=t.name, title=t.title, description=t.description,
+                input_schema=t.input_schema,
+                annotations=types.ToolAnnotations(
+                    title=t.title, read_only_hint=t.read_only, open_world_hint=True),
+            )
+            for t in await visible()
+        ])
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        tool = tools.get(params.name)
+        if tool is None:
+            return types.CallToolResult(is_error=True, content=_content(
+                [f"unknown tool {params.name!r}; known: {', '.join(sorted(tools))}"]))
+        if tool.mock_only and not await client.is_mock():
+            return types.CallToolResult(is_error=True, content=_content(
+                [f"{tool.name} needs a stagemock server (GET {client.origin}/__mock/health did "
+                 "not answer): it is not part of the StagePro API"]))
+        try:
+            parts, is_error = await run_tool(tool, client, dict(params.arguments or {}))
+        except Exception as exc:  # a bug here must reach the model as one line, not a trace
+            log.exception("tool %s failed", tool.name)
+            parts, is_error = [f"{tool.name} failed: {type(exc).__name__}: {exc}"], True
+        return types.CallToolResult(is_error=is_error, content=_content(parts))
+
+    def input_schema(name: str) -> dict[str, Any] | None:
+        tool = tools.get(name)
+        return tool.input_schema if tool else None
+
+    return Server(
+        "stagemock-stagepro",
+        version=_version(),
+        title="StagePro (stagemock)",
+        instructions=INSTRUCTIONS,
+        get_tool_input_schema=input_schema,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+async def serve_stdio(client: StageProClient) -> None:
+    from mcp.server.stdio import stdio_server
+
+    server = build_server(client)
+    try:
+        async with stdio_server() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+    finally:
+        await client.aclose()
+
+
+async def serve_http(client: StageProClient, host: str, port: int) -> None:
+    import uvicorn
+
+    server = build_server(client)
+    app = server.streamable_http_app(host=host)
+    print(f"stagemock mcp: streamable HTTP on http://{host}:{port}/mcp -> {client.base_url}",
+          file=sys.stderr, flush=True)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await client.aclose()

@@ -1,0 +1,77 @@
+"""API errors become tool errors that keep the API's ``error.code`` and message; an
+unreachable server is one clear tool error, never a traceback or a hang."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import anyio
+
+from mock_server.mcp.client import StageProClient
+from mock_server.mcp.tools import build_tools, run_tool
+
+from .session import run_session, text_of
+
+JOB = {"type": "virtual-stage", "input": {"image_url": "https://example.com/room.jpg",
+                                          "style": "modern", "room_type": "bedroom"}}
+
+
+def test_no_credits_key_gets_a_402_tool_error_with_code_and_balance(mock):
+    async def body(s):
+        return await s.call_tool("create_job", JOB)
+
+    result = run_session(mock.url + "/api/v1", "sk_live_mock_no_credits", body)
+    assert result.is_error
+    text = text_of(result)
+    assert "402" in text and "[insufficient_credits]" in text
+    assert "balance: 0 credits" in text
+    assert "Traceback" not in text
+
+
+def _call(mock_url: str, key: str, name: str, args: dict) -> tuple[str, bool]:
+    tools = {t.name: t for t in build_tools()}
+
+    async def main():
+        client = StageProClient(mock_url + "/api/v1", key, timeout=10)
+        try:
+            parts, is_error = await run_tool(tools[name], client, args)
+        finally:
+            await client.aclose()
+        return "\n".join(p for p in parts if isinstance(p, str)), is_error
+
+    return anyio.run(main)
+
+
+def test_401_403_400_keep_code_message_and_field(mock):
+    text, err = _call(mock.url, "sk_live_unknown_key", "get_usage", {})
+    assert err and "StagePro API error 401" in text and "[invalid_api_key]" in text
+    text, err = _call(mock.url, "sk_live_mock_storage_full", "create_job", JOB)
+    assert err and "403" in text and "[storage_limit_exceeded]" in text
+    bad = {"type": "listing-tool", "input": {"image_url": "https://example.com/a.jpg"}}
+    text, err = _call(mock.url, "sk_test_mcp_errors", "create_job", bad)
+    assert err and "400" in text and "(field: input.listing_tool)" in text
+    text, err = _call(mock.url, "sk_test_mcp_errors", "get_job", {"id": "job_nope"})
+    assert err and "[not_found]" in text
+
+
+def test_bad_base_url_is_one_clear_tool_error_quickly():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    async def body(s):
+        listed = await s.list_tools()
+        t0 = time.monotonic()
+        result = await s.call_tool("get_usage", {})
+        return listed, result, time.monotonic() - t0
+
+    listed, result, took = run_session(f"http://127.0.0.1:{port}/api/v1", "sk_test_x", body)
+    names = {t.name for t in listed.tools}
+    assert "create_job" in names and "advance_clock" not in names  # no /__mock/ there
+    assert result.is_error and took < 10
+    text = text_of(result)
+    assert "[connection_error]" in text and f"127.0.0.1:{port}" in text
+    assert "Traceback" not in text and len(text.splitlines()) == 1
+    text, err = _call("not-a-url", "sk_test_x", "get_usage", {})
+    assert err and "[bad_base_url]" in text

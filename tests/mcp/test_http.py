@@ -1,0 +1,71 @@
+"""``stagemock mcp --http --port N --with-mock``: streamable HTTP, with its own in-process mock."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import anyio
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from .conftest import ROOT
+from .session import text_of
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("stagemock mcp --http did not listen")
+
+
+def test_streamable_http_with_its_own_mock():
+    port = _free_port()
+    env = {"PATH": "/usr/bin:/bin", "STAGEPRO_API_KEY": "sk_test_mcp_http"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "mcp", "--http", "--port", str(port),
+         "--with-mock", "--deterministic"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_listening(port, proc)
+
+        async def main():
+            with anyio.fail_after(20):
+                async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as (r, w):
+                    async with ClientSession(r, w) as s:
+                        await s.initialize()
+                        tools = await s.list_tools()
+                        caps = await s.call_tool("get_capabilities", {})
+                        usage = await s.call_tool("get_usage", {})
+                        return tools, caps, usage
+
+        tools, caps, usage = anyio.run(main)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    names = {t.name for t in tools.tools}
+    assert {"create_job", "wait_for_job", "advance_clock", "read_journal"} <= names
+    assert not caps.is_error, text_of(caps)
+    assert "virtual-twilight" in text_of(caps)
+    assert json.loads(usage.content[0].text)["livemode"] is False  # the sk_test_ key was used
