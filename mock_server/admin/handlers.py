@@ -11,6 +11,7 @@ from ..errors import NotFound, Unauthorized, ValidationFailed, stagepro_shape
 from ..http import json_response
 from ..spec.loader import ApiSpec, Operation
 from ..spec.router import ApiBinding, Call
+from .dashboard import HANDLERS as DASHBOARD_HANDLERS
 
 VERSION = "0.1.0"
 
@@ -191,6 +192,7 @@ HANDLERS = {
     "createAccount": createAccount,
     "getAccount": getAccount,
     "updateAccount": updateAccount,
+    **DASHBOARD_HANDLERS,
 }
 
 
