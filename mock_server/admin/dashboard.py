@@ -97,16 +97,26 @@ async def listAccounts(call: Call) -> Response:
     return json_response({"data": out})
 
 
+def _known(call: Call, key: str) -> bool:
+    return key in _stagepro(call).state.keys or key in _stagerai(call).state.accounts
+
+
 def _sp_account(call: Call) -> Any:
+    """The StagePro account of the path's key; ``None`` for a Stager AI account (it has no
+    jobs, batches or workflows: empty lists, not an error); 404 for a key the mock does not
+    know."""
     key = call.path["api_key"]
     record = _stagepro(call).state.keys.get(key)
     if record is None:
-        raise NotFound(f"no StagePro account for key {key!r}", field="api_key")
+        if _known(call, key):
+            return None
+        raise NotFound(f"no account for key {key!r}", field="api_key")
     return record.account
 
 
 def _job(call: Call) -> Any:
-    job = _sp_account(call).jobs.get(call.path["job_id"])
+    account = _sp_account(call)
+    job = account.jobs.get(call.path["job_id"]) if account is not None else None
     if job is None:
         raise NotFound(f"no job {call.path['job_id']!r} in this account", field="job_id")
     return job
@@ -150,6 +160,8 @@ def _job_row(call: Call, account: Any, job: Any) -> dict[str, Any]:
 
 async def listAccountJobs(call: Call) -> Response:
     account = _sp_account(call)
+    if account is None:
+        return json_response({"data": [], "listings": []})
     status = call.query.get("status")
     listing = call.query.get("listing_id")
     rows = []
@@ -210,6 +222,8 @@ async def getJobInput(call: Call) -> Response:
 
 async def listAccountBatches(call: Call) -> Response:
     account = _sp_account(call)
+    if account is None:
+        return json_response({"batches": [], "workflows": []})
     engine = _stagepro(call).engine
     batches = [engine.batch_json(account, b) for b in list(account.batches.values())]
     workflows = [engine.workflow_json(account, w) for w in list(account.workflows.values())]
@@ -244,7 +258,10 @@ async def getStagerAccount(call: Call) -> Response:
     key = call.path["api_key"]
     account = _stagerai(call).state.accounts.get(key)
     if account is None:
-        raise NotFound(f"no Stager AI account for key {key!r}", field="api_key")
+        if _known(call, key):  # a StagePro account: no Stager AI objects
+            return json_response({"api_key": key, "masked_key": mask(key), "projects": [],
+                                  "images": []})
+        raise NotFound(f"no account for key {key!r}", field="api_key")
     groups_by_project: dict[str, list[dict[str, Any]]] = {}
     for group in list(account.groups.values()):
         groups_by_project.setdefault(group.project_id, []).append({
