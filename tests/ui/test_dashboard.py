@@ -205,9 +205,9 @@ def test_job_page_images_timeline_json_and_webhook_attempts(world: World, page: 
     expect(page.locator(".delivery").first).to_contain_text("job.completed")
     expect(page.locator(".delivery tr.attempt")).to_have_count(1)
     expect(page.locator(".delivery tr.attempt").first).to_contain_text("200")
+    screenshot(page, "job.png", full_page=True)
     page.locator("img.large").first.click()
     expect(page.locator("#lightbox")).to_be_visible()
-    screenshot(page, "job.png", full_page=True)
     page.locator("#lightbox").click()
     expect(page.locator("#lightbox")).to_be_hidden()
 

@@ -46,6 +46,7 @@ function mask(key) {
   return key.length > 4 ? '…' + key.slice(-4) : key;
 }
 
+const short = (text, n) => (text.length > n ? text.slice(0, n) + '…' : text);
 const badge = (text, cls) => h('span', { class: 'badge ' + (cls || text) }, text);
 const enc = encodeURIComponent;
 const time = (iso) => (iso ? iso.replace('T', ' ').replace(/\.000Z$|Z$/, '') : '—');
@@ -286,7 +287,7 @@ PAGES.jobs = (args, query) => {
         return h('tr', { class: 'job', 'data-id': j.id, 'data-status': j.status },
           h('td', {}, thumb(r.input_preview, 'input')),
           h('td', {}, r.output_preview ? thumb(r.output_preview, 'output') : h('span', { class: 'muted' }, '—')),
-          h('td', {}, h('a', { href: `#/job/${enc(key)}/${enc(j.id)}`, class: 'mono' }, j.id)),
+          h('td', {}, h('a', { href: `#/job/${enc(key)}/${enc(j.id)}`, class: 'mono nowrap' }, j.id)),
           h('td', {}, j.type, r.tool ? h('div', { class: 'muted' }, r.tool) : ''),
           h('td', {}, j.listing_id || h('span', { class: 'muted' }, '—')),
           h('td', {}, badge(j.status, j.status), j.error ? h('div', { class: 'muted' }, j.error.code) : ''),
@@ -454,12 +455,13 @@ PAGES.journal = (args, query) => {
       const rows = [];
       for (const e of d.entries.slice().reverse()) {
         rows.push(h('tr', { class: 'entry' + (e.conformant ? '' : ' bad'), 'data-seq': e.seq },
-          h('td', { class: 'num' }, e.seq), h('td', { class: 'mono' }, time(e.time)),
-          h('td', {}, e.method), h('td', { class: 'mono path' }, e.path + (e.query ? '?' + e.query : '')),
+          h('td', { class: 'num' }, e.seq), h('td', { class: 'mono nowrap', title: e.time }, e.time.slice(11, 19)),
+          h('td', {}, e.method), h('td', { class: 'mono path' }, e.path,
+            e.query ? h('span', { class: 'muted query', title: '?' + e.query }, '?' + short(e.query, 60)) : ''),
           h('td', {}, e.operation_id || h('span', { class: 'muted' }, 'none')),
           h('td', {}, e.status === null ? '—' : badge(String(e.status), e.status < 400 ? 'ok' : 'bad')),
-          h('td', { class: 'num' }, `${e.duration_ms} ms`),
-          h('td', { class: 'mono' }, mask(e.api_key)),
+          h('td', { class: 'num nowrap' }, `${e.duration_ms} ms`),
+          h('td', { class: 'mono nowrap' }, mask(e.api_key)),
           h('td', {}, e.conformant ? badge('conformant', 'ok') : badge('non-conformant', 'bad'))));
         if (!e.conformant) {
           rows.push(h('tr', { class: 'violations' }, h('td', {}), h('td', { colspan: '8' },
