@@ -10,7 +10,7 @@ import io
 from functools import partial
 from importlib.resources import files
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import orjson
 from starlette.responses import Response
@@ -29,6 +29,7 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 STATUSES = ("queued", "processing", "completed", "failed")
 
 
@@ -122,14 +123,22 @@ def _job(call: Call) -> Any:
     return job
 
 
+def _blob_path(key: str) -> str:
+    """Where the page loads a stored file: under ``/__mock/``, so that looking at outputs
+    never adds requests to the journal (``/files/`` and ``/gcs/`` are journaled)."""
+    return "/__mock/blobs?key=" + quote(key, safe="")
+
+
 def _local(url: str | None) -> str | None:
-    """A URL of this mock as a path (the page may reach the mock under another host name)."""
+    """The dashboard's path for a file URL of this mock (``/files/<key>`` or ``/gcs/...``)."""
     if not url:
         return None
-    parts = urlsplit(url)
-    if parts.path.startswith(("/files/", "/gcs/")):
-        return parts.path
-    return url
+    path = unquote(urlsplit(url).path)
+    if path.startswith("/files/"):
+        return _blob_path(path[len("/files/"):])
+    if path.startswith("/gcs/"):
+        return _blob_path(path[1:])
+    return None
 
 
 def _input_preview(call: Call, account: Any, job: Any) -> str:
@@ -139,10 +148,11 @@ def _input_preview(call: Call, account: Any, job: Any) -> str:
     if upload_id and not job.input.get("empty_room_url"):
         upload = account.uploads.get(upload_id)
         if upload is not None:
-            return "/files/" + quote(upload.blob_key)
+            return _blob_path(upload.blob_key)
     url = job.input.get("empty_room_url") or job.input.get("image_url")
-    if url and "/files/" in url:
-        return "/files/" + quote(urlsplit(url).path.split("/files/", 1)[1])
+    path = unquote(urlsplit(url).path) if url else ""
+    if path.startswith("/files/") and call.context.blobs.get(path[len("/files/"):]) is not None:
+        return _blob_path(path[len("/files/"):])
     key = quote(call.path["api_key"], safe="")
     return f"/__mock/accounts/{key}/jobs/{quote(job.id, safe='')}/input"
 
@@ -250,10 +260,6 @@ async def listWebhookEndpoints(call: Call) -> Response:
 
 
 # Stager AI ------------------------------------------------------------------------------
-def _blob_path(key: str) -> str:
-    return "/files/" + quote(key)
-
-
 async def getStagerAccount(call: Call) -> Response:
     key = call.path["api_key"]
     account = _stagerai(call).state.accounts.get(key)
@@ -295,7 +301,25 @@ async def getStagerAccount(call: Call) -> Response:
                           "images": images})
 
 
+async def getBlob(call: Call) -> Response:
+    key = call.query["key"]
+    blob = call.context.blobs.get(key)
+    if blob is None:
+        raise NotFound(f"no stored file {key!r}", field="key")
+    headers = {"ETag": blob.etag, "Cache-Control": "private, max-age=31536000, immutable",
+               "X-Content-Type-Options": "nosniff",
+               "Content-Security-Policy": "default-src 'none'; sandbox"}
+    if call.request.headers.get("if-none-match") == blob.etag:
+        return Response(status_code=304, headers=headers)
+    # An upload's content type is whatever its client said: only images keep theirs, so a
+    # stored file can never be served as a page on the dashboard's origin.
+    media_type = blob.content_type if blob.content_type in IMAGE_TYPES else (
+        "application/octet-stream")
+    return Response(blob.data, media_type=media_type, headers=headers)
+
+
 HANDLERS = {
+    "getBlob": getBlob,
     "getDashboard": getDashboard,
     "getDashboardAsset": getDashboardAsset,
     "listAccounts": listAccounts,

@@ -177,6 +177,8 @@ def test_jobs_page_filters_and_thumbnails(world: World, page: Any) -> None:
     expect(page.locator(f"#jobs tr.job[data-id={world.jobs['ok']}]")).to_contain_text(
         "virtual-twilight")
     images_loaded(page, "#jobs img.thumb", at_least=11)  # 6 inputs, 5 outputs
+    # looking adds nothing to the journal (images come from /__mock/, not /files/)
+    assert not [e for e in world.server.journal() if e["path"].startswith("/files/")]
     screenshot(page, "jobs.png")
     page.select_option("#filter-status", "failed")
     expect(rows).to_have_count(1)
@@ -314,4 +316,6 @@ def test_stager_ai_groups_brackets_merge_and_edits(world: World, page: Any) -> N
     expect(image.locator("figure.edit")).to_have_count(1)
     expect(image).to_contain_text("sky-replace")
     images_loaded(page, ".image img.thumb", at_least=2)
+    assert not [e for e in world.server.journal()
+                if e["method"] == "GET" and e["path"].startswith(("/files/", "/gcs/"))]
     screenshot(page, "stager.png", full_page=True)
