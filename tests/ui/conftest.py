@@ -62,7 +62,6 @@ def page(browser: Any) -> Iterator[Any]:
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("dialog", lambda dialog: dialog.accept())
     pg.set_default_timeout(10_000)
     try:
         yield pg

@@ -132,7 +132,7 @@ def test_overview_shows_the_mock_and_its_accounts(world: World, page: Any) -> No
     page.goto(world.ui)
     expect(page.locator("h1")).to_have_text("Overview")
     expect(page.locator("#mode")).to_have_text("deterministic (virtual clock)")
-    expect(page.locator("#clock-now")).to_contain_text("2026-01-01T00:01:00")
+    expect(page.locator("#clock-now")).to_have_text(world.server.admin("GET", "clock").json()["now"])
     expect(page.get_by_text(f"{world.server.url}/api/v1")).to_be_visible()
     row = page.locator("#accounts tr", has_text="sk_test_…oard")
     expect(row).to_contain_text("5 completed")
@@ -140,6 +140,48 @@ def test_overview_shows_the_mock_and_its_accounts(world: World, page: Any) -> No
     expect(page.locator("#accounts tr", has_text="stager_test_…oard")).to_be_visible()
     assert KEY not in page.locator("#accounts").inner_text()  # keys are masked
     screenshot(page, "overview.png", full_page=True)
+
+
+def test_overview_custom_advance_and_reset_one_account_with_confirmation(
+    world: World, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    key = "sk_test_dashboard_reset"
+    sp = httpx.Client(base_url=f"{world.server.url}/api/v1",
+                      headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    body = {"type": "edit", "input": {"image_url": "https://example.com/r.jpg"}}
+    assert sp.post("/jobs", json=body).status_code == 202
+    page.goto(world.ui)
+    row = page.locator("#accounts tr", has_text="sk_test_…eset")
+    expect(row).to_have_count(1)
+    before = world.server.admin("GET", "clock").json()
+    expect(page.locator("#clock-now")).to_have_text(before["now"])
+    page.fill("#clock-controls input", "45")
+    page.get_by_role("button", name="Advance", exact=True).click()
+    expect(page.locator("#clock-now")).not_to_have_text(before["now"])
+    after = world.server.admin("GET", "clock").json()
+    assert after["unix"] == before["unix"] + 45
+    expect(page.locator("#clock-now")).to_have_text(after["now"])
+
+    messages: list[str] = []
+
+    def answer(accept: bool) -> Any:
+        def handler(dialog: Any) -> None:
+            messages.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+        return handler
+
+    page.once("dialog", answer(False))
+    row.get_by_role("button", name="Reset").click()
+    assert messages and "sk_test_…eset" in messages[0]
+    page.wait_for_timeout(300)
+    expect(row).to_have_count(1)
+    assert world.server.admin("GET", f"accounts/{key}").status_code == 200
+    page.once("dialog", answer(True))
+    row.get_by_role("button", name="Reset").click()
+    expect(row).to_have_count(0)
+    assert world.server.admin("GET", f"accounts/{key}").status_code == 404
 
 
 def test_advance_one_minute_completes_queued_jobs_without_a_reload(
