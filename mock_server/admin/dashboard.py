@@ -41,7 +41,7 @@ def mask(secret: str | None, keep: int = 4) -> str | None:
     """``sk_test_abcdef123456`` → ``sk_test_…3456``: the prefix and the last characters."""
     if secret is None:
         return None
-    for prefix in ("sk_test_", "sk_live_", "stager_test_", "whsec_", "stager_"):
+    for prefix in ("sk_test_", "sk_live_", "stager_test_", "stager_live_", "whsec_", "stager_"):
         if secret.startswith(prefix):
             rest = secret[len(prefix):]
             return prefix + ("…" + rest[-keep:] if len(rest) > keep else rest)

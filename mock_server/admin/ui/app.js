@@ -37,7 +37,7 @@ function safeUrl(u) {
 
 function mask(key) {
   if (!key) return '—';
-  for (const p of ['sk_test_', 'sk_live_', 'stager_test_', 'whsec_', 'stager_']) {
+  for (const p of ['sk_test_', 'sk_live_', 'stager_test_', 'stager_live_', 'whsec_', 'stager_']) {
     if (key.startsWith(p)) {
       const rest = key.slice(p.length);
       return p + (rest.length > 4 ? '…' + rest.slice(-4) : rest);
