@@ -31,8 +31,10 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: while Playwright's sync API runs, the main thread has a
+    # running event loop, and other modules' tests that call asyncio.run() would fail.
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
