@@ -190,13 +190,15 @@ def test_advance_one_minute_completes_queued_jobs_without_a_reload(
     from playwright.sync_api import expect
 
     key = "sk_test_dashboard_live"
+    page.goto(f"{world.ui}#/jobs/{key}")
+    page.evaluate("window.__same_document = true")
+    expect(page.locator("#error")).to_contain_text("no account")  # not used yet
     sp = httpx.Client(base_url=f"{world.server.url}/api/v1",
                       headers={"Authorization": f"Bearer {key}"}, timeout=30)
     for i in range(3):
         body = {"type": "edit", "input": {"image_url": f"https://example.com/live{i}.jpg"}}
         assert sp.post("/jobs", json=body).status_code == 202
-    page.goto(f"{world.ui}#/jobs/{key}")
-    page.evaluate("window.__same_document = true")
+    expect(page.locator("#error")).to_be_hidden()  # polling found the account
     rows = page.locator("#jobs tr.job")
     expect(rows).to_have_count(3)
     expect(page.locator("#jobs tr.job[data-status=queued]")).to_have_count(3)

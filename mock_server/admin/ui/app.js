@@ -83,12 +83,17 @@ async function api(method, path, body) {
   return data;
 }
 
+// An error from polling goes away once polling works again; one from a button stays until
+// the next action or page.
+let pollError = false;
+
 async function act(fn) {
   try {
     await fn();
     showError(null);
   } catch (e) {
     showError(e.message);
+    pollError = false;
   }
   await refresh(true);
 }
@@ -136,6 +141,7 @@ async function refresh(force) {
   try {
     const [health, data] = await Promise.all([api('GET', 'health'), page.load()]);
     drawClock(health);
+    if (pollError) { showError(null); pollError = false; }
     if (page !== current) return;
     const json = JSON.stringify(data);
     if (force || json !== lastJson) {
@@ -146,6 +152,7 @@ async function refresh(force) {
     }
   } catch (e) {
     showError(e.message);
+    pollError = true;
   } finally {
     busy = false;
   }
