@@ -12,6 +12,7 @@ from ..errors import NotFound, Unauthorized, ValidationFailed, stagepro_shape
 from ..http import json_response
 from ..spec.loader import ApiSpec, Operation
 from ..spec.router import ApiBinding, Call
+from .dashboard import HANDLERS as DASHBOARD_HANDLERS
 
 
 def _clock(ctx: Any) -> dict[str, Any]:
@@ -190,6 +191,7 @@ HANDLERS = {
     "createAccount": createAccount,
     "getAccount": getAccount,
     "updateAccount": updateAccount,
+    **DASHBOARD_HANDLERS,
 }
 
 

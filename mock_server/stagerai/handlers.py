@@ -193,6 +193,8 @@ async def _edit(call: Call, operation: str) -> Response:
     )
     stored = await _store_image(call, data, RESULTS_BUCKET, "res")
     stored.width, stored.height = width, height
+    stored.source_id, stored.operation = image.id, operation
+    call.principal.account.objects["results"][stored.id] = stored
     return json_response({"success": True, "data": [stored.as_json()]})
 
 

@@ -61,6 +61,9 @@ class StoredImage:
     width: int
     height: int
     url: str
+    #: For an edit's result: the image it was made from and the operation (the dashboard).
+    source_id: str | None = None
+    operation: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "imageUrl": self.url, "width": self.width, "height": self.height}

@@ -1,0 +1,365 @@
+"""The dashboard at /__mock/ui in a real browser, against a live mock with data from both
+APIs: what a person would see on each page, live updates, buttons, and escaping."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from mock_server.settings import Settings
+from mock_server.testing import RunningServer, WebhookReceiver
+
+from .conftest import ROOT, screenshot
+
+KEY = "sk_test_dashboard"
+STAGER_KEY = "stager_test_dashboard"
+XSS = "<script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\">"
+BRACKETS = sorted((ROOT / "fixtures" / "brackets").glob("*.jpg"))
+EXTERIOR = (ROOT / "fixtures" / "photos" / "exterior.jpg").read_bytes()
+
+
+def _wait(predicate: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+@dataclass
+class World:
+    server: RunningServer
+    receiver: WebhookReceiver
+    endpoint_id: str = ""
+    jobs: dict[str, str] = field(default_factory=dict)
+    group_id: str = ""
+    image_id: str = ""
+
+    @property
+    def ui(self) -> str:
+        return f"{self.server.url}/__mock/ui"
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    receiver = WebhookReceiver().start()
+    server = RunningServer(Settings(deterministic=True, image_workers=1)).start()
+    w = World(server, receiver)
+    try:
+        _populate(w)
+        yield w
+    finally:
+        server.stop()
+        receiver.stop()
+
+
+def _populate(w: World) -> None:
+    url = w.server.url
+    sp = httpx.Client(base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {KEY}"},
+                      timeout=30)
+    token = w.server.admin("POST", "console-sessions", json={"api_key": KEY}).json()["token"]
+    console = httpx.Client(base_url=f"{url}/api/v1", cookies={"stagepro_session": token},
+                           timeout=30)
+    ep = console.post("/webhooks", json={"url": w.receiver.url}).json()
+    w.endpoint_id = ep["id"]
+    _wait(lambda: console.get("/webhooks").json()["data"][0]["status"] == "active")
+    hook = {"webhook_endpoint_id": w.endpoint_id}
+    for name, body in {
+        "ok": {"type": "listing-tool", "input": {"image_url": "https://example.com/exterior.jpg",
+                                                 "listing_tool": "virtual-twilight"},
+               "metadata": {"listing_id": "MLS-1"}, **hook},
+        "fail": {"type": "edit", "input": {"image_url": "https://x.test/fail-image_too_dark.jpg"},
+                 "metadata": {"listing_id": "MLS-1"}, **hook},
+        "xss": {"type": "edit", "input": {"image_url": "https://example.com/room.jpg"},
+                "metadata": {"note": XSS, "listing_id": "MLS-2"}},
+    }.items():
+        r = sp.post("/jobs", json=body)
+        assert r.status_code in (200, 201, 202), r.text
+        w.jobs[name] = r.json()["id"]
+    r = sp.post("/batches", json={"type": "empty-room", "listing_id": "MLS-3", "photos": [
+        {"image_url": "https://example.com/a.jpg"}, {"image_url": "https://example.com/b.jpg"}]})
+    assert r.status_code in (200, 201, 202), r.text
+    r = sp.post("/workflows", json={"template": "mls-sky-enhance", "listing_id": "MLS-4",
+                                    "photos": [{"image_url": "https://example.com/out.jpg"}]})
+    assert r.status_code in (200, 201, 202), r.text
+    # a journaled path with markup in it (404, non-conformant)
+    assert sp.get("/jobs/" + XSS).status_code == 404
+
+    sa = httpx.Client(base_url=url, headers={"stager-api-key": STAGER_KEY}, timeout=30)
+    project = sa.post("/api/projects", json={"title": "12 Elm Street"}).json()
+    group = sa.post("/api/hdr-image-group", json={"projectId": project["id"],
+                                                  "lensCorrection": True}).json()
+    w.group_id = group["groupId"]
+    for path in BRACKETS:
+        up = sa.post("/api/hdr-upload-url", json={"projectId": project["id"],
+                                                  "groupId": w.group_id,
+                                                  "filename": path.name}).json()
+        assert httpx.put(up["uploadUrl"], content=path.read_bytes()).status_code == 200
+    assert sa.post("/api/hdr-enhance", json={"projectId": project["id"],
+                                             "groupId": w.group_id}).status_code == 200
+    image = sa.post("/api/image", files={"file": ("house.jpg", EXTERIOR, "image/jpeg")}).json()
+    w.image_id = image["data"]["id"]
+    r = sa.post(f"/api/images/{w.image_id}/sky-replace",
+                json={"skyType": "blue", "resolution": "low"})
+    assert r.status_code == 200, r.text
+    # Everything so far completes; the webhook deliveries arrive.
+    w.server.advance(60)
+    w.receiver.wait_for(2)
+    _wait(lambda: all(d["attempts"] for d in
+                      w.server.admin("GET", "webhooks/deliveries").json()["data"]))
+
+
+def images_loaded(page: Any, selector: str, at_least: int = 1) -> int:
+    """Wait until every image matching ``selector`` has loaded (naturalWidth > 0)."""
+    page.wait_for_function(
+        """([sel, n]) => { const imgs = [...document.querySelectorAll(sel)];
+             return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0); }""",
+        arg=[selector, at_least],
+    )
+    return page.locator(selector).count()
+
+
+def test_overview_shows_the_mock_and_its_accounts(world: World, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(world.ui)
+    expect(page.locator("h1")).to_have_text("Overview")
+    expect(page.locator("#mode")).to_have_text("deterministic (virtual clock)")
+    expect(page.locator("#clock-now")).to_have_text(world.server.admin("GET", "clock").json()["now"])
+    expect(page.get_by_text(f"{world.server.url}/api/v1")).to_be_visible()
+    row = page.locator("#accounts tr", has_text="sk_test_…oard")
+    expect(row).to_contain_text("5 completed")
+    expect(row).to_contain_text("1 failed")
+    expect(page.locator("#accounts tr", has_text="stager_test_…oard")).to_be_visible()
+    assert KEY not in page.locator("#accounts").inner_text()  # keys are masked
+    screenshot(page, "overview.png", full_page=True)
+
+
+def test_overview_custom_advance_and_reset_one_account_with_confirmation(
+    world: World, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    key = "sk_test_dashboard_reset"
+    sp = httpx.Client(base_url=f"{world.server.url}/api/v1",
+                      headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    body = {"type": "edit", "input": {"image_url": "https://example.com/r.jpg"}}
+    assert sp.post("/jobs", json=body).status_code == 202
+    page.goto(world.ui)
+    row = page.locator("#accounts tr", has_text="sk_test_…eset")
+    expect(row).to_have_count(1)
+    before = world.server.admin("GET", "clock").json()
+    expect(page.locator("#clock-now")).to_have_text(before["now"])
+    page.fill("#clock-controls input", "45")
+    page.get_by_role("button", name="Advance", exact=True).click()
+    expect(page.locator("#clock-now")).not_to_have_text(before["now"])
+    after = world.server.admin("GET", "clock").json()
+    assert after["unix"] == before["unix"] + 45
+    expect(page.locator("#clock-now")).to_have_text(after["now"])
+
+    messages: list[str] = []
+
+    def answer(accept: bool) -> Any:
+        def handler(dialog: Any) -> None:
+            messages.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+        return handler
+
+    page.once("dialog", answer(False))
+    row.get_by_role("button", name="Reset").click()
+    assert messages and "sk_test_…eset" in messages[0]
+    page.wait_for_timeout(300)
+    expect(row).to_have_count(1)
+    assert world.server.admin("GET", f"accounts/{key}").status_code == 200
+    page.once("dialog", answer(True))
+    row.get_by_role("button", name="Reset").click()
+    expect(row).to_have_count(0)
+    assert world.server.admin("GET", f"accounts/{key}").status_code == 404
+
+
+def test_advance_one_minute_completes_queued_jobs_without_a_reload(
+    world: World, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    key = "sk_test_dashboard_live"
+    page.goto(f"{world.ui}#/jobs/{key}")
+    page.evaluate("window.__same_document = true")
+    expect(page.locator("#error")).to_contain_text("no account")  # not used yet
+    sp = httpx.Client(base_url=f"{world.server.url}/api/v1",
+                      headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    for i in range(3):
+        body = {"type": "edit", "input": {"image_url": f"https://example.com/live{i}.jpg"}}
+        assert sp.post("/jobs", json=body).status_code == 202
+    expect(page.locator("#error")).to_be_hidden()  # polling found the account
+    rows = page.locator("#jobs tr.job")
+    expect(rows).to_have_count(3)
+    expect(page.locator("#jobs tr.job[data-status=queued]")).to_have_count(3)
+    page.get_by_role("button", name="+1 min").first.click()
+    expect(page.locator("#jobs tr.job[data-status=completed]")).to_have_count(3)
+    expect(rows.first.locator(".badge")).to_have_text("completed")
+    assert page.evaluate("window.__same_document") is True  # no reload happened
+    images_loaded(page, "#jobs img.thumb", at_least=6)  # input and output of each
+
+
+def test_jobs_page_filters_and_thumbnails(world: World, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{world.ui}#/jobs/{KEY}")
+    rows = page.locator("#jobs tr.job")
+    expect(rows).to_have_count(6)  # 3 jobs, 2 batch jobs, 1 workflow job
+    failed = page.locator(f"#jobs tr.job[data-id={world.jobs['fail']}]")
+    expect(failed.locator(".badge")).to_have_text("failed")
+    expect(failed).to_contain_text("image_too_dark")
+    expect(page.locator(f"#jobs tr.job[data-id={world.jobs['ok']}]")).to_contain_text(
+        "virtual-twilight")
+    images_loaded(page, "#jobs img.thumb", at_least=11)  # 6 inputs, 5 outputs
+    # looking adds nothing to the journal (images come from /__mock/, not /files/)
+    assert not [e for e in world.server.journal() if e["path"].startswith("/files/")]
+    screenshot(page, "jobs.png")
+    page.select_option("#filter-status", "failed")
+    expect(rows).to_have_count(1)
+    page.select_option("#filter-status", "")
+    page.select_option("#filter-listing", "MLS-1")
+    expect(rows).to_have_count(2)
+    # a narrow window still shows the table (scrolling sideways inside its box)
+    page.set_viewport_size({"width": 420, "height": 800})
+    expect(rows.first).to_be_visible()
+    screenshot(page, "jobs-narrow.png")
+
+
+def test_job_page_images_timeline_json_and_webhook_attempts(world: World, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    job_id = world.jobs["ok"]
+    page.goto(f"{world.ui}#/job/{KEY}/{job_id}")
+    expect(page.locator("h1")).to_have_text(f"Job {job_id}")
+    assert images_loaded(page, "img.large", at_least=2) == 2
+    steps = page.locator("#timeline li")
+    expect(steps).to_have_count(3)
+    expect(page.locator("#timeline li.done")).to_have_count(3)
+    expect(steps.nth(0)).to_contain_text("2026-01-01 00:00:00")
+    expect(steps.nth(2)).to_contain_text("completed")
+    expect(page.locator("#job-json")).to_contain_text(f'"id": "{job_id}"')
+    expect(page.locator(".delivery").first).to_contain_text("job.completed")
+    expect(page.locator(".delivery tr.attempt")).to_have_count(1)
+    expect(page.locator(".delivery tr.attempt").first).to_contain_text("200")
+    screenshot(page, "job.png", full_page=True)
+    page.locator("img.large").first.click()
+    expect(page.locator("#lightbox")).to_be_visible()
+    page.locator("#lightbox").click()
+    expect(page.locator("#lightbox")).to_be_hidden()
+
+    page.goto(f"{world.ui}#/job/{KEY}/{world.jobs['fail']}")
+    expect(page.locator("#job-error")).to_contain_text("image_too_dark")
+    expect(page.locator("#timeline li.done.failed")).to_have_count(1)
+    expect(page.locator(".delivery")).to_contain_text("job.failed")
+
+
+def test_webhooks_page_attempts_and_buttons(world: World, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{world.ui}#/webhooks")
+    endpoint = page.locator(f"#endpoints tr.endpoint[data-id={world.endpoint_id}]")
+    expect(endpoint.locator(".badge").first).to_have_text("active")
+    expect(endpoint).to_contain_text("passed")
+    expect(endpoint).to_contain_text("whsec_…")
+    deliveries = page.locator("#deliveries .delivery")
+    n = len(world.server.admin("GET", "webhooks/deliveries").json()["data"])
+    assert n >= 2
+    expect(deliveries).to_have_count(n)
+    for i in range(n):  # an attempt row per delivery
+        expect(deliveries.nth(i).locator("tr.attempt")).to_have_count(1)
+    first = deliveries.first
+    event_id = first.get_attribute("data-event")
+    before = len(world.receiver.deliveries)
+    first.get_by_role("button", name="Redeliver").click()
+    expect(page.locator(f".delivery[data-event={event_id}] tr.attempt")).to_have_count(2)
+    world.receiver.wait_for(before + 1)
+
+    endpoint.get_by_role("button", name="Force-fail on").click()
+    expect(endpoint).to_contain_text("force-fail on")
+    page.locator(f".delivery[data-event={event_id}]").get_by_role(
+        "button", name="Redeliver").click()
+    attempts = page.locator(f".delivery[data-event={event_id}] tr.attempt")
+    expect(attempts).to_have_count(3)
+    expect(attempts.nth(2)).to_contain_text("forced failure")
+    expect(page.locator(f".delivery[data-event={event_id}]")).to_contain_text("next retry due")
+    endpoint.get_by_role("button", name="Force-fail off").click()
+    expect(endpoint).to_contain_text("off")
+    endpoint.get_by_role("button", name="Re-verify").click()
+    expect(endpoint.locator(".badge").first).to_have_text("active")
+    screenshot(page, "webhooks.png", full_page=True)
+
+
+def test_batches_and_workflows(world: World, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{world.ui}#/batches/{KEY}")
+    expect(page.locator(".batch")).to_have_count(2)  # the batch and the workflow's batch
+    batch = page.locator(".batch", has_text="MLS-3")
+    expect(batch.locator(".badge").first).to_have_text("completed")
+    expect(batch.locator("tbody tr")).to_have_count(2)
+    expect(page.locator("tr.workflow")).to_contain_text("mls-sky-enhance")
+    batch.locator("tbody tr a").first.click()
+    expect(page.locator("h1")).to_contain_text("Job job_")
+
+
+def test_journal_highlights_violations_and_shows_markup_as_text(world: World, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{world.ui}#/journal")
+    bad = page.locator("#journal tr.entry.bad", has_text="/api/v1/jobs/<script>")
+    expect(bad).to_have_count(1)
+    expect(bad).to_contain_text("404")
+    expect(bad).to_contain_text("non-conformant")
+    expect(page.locator("#journal tr.violations").first).to_contain_text("no operation matches")
+    expect(page.locator("#journal tr.entry", has_text="createJob").first).to_be_visible()
+    assert XSS in bad.locator("td.path").inner_text()
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("#content script, #content img[src=x]").count() == 0
+    page.select_option("#filter-conformance", "bad")
+    expect(page.locator("#journal tr.entry:not(.bad)")).to_have_count(0)
+    page.select_option("#filter-conformance", "")
+    page.select_option("#filter-api", "stagerai")
+    expect(page.locator("#journal tr.entry", has_text="/api/v1/")).to_have_count(0)
+    expect(page.locator("#journal tr.entry", has_text="createProject")).to_have_count(1)
+    screenshot(page, "journal.png")
+
+
+def test_job_metadata_with_markup_shows_as_text(world: World, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{world.ui}#/job/{KEY}/{world.jobs['xss']}")
+    expect(page.locator("#job-json")).to_contain_text("<script>window.__xss = 1</script>")
+    page.goto(f"{world.ui}#/jobs/{KEY}")
+    expect(page.locator("#jobs")).to_contain_text("MLS-2")
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("script").count() == 1  # app.js only
+    assert page.locator("img[src=x]").count() == 0
+
+
+def test_stager_ai_groups_brackets_merge_and_edits(world: World, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{world.ui}#/stager/{STAGER_KEY}")
+    group = page.locator(f".group[data-id={world.group_id}]")
+    expect(group.locator(".badge").first).to_have_text("completed")
+    expect(group).to_contain_text("lens correction on")
+    expect(group).to_contain_text("photographer removal off")
+    assert images_loaded(page, ".group img.bracket", at_least=len(BRACKETS)) == len(BRACKETS)
+    images_loaded(page, ".group img.merged")
+    image = page.locator(f".image[data-id={world.image_id}]")
+    expect(image.locator("figure.edit")).to_have_count(1)
+    expect(image).to_contain_text("sky-replace")
+    images_loaded(page, ".image img.thumb", at_least=2)
+    assert not [e for e in world.server.journal()
+                if e["method"] == "GET" and e["path"].startswith(("/files/", "/gcs/"))]
+    screenshot(page, "stager.png", full_page=True)
