@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: install serve serve-deterministic test test-fast lint contract bench clean
+.PHONY: install serve serve-deterministic test test-fast lint contract bench clean chromium
 
 # uv installs (and caches) the packages: the wheel test in `make test` builds its throwaway
 # virtualenv from the same cache instead of downloading everything a second time.
@@ -27,7 +27,14 @@ serve: $(STAMP)
 serve-deterministic: $(STAMP)
 	$(BIN)/stagemock serve --host $(HOST) --port $(PORT) --deterministic $(ARGS)
 
-test: $(STAMP)
+# The dashboard's browser tests drive Debian's Chromium (Playwright's own download cannot work
+# offline); install it when missing (as root, or through sudo).
+CHROMIUM_INSTALL := apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || $(CHROMIUM_INSTALL) || sudo sh -c '$(CHROMIUM_INSTALL)'
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check mock_server contract_tests tests bench fixtures
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
 

@@ -39,8 +39,13 @@ UNJOURNALED = ("/__mock/", "/openapi/")
 CONTROL_PLANE = "/__mock/"
 #: The dashboard's login sets this cookie; the control plane takes it like the bearer header.
 ADMIN_COOKIE = "stagemock_admin"
-#: Reachable without the token: the dashboard's login form and where it posts.
-OPEN_CONTROL_PATHS = ("/__mock/login",)
+#: Reachable without the token: the dashboard's page and assets (they hold no data; the page
+#: asks for the token when the JSON it polls answers 401).
+OPEN_CONTROL_PATHS = ("/__mock/ui",)
+
+
+def _open_control_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in OPEN_CONTROL_PATHS)
 
 
 def _presented_token(scope: Scope) -> str | None:
@@ -89,7 +94,7 @@ class FrontDoor:
                 self.admin_token is not None
                 and scope.get("type") == "http"
                 and scope["path"].startswith(CONTROL_PLANE)
-                and not scope["path"].startswith(OPEN_CONTROL_PATHS)
+                and not _open_control_path(scope["path"])
                 and not hmac.compare_digest(
                     (_presented_token(scope) or "").encode(), self.admin_token.encode()
                 )

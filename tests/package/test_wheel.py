@@ -91,6 +91,8 @@ def test_the_wheel_carries_specs_fixtures_and_types(wheel):
                     "brackets/living_room_ev0.jpg"):
         assert f"mock_server/_data/fixtures/{fixture}" in names
     assert "mock_server/py.typed" in names
+    for asset in ("index.html", "app.js", "app.css"):
+        assert f"mock_server/admin/ui/{asset}" in names
     assert "contract_tests/suites/test_stagepro.py" in names
     assert not [n for n in names if n.startswith(("tests/", "bench/", "openapi/"))]
 
@@ -109,11 +111,12 @@ def test_one_version_everywhere(venv, empty):
     assert ok(run([py, "-c", "import mock_server; print(mock_server.__version__)"], cwd=empty)).stdout.strip() == meta
 
 
-def test_check_without_the_extra_names_the_install_command(venv, empty):
-    proc = run([str(venv / "bin" / "stagemock"), "check", "stagepro"], cwd=empty)
+@pytest.mark.parametrize("command, extra", [("check", "contract"), ("mcp", "mcp")])
+def test_a_command_without_its_extra_names_the_install_command(venv, empty, command, extra):
+    proc = run([str(venv / "bin" / "stagemock"), command, "stagepro"], cwd=empty)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "pip install 'stagemock[contract]'" in lines[0], proc.stderr
+    assert len(lines) == 1 and f"pip install 'stagemock[{extra}]'" in lines[0], proc.stderr
 
 
 @pytest.mark.parametrize("how", ["stagemock", "python -m mock_server"])
@@ -139,6 +142,9 @@ def test_serve_from_an_empty_folder(venv, empty, how):
         version = ok(run([str(venv / "bin" / "stagemock"), "--version"], cwd=empty)).stdout.split()[1]
         assert health["version"] == version
         assert httpx.get(f"{url}/openapi/stagerai.yaml").status_code == 200
+        ui = httpx.get(f"{url}/__mock/ui")
+        assert ui.status_code == 200 and "stagemock dashboard" in ui.text
+        assert httpx.get(f"{url}/__mock/ui/app.js").status_code == 200
         key = {"Authorization": "Bearer sk_live_mock_funded"}  # a fixture account
         assert httpx.get(f"{url}/api/v1/usage", headers=key).json()["credits"]["balance"] == 100
         job = httpx.post(f"{url}/api/v1/jobs", headers={"Authorization": "Bearer sk_test_wheel"},

@@ -76,11 +76,28 @@ async function api(method, path, body) {
   const text = await r.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+  if (r.status === 401) showLogin();
   if (!r.ok) {
     const msg = data && data.error ? data.error.message : `HTTP ${r.status}`;
     throw new Error(`${method} /__mock/${path}: ${msg}`);
   }
   return data;
+}
+
+// Off loopback the control plane needs its token: the form keeps it in a cookie that the
+// control plane accepts like the bearer header (scoped to /__mock, never sent elsewhere).
+function showLogin() {
+  const form = document.getElementById('login');
+  if (!form.hidden) return;
+  form.hidden = false;
+  form.onsubmit = (ev) => {
+    ev.preventDefault();
+    const token = document.getElementById('login-token').value.trim();
+    document.cookie = `stagemock_admin=${encodeURIComponent(token)}; path=/__mock; SameSite=Strict`;
+    form.hidden = true;
+    showError(null);
+    refresh(true);
+  };
 }
 
 // An error from polling goes away once polling works again; one from a button stays until
