@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from mock_server.images.hdr import mean_luminance
@@ -142,11 +143,41 @@ def test_upload_image_reads_real_dimensions_and_refuses_non_images(sa):
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "file"
 
 
-@pytest.mark.parametrize("resolution,edge", [("low", 768), ("high", 1536), ("superHigh", 3072)])
+@pytest.mark.parametrize("resolution,edge", [("low", 768), ("high", 1920), ("superHigh", 3072)])
 def test_resolution_sets_long_edge(sa, resolution, edge):
     image_id = _image(sa)
     data = sa.post(f"/api/images/{image_id}/sky-replace", json={"skyType": "blue", "resolution": resolution}).json()["data"][0]
     assert max(data["width"], data["height"]) == edge and data["width"] * 3 == data["height"] * 4
+
+
+def _vendor_example(operation_id: str) -> tuple[dict, dict]:
+    """The reference's request body and first result of one edit, as the spec carries them
+    (``examples.vendor``: checked against the reference by tests/spec)."""
+    spec = yaml.safe_load((ROOT / "openapi" / "stagerai.yaml").read_text())
+    op = next(o for item in spec["paths"].values() for o in item.values()
+              if isinstance(o, dict) and o.get("operationId") == operation_id)
+    request = op["requestBody"]["content"]["application/json"]["examples"]["vendor"]["value"]
+    response = op["responses"]["200"]["content"]["application/json"]["examples"]["vendor"]["value"]
+    return request, response["data"][0]
+
+
+@pytest.mark.parametrize(("operation_id", "path"), [
+    ("stageImage", "stage"), ("replaceLawn", "lawn-replace"), ("replaceSky", "sky-replace"),
+])
+def test_vendor_edit_examples_keep_1920x1280_at_high(sa, operation_id, path):
+    """Every edit example of the reference (seeds/001, Section 3) answers 1920×1280 for the
+    1920×1280 upload of its own example, at ``"resolution": "high"``."""
+    request, result = _vendor_example(operation_id)
+    assert request["resolution"] == "high" and (result["width"], result["height"]) == (1920, 1280)
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(EXTERIOR)).resize((1920, 1280)).save(buf, "JPEG")
+    up = sa.post("/api/image", files={"file": ("room.jpg", buf.getvalue(), "image/jpeg")}).json()["data"]
+    assert (up["width"], up["height"]) == (1920, 1280)
+    r = sa.post(f"/api/images/{up['id']}/{path}", json=request)
+    assert r.status_code == 200, r.text
+    data = r.json()["data"][0]
+    assert (data["width"], data["height"]) == (result["width"], result["height"])
+    assert Image.open(io.BytesIO(httpx.get(data["imageUrl"]).content)).size == (1920, 1280)
 
 
 def test_sky_options_change_pixels(sa):
