@@ -110,6 +110,19 @@ def _media_type(request: Request) -> str:
     return (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
 
 
+def _alternatives(
+    names: tuple[str, ...], files: dict[str, UploadFile], problems: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Exactly one of ``names`` as a file part (the spec's ``oneOf`` of ``required``)."""
+    sent = [n for n in names if n in files]
+    others = ", ".join(f"`{n}`" for n in names[1:])
+    if not sent and not any(p["field"] in names for p in problems):
+        return [{"field": names[0], "message": f"is required (a file part; {others} is accepted too)"}]
+    if len(sent) > 1:
+        return [{"field": sent[1], "message": f"send only one of these file parts: {', '.join(sent)}"}]
+    return []
+
+
 class Dispatcher:
     """The endpoint of one spec path: every method of that path lands here."""
 
@@ -329,6 +342,8 @@ class Dispatcher:
             for name in rule.required_fields & rule.file_fields:
                 if name not in files and not any(p["field"] == name for p in problems):
                     problems.append({"field": name, "message": "is required (a file part)"})
+            if rule.file_alternatives:
+                problems += _alternatives(rule.file_alternatives, files, problems)
             problems += validator.check_body(media, fields)
             return {"fields": fields, "files": files}, problems
         raw = await self._read(request, self.binding.max_upload_bytes)

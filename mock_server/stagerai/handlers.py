@@ -153,20 +153,23 @@ async def _store_image(
 async def uploadImage(call: Call) -> Response:
     from ..images.decode import ImageDecodeError, decode_upload
 
-    upload = call.body["files"]["file"]
+    # The reference names the part `File`; `file` is accepted too (the spec: exactly one).
+    files = call.body["files"]
+    part = "File" if "File" in files else "file"
+    upload = files[part]
     data = await upload.read()
     limit = _backend(call).max_upload_bytes
     if len(data) > limit:
-        raise PayloadTooLarge(f"the file is larger than {limit} bytes", field="file")
+        raise PayloadTooLarge(f"the file is larger than {limit} bytes", field=part)
     try:
         info = decode_upload(data)
     except ImageDecodeError as exc:
         raise ValidationFailed(
-            f"the file is not a JPEG or PNG image: {exc}", field="file", code="invalid_image"
+            f"the file is not a JPEG or PNG image: {exc}", field=part, code="invalid_image"
         ) from None
     if info.format not in ("JPEG", "PNG"):
         raise ValidationFailed(
-            f"{info.format} images are not accepted: send a JPEG or PNG", field="file",
+            f"{info.format} images are not accepted: send a JPEG or PNG", field=part,
             code="invalid_image",
         )
     stored = await _store_image(call, data, RESIZED_BUCKET, "img", info.content_type)

@@ -143,6 +143,27 @@ def test_upload_image_reads_real_dimensions_and_refuses_non_images(sa):
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "file"
 
 
+@pytest.mark.parametrize("part", ["File", "file"])
+def test_upload_image_takes_the_reference_part_name_file_or_lowercase(sa, part):
+    """The reference (seeds/001, Section 3.1) names the form part `File`; `file` works too."""
+    r = sa.post("/api/image", files={part: ("house.jpg", EXTERIOR, "image/jpeg")})
+    assert r.status_code == 200, r.text
+    assert (r.json()["data"]["width"], r.json()["data"]["height"]) == (1024, 768)
+    bad = sa.post("/api/image", files={part: ("x.jpg", b"not an image", "image/jpeg")})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == part
+
+
+def test_upload_image_needs_exactly_one_file_part(sa):
+    none = sa.post("/api/image", files={"photo": ("x.jpg", EXTERIOR, "image/jpeg")})
+    assert none.status_code == 400 and none.json()["success"] is False
+    fields = [d["field"] for d in none.json()["error"]["details"]]
+    assert "File" in fields and none.json()["error"]["field"] in ("photo", "File")
+    both = sa.post("/api/image", files=[("File", ("a.jpg", EXTERIOR, "image/jpeg")),
+                                        ("file", ("b.jpg", EXTERIOR, "image/jpeg"))])
+    assert both.status_code == 400 and both.json()["error"]["field"] == "file"
+    assert "only one" in both.json()["error"]["message"]
+
+
 @pytest.mark.parametrize("resolution,edge", [("low", 768), ("high", 1920), ("superHigh", 3072)])
 def test_resolution_sets_long_edge(sa, resolution, edge):
     image_id = _image(sa)
@@ -171,7 +192,7 @@ def test_vendor_edit_examples_keep_1920x1280_at_high(sa, operation_id, path):
     assert request["resolution"] == "high" and (result["width"], result["height"]) == (1920, 1280)
     buf = io.BytesIO()
     Image.open(io.BytesIO(EXTERIOR)).resize((1920, 1280)).save(buf, "JPEG")
-    up = sa.post("/api/image", files={"file": ("room.jpg", buf.getvalue(), "image/jpeg")}).json()["data"]
+    up = sa.post("/api/image", files={"File": ("room.jpg", buf.getvalue(), "image/jpeg")}).json()["data"]
     assert (up["width"], up["height"]) == (1920, 1280)
     r = sa.post(f"/api/images/{up['id']}/{path}", json=request)
     assert r.status_code == 200, r.text
