@@ -60,6 +60,9 @@ class StagerAIBackend:
                 "getStorageObject": handlers.gcs_error,
             },
             due_work=lambda principal: self.due_work(ctx.clock.now(), principal.account),
+            # The reference's examples never show a Content-Type header (curl -d then sends
+            # application/x-www-form-urlencoded); StagePro's examples always do.
+            json_sent_as_form=True,
         )
 
     def owns_key(self, api_key: str) -> bool:

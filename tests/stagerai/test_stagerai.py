@@ -291,3 +291,35 @@ def test_clock_jump_awaits_a_running_merge(sa, stagerai_mock, stagemock_server, 
     gated_renders.set()
     jump.join(30)
     assert sa.get(f"/api/hdr-image-group/{group_id}").json()["status"] == "completed"
+
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def test_json_sent_as_curl_d_without_header_is_read_as_json_and_noted(sa, stagerai_mock):
+    """The reference's examples (seeds/001) never show a Content-Type header: curl -d then
+    labels the JSON `application/x-www-form-urlencoded`. It is read as JSON, with a warning."""
+    r = sa.post("/api/projects", content=b'{"title": "123 Main Street Suite"}', headers=FORM)
+    assert r.status_code == 200, r.text
+    assert r.json()["title"] == "123 Main Street Suite"
+    entry = stagerai_mock.journal()[-1]
+    assert entry["operation_id"] == "createProject" and entry["conformant"] is True
+    assert entry["violations"] == []
+    assert entry["warnings"][0]["field"] == "Content-Type"
+    assert "read as JSON" in entry["warnings"][0]["message"]
+    # still validated against the spec, naming the field
+    bad = sa.post("/api/projects", content=b'{"titel": "x"}', headers=FORM)
+    assert bad.status_code == 400 and bad.json()["error"]["field"] in ("title", "titel")
+    # a real form body is not JSON: still 415
+    form = sa.post("/api/projects", content=b"title=x", headers=FORM)
+    assert form.status_code == 415 and form.json()["error"]["field"] == "Content-Type"
+    # a request with the header has no warning
+    sa.post("/api/projects", json={"title": "y"})
+    assert stagerai_mock.journal()[-1]["warnings"] == []
+
+
+def test_stagepro_keeps_requiring_the_json_content_type(sp):
+    """StagePro's reference shows `-H "Content-Type: application/json"` on every body."""
+    body = b'{"type": "listing-tool", "input": {"image_url": "https://example.com/a.jpg", "listing_tool": "virtual-twilight"}}'
+    r = sp.post("/jobs", content=body, headers=FORM)
+    assert r.status_code == 415 and r.json()["error"]["field"] == "Content-Type"
