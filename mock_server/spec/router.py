@@ -146,6 +146,9 @@ class Dispatcher:
         if "GET" in self.by_method and "HEAD" not in self.by_method:
             self.by_method["HEAD"] = self.by_method["GET"]
         self.allow = ", ".join(sorted(m for m in self.by_method if m != "HEAD"))
+        #: the error format shared by every operation of the path (GCS XML), for its 405
+        renderers = {binding.error_renderers.get(op.operation_id) for op in operations}
+        self.renderer = renderers.pop() if len(renderers) == 1 else None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """ASGI entry: the dispatcher answers every error itself, so Starlette's per-route
@@ -164,12 +167,13 @@ class Dispatcher:
                 entry.violations = [
                     {"field": None, "message": f"{request.method} is not allowed here"}
                 ]
-            return self.binding.error_response(
-                MethodNotAllowed(
-                    f"{request.method} is not allowed on {request.url.path}; allowed: {self.allow}",
-                    headers={"Allow": self.allow},
-                )
+            err = MethodNotAllowed(
+                f"{request.method} is not allowed on {request.url.path}; allowed: {self.allow}",
+                headers={"Allow": self.allow},
             )
+            if self.renderer is not None:
+                return self.renderer(err)
+            return self.binding.error_response(err)
         op, validator, handler = found
         if entry is not None:
             entry.operation_id = op.operation_id
@@ -426,6 +430,15 @@ class SpecRoutes(BaseRoute):
         for r in routes:
             if "{" in r.path:
                 self.templated.setdefault(self._segment(r.path), []).append(r)
+        #: routes ending in a catch-all parameter (GCS objects): every path under their
+        #: literal start reaches them, even one Starlette's converters refuse (an empty
+        #: segment, a newline), so the operation answers it in its own format and the
+        #: parameters' schemas name what is wrong. (literal start, route, parameter names)
+        self.loose: list[tuple[str, Route, list[str]]] = []
+        for r in routes:
+            if r.path.endswith(":path}"):
+                start = r.path.split("{", 1)[0]
+                self.loose.append((start, r, list(r.param_convertors)))
 
     def _segment(self, path: str) -> str:
         return path[len(self.prefix):].split("/", 2)[1] if "/" in path[len(self.prefix):] else ""
@@ -443,6 +456,14 @@ class SpecRoutes(BaseRoute):
             if match is not Match.NONE:
                 child[self.KEY] = candidate
                 return match, child
+        for start, route, names in self.loose:
+            if path.startswith(start) or path == start.rstrip("/"):
+                # The segments in order, the last parameter takes the rest ("" when absent).
+                parts = path[len(start):].split("/", len(names) - 1)
+                parts += [""] * (len(names) - len(parts))
+                params = dict(zip(names, parts, strict=True))
+                return Match.FULL, {self.KEY: route, "endpoint": route.endpoint,
+                                    "path_params": params}
         return Match.NONE, {}
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:

@@ -126,6 +126,41 @@ def test_malformed_signed_url_is_400_xml(sa):
     assert r.status_code == 400 and r.content.startswith(b"<?xml")
 
 
+def test_signed_url_is_checked_before_the_body(sa):
+    """GCS authenticates first: a bad signature with an empty body (or a wrong Content-Type)
+    is 403 SignatureDoesNotMatch, not 400 about the body."""
+    project_id, group_id = _group(sa)
+    parts = urlsplit(_upload_url(sa, project_id, group_id))
+    q = dict(parse_qsl(parts.query))
+    q["X-Goog-Signature"] = "0" * len(q["X-Goog-Signature"])
+    bad = urlunsplit(parts._replace(query=urlencode(q)))
+    for body, ctype in ((b"", "image/jpeg"), (b"x", "text/plain")):
+        r = httpx.put(bad, content=body, headers={"content-type": ctype})
+        assert r.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in r.content, r.text
+        assert r.headers["content-type"].startswith("application/xml")
+    # with the right signature, the empty body is the problem
+    good = httpx.put(urlunsplit(parts), content=b"", headers={"content-type": "image/jpeg"})
+    assert good.status_code == 400 and b"<Code>InvalidArgument</Code>" in good.content
+
+
+def test_malformed_storage_paths_answer_gcs_xml(sa, stagerai_mock):
+    """A line feed in the object name or an extra `/` gets GCS's XML, never the JSON 404."""
+    project_id, group_id = _group(sa)
+    parts = urlsplit(_upload_url(sa, project_id, group_id))
+    root = stagerai_mock.base_url
+    xml = lambda r: r.headers["content-type"].startswith("application/xml") and r.content.startswith(b"<?xml")  # noqa: E731
+    for path in ("/gcs/stager-final-results/a%0Ab.jpg", "/gcs//stager-final-results/x.jpg", "/gcs/", "/gcs/stager-final-results/"):
+        r = httpx.get(root + path)
+        assert r.status_code == 400 and xml(r) and b"<Code>InvalidArgument</Code>" in r.content, (path, r.text)
+    # a PUT is authenticated first: a path that was not signed → 403
+    for path in (parts.path.replace("/b.jpg", "/b%0A.jpg"), parts.path.replace("/gcs/", "/gcs//"),
+                 parts.path.replace("/b.jpg", "//b.jpg")):
+        r = httpx.put(root + path + "?" + parts.query, content=b"x", headers={"content-type": "image/jpeg"})
+        assert r.status_code == 403 and xml(r) and b"<Code>SignatureDoesNotMatch</Code>" in r.content, (path, r.text)
+    r = httpx.delete(root + "/gcs/stager-final-results/x.jpg")
+    assert r.status_code == 405 and xml(r) and r.headers["allow"] == "GET, PUT"
+
+
 def test_unknown_project_and_group(sa):
     r = sa.post("/api/hdr-image-group", json={"projectId": "project_nope"})
     assert r.status_code == 404 and r.json()["error"]["code"] == "project_not_found"
