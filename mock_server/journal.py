@@ -23,6 +23,9 @@ class JournalEntry:
     status: int | None = None
     conformant: bool = True
     violations: list[dict[str, Any]] = field(default_factory=list)
+    #: Notes that do not make the entry non-conformant (``[{"field", "message"}]``), e.g. a
+    #: Stager AI JSON body sent as ``application/x-www-form-urlencoded`` and read as JSON.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     duration_ms: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -38,6 +41,7 @@ class JournalEntry:
             "status": self.status,
             "conformant": self.conformant,
             "violations": self.violations,
+            "warnings": self.warnings,
             "duration_ms": round(self.duration_ms, 3),
         }
 

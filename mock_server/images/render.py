@@ -20,7 +20,7 @@ RATIOS = {
     "2:3": 2 / 3,
     "3:4": 3 / 4,
 }
-STAGER_LONG_EDGE = {"low": 768, "high": 1536, "superHigh": 3072}
+STAGER_LONG_EDGE = {"low": 768, "high": 1920, "superHigh": 3072}
 
 STYLE_PALETTES = {
     "modern": [(70, 70, 75), (200, 200, 195), (180, 60, 50)],
@@ -631,7 +631,7 @@ def render_stager(
     variation: int = 0,
 ) -> tuple[bytes, int, int]:
     """The output of one Stager AI edit: (JPEG bytes, width, height); the long edge follows
-    ``resolution`` (low 768, high 1536, superHigh 3072), the aspect ratio the input's."""
+    ``resolution`` (low 768, high 1920, superHigh 3072), the aspect ratio the input's."""
     long_edge = STAGER_LONG_EDGE.get(resolution, 1536)
     w, h = source.size
     scale = long_edge / max(w, h)

@@ -38,6 +38,7 @@ from .validation import JSON_TYPES, OperationValidator, coerce, compile_operatio
 log = logging.getLogger("stagemock")
 
 MAX_JSON_BYTES = 1 * 1024 * 1024
+FORM_URLENCODED = "application/x-www-form-urlencoded"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: Multipart framing on top of the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -91,6 +92,10 @@ class ApiBinding:
     #: Optional: the caller's image work due by now (futures), awaited before the handler
     #: runs, so a handler never waits for a worker on the event loop.
     due_work: Callable[[Any], list[Any]] | None = None
+    #: Read a body sent as ``application/x-www-form-urlencoded`` as JSON when it parses as
+    #: JSON (``curl -d`` without ``-H 'Content-Type: application/json'`` sends that type, and
+    #: Stager AI's reference never shows the header); the journal entry gets a warning.
+    json_sent_as_form: bool = False
 
     def check_handlers(self) -> None:
         ops = {op.operation_id for op in self.spec.operations}
@@ -108,6 +113,19 @@ class ApiBinding:
 
 def _media_type(request: Request) -> str:
     return (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
+
+
+def _alternatives(
+    names: tuple[str, ...], files: dict[str, UploadFile], problems: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Exactly one of ``names`` as a file part (the spec's ``oneOf`` of ``required``)."""
+    sent = [n for n in names if n in files]
+    others = ", ".join(f"`{n}`" for n in names[1:])
+    if not sent and not any(p["field"] in names for p in problems):
+        return [{"field": names[0], "message": f"is required (a file part; {others} is accepted too)"}]
+    if len(sent) > 1:
+        return [{"field": sent[1], "message": f"send only one of these file parts: {', '.join(sent)}"}]
+    return []
 
 
 class Dispatcher:
@@ -128,6 +146,9 @@ class Dispatcher:
         if "GET" in self.by_method and "HEAD" not in self.by_method:
             self.by_method["HEAD"] = self.by_method["GET"]
         self.allow = ", ".join(sorted(m for m in self.by_method if m != "HEAD"))
+        #: the error format shared by every operation of the path (GCS XML), for its 405
+        renderers = {binding.error_renderers.get(op.operation_id) for op in operations}
+        self.renderer = renderers.pop() if len(renderers) == 1 else None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """ASGI entry: the dispatcher answers every error itself, so Starlette's per-route
@@ -146,12 +167,13 @@ class Dispatcher:
                 entry.violations = [
                     {"field": None, "message": f"{request.method} is not allowed here"}
                 ]
-            return self.binding.error_response(
-                MethodNotAllowed(
-                    f"{request.method} is not allowed on {request.url.path}; allowed: {self.allow}",
-                    headers={"Allow": self.allow},
-                )
+            err = MethodNotAllowed(
+                f"{request.method} is not allowed on {request.url.path}; allowed: {self.allow}",
+                headers={"Allow": self.allow},
             )
+            if self.renderer is not None:
+                return self.renderer(err)
+            return self.binding.error_response(err)
         op, validator, handler = found
         if entry is not None:
             entry.operation_id = op.operation_id
@@ -208,7 +230,7 @@ class Dispatcher:
 
         body = None
         try:
-            body, body_violations = await self._body(request, op, validator)
+            body, body_violations = await self._body(request, op, validator, entry)
             violations += body_violations
         except ApiError as err:
             if auth_error is None:
@@ -257,7 +279,7 @@ class Dispatcher:
         return query
 
     async def _body(
-        self, request: Request, op: Operation, validator: OperationValidator
+        self, request: Request, op: Operation, validator: OperationValidator, entry: Any = None
     ) -> tuple[Any, list[dict[str, Any]]]:
         if not op.body_content:
             return None, []
@@ -271,10 +293,13 @@ class Dispatcher:
                 return None, [{"field": None, "message": "a request body is required"}]
             return None, []
         if media not in validator.bodies:
-            if not media and any(m in JSON_TYPES for m in validator.bodies):
-                media = "application/json"  # lenient: curl -d without -H
+            json_body = any(m in JSON_TYPES for m in validator.bodies)
+            if not media and json_body:
+                media = "application/json"  # lenient: no Content-Type at all
             elif not media and "application/octet-stream" in validator.bodies:
                 media = "application/octet-stream"
+            elif media == FORM_URLENCODED and json_body and self.binding.json_sent_as_form:
+                return await self._json_sent_as_form(request, op, validator, entry)
             else:
                 raise UnsupportedMediaType(
                     f"Content-Type {media or '(none)'} is not accepted here; "
@@ -329,10 +354,42 @@ class Dispatcher:
             for name in rule.required_fields & rule.file_fields:
                 if name not in files and not any(p["field"] == name for p in problems):
                     problems.append({"field": name, "message": "is required (a file part)"})
+            if rule.file_alternatives:
+                problems += _alternatives(rule.file_alternatives, files, problems)
             problems += validator.check_body(media, fields)
             return {"fields": fields, "files": files}, problems
         raw = await self._read(request, self.binding.max_upload_bytes)
         return {"media_type": media, "data": raw}, []
+
+    async def _json_sent_as_form(
+        self, request: Request, op: Operation, validator: OperationValidator, entry: Any
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        """``curl -d '{...}'`` without the JSON header: read as JSON if it parses, with a
+        warning in the journal (not a violation); anything else is still a 415."""
+        raw = await self._read(request, MAX_JSON_BYTES)
+        if not raw.strip():
+            if op.body_required:
+                return None, [{"field": None, "message": "a request body is required"}]
+            return None, []
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise UnsupportedMediaType(
+                f"Content-Type {FORM_URLENCODED} is not accepted here and the body is not "
+                f"JSON; send {', '.join(validator.bodies)}",
+                field="Content-Type",
+            ) from None
+        if entry is not None:
+            entry.warnings.append(
+                {
+                    "field": "Content-Type",
+                    "message": f"the body was sent as {FORM_URLENCODED} and read as JSON "
+                    "(curl -d without -H 'Content-Type: application/json'); the spec "
+                    "documents application/json",
+                }
+            )
+        media = next(m for m in validator.bodies if m in JSON_TYPES)
+        return body, validator.check_body(media, body)
 
     @staticmethod
     async def _read(request: Request, limit: int) -> bytes:
@@ -373,6 +430,15 @@ class SpecRoutes(BaseRoute):
         for r in routes:
             if "{" in r.path:
                 self.templated.setdefault(self._segment(r.path), []).append(r)
+        #: routes ending in a catch-all parameter (GCS objects): every path under their
+        #: literal start reaches them, even one Starlette's converters refuse (an empty
+        #: segment, a newline), so the operation answers it in its own format and the
+        #: parameters' schemas name what is wrong. (literal start, route, parameter names)
+        self.loose: list[tuple[str, Route, list[str]]] = []
+        for r in routes:
+            if r.path.endswith(":path}"):
+                start = r.path.split("{", 1)[0]
+                self.loose.append((start, r, list(r.param_convertors)))
 
     def _segment(self, path: str) -> str:
         return path[len(self.prefix):].split("/", 2)[1] if "/" in path[len(self.prefix):] else ""
@@ -390,6 +456,14 @@ class SpecRoutes(BaseRoute):
             if match is not Match.NONE:
                 child[self.KEY] = candidate
                 return match, child
+        for start, route, names in self.loose:
+            if path.startswith(start) or path == start.rstrip("/"):
+                # The segments in order, the last parameter takes the rest ("" when absent).
+                parts = path[len(start):].split("/", len(names) - 1)
+                parts += [""] * (len(names) - len(parts))
+                params = dict(zip(names, parts, strict=True))
+                return Match.FULL, {self.KEY: route, "endpoint": route.endpoint,
+                                    "path_params": params}
         return Match.NONE, {}
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:

@@ -134,6 +134,9 @@ class BodyRule:
     required_fields: frozenset[str]
     properties: dict[str, Any]
     strict: bool = False
+    #: Multipart: names of which exactly one file part must be sent (a ``oneOf`` of
+    #: ``required: [name]`` branches, e.g. Stager AI's ``File`` or ``file``).
+    file_alternatives: tuple[str, ...] = ()
 
 
 @dataclass
@@ -165,6 +168,20 @@ def _is_file(schema: dict[str, Any]) -> bool:
         or "contentEncoding" in schema
         or (schema.get("type") == "array" and _is_file(schema.get("items", {})))
     )
+
+
+def _file_alternatives(
+    document: dict[str, Any], schema: dict[str, Any], files: frozenset[str]
+) -> tuple[str, ...]:
+    """The file parts a ``oneOf: [{required: [A]}, {required: [B]}]`` asks exactly one of."""
+    names = []
+    for branch in schema.get("oneOf", ()):
+        branch = resolve(document, branch)
+        required = branch.get("required", []) if isinstance(branch, dict) else []
+        if len(required) != 1 or required[0] not in files:
+            return ()
+        names.append(required[0])
+    return tuple(names)
 
 
 def compile_operation(document: dict[str, Any], op: Operation) -> OperationValidator:
@@ -208,5 +225,6 @@ def compile_operation(document: dict[str, Any], op: Operation) -> OperationValid
             required_fields=frozenset(resolved.get("required", [])),
             properties=props,
             strict=resolved.get("additionalProperties") is False,
+            file_alternatives=_file_alternatives(document, resolved, files),
         )
     return OperationValidator(op, document, groups, bodies)

@@ -64,6 +64,8 @@ class Upload:
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            # The reference: "Use returned upload_id in job input". `id` stays (same value).
+            "upload_id": self.id,
             "object": "upload",
             "filename": self.filename,
             "content_type": self.content_type,

@@ -60,6 +60,9 @@ class StagerAIBackend:
                 "getStorageObject": handlers.gcs_error,
             },
             due_work=lambda principal: self.due_work(ctx.clock.now(), principal.account),
+            # The reference's examples never show a Content-Type header (curl -d then sends
+            # application/x-www-form-urlencoded); StagePro's examples always do.
+            json_sent_as_form=True,
         )
 
     def owns_key(self, api_key: str) -> bool:
@@ -163,6 +166,10 @@ class StagerAIBackend:
             group.image_url = f"{group.base_url}/{key}"
 
     def authenticate(self, op: Operation, request: Request) -> Principal | None:
+        if op.operation_id == "putSignedUpload":
+            # GCS authenticates first: a bad signature answers 403 whatever else is wrong.
+            handlers.verify_signed_url(self, request, self.ctx.clock.now())
+            return None
         if "StagerApiKey" not in op.security_schemes:
             return None
         key = request.headers.get("stager-api-key", "").strip()

@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 
 from starlette.responses import Response
 
-from ..errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from ..errors import ApiError, Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed
 from ..http import base_url, json_response
 from ..spec.router import Call, Handler
 from .models import (
@@ -153,20 +153,23 @@ async def _store_image(
 async def uploadImage(call: Call) -> Response:
     from ..images.decode import ImageDecodeError, decode_upload
 
-    upload = call.body["files"]["file"]
+    # The reference names the part `File`; `file` is accepted too (the spec: exactly one).
+    files = call.body["files"]
+    part = "File" if "File" in files else "file"
+    upload = files[part]
     data = await upload.read()
     limit = _backend(call).max_upload_bytes
     if len(data) > limit:
-        raise PayloadTooLarge(f"the file is larger than {limit} bytes", field="file")
+        raise PayloadTooLarge(f"the file is larger than {limit} bytes", field=part)
     try:
         info = decode_upload(data)
     except ImageDecodeError as exc:
         raise ValidationFailed(
-            f"the file is not a JPEG or PNG image: {exc}", field="file", code="invalid_image"
+            f"the file is not a JPEG or PNG image: {exc}", field=part, code="invalid_image"
         ) from None
     if info.format not in ("JPEG", "PNG"):
         raise ValidationFailed(
-            f"{info.format} images are not accepted: send a JPEG or PNG", field="file",
+            f"{info.format} images are not accepted: send a JPEG or PNG", field=part,
             code="invalid_image",
         )
     stored = await _store_image(call, data, RESIZED_BUCKET, "img", info.content_type)
@@ -210,20 +213,34 @@ async def replaceSky(call: Call) -> Response:
     return await _edit(call, "sky-replace")
 
 
-async def putSignedUpload(call: Call) -> Response:
-    backend = _backend(call)
-    bucket, obj = call.path["bucket"], call.path["object"]
-    params = {k: v for k, v in call.request.query_params.items()}
+class SignedUrlRejected(Unauthorized):
+    """The V4 signature check failed (``SignedUrlError`` as an ``ApiError``). Raised while
+    authenticating, so it wins over every other problem of the request, as GCS authenticates
+    before anything else; ``code`` is GCS's (``SignatureDoesNotMatch``, ``ExpiredToken``...)."""
+
+    @classmethod
+    def of(cls, exc: SignedUrlError) -> SignedUrlRejected:
+        return cls(exc.message, status=exc.status, code=exc.code)
+
+
+def verify_signed_url(backend: Any, request: Any, now: float) -> None:
+    """Authenticate a ``putSignedUpload`` request by its query signature."""
     try:
         backend.signer.verify(
             "PUT",
-            call.request.scope["path"],
-            call.request.headers.get("host", ""),
-            params,
-            call.context.clock.now(),
+            request.scope["path"],
+            request.headers.get("host", ""),
+            dict(request.query_params.items()),
+            now,
         )
     except SignedUrlError as exc:
-        return Response(xml_error(exc.code, exc.message), exc.status, media_type="application/xml")
+        raise SignedUrlRejected.of(exc) from None
+
+
+async def putSignedUpload(call: Call) -> Response:
+    # The signature was checked while authenticating (backend.authenticate).
+    backend = _backend(call)
+    bucket, obj = call.path["bucket"], call.path["object"]
     owner = backend.objects.get((bucket, obj))
     if owner is None:
         return Response(
@@ -263,14 +280,18 @@ def gcs_error(err: ApiError) -> Response:
     signing = (err.field or "").startswith("X-Goog") or any(
         (d.get("field") or "").startswith("X-Goog") for d in err.details or []
     )
+    if isinstance(err, SignedUrlRejected):
+        return Response(xml_error(err.code, err.message), err.status, media_type="application/xml")
     code = {
         400: "AuthorizationQueryParametersError" if signing else "InvalidArgument",
+        405: "MethodNotAllowed",
         413: "EntityTooLarge",
         415: "InvalidArgument",
     }.get(err.status, "InvalidArgument")
     return Response(
         xml_error(code, err.message),
-        err.status if err.status in (400, 403, 404, 413) else 400,
+        err.status if err.status in (400, 403, 404, 405, 413) else 400,
+        headers=err.headers or None,
         media_type="application/xml",
     )
 

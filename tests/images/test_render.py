@@ -143,7 +143,7 @@ def test_original_ratio_and_png(interior: Image.Image) -> None:
     assert img.format == "PNG" and img.size == (w, h) == interior.size
 
 
-@pytest.mark.parametrize(("res", "edge"), [("low", 768), ("high", 1536), ("superHigh", 3072)])
+@pytest.mark.parametrize(("res", "edge"), [("low", 768), ("high", 1920), ("superHigh", 3072)])
 def test_stager_resolution(exterior: Image.Image, res: str, edge: int) -> None:
     data, w, h = render_stager(
         exterior, operation="sky-replace", resolution=res, options={"skyType": "blue"}

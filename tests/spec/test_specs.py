@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,74 @@ def test_schemathesis_loads_every_operation(name):
         1 for item in doc["paths"].values() for m in item if m in ("get", "post", "put", "patch", "delete")
     )
     assert len(ops) == expected
+
+
+def _suspect_keys(node: Any, where: str = "") -> list[str]:
+    """Keys a YAML flow mapping cut at an unquoted comma leaves behind: a property name with a
+    space or ending in '.', or (outside examples, defaults, enums) any key whose value is null
+    (``{description: a, b.}`` parses as ``{"description": "a", "b.": None}``)."""
+    out = []
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict):
+            out += [f"{where}/properties/{k}" for k in props if " " in str(k) or str(k).endswith(".")]
+        for key, value in node.items():
+            if key in ("examples", "example", "default", "const", "enum"):
+                continue
+            if value is None:
+                out.append(f"{where}/{key}: null")
+            out += _suspect_keys(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _suspect_keys(value, f"{where}/{i}")
+    return out
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_no_yaml_flow_mapping_cut_at_a_comma(name):
+    assert _suspect_keys(_doc(name)) == []
+
+
+def test_the_guard_catches_a_cut_flow_mapping():
+    doc = yaml.safe_load("properties:\n  op: {type: string, description: The operation, or null.}\n")
+    assert _suspect_keys(doc) == ["/properties/op/or null.: null"]
+
+
+REDOCLY_VERSION = "2.77.0"
+REDOCLY_DIR = ROOT / ".venv" / "redocly"
+
+
+def _redocly() -> Path:
+    """Redocly CLI, installed once into .venv/redocly (npm cache in .venv/npm-cache, nothing
+    committed): about 7 s the first time, then nothing."""
+    binary = REDOCLY_DIR / "node_modules" / ".bin" / "redocly"
+    if binary.exists():
+        return binary
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        pytest.skip("node/npm not installed: Redocly lint not run")
+    REDOCLY_DIR.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    proc = subprocess.run(
+        [npm, "install", "--prefix", str(REDOCLY_DIR), "--cache", str(ROOT / ".venv" / "npm-cache"),
+         "--no-audit", "--no-fund", f"@redocly/cli@{REDOCLY_VERSION}"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    if proc.returncode != 0 or not binary.exists():
+        pytest.skip(f"npm could not install @redocly/cli (offline?): {proc.stderr[-500:]}")
+    print(f"installed @redocly/cli {REDOCLY_VERSION} in {time.monotonic() - started:.1f} s")
+    return binary
+
+
+def test_redocly_lint_finds_no_errors():
+    """Redocly's recommended rules over the three specs: 0 errors (warnings allowed)."""
+    proc = subprocess.run(
+        [str(_redocly()), "lint", *(str(ROOT / "openapi" / n) for n in SPECS), "--format=stylish",
+         "--max-problems", "1000"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+    )
+    errors = [line for line in proc.stdout.splitlines() if " error " in f" {line} "]
+    assert proc.returncode == 0 and not errors, (proc.stdout + proc.stderr)[-4000:]
 
 
 def _resolve(doc, node):

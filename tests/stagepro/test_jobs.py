@@ -115,6 +115,16 @@ def test_storage_counts_uploads_and_outputs(sp, stagepro_mock):
     assert storage["uploads"] == 1 and storage["outputs"] == 1
 
 
+def test_upload_returns_upload_id_usable_in_job_input(sp, stagepro_mock):
+    """The reference (seeds/000, "Upload images"): "Use returned upload_id in job input"."""
+    body = sp.post("/uploads", files={"file": ("room.jpg", _png(), "image/png")}).json()
+    assert body["upload_id"] == body["id"] and body["upload_id"].startswith("upl_")
+    job = sp.post("/jobs", json={"type": "edit", "input": {"upload_id": body["upload_id"]}})
+    assert job.status_code == 202, job.text
+    stagepro_mock.advance(30)
+    assert sp.get(f"/jobs/{job.json()['id']}").json()["status"] == "completed"
+
+
 @pytest.mark.parametrize("payload,code", [(b"not an image", "invalid_image"), (b"GIF89a" + b"\0" * 20, "invalid_image")])
 def test_non_images_are_refused(sp, payload, code):
     r = sp.post("/uploads", files={"file": ("x.jpg", payload, "image/jpeg")})

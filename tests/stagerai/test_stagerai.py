@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from mock_server.images.hdr import mean_luminance
@@ -125,6 +126,41 @@ def test_malformed_signed_url_is_400_xml(sa):
     assert r.status_code == 400 and r.content.startswith(b"<?xml")
 
 
+def test_signed_url_is_checked_before_the_body(sa):
+    """GCS authenticates first: a bad signature with an empty body (or a wrong Content-Type)
+    is 403 SignatureDoesNotMatch, not 400 about the body."""
+    project_id, group_id = _group(sa)
+    parts = urlsplit(_upload_url(sa, project_id, group_id))
+    q = dict(parse_qsl(parts.query))
+    q["X-Goog-Signature"] = "0" * len(q["X-Goog-Signature"])
+    bad = urlunsplit(parts._replace(query=urlencode(q)))
+    for body, ctype in ((b"", "image/jpeg"), (b"x", "text/plain")):
+        r = httpx.put(bad, content=body, headers={"content-type": ctype})
+        assert r.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in r.content, r.text
+        assert r.headers["content-type"].startswith("application/xml")
+    # with the right signature, the empty body is the problem
+    good = httpx.put(urlunsplit(parts), content=b"", headers={"content-type": "image/jpeg"})
+    assert good.status_code == 400 and b"<Code>InvalidArgument</Code>" in good.content
+
+
+def test_malformed_storage_paths_answer_gcs_xml(sa, stagerai_mock):
+    """A line feed in the object name or an extra `/` gets GCS's XML, never the JSON 404."""
+    project_id, group_id = _group(sa)
+    parts = urlsplit(_upload_url(sa, project_id, group_id))
+    root = stagerai_mock.base_url
+    xml = lambda r: r.headers["content-type"].startswith("application/xml") and r.content.startswith(b"<?xml")  # noqa: E731
+    for path in ("/gcs/stager-final-results/a%0Ab.jpg", "/gcs//stager-final-results/x.jpg", "/gcs/", "/gcs/stager-final-results/"):
+        r = httpx.get(root + path)
+        assert r.status_code == 400 and xml(r) and b"<Code>InvalidArgument</Code>" in r.content, (path, r.text)
+    # a PUT is authenticated first: a path that was not signed → 403
+    for path in (parts.path.replace("/b.jpg", "/b%0A.jpg"), parts.path.replace("/gcs/", "/gcs//"),
+                 parts.path.replace("/b.jpg", "//b.jpg")):
+        r = httpx.put(root + path + "?" + parts.query, content=b"x", headers={"content-type": "image/jpeg"})
+        assert r.status_code == 403 and xml(r) and b"<Code>SignatureDoesNotMatch</Code>" in r.content, (path, r.text)
+    r = httpx.delete(root + "/gcs/stager-final-results/x.jpg")
+    assert r.status_code == 405 and xml(r) and r.headers["allow"] == "GET, PUT"
+
+
 def test_unknown_project_and_group(sa):
     r = sa.post("/api/hdr-image-group", json={"projectId": "project_nope"})
     assert r.status_code == 404 and r.json()["error"]["code"] == "project_not_found"
@@ -142,11 +178,62 @@ def test_upload_image_reads_real_dimensions_and_refuses_non_images(sa):
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "file"
 
 
-@pytest.mark.parametrize("resolution,edge", [("low", 768), ("high", 1536), ("superHigh", 3072)])
+@pytest.mark.parametrize("part", ["File", "file"])
+def test_upload_image_takes_the_reference_part_name_file_or_lowercase(sa, part):
+    """The reference (seeds/001, Section 3.1) names the form part `File`; `file` works too."""
+    r = sa.post("/api/image", files={part: ("house.jpg", EXTERIOR, "image/jpeg")})
+    assert r.status_code == 200, r.text
+    assert (r.json()["data"]["width"], r.json()["data"]["height"]) == (1024, 768)
+    bad = sa.post("/api/image", files={part: ("x.jpg", b"not an image", "image/jpeg")})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == part
+
+
+def test_upload_image_needs_exactly_one_file_part(sa):
+    none = sa.post("/api/image", files={"photo": ("x.jpg", EXTERIOR, "image/jpeg")})
+    assert none.status_code == 400 and none.json()["success"] is False
+    fields = [d["field"] for d in none.json()["error"]["details"]]
+    assert "File" in fields and none.json()["error"]["field"] in ("photo", "File")
+    both = sa.post("/api/image", files=[("File", ("a.jpg", EXTERIOR, "image/jpeg")),
+                                        ("file", ("b.jpg", EXTERIOR, "image/jpeg"))])
+    assert both.status_code == 400 and both.json()["error"]["field"] == "file"
+    assert "only one" in both.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("resolution,edge", [("low", 768), ("high", 1920), ("superHigh", 3072)])
 def test_resolution_sets_long_edge(sa, resolution, edge):
     image_id = _image(sa)
     data = sa.post(f"/api/images/{image_id}/sky-replace", json={"skyType": "blue", "resolution": resolution}).json()["data"][0]
     assert max(data["width"], data["height"]) == edge and data["width"] * 3 == data["height"] * 4
+
+
+def _vendor_example(operation_id: str) -> tuple[dict, dict]:
+    """The reference's request body and first result of one edit, as the spec carries them
+    (``examples.vendor``: checked against the reference by tests/spec)."""
+    spec = yaml.safe_load((ROOT / "openapi" / "stagerai.yaml").read_text())
+    op = next(o for item in spec["paths"].values() for o in item.values()
+              if isinstance(o, dict) and o.get("operationId") == operation_id)
+    request = op["requestBody"]["content"]["application/json"]["examples"]["vendor"]["value"]
+    response = op["responses"]["200"]["content"]["application/json"]["examples"]["vendor"]["value"]
+    return request, response["data"][0]
+
+
+@pytest.mark.parametrize(("operation_id", "path"), [
+    ("stageImage", "stage"), ("replaceLawn", "lawn-replace"), ("replaceSky", "sky-replace"),
+])
+def test_vendor_edit_examples_keep_1920x1280_at_high(sa, operation_id, path):
+    """Every edit example of the reference (seeds/001, Section 3) answers 1920×1280 for the
+    1920×1280 upload of its own example, at ``"resolution": "high"``."""
+    request, result = _vendor_example(operation_id)
+    assert request["resolution"] == "high" and (result["width"], result["height"]) == (1920, 1280)
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(EXTERIOR)).resize((1920, 1280)).save(buf, "JPEG")
+    up = sa.post("/api/image", files={"File": ("room.jpg", buf.getvalue(), "image/jpeg")}).json()["data"]
+    assert (up["width"], up["height"]) == (1920, 1280)
+    r = sa.post(f"/api/images/{up['id']}/{path}", json=request)
+    assert r.status_code == 200, r.text
+    data = r.json()["data"][0]
+    assert (data["width"], data["height"]) == (result["width"], result["height"])
+    assert Image.open(io.BytesIO(httpx.get(data["imageUrl"]).content)).size == (1920, 1280)
 
 
 def test_sky_options_change_pixels(sa):
@@ -239,3 +326,35 @@ def test_clock_jump_awaits_a_running_merge(sa, stagerai_mock, stagemock_server, 
     gated_renders.set()
     jump.join(30)
     assert sa.get(f"/api/hdr-image-group/{group_id}").json()["status"] == "completed"
+
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def test_json_sent_as_curl_d_without_header_is_read_as_json_and_noted(sa, stagerai_mock):
+    """The reference's examples (seeds/001) never show a Content-Type header: curl -d then
+    labels the JSON `application/x-www-form-urlencoded`. It is read as JSON, with a warning."""
+    r = sa.post("/api/projects", content=b'{"title": "123 Main Street Suite"}', headers=FORM)
+    assert r.status_code == 200, r.text
+    assert r.json()["title"] == "123 Main Street Suite"
+    entry = stagerai_mock.journal()[-1]
+    assert entry["operation_id"] == "createProject" and entry["conformant"] is True
+    assert entry["violations"] == []
+    assert entry["warnings"][0]["field"] == "Content-Type"
+    assert "read as JSON" in entry["warnings"][0]["message"]
+    # still validated against the spec, naming the field
+    bad = sa.post("/api/projects", content=b'{"titel": "x"}', headers=FORM)
+    assert bad.status_code == 400 and bad.json()["error"]["field"] in ("title", "titel")
+    # a real form body is not JSON: still 415
+    form = sa.post("/api/projects", content=b"title=x", headers=FORM)
+    assert form.status_code == 415 and form.json()["error"]["field"] == "Content-Type"
+    # a request with the header has no warning
+    sa.post("/api/projects", json={"title": "y"})
+    assert stagerai_mock.journal()[-1]["warnings"] == []
+
+
+def test_stagepro_keeps_requiring_the_json_content_type(sp):
+    """StagePro's reference shows `-H "Content-Type: application/json"` on every body."""
+    body = b'{"type": "listing-tool", "input": {"image_url": "https://example.com/a.jpg", "listing_tool": "virtual-twilight"}}'
+    r = sp.post("/jobs", content=body, headers=FORM)
+    assert r.status_code == 415 and r.json()["error"]["field"] == "Content-Type"
