@@ -17,15 +17,22 @@ if TYPE_CHECKING:
     from ._version import __version__
     from .app import create_app
     from .settings import Settings
-    from .webhooks.signing import verify_signature
+    from .webhooks.signing import SignatureVerificationError, verify_signature
 
-__all__ = ["__version__", "create_app", "Settings", "verify_signature"]
+__all__ = [
+    "__version__",
+    "create_app",
+    "Settings",
+    "verify_signature",
+    "SignatureVerificationError",
+]
 
 _LAZY = {
     "__version__": "._version",
     "create_app": ".app",
     "Settings": ".settings",
     "verify_signature": ".webhooks.signing",
+    "SignatureVerificationError": ".webhooks.signing",
 }
 
 

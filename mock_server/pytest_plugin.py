@@ -5,11 +5,13 @@ Fixtures:
   With ``--stagemock-url URL`` an already running mock is used instead.
 - ``stagepro_mock`` / ``stagerai_mock`` (function): an isolated key for this test
   (``sk_test_<test>`` / ``stager_test_<test>``), ``base_url``, ``advance(seconds)``,
-  ``journal()``; the key's state is reset after the test. Parallel tests (xdist) never collide:
-  each worker runs its own server and each test its own key.
+  ``journal()``, ``client()``, ``console()``. Every test starts from a freshly started mock
+  (clock at 2026-01-01T00:00:00Z): the server is reset after each test that used one. With
+  ``--stagemock-url`` only the test's key is reset (the server is shared). Parallel tests
+  (xdist) never collide: each worker runs its own server and each test its own key.
 
 ``--stagemock-strict`` (or the ``stagemock_strict`` marker) fails a test whose client sent a
-request that violates the spec, naming the violation.
+request that violates the spec, naming each such request.
 """
 
 from __future__ import annotations
@@ -153,37 +155,57 @@ class MockApi:
 
 def _begin(server: Any, key: str) -> None:
     """A server someone else runs may remember this key from an earlier run: forget it. Our
-    own server has never seen it (keys are per test, and every test's key is reset after it),
-    so the test starts without a round trip."""
+    own server is as freshly started at every test's start (see ``_end``): no round trip."""
     if isinstance(server, _Remote):
         server.reset(key)
 
 
-def _strict(request: pytest.FixtureRequest) -> bool:
+def _end(api: MockApi) -> None:
+    """Our own server is private to this pytest process, whose tests run one at a time: forget
+    everything, clock included, so the next test starts at 2026-01-01T00:00:00Z with the
+    fixture accounts as shipped, whatever this one did (its bytes cannot depend on the tests
+    before it). A server someone else runs is shared: only this test's key is forgotten, and
+    its clock is not rewound."""
+    if isinstance(api.server, _Remote):
+        api.server.reset(api.api_key)
+    else:
+        api.server.reset()
+
+
+def _strict(item: pytest.Item) -> bool:
     return bool(
-        request.config.getoption("--stagemock-strict")
-        or request.node.get_closest_marker("stagemock_strict")
+        item.config.getoption("--stagemock-strict")
+        or item.get_closest_marker("stagemock_strict")
     )
 
 
-def _finish(api: MockApi, request: pytest.FixtureRequest) -> None:
-    try:
-        if _strict(request):
-            bad = api.violations()
-            if bad:
-                lines = [
-                    f"{e['method']} {e['path']} ({e['operation_id'] or 'no operation'}): "
-                    + "; ".join(
-                        (f"{v['field']}: " if v.get("field") else "") + v["message"]
-                        for v in e["violations"]
-                    )
-                    for e in bad
-                ]
-                pytest.fail(
-                    "requests that violate the spec:\n  " + "\n  ".join(lines), pytrace=False
-                )
-    finally:
-        api.reset()
+def _violation_lines(api: MockApi) -> list[str]:
+    return [
+        f"{e['method']} {e['path']}{'?' + e['query'] if e.get('query') else ''} "
+        f"({e['operation_id'] or 'no operation'}): "
+        + "; ".join(
+            (f"{v['field']}: " if v.get("field") else "") + v["message"] for v in e["violations"]
+        )
+        for e in api.violations()
+    ]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Strict mode: a test whose client sent a request that violates the spec FAILS (in its
+    call phase, naming each request), rather than erroring at teardown."""
+    result = yield
+    funcargs = getattr(item, "funcargs", {})
+    apis = [funcargs[n] for n in ("stagepro_mock", "stagerai_mock") if n in funcargs]
+    if apis and _strict(item):
+        lines = [line for api in apis for line in _violation_lines(api)]
+        if lines:
+            pytest.fail(
+                "stagemock strict mode: requests that violate the spec:\n  "
+                + "\n  ".join(lines),
+                pytrace=False,
+            )
+    return result
 
 
 @pytest.fixture
@@ -196,8 +218,10 @@ def stagepro_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iter
         key,
         {"Authorization": f"Bearer {key}"},
     )
-    yield api
-    _finish(api, request)
+    try:
+        yield api
+    finally:
+        _end(api)
 
 
 @pytest.fixture
@@ -205,8 +229,10 @@ def stagerai_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iter
     key = "stager_test_" + _key_suffix(request.node.nodeid)
     _begin(stagemock_server, key)
     api = MockApi(stagemock_server, stagemock_server.url, key, {"stager-api-key": key})
-    yield api
-    _finish(api, request)
+    try:
+        yield api
+    finally:
+        _end(api)
 
 
 @pytest.fixture

@@ -122,9 +122,11 @@ def _alternatives(
     sent = [n for n in names if n in files]
     others = ", ".join(f"`{n}`" for n in names[1:])
     if not sent and not any(p["field"] in names for p in problems):
-        return [{"field": names[0], "message": f"is required (a file part; {others} is accepted too)"}]
+        message = f"is required (a file part; {others} is accepted too)"
+        return [{"field": names[0], "message": message}]
     if len(sent) > 1:
-        return [{"field": sent[1], "message": f"send only one of these file parts: {', '.join(sent)}"}]
+        message = f"send only one of these file parts: {', '.join(sent)}"
+        return [{"field": sent[1], "message": message}]
     return []
 
 

@@ -9,7 +9,7 @@ import time
 
 
 class SignatureVerificationError(Exception):
-    pass
+    """The webhook's signature does not verify: the message says why."""
 
 
 def compute(secret: str, timestamp: int, payload: bytes) -> str:
@@ -22,14 +22,22 @@ def sign_header(payload: bytes, secrets: list[str], timestamp: int) -> str:
 
 
 def verify_signature(
-    payload: bytes, header: str, secret: str, tolerance: int = 300, now: float | None = None
+    payload: bytes | str,
+    header: str,
+    secret: str,
+    tolerance: int = 300,
+    now: float | None = None,
 ) -> bool:
     """Check a StagePro webhook: returns True, or raises ``SignatureVerificationError`` saying
     why (malformed header, no matching v1 signature, timestamp outside ``tolerance`` seconds).
+    ``payload`` is the raw body, as bytes or as the text a framework decoded (UTF-8);
+    ``now`` defaults to ``time.time()``: pass the mock's clock when it is not the wall's.
 
-        from mock_server.webhooks import verify_signature
-        verify_signature(request_body_bytes, headers["X-StagePro-Signature"], "whsec_...")
+        from mock_server import verify_signature
+        verify_signature(request_body, headers["X-StagePro-Signature"], "whsec_...")
     """
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8")
     timestamp: int | None = None
     signatures: list[str] = []
     for part in header.split(","):
