@@ -21,6 +21,7 @@ import io
 import json
 import re
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,15 @@ BRACKETS = ROOT / "fixtures" / "brackets"
 EXTERIOR_TOOLS = ("lawn", "sky", "driveway", "twilight", "landscape", "season", "rain", "night")
 
 
+@lru_cache(maxsize=None)
+def _spec(name: str) -> dict[str, Any]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load((ROOT / "openapi" / name).read_text(), Loader=loader)
+
+
 def _enum(spec: str, name: str) -> list[str]:
-    doc = yaml.safe_load((ROOT / "openapi" / spec).read_text())
-    return list(doc["components"]["schemas"][name]["enum"])
+    """An enum of the spec's components (the catalogue the session must cover)."""
+    return list(_spec(spec)["components"]["schemas"][name]["enum"])
 
 
 def derived_brackets() -> list[tuple[str, bytes]]:
@@ -58,6 +65,10 @@ class Recorder:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.hashes: dict[str, str] = {}
+        self.files = httpx.Client(timeout=60)
+
+    def advance(self, seconds: int) -> httpx.Response:
+        return self.files.post(f"{self.base_url}/__mock/clock/advance", json={"seconds": seconds})
 
     def _normalise(self, body: bytes) -> bytes:
         body = body.replace(self.base_url.encode(), b"http://stagemock.golden")
@@ -70,7 +81,7 @@ class Recorder:
         return r.json() if r.content else None
 
     def image(self, label: str, url: str) -> None:
-        r = httpx.get(url, timeout=60)
+        r = self.files.get(url)
         assert r.status_code == 200, f"{label}: {r.status_code}"
         assert label not in self.hashes, label
         self.hashes[label] = hashlib.sha256(r.content).hexdigest()
@@ -130,13 +141,12 @@ def _stagepro(server: Any, rec: Recorder) -> None:
                     "listing_tool": "sky-enhancement"}]}))
 
     def settle() -> None:
-        ids = list(jobs.values()) + list(batch["job_ids"])
         for _ in range(100):
-            states = [sp.get(f"/jobs/{i}").json()["status"] for i in ids]
-            if all(s in ("completed", "failed") for s in states):
+            listed = sp.get("/jobs", params={"limit": 100}).json()
+            assert not listed.get("has_more"), "more jobs than one page"
+            if all(j["status"] in ("completed", "failed") for j in listed["data"]):
                 return
-            rec.body(f"clock.advance.{len(rec.hashes)}", server.admin(
-                "POST", "clock/advance", json={"seconds": 30}))
+            rec.body(f"clock.advance.{len(rec.hashes)}", rec.advance(30))
         raise AssertionError("jobs did not settle")
 
     settle()
@@ -208,10 +218,10 @@ def _stagerai(server: Any, rec: Recorder) -> None:
     for name, data in derived_brackets():
         up = rec.body(f"sa.hdr.url.{name}", sa.post("/api/hdr-upload-url",
                                                      json={**ids, "filename": name}))
-        put = httpx.put(up["uploadUrl"], content=data, headers={"content-type": "image/jpeg"})
+        put = rec.files.put(up["uploadUrl"], content=data, headers={"content-type": "image/jpeg"})
         assert put.status_code == 200, put.text
     rec.body("sa.hdr.enhance", sa.post("/api/hdr-enhance", json=ids))
-    rec.body("sa.hdr.advance", server.admin("POST", "clock/advance", json={"seconds": 60}))
+    rec.body("sa.hdr.advance", rec.advance(60))
     done = rec.body("sa.hdr.done", sa.get(f"/api/hdr-image-group/{group['groupId']}"))
     assert done["status"] == "completed", done
     rec.image("sa.hdr.image", done["imageUrl"])
