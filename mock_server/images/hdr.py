@@ -79,7 +79,7 @@ def _weights(small: np.ndarray) -> np.ndarray:
     contrast (|Laplacian| of the channel sum) × saturation (max − min of the channels) ×
     well-exposedness (product of the three channels' table values), plus ``FLOOR``."""
     px = small.astype(np.int64)
-    gray = px.sum(axis=2)
+    gray = px.sum(axis=2, dtype=np.int64)
     lap = np.abs(
         -4 * gray
         + np.roll(gray, 1, 0)
