@@ -160,7 +160,7 @@ def _undistort(img: Image.Image, k1: float) -> Image.Image:
     return Image.fromarray(arr.reshape(-1, 3)[_undistort_map(w, h, k1)], "RGB")
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)
 def _undistort_map(w: int, h: int, k1: float) -> np.ndarray:
     """The radial remap of ``_undistort`` for one frame size, as flat source indices
     (geometry only: computed once per size with element-wise float32 math, then integers)."""

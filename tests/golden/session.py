@@ -21,7 +21,7 @@ import io
 import json
 import re
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ BRACKETS = ROOT / "fixtures" / "brackets"
 EXTERIOR_TOOLS = ("lawn", "sky", "driveway", "twilight", "landscape", "season", "rain", "night")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spec(name: str) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load((ROOT / "openapi" / name).read_text(), Loader=loader)
