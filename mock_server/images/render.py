@@ -1,11 +1,20 @@
 """Output images: deterministic synthetic photos for remote URLs, and the visible effect of
 every StagePro job type / listing tool and every Stager AI edit. Vectorised NumPy; the same
-arguments always give the same bytes."""
+arguments always give the same bytes, on any CPU: no pixel goes through a float reduction
+(``sum``/``mean`` over an axis, whose summation order follows NumPy's SIMD width) or a
+transcendental of a pixel or coordinate array (``exp``, ``power``, ``sin``, whose last bits
+differ between NumPy's AVX-512, AVX2, SSE and NEON kernels and between libms). Those come
+from lookup tables computed once with Python's ``math`` and quantised to integers, combined
+in integer arithmetic; what remains is element-wise float ``+ - * /`` (IEEE-exact) and
+Pillow's integer 8-bit filters, resampling and JPEG encoding."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
+from functools import lru_cache
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -107,6 +116,77 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return y, x
 
 
+#: Fixed-point one of the geometry tables below.
+GEO_ONE = 1 << 14
+
+
+def _axis(n: int) -> np.ndarray:
+    """The coordinates of ``_grid`` along one axis (float32 ``linspace`` values)."""
+    return np.linspace(0.0, 1.0, n, dtype=np.float32)
+
+
+def _quantise(values: Any, one: int = GEO_ONE) -> np.ndarray:
+    """Python floats → int64 fixed point (``one`` is 1.0), rounded half to even."""
+    return np.array([round(v * one) for v in values], np.int64)
+
+
+@lru_cache(maxsize=64)
+def _sin_cos(n: int, freq: float) -> tuple[np.ndarray, np.ndarray]:
+    """sin and cos of ``freq · t`` along an axis of ``n`` grid coordinates ``t``, quantised."""
+    t = _axis(n).tolist()
+    return (_quantise(math.sin(freq * v) for v in t),
+            _quantise(math.cos(freq * v) for v in t))
+
+
+def _wave(h: int, w: int, fx: float, fy: float) -> np.ndarray:
+    """sin(fx·x + fy·y) over an h×w frame (float32), exactly the same on every machine:
+    sin(a + b) = sin a·cos b + cos a·sin b on quantised per-axis tables, in int64."""
+    sx, cx = _sin_cos(w, fx)
+    sy, cy = _sin_cos(h, fy)
+    v = sy[:, None] * cx[None, :] + cy[:, None] * sx[None, :]
+    return v.astype(np.float32) / np.float32(GEO_ONE * GEO_ONE)
+
+
+@lru_cache(maxsize=64)
+def _gauss(n: int, centre: float, width: float) -> np.ndarray:
+    """exp(-((t - centre) / width)²) along an axis of ``n`` grid coordinates, quantised."""
+    return _quantise(math.exp(-(((v - centre) / width) ** 2)) for v in _axis(n).tolist())
+
+
+def _glow(h: int, w: int, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
+    """A Gaussian spot exp(-((x-cx)/rx)² - ((y-cy)/ry)²) over an h×w frame (float32): the
+    product of two quantised per-axis tables, in int64."""
+    v = _gauss(h, cy, ry)[:, None] * _gauss(w, cx, rx)[None, :]
+    return v.astype(np.float32) / np.float32(GEO_ONE * GEO_ONE)
+
+
+@lru_cache(maxsize=16)
+def _gamma_table(gamma: float) -> np.ndarray:
+    """(v/255) ** gamma for each 8-bit value v, quantised to 1/65535 (float32)."""
+    q = _quantise(((v / 255) ** gamma for v in range(256)), 65535)
+    return q.astype(np.float32) / np.float32(65535)
+
+
+#: Sensor noise of the synthetic photos: 256 equally likely values, the quantiles of a
+#: normal distribution (σ = 0.012 of full scale) quantised to 1/65536, indexed by random
+#: bytes (integer random numbers: no libm on the way).
+NOISE = (
+    _quantise((NormalDist(0.0, 0.012).inv_cdf((i + 0.5) / 256) for i in range(256)), 1 << 16)
+    .astype(np.float32) / np.float32(1 << 16)
+)
+
+
+def _lum(arr: np.ndarray) -> np.ndarray:
+    """Mean of the three channels, added in a fixed order (not a reduction)."""
+    return (arr[..., 0] + arr[..., 1] + arr[..., 2]) / np.float32(3)
+
+
+def _mean_colour(px: np.ndarray) -> np.ndarray:
+    """The mean colour (float32, 0–1) of 8-bit pixels, summed exactly in integers."""
+    flat = px.reshape(-1, 3)
+    return (flat.sum(axis=0, dtype=np.int64) / (255 * max(1, len(flat)))).astype(np.float32)
+
+
 def _rect(y: np.ndarray, x: np.ndarray, y0: float, y1: float, x0: float, x1: float) -> np.ndarray:
     return ((y >= y0) & (y < y1)) & ((x >= x0) & (x < x1))
 
@@ -180,7 +260,7 @@ def synthetic_photo(
             water = np.array([0.3, 0.7, 0.85], np.float32) * (0.9 + 0.2 * x)[..., None]
             block = img[rows]
             block[pool] = np.broadcast_to(water, block.shape)[pool]
-    noise = rng.normal(0, 0.012, (h, w, 1)).astype(np.float32)
+    noise = NOISE[rng.integers(0, 256, (h, w, 1), dtype=np.uint8)]
     img = np.clip(img + noise, 0, 1)
     return Image.fromarray((img * 255).astype(np.uint8), "RGB")
 
@@ -232,9 +312,10 @@ def _smooth_region(
         return img
     region = img.crop((x0, y0, x1, y1)).filter(ImageFilter.BoxBlur(radius))
     if flatten or tone_strength:
-        arr = np.asarray(region, np.float32) / 255
+        px = np.asarray(region)
+        arr = px.astype(np.float32) / 255
         if flatten:
-            arr = arr * (1 - flatten) + arr.reshape(-1, 3).mean(axis=0) * flatten
+            arr = arr * (1 - flatten) + _mean_colour(px) * flatten
         if tone is not None and tone_strength:
             arr = arr * (1 - tone_strength) + np.asarray(tone, np.float32) * tone_strength
         region = Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8), "RGB")
@@ -425,21 +506,24 @@ def _furniture(
     return arr * (1 - a) + ov[..., :3] * a
 
 
-def _empty_room(arr: np.ndarray, s: float) -> np.ndarray:
+def _empty_room(px: np.ndarray, s: float) -> np.ndarray:
     """Remove furniture: the lower-middle region (x 8–92 %, y 40–97 %) is rebuilt row by row
     by interpolating between the colours just left and right of it (walls and floor run
     horizontally in a listing photo), lightly blurred, then pulled toward the floor colour
-    (sampled along the bottom edge) below the floor line; blended with a feathered edge."""
+    (sampled along the bottom edge) below the floor line; blended with a feathered edge.
+    ``px`` is the 8-bit photo; the colour samples are exact integer means of it."""
+    arr = px.astype(np.float32) / 255
     h, w = arr.shape[:2]
     r0, r1, c0, c1 = int(0.4 * h), int(0.97 * h), int(0.08 * w), int(0.92 * w)
     if r1 - r0 < 4 or c1 - c0 < 4:
         return arr
     band = max(1, w // 40)
-    left = arr[r0:r1, max(0, c0 - band) : c0].mean(axis=1)
-    right = arr[r0:r1, c1 : c1 + band].mean(axis=1)
+    lb, rb = px[r0:r1, max(0, c0 - band) : c0], px[r0:r1, c1 : c1 + band]
+    left = (lb.sum(axis=1, dtype=np.int64) / (255 * lb.shape[1])).astype(np.float32)
+    right = (rb.sum(axis=1, dtype=np.int64) / (255 * rb.shape[1])).astype(np.float32)
     t = np.linspace(0.0, 1.0, c1 - c0, dtype=np.float32)[None, :, None]
     fill = left[:, None, :] * (1 - t) + right[:, None, :] * t
-    floor = arr[int(0.93 * h) :, c0:c1].reshape(-1, 3).mean(axis=0)
+    floor = _mean_colour(px[int(0.93 * h) :, c0:c1])
     rows = np.linspace(0.4, 0.97, r1 - r0, dtype=np.float32)[:, None, None]
     floor_w = np.clip((rows - 0.62) / 0.1, 0, 1) * 0.4 * s
     fill = fill * (1 - floor_w) + floor * floor_w
@@ -475,10 +559,11 @@ def _apply_tool(img: Image.Image, tool: str, s: float, rng: np.random.Generator)
         w, h = img.size
         blurred.paste(img.crop((w // 4, h // 4, 3 * w // 4, 3 * h // 4)), (w // 4, h // 4))
         img = blurred
-    arr = np.asarray(img, np.float32) / 255
+    px = np.asarray(img)
+    arr = px.astype(np.float32) / 255
     h, w = arr.shape[:2]
     y, x = _grid(h, w)
-    lum = arr.mean(axis=2)
+    lum = _lum(arr)
     if tool == "sky-enhancement":
         m = np.clip((0.42 - y) / 0.12, 0, 1) * np.ones((1, w), np.float32)
         arr = arr * (1 - s * m[..., None]) + _sky(y, False) * (s * m[..., None])
@@ -491,10 +576,10 @@ def _apply_tool(img: Image.Image, tool: str, s: float, rng: np.random.Generator)
         glow = ((lum > 0.45) & bluish & (y > 0.42) & (y < 0.85)).astype(np.float32)
         arr = _blend(arr, glow, (1.0, 0.78, 0.4), 0.8 * k * s)
     elif tool == "night-to-day":
-        arr = np.power(arr, 1 - 0.45 * s)
+        arr = _gamma_table(1 - 0.45 * s)[px]
     elif tool in ("lawn-replacement", "landscape-design"):
         m = np.clip((y - 0.62) / 0.1, 0, 1) * np.ones((1, w), np.float32)
-        tex = 0.04 * np.sin(x * 300 + y * 40)
+        tex = 0.04 * _wave(h, w, 300, 40)
         green = np.stack([0.22 + tex, 0.55 + tex, 0.18 + 0 * tex], -1).astype(np.float32)
         arr = arr * (1 - s * m[..., None]) + green * (s * m[..., None])
         if tool == "landscape-design":
@@ -518,7 +603,7 @@ def _apply_tool(img: Image.Image, tool: str, s: float, rng: np.random.Generator)
     elif tool == "add-water-to-empty-pool":
         # fill the pool basin (lower-centre ellipse) with deep, rippled turquoise water
         pool = ((y - 0.86) / 0.09) ** 2 + ((x - 0.5) / 0.32) ** 2 < 1
-        ripple = 0.05 * np.sin(x * 120 + y * 60)
+        ripple = 0.05 * _wave(h, w, 120, 60)
         water = np.stack([0.1 + ripple, 0.55 + ripple, 0.8 + ripple], -1)
         k = min(1.0, 0.4 + s)
         arr = np.where(pool[..., None], arr * (1 - k) + water * k, arr)
@@ -526,13 +611,13 @@ def _apply_tool(img: Image.Image, tool: str, s: float, rng: np.random.Generator)
         # existing water (bluish pixels in the lower half) becomes clearer and more cyan,
         # with caustic highlights; the rest of the lower frame gets a slight clarity boost
         water = (arr[..., 2] > arr[..., 0] + 0.15) & (y > 0.72)
-        caustic = 0.08 * np.maximum(0, np.sin(x * 220) * np.sin(y * 180 + x * 40))
+        caustic = 0.08 * np.maximum(0, _wave(1, w, 220, 0) * _wave(h, w, 40, 180))
         cyan = np.stack([0.05 + caustic, 0.78 + caustic, 0.92 + caustic], -1)
         m = (water * (0.5 + 0.5 * s)).astype(np.float32)[..., None]
         arr = arr * (1 - m) + cyan * m
         arr = np.where((y > 0.5)[..., None], np.clip((arr - 0.5) * (1 + 0.25 * s) + 0.5, 0, 1), arr)
     elif tool == "fireplace-ignition":
-        fire = np.exp(-(((x - 0.25) / 0.08) ** 2 + ((y - 0.7) / 0.06) ** 2))
+        fire = _glow(h, w, 0.25, 0.7, 0.08, 0.06)
         arr = arr + (fire * s)[..., None] * np.array([1.0, 0.45, 0.05], np.float32)
     elif tool == "tv-screen-replacement":
         screen = _rect(y, x, 0.35, 0.55, 0.55, 0.85)
@@ -543,9 +628,8 @@ def _apply_tool(img: Image.Image, tool: str, s: float, rng: np.random.Generator)
         arr = np.where(screen[..., None], arr * (1 - s) + grad * s, arr)
     elif tool == "material-overlay":
         floor = np.broadcast_to(y > 0.62, (h, w))
-        wood = np.stack(
-            [0.55 + 0.08 * np.sin(x * 90), 0.38 + 0.06 * np.sin(x * 90), 0.22 + 0 * x], -1
-        )
+        grain = _wave(1, w, 90, 0)
+        wood = np.stack([0.55 + 0.08 * grain, 0.38 + 0.06 * grain, 0.22 + 0 * grain], -1)
         arr = np.where(floor[..., None], arr * (1 - s) + wood.astype(np.float32) * s, arr)
     elif tool == "ai-floorplan-visualizer":
         g = np.round(lum * 4) / 4
@@ -591,7 +675,7 @@ def render_stagepro(
     rng = _rng("stagepro", job_type, listing_tool, style, room_type, creativity, variation, prompt)
     palette = STYLE_PALETTES.get(style or "modern", STYLE_PALETTES["modern"])
     if job_type == "empty-room":
-        arr = _empty_room(np.asarray(img, np.float32) / 255, s)
+        arr = _empty_room(np.asarray(img), s)
     elif job_type in ("virtual-stage", "interior-design") or listing_tool == "add-furniture":
         arr = np.asarray(img, np.float32) / 255
         h, w = arr.shape[:2]
@@ -669,7 +753,7 @@ def render_stager(
         y, _ = _grid(hh, ww)
         m = (np.clip((0.42 - y) / 0.12, 0, 1) * np.ones((1, ww), np.float32))[..., None]
         if twilight:
-            lum = arr.mean(axis=2)
+            lum = _lum(arr)
             arr = arr * (1 - 0.4 * s)
             bluish = arr[..., 2] > arr[..., 0] + 0.03
             glow = ((lum > 0.45) & bluish & (y > 0.42) & (y < 0.85)).astype(np.float32)
