@@ -2,6 +2,10 @@
 the journal, the control plane, specs served."""
 
 import pytest
+import yaml
+
+from mock_server.spec.schema_walk import enum_at, request_schema
+from tests.conftest import ROOT
 
 AUTH = {"Authorization": "Bearer sk_test_core"}
 
@@ -127,7 +131,9 @@ def test_specs_are_served(http, name):
 def test_capabilities_lists_everything(http):
     caps = http.get("/api/v1/capabilities", headers=AUTH).json()
     assert set(caps["job_types"]) == {"empty-room", "virtual-stage", "interior-design", "edit", "listing-tool"}
-    assert len(caps["listing_tools"]) == 23
+    spec = yaml.safe_load((ROOT / "openapi" / "stagepro.yaml").read_text())
+    spec_tools = enum_at(spec, request_schema(spec, "/jobs", "post"), "input.listing_tool")
+    assert [t["slug"] for t in caps["listing_tools"]] == list(spec_tools)
     assert {t["slug"] for t in caps["listing_tools"]} >= {"virtual-twilight", "sky-enhancement", "room-declutter"}
     assert len(caps["workflow_templates"]) == 6
     assert "modern" in caps["styles"] and "living-room" in caps["room_types"]

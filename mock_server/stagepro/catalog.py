@@ -1,32 +1,15 @@
 """What StagePro offers, read from the spec's enums at startup, plus the few facts the
-vendor states that a schema cannot hold (tool names, workflow template mapping, prices)."""
+vendor states that a schema cannot hold (workflow template mapping, prices). Listing tools'
+names and categories live with their renders (``images/render/tools.py``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from ..images.render.tools import check_against, tool
 from ..spec.schema_walk import enum_at, request_schema, schema_at
 
-TOOL_NAMES = {
-    "ai-furniture-background": "AI Furniture Background",
-    "tv-screen-replacement": "TV Screen Replacement",
-    "ai-floorplan-visualizer": "AI Floorplan Visualizer",
-}
-TOOL_CATEGORIES = {
-    "interior": {
-        "add-furniture", "ai-furniture-background", "furniture-eraser", "room-declutter",
-        "material-overlay", "fireplace-ignition", "tv-screen-replacement",
-        "refrigerator-cleanup",
-    },
-    "exterior": {
-        "landscape-design", "lawn-replacement", "changing-seasons", "sky-enhancement",
-        "rain-to-shine", "driveway-leaf-removal", "driveway-car-removal",
-    },
-    "pool": {"add-water-to-empty-pool", "pool-water-enhancement"},
-    "twilight": {"natural-twilight", "virtual-twilight", "night-to-day"},
-    "other": {"ai-floorplan-visualizer", "social-media-poster", "sketch-to-render"},
-}
 #: Tools the vendor offers in its app only (interactive UI): refused by the API with 400.
 APP_ONLY_TOOLS = {"furniture-try-on": "Furniture Try-On", "magic-editor": "Magic Editor"}
 
@@ -42,7 +25,7 @@ WORKFLOW_TEMPLATES: dict[str, tuple[str, str | None, str]] = {
 
 
 def tool_name(slug: str) -> str:
-    return TOOL_NAMES.get(slug) or slug.replace("-", " ").title().replace("Tv ", "TV ")
+    return tool(slug).display_name
 
 
 def template_name(template: str) -> str:
@@ -50,10 +33,7 @@ def template_name(template: str) -> str:
 
 
 def tool_category(slug: str) -> str:
-    for category, slugs in TOOL_CATEGORIES.items():
-        if slug in slugs:
-            return category
-    return "other"
+    return tool(slug).category
 
 
 @dataclass(frozen=True)
@@ -74,9 +54,11 @@ class Catalog:
         workflow = request_schema(document, "/workflows", "post")
         creativity = schema_at(document, job, "input.options.creativity") or {}
         webhook = request_schema(document, "/webhooks", "post")
+        listing_tools = tuple(enum_at(document, job, "input.listing_tool"))
+        check_against(listing_tools)  # every tool of the spec renders, and no other
         return cls(
             job_types=tuple(enum_at(document, job, "type")),
-            listing_tools=tuple(enum_at(document, job, "input.listing_tool")),
+            listing_tools=listing_tools,
             styles=tuple(enum_at(document, job, "input.style")),
             room_types=tuple(enum_at(document, job, "input.room_type")),
             aspect_ratios=tuple(enum_at(document, job, "input.options.aspect_ratio")),

@@ -35,7 +35,10 @@ def _calls(path: Path) -> list[tuple[int, str, ast.Call]]:
     return out
 
 
-@pytest.mark.parametrize("name", ["hdr.py", "render.py"])
+SOURCES = ["hdr.py", *sorted(f"render/{p.name}" for p in (IMAGES / "render").glob("*.py"))]
+
+
+@pytest.mark.parametrize("name", SOURCES)
 def test_no_simd_dependent_numpy_math(name: str) -> None:
     bad = []
     for line, call, node in _calls(IMAGES / name):

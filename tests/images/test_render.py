@@ -5,6 +5,7 @@ import itertools
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -15,17 +16,16 @@ from mock_server.images.render import (
     render_stager,
     synthetic_photo,
 )
+from mock_server.spec.schema_walk import enum_at, request_schema
+from tests.conftest import ROOT
 
 from .conftest import pixels
 
-JOB_TYPES = ["empty-room", "virtual-stage", "interior-design", "edit"]
-TOOLS = (
-    "add-furniture ai-furniture-background furniture-eraser room-declutter material-overlay "
-    "fireplace-ignition tv-screen-replacement refrigerator-cleanup landscape-design "
-    "lawn-replacement changing-seasons sky-enhancement rain-to-shine driveway-leaf-removal "
-    "driveway-car-removal add-water-to-empty-pool pool-water-enhancement natural-twilight "
-    "virtual-twilight night-to-day ai-floorplan-visualizer social-media-poster sketch-to-render"
-).split()
+SPEC = yaml.safe_load((ROOT / "openapi" / "stagepro.yaml").read_text())
+JOB = request_schema(SPEC, "/jobs", "post")
+#: Read from the spec, never listed by hand: a new tool is covered by every test below.
+JOB_TYPES = [t for t in enum_at(SPEC, JOB, "type") if t != "listing-tool"]
+TOOLS = list(enum_at(SPEC, JOB, "input.listing_tool"))
 RATIOS = {
     "1:1": 1,
     "4:3": 4 / 3,
@@ -101,7 +101,7 @@ def all_outputs(interior: Image.Image, exterior: Image.Image) -> dict[str, np.nd
 
 
 def test_every_output_valid_and_changed(all_outputs: dict[str, np.ndarray]) -> None:
-    assert len(all_outputs) == 4 + 23
+    assert len(all_outputs) == len(JOB_TYPES) + len(TOOLS)
 
 
 def test_outputs_mutually_different(all_outputs: dict[str, np.ndarray]) -> None:
@@ -221,3 +221,15 @@ def test_stager_deterministic_and_variation(exterior: Image.Image) -> None:
     assert a == render_stager(exterior, operation="stage", resolution="low", options=dict(opts))
     b = render_stager(exterior, operation="stage", resolution="low", options=opts, variation=1)
     assert a[0] != b[0]
+
+
+def test_every_listing_tool_of_the_spec_has_a_render_and_no_render_is_extra():
+    from mock_server.images.render import TOOLS as RENDERS
+    from mock_server.images.render import check_against
+
+    check_against(TOOLS)  # raises naming the values when they disagree
+    assert set(RENDERS) == set(TOOLS)
+    with pytest.raises(RuntimeError, match="no render for hot-tub-filler"):
+        check_against([*TOOLS, "hot-tub-filler"])
+    with pytest.raises(RuntimeError, match="renders the spec does not list: sky-enhancement"):
+        check_against([t for t in TOOLS if t != "sky-enhancement"])
