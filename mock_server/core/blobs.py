@@ -27,9 +27,6 @@ class BlobStore:
     def get(self, key: str) -> Blob | None:
         return self._blobs.get(key)
 
-    def delete(self, key: str) -> None:
-        self._blobs.pop(key, None)
-
     def drop_owner(self, owner: str | None) -> None:
         if owner is None:
             self._blobs.clear()

@@ -17,7 +17,6 @@ from collections import deque
 from dataclasses import dataclass, field
 
 QUEUED, PROCESSING, COMPLETED, FAILED = "queued", "processing", "completed", "failed"
-STATUSES = (QUEUED, PROCESSING, COMPLETED, FAILED)
 TERMINAL = frozenset({COMPLETED, FAILED})
 _NEXT = {QUEUED: {PROCESSING}, PROCESSING: {COMPLETED, FAILED}, COMPLETED: set(), FAILED: set()}
 
@@ -84,10 +83,6 @@ class Scheduler:
         return task
 
     @property
-    def processing(self) -> list[Task]:
-        return list(self._running)
-
-    @property
     def next_event(self) -> float:
         """The earliest time something can next happen (a lower bound; exact after
         ``advance``)."""
@@ -136,9 +131,3 @@ class Scheduler:
                 running.append(t)
                 out.append(Transition(t, PROCESSING, at))
         return out
-
-    def forget(self, ids: set[str]) -> None:
-        self.tasks = [t for t in self.tasks if t.id not in ids]
-        self._queued = deque(t for t in self._queued if t.id not in ids)
-        self._running = [t for t in self._running if t.id not in ids]
-        self._next_event = float("-inf")

@@ -63,11 +63,6 @@ class ApiSpec:
     def security_schemes(self) -> dict[str, Any]:
         return self.document.get("components", {}).get("securitySchemes", {})
 
-    def operation(self, operation_id: str) -> Operation:
-        for op in self.operations:
-            if op.operation_id == operation_id:
-                return op
-        raise KeyError(operation_id)
 
 
 def resolve(document: dict[str, Any], node: Any) -> Any:
