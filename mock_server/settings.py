@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .limits import WEBHOOK_TIMEOUT_SECONDS
 from .resources import data_dir
 
 
@@ -48,7 +49,7 @@ class Settings:
     #: the network and renders a deterministic synthetic photo instead).
     fetch_remote: bool = False
     #: Real webhook deliveries: per-attempt timeout in seconds.
-    webhook_timeout: float = 10.0
+    webhook_timeout: float = WEBHOOK_TIMEOUT_SECONDS
     #: Tune the garbage collector for a long-running server (``stagemock serve`` sets it):
     #: see ``gc_policy``. Off for in-process use (tests), where the process is not ours.
     manage_gc: bool = False

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..limits import IMAGE_MAX_PIXELS
+
 ALLOWED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
@@ -44,7 +46,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     return img
 
 
-def decode_upload(data: bytes, *, max_pixels: int = 50_000_000) -> ImageInfo:
+def decode_upload(data: bytes, *, max_pixels: int = IMAGE_MAX_PIXELS) -> ImageInfo:
     img = _open(data, max_pixels)
     fmt = (img.format or "").upper()
     if fmt not in ALLOWED:
@@ -59,7 +61,7 @@ def decode_upload(data: bytes, *, max_pixels: int = 50_000_000) -> ImageInfo:
 
 
 def load_rgb(data: bytes, *, max_side: int = 4096) -> Image.Image:
-    img = _open(data, 50_000_000)
+    img = _open(data, IMAGE_MAX_PIXELS)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

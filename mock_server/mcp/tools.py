@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from ..limits import JOBS_PAGE_DEFAULT, UPLOAD_MAX_BYTES
 from . import schemas
 from .client import ApiCallError, StageProClient
 
@@ -160,7 +161,7 @@ async def _get_workflow(c: StageProClient, a: dict[str, Any]) -> list[Part]:
     return [_dump(await c.request("GET", f"/workflows/{_id(a)}"))]
 
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_BYTES = UPLOAD_MAX_BYTES
 
 
 async def _upload_image(c: StageProClient, a: dict[str, Any]) -> list[Part]:
@@ -220,7 +221,7 @@ async def _read_journal(c: StageProClient, a: dict[str, Any]) -> list[Part]:
         params["api_key"] = c.api_key
     data = await c.control("GET", "journal", params=params)
     entries = data.get("entries", []) if isinstance(data, dict) else data
-    limit = int(a.get("limit") or 20)
+    limit = int(a.get("limit") or JOBS_PAGE_DEFAULT)
     return [_dump({"total": len(entries), "entries": entries[-limit:]})]
 
 

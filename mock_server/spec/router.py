@@ -32,6 +32,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..http import header, json_response
+from ..limits import UPLOAD_MAX_BYTES
 from .loader import ApiSpec, Operation
 from .validation import JSON_TYPES, OperationValidator, coerce, compile_operation
 
@@ -39,7 +40,7 @@ log = logging.getLogger("stagemock")
 
 MAX_JSON_BYTES = 1 * 1024 * 1024
 FORM_URLENCODED = "application/x-www-form-urlencoded"
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_BYTES = UPLOAD_MAX_BYTES
 #: Multipart framing on top of the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 JOURNAL_KEY = "stagemock.journal"

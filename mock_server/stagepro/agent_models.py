@@ -13,8 +13,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..core.clock import iso
+from ..limits import AGENT_SESSION_TTL_SECONDS
 
-SESSION_TTL = 86400
+SESSION_TTL = AGENT_SESSION_TTL_SECONDS
 
 STYLE_WORDS = {
     "modern": ("modern", "contemporary", "sleek"),

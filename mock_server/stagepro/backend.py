@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from ..errors import stagepro_shape
 from ..http import header
+from ..limits import stagepro_capabilities
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
 from . import agent, console, handlers
@@ -21,12 +22,7 @@ from .models import KeyRecord, StageProState, unauthorized
 if TYPE_CHECKING:
     from ..context import AppContext
 
-LIMITS = {
-    "max_batch_photos": 100,
-    "upload_max_bytes": 20 * 1024 * 1024,
-    "upload_ttl_seconds": 86400,
-    "agent_session_ttl_seconds": 86400,
-}
+LIMITS = stagepro_capabilities()
 
 
 def fetch_remote(url: str) -> bytes | None:

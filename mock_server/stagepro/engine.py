@@ -40,10 +40,11 @@ from ..errors import (
     Unprocessable,
     ValidationFailed,
 )
+from ..limits import UPLOAD_MAX_BYTES, UPLOAD_TTL_SECONDS
 from .catalog import APP_ONLY_TOOLS, WORKFLOW_TEMPLATES, Catalog
 from .models import Account
 
-UPLOAD_TTL = 86400
+UPLOAD_TTL = UPLOAD_TTL_SECONDS
 FILES_PREFIX = "/files/"
 
 
@@ -235,7 +236,7 @@ class JobEngine:
     catalog: Catalog
     job_seconds: float = 3.0
     pickup_seconds: float = 1.0
-    upload_max_bytes: int = 20 * 1024 * 1024
+    upload_max_bytes: int = UPLOAD_MAX_BYTES
     events: list[Event] = field(default_factory=list)
     #: ``--fetch-remote``: an injected ``fn(url) -> bytes | None`` (the engine does no I/O);
     #: None → remote URLs become deterministic synthetic photos.

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from ..errors import Conflict, NotFound
 from ..http import JSON, RawJSON, base_url, dumps, json_response
+from ..limits import JOBS_PAGE_DEFAULT
 from ..spec.router import Call, Handler
 from .engine import fingerprint
 
@@ -105,7 +106,7 @@ async def listJobs(call: Call) -> Response:
         account,
         listing_id=q.get("listing_id"),
         status=q.get("status"),
-        limit=q.get("limit", 20),
+        limit=q.get("limit", JOBS_PAGE_DEFAULT),
         cursor=q.get("cursor"),
     )
     return json_response(

@@ -11,6 +11,7 @@ import yaml
 from starlette.requests import Request
 
 from ..errors import stagerai_shape
+from ..limits import UPLOAD_MAX_BYTES
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
 from . import handlers
@@ -43,7 +44,7 @@ class StagerAIBackend:
             self.base_path,
             self.catch_all_params,
         )
-        self.max_upload_bytes = 20 * 1024 * 1024
+        self.max_upload_bytes = UPLOAD_MAX_BYTES
         self.signer = Signer(hashlib.sha256(f"stagemock-gcs-{ctx.settings.seed}".encode()).digest())
         #: (bucket, object) → (account, group id, bracket id) of every issued upload URL
         self.objects: dict[tuple[str, str], tuple[Account, str, str]] = {}

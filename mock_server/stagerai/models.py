@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Unauthorized
+from ..limits import HDR_MAX_BRACKETS
 
 TEST_KEY_RE = re.compile(r"^stager_test_[A-Za-z0-9_\-]{1,128}$")
-MAX_BRACKETS = 7
+MAX_BRACKETS = HDR_MAX_BRACKETS
 PENDING, PROCESSING, COMPLETED, FAILED = "pending", "processing", "completed", "failed"
 
 

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from ..limits import SIGNED_URL_SECONDS
+
 ALGORITHM = "GOOG4-HMAC-SHA256"
 SERVICE_ACCOUNT = "stagemock@stager-ai.iam.gserviceaccount.com"
-DEFAULT_EXPIRES = 900
+DEFAULT_EXPIRES = SIGNED_URL_SECONDS
 DATE_RE = re.compile(r"^\d{8}T\d{6}Z$")
 REQUIRED = (
     "X-Goog-Algorithm",

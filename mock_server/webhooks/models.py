@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.clock import iso
+from ..limits import WEBHOOK_RETRY_SCHEDULE
 
 #: Retry schedule (seconds after a failed attempt, on the mock's clock). After the last one
 #: the event is marked failed; it can still be redelivered through the control plane.
-RETRY_SCHEDULE = (10, 30, 120, 600, 1800, 3600, 7200, 21600)
+RETRY_SCHEDULE = WEBHOOK_RETRY_SCHEDULE
 EVENTS = ("job.completed", "job.failed", "batch.completed")
 
 
