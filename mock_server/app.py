@@ -33,7 +33,6 @@ from .spec.loader import load_spec
 from .spec.router import JOURNAL_KEY, ApiBinding, SpecRoutes, build_routes
 from .stagepro.backend import StageProBackend
 from .stagerai.backend import StagerAIBackend
-from .webhooks import install as install_webhooks
 
 UNJOURNALED = ("/__mock/", "/openapi/")
 CONTROL_PLANE = "/__mock/"
@@ -198,7 +197,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ctx = AppContext(settings)
     ctx.register(StageProBackend(ctx))
     ctx.register(StagerAIBackend(ctx))
-    install_webhooks(ctx, ctx.backends["stagepro"])
 
     # The vendor APIs first (the hot paths), then the control plane and static files.
     bindings: list[ApiBinding] = [backend.binding(ctx) for backend in ctx.backends.values()]

@@ -15,6 +15,7 @@ from .core.ids import IdGenerator
 from .core.precompute import Precomputer, process_pool
 from .journal import Journal
 from .settings import VIRTUAL_EPOCH, Settings
+from .webhooks.dispatcher import WebhookHub
 
 if TYPE_CHECKING:
     from .backend import Backend
@@ -38,12 +39,9 @@ class AppContext:
         self.backends: dict[str, Backend] = {}
         self._ticker: asyncio.Task[Any] | None = None
         self.background_tasks: set[asyncio.Task[Any]] = set()
-        #: Extra time-driven parts (webhook retries...): called after the backends on each tick.
-        self.tickers: list[Any] = []
-        #: Extra state holders to forget on reset: ``fn(api_key | None)``.
-        self.resetters: list[Any] = []
-        #: Async cleanups run at shutdown (HTTP clients).
-        self.closers: list[Any] = []
+        #: StagePro webhook endpoints and signed deliveries (retries due on this clock's
+        #: ticks; the StagePro backend publishes its events to it).
+        self.webhooks = WebhookHub(self)
         self.gc_policy: Any = None
         self._time_lock = asyncio.Lock()
         #: Image work (output renders, HDR merges) started ahead in worker processes.
@@ -65,8 +63,7 @@ class AppContext:
         now = self.clock.now() if now is None else now
         for backend in self.backends.values():
             backend.tick(now)
-        for ticker in self.tickers:
-            ticker(now)
+        self.webhooks.tick(now)
 
     def reset(self, api_key: str | None = None) -> bool:
         if api_key is None:
@@ -77,14 +74,12 @@ class AppContext:
             self.blobs.drop_owner(None)
             for backend in self.backends.values():
                 backend.reset(None)
-            for resetter in self.resetters:
-                resetter(None)
+            self.webhooks.reset(None)
             return True
         found = False
         for backend in self.backends.values():
             found = backend.reset(api_key) or found
-        for resetter in self.resetters:
-            resetter(api_key)
+        self.webhooks.reset(api_key)
         self.ids.reset(api_key)
         self.journal.clear(api_key)
         self.blobs.drop_owner(api_key)
@@ -121,9 +116,8 @@ class AppContext:
             with suppress(asyncio.CancelledError, Exception):
                 await task
         self.precompute.shutdown()
-        for closer in self.closers:
-            with suppress(Exception):
-                await closer()
+        with suppress(Exception):
+            await self.webhooks.close()
 
     async def await_work(self, futures: list[Any]) -> None:
         """Wait, without blocking the event loop, for image work running in the workers (at

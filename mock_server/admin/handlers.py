@@ -49,7 +49,9 @@ async def resetMock(call: Call) -> Response:
 
 
 async def getClock(call: Call) -> Response:
-    call.context.tick()
+    # like every move of time: the image work due by now is awaited, never waited for
+    ctx = call.context
+    await ctx.catch_up(ctx.clock.now(), ctx.tick)
     return json_response(_clock(call.context))
 
 

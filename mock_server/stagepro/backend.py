@@ -94,12 +94,9 @@ class StageProBackend:
         #: Capabilities never change while the server runs: serialised once.
         self.capabilities_bytes = orjson.dumps(self.catalog.as_capabilities(LIMITS))
         self.limits = LIMITS
-        #: Subscribers to domain events: ``fn(api_key, event_type, obj, webhook_endpoint_id)``
-        #: with event_type in job.completed, job.failed, batch.completed (webhooks subscribe).
-        self.event_subscribers: list[Any] = []
-        #: ``fn(principal, endpoint_id)`` raising ValidationFailed unless the endpoint is an
-        #: active webhook endpoint of the caller's account (set by the webhooks package).
-        self.endpoint_validator: Any = None
+        #: The context's webhook hub: hears every domain event (job.completed, job.failed,
+        #: batch.completed) and validates the endpoints jobs name.
+        self.webhooks = ctx.webhooks
         #: AI design agent sessions by id (each remembers its account)
         self.agent_sessions: dict[str, Any] = {}
         self.engine = JobEngine(
@@ -184,20 +181,13 @@ class StageProBackend:
 
     def publish(self, events: list[Any]) -> None:
         for event in events:
-            for subscriber in self.event_subscribers:
-                subscriber(event.api_key, event.type, event.obj, event.webhook_endpoint_id)
+            self.webhooks.publish(event.api_key, event.type, event.obj, event.webhook_endpoint_id)
 
     # used by other parts (agent render, webhooks) -----------------------------------------
     def check_endpoint(self, principal: Any, endpoint_id: str | None) -> None:
         if endpoint_id is None:
             return
-        if self.endpoint_validator is None:
-            from ..errors import ValidationFailed
-
-            raise ValidationFailed(
-                f"unknown webhook endpoint {endpoint_id!r}", field="webhook_endpoint_id"
-            )
-        self.endpoint_validator(principal, endpoint_id)
+        self.webhooks.validate(principal, endpoint_id)
 
     def create_job(self, principal: Any, body: dict[str, Any], base_url: str) -> dict[str, Any]:
         self.sync(principal.account)

@@ -24,10 +24,8 @@ KEY = "sk_test_hub"
 
 
 def _hub(timeout: float = 10.0) -> tuple[AppContext, WebhookHub]:
-    ctx = AppContext(Settings(deterministic=True, webhook_timeout=timeout))
-    hub = WebhookHub(ctx)
-    ctx.tickers.append(hub.tick)
-    return ctx, hub
+    ctx = AppContext(Settings(deterministic=True, webhook_timeout=timeout, image_workers=0))
+    return ctx, ctx.webhooks  # the context's own hub: ticked with its clock
 
 
 def _endpoint(hub: WebhookHub, url: str, force_fail: bool = False) -> Endpoint:
