@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +117,7 @@ class StageProBackend:
             upload_max_bytes=self.limits["upload_max_bytes"],
             fetch=fetch_remote if ctx.settings.fetch_remote else None,
             precompute=ctx.precompute,
+            cursor_secret=_cursor_secret(ctx.settings),
         )
 
     # Backend protocol -------------------------------------------------------------------
@@ -261,3 +264,12 @@ class StageProBackend:
                 record.created_at = self.ctx.clock.now()
             return Principal(token, record)
         return None
+
+
+def _cursor_secret(settings: Any) -> bytes:
+    """Per-server key of the cursors' HMAC: derived from the seed in ``--deterministic`` mode
+    (the same requests give the same cursors), random otherwise (a restarted server refuses
+    the old cursors, as a real API may)."""
+    if settings.deterministic:
+        return hashlib.blake2b(f"stagemock-cursor\x00{settings.seed}".encode()).digest()
+    return os.urandom(32)
