@@ -61,3 +61,38 @@ def test_a_wrong_content_type_is_a_documented_415(stagemock_server):
         assert proc.returncode == 0, proc.stderr
         assert "UNDOCUMENTED" not in proc.stdout, proc.stdout
 
+
+def test_journal_report_lists_every_violation_on_demand(stagemock_server):
+    import json
+
+    key = "sk_test_journal_report_limit"
+    stagemock_server.reset(key)
+    with httpx.Client(base_url=stagemock_server.url + "/api/v1", headers={"Authorization": f"Bearer {key}"}) as c:
+        for i in range(25):
+            c.post("/jobs", json={"type": f"bogus-{i}"})
+    out = _report("--base-url", stagemock_server.url, "--api-key", key).stdout
+    assert "violating the spec: 25" in out
+    assert out.count("POST /api/v1/jobs (createJob)") == 20
+    assert "  … 5 more (--limit N, --json)" in out
+    out = _report("--base-url", stagemock_server.url, "--api-key", key, "--limit", "30").stdout
+    assert out.count("POST /api/v1/jobs (createJob)") == 25 and "more (--limit" not in out
+    out = _report("--base-url", stagemock_server.url, "--api-key", key, "--limit", "3").stdout
+    assert out.count("POST /api/v1/jobs (createJob)") == 3 and "… 22 more" in out
+    proc = _report("--base-url", stagemock_server.url, "--api-key", key, "--json")
+    data = json.loads(proc.stdout)
+    assert len(data["violating"]) == 25 and data["requests"] == 25
+    assert data["apis"]["stagepro"]["operations"]["createJob"]["exercised"] == {"400": 25}
+    assert any(v["field"] == "type" for v in data["violating"][0]["violations"])
+
+
+def test_journal_report_with_no_server_is_one_line():
+    import socket
+
+    with socket.socket() as sock:  # bound, not listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        proc = _report("--base-url", url)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = (proc.stdout + proc.stderr).strip().splitlines()
+    assert len(lines) == 1 and url in lines[0] and "nothing answers" in lines[0], lines
