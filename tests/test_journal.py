@@ -21,3 +21,34 @@ def test_journal_filters_by_key_and_conformance():
     assert [e.path for e in journal.entries(nonconformant_only=True)] == ["/b"]
     journal.clear("k1")
     assert [e.path for e in journal.entries()] == ["/b"]
+
+
+def test_dropped_counts_only_what_fell_off_the_ring():
+    """Clearing the journal (all, or one key's entries, or a key's reset) drops nothing."""
+    import httpx
+
+    from mock_server.settings import Settings
+    from mock_server.testing import RunningServer
+
+    with RunningServer(Settings(deterministic=True, journal_size=4, image_workers=0)) as srv, \
+            httpx.Client(base_url=srv.url, timeout=30) as c:
+        def get(key):
+            assert c.get("/api/v1/capabilities", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+        def journal():
+            return c.get("/__mock/journal").json()
+
+        for _ in range(3):
+            get("sk_test_drop_a")
+        assert c.delete("/__mock/journal").status_code in (200, 204)
+        assert journal()["dropped"] == 0
+        get("sk_test_drop_a")
+        get("sk_test_drop_b")
+        assert c.delete("/__mock/journal", params={"api_key": "sk_test_drop_a"}).status_code in (200, 204)
+        assert c.post("/__mock/reset", json={"api_key": "sk_test_drop_b"}).status_code == 200
+        body = journal()
+        assert body["dropped"] == 0 and body["entries"] == [], body
+        for _ in range(6):  # 4 fit, 2 fall off
+            get("sk_test_drop_a")
+        body = journal()
+        assert body["dropped"] == 2 and len(body["entries"]) == 4 and body["total"] == 11, body
