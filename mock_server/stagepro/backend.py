@@ -11,7 +11,7 @@ import orjson
 import yaml
 from starlette.requests import Request
 
-from ..errors import stagepro_shape
+from ..errors import account_exists, stagepro_shape
 from ..http import header
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
@@ -144,7 +144,8 @@ class StageProBackend:
 
     def create_account(self, data: dict[str, Any]) -> dict[str, Any]:
         key = data["api_key"]
-        self.state.reset(key)
+        if key in self.state.keys:
+            raise account_exists(key)
         record = self.state.new_account(key, data)
         return self.state.describe(record)
 

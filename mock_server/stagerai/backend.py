@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from starlette.requests import Request
 
-from ..errors import stagerai_shape
+from ..errors import account_exists, stagerai_shape
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
 from . import handlers
@@ -76,7 +76,8 @@ class StagerAIBackend:
 
     def create_account(self, data: dict[str, Any]) -> dict[str, Any]:
         key = data["api_key"]
-        self.state.reset(key)
+        if key in self.state.accounts:
+            raise account_exists(key)
         return self.state.describe(self.state.new_account(key, data))
 
     def update_account(self, api_key: str, data: dict[str, Any]) -> dict[str, Any] | None:
