@@ -52,3 +52,22 @@ def test_dropped_counts_only_what_fell_off_the_ring():
             get("sk_test_drop_a")
         body = journal()
         assert body["dropped"] == 2 and len(body["entries"]) == 4 and body["total"] == 11, body
+
+
+def test_refused_keys_are_journaled_as_sent(http, stagemock_server):
+    """Unknown, malformed and revoked keys are found by ?api_key= (both APIs)."""
+    sent = [
+        ("/api/v1/capabilities", {"Authorization": "Bearer sk_live_nobody_here"}),
+        ("/api/v1/capabilities", {"Authorization": "Bearer sk_live_mock_revoked"}),
+        ("/api/v1/capabilities", {"Authorization": "Bearer not_a_key_at_all"}),
+        ("/api/hdr-image-group/group_x", {"stager-api-key": "stager_live_nobody_here"}),
+    ]
+    before = http.get("/__mock/journal").json()["total"]
+    for path, headers in sent:
+        assert http.get(path, headers=headers).status_code == 401
+    for _path, headers in sent:
+        key = next(iter(headers.values())).removeprefix("Bearer ")
+        entries = http.get("/__mock/journal", params={"api_key": key, "since": before}).json()["entries"]
+        assert len(entries) == 1 and entries[0]["status"] == 401 and entries[0]["api_key"] == key, entries
+    assert [e["seq"] for e in http.get("/__mock/journal", params={"since": before}).json()["entries"]][:4] == [
+        before + 1, before + 2, before + 3, before + 4]

@@ -207,6 +207,9 @@ class Dispatcher:
             principal = self.binding.authenticate(op, request)
         except Unauthorized as err:
             auth_error = err
+            if entry is not None:
+                # an unknown, malformed or revoked key is journaled as it was sent
+                entry.api_key = getattr(err, "sent_key", None)
             if getattr(err, "missing", False):
                 violations.append({"field": err.field, "message": err.message})
         if entry is not None and principal is not None:

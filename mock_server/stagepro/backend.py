@@ -11,7 +11,7 @@ import orjson
 import yaml
 from starlette.requests import Request
 
-from ..errors import account_exists, stagepro_shape
+from ..errors import Unauthorized, account_exists, stagepro_shape
 from ..http import header
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
@@ -260,7 +260,11 @@ class StageProBackend:
                     "malformed Authorization header: expected `Bearer <key>`",
                     missing=True,
                 )
-            record = self.state.key_record(token)
+            try:
+                record = self.state.key_record(token)
+            except Unauthorized as err:
+                err.sent_key = token  # journaled as sent: ?api_key= finds refused keys too
+                raise
             if not record.created_at:
                 record.created_at = self.ctx.clock.now()
             return Principal(token, record)

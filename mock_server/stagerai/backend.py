@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from starlette.requests import Request
 
-from ..errors import account_exists, stagerai_shape
+from ..errors import Unauthorized, account_exists, stagerai_shape
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
 from . import handlers
@@ -176,7 +176,12 @@ class StagerAIBackend:
         key = request.headers.get("stager-api-key", "").strip()
         if not key:
             raise unauthorized("missing stager-api-key header", missing=True)
-        return Principal(key, self.state.account_for(key))
+        try:
+            account = self.state.account_for(key)
+        except Unauthorized as err:
+            err.sent_key = key  # journaled as sent: ?api_key= finds refused keys too
+            raise
+        return Principal(key, account)
 
 
 def _due_groups(account: Account, now: float) -> list[Any]:
