@@ -37,6 +37,16 @@ from .validation import JSON_TYPES, OperationValidator, coerce, compile_operatio
 
 log = logging.getLogger("stagemock")
 
+
+def _parser_warnings_only(record: logging.LogRecord) -> bool:
+    """python-multipart logs a warning ("Found invalid character … in header") right before
+    it raises the ``MultipartParseError`` the dispatcher answers as a 400 naming the body and
+    journals: the client's mistake, already reported to it, not the server's. Keep errors."""
+    return record.levelno >= logging.ERROR
+
+
+logging.getLogger("python_multipart.multipart").addFilter(_parser_warnings_only)
+
 MAX_JSON_BYTES = 1 * 1024 * 1024
 FORM_URLENCODED = "application/x-www-form-urlencoded"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
