@@ -8,7 +8,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .target import DEFAULT_KEYS, DEFAULT_OTHER_KEYS, Target, probe_control_plane, split_base_url
+from .target import (
+    API_NAMES,
+    DEFAULT_KEYS,
+    DEFAULT_OTHER_KEYS,
+    Target,
+    key_refused,
+    probe_control_plane,
+    split_base_url,
+    unreachable,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,8 +65,23 @@ def check(argv: Sequence[str]) -> int:
         server = RunningServer(Settings(deterministic=True)).start()
         root = server.url
     try:
+        down = unreachable(root)
+        if down is not None:
+            print(f"stagemock check: nothing answers at {root} ({down})")
+            return 2
         has_cp = probe_control_plane(root)
         api_key = args.api_key or DEFAULT_KEYS[args.api]
+        keys = [("--api-key", api_key)]
+        if args.other_api_key:
+            keys.append(("--other-api-key", args.other_api_key))
+        for flag, key in keys:
+            refused = key_refused(args.api, root, key)
+            if refused is not None:
+                print(
+                    f"stagemock check: the {API_NAMES[args.api]} API at {root} refuses the key "
+                    f"{key!r} ({flag}): {refused}"
+                )
+                return 2
         other = args.other_api_key or (DEFAULT_OTHER_KEYS[args.api] if has_cp else None)
         console = args.console_session
         if args.api == "stagepro" and console is None and has_cp:

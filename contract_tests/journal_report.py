@@ -4,6 +4,7 @@ codes, webhook events), against everything the specs offer. Reads ``/__mock/jour
 from __future__ import annotations
 
 import argparse
+import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -32,38 +33,81 @@ def offered_events() -> list[str]:
     return sorted(k for k in doc.get("webhooks", {}) if k != "webhook.verification")
 
 
-def build(entries: list[dict[str, Any]], deliveries: list[dict[str, Any]]) -> str:
-    lines = []
+def summarize(entries: list[dict[str, Any]], deliveries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Everything the report says, as data (``--json`` prints it whole)."""
+    apis: dict[str, Any] = {}
     for api in ("stagepro", "stagerai"):
         ops = offered(api)
         seen: dict[str, Counter[str]] = {}
         for e in entries:
             if e.get("api") == api and e.get("operation_id"):
                 seen.setdefault(e["operation_id"], Counter())[str(e.get("status"))] += 1
-        covered = [op for op in ops if op in seen]
-        lines.append(f"{api}: {len(covered)}/{len(ops)} operations exercised")
+        operations = {}
         for op, codes in ops.items():
             got = seen.get(op, Counter())
-            mark = "x" if got else " "
-            documented = sorted(codes)
-            hit = sorted(c for c in got if c in codes)
-            extra = sorted(c for c in got if c not in codes)
-            text = f"  [{mark}] {op:24} codes {', '.join(hit) or '-'} of {', '.join(documented)}"
-            if extra:
-                text += f"  UNDOCUMENTED: {', '.join(extra)}"
-            lines.append(text)
+            operations[op] = {
+                "documented": sorted(codes),
+                "exercised": dict(sorted(got.items())),
+                "undocumented": sorted(c for c in got if c not in codes),
+            }
+        apis[api] = {
+            "exercised": sum(1 for op in ops if op in seen),
+            "operations_total": len(ops),
+            "operations": operations,
+        }
     bad = [e for e in entries if not e.get("conformant", True)]
-    lines.append(f"requests: {len(entries)}, violating the spec: {len(bad)}")
-    for e in bad[:20]:
-        why = "; ".join(v.get("message", "") for v in e.get("violations", []))
+    got_events = Counter(d.get("type") or d.get("event_type") for d in deliveries)
+    return {
+        "apis": apis,
+        "requests": len(entries),
+        "violating": [
+            {
+                "seq": e.get("seq"),
+                "method": e.get("method"),
+                "path": e.get("path"),
+                "operation_id": e.get("operation_id"),
+                "status": e.get("status"),
+                "violations": e.get("violations", []),
+            }
+            for e in bad
+        ],
+        "webhook_events": {ev: got_events.get(ev, 0) for ev in offered_events()},
+    }
+
+
+def build(
+    entries: list[dict[str, Any]], deliveries: list[dict[str, Any]], limit: int = 20
+) -> str:
+    """The report as text; at most ``limit`` violating requests are listed (0: all)."""
+    data = summarize(entries, deliveries)
+    lines = []
+    for api, info in data["apis"].items():
+        lines.append(f"{api}: {info['exercised']}/{info['operations_total']} operations exercised")
+        for op, o in info["operations"].items():
+            got = o["exercised"]
+            mark = "x" if got else " "
+            hit = sorted(c for c in got if c in o["documented"])
+            text = (
+                f"  [{mark}] {op:24} codes {', '.join(hit) or '-'} of "
+                f"{', '.join(o['documented'])}"
+            )
+            if o["undocumented"]:
+                text += f"  UNDOCUMENTED: {', '.join(o['undocumented'])}"
+            lines.append(text)
+    bad = data["violating"]
+    lines.append(f"requests: {data['requests']}, violating the spec: {len(bad)}")
+    shown = bad if limit <= 0 else bad[:limit]
+    for e in shown:
+        why = "; ".join(v.get("message", "") for v in e["violations"])
         lines.append(
             f"  {e['method']} {e['path']} ({e.get('operation_id') or 'no operation'}): {why}"
         )
-    events = offered_events()
-    got_events = Counter(d.get("type") or d.get("event_type") for d in deliveries)
-    lines.append(f"webhook events delivered: {sum(got_events.values())}")
-    for ev in events:
-        lines.append(f"  [{'x' if got_events.get(ev) else ' '}] {ev} ×{got_events.get(ev, 0)}")
+    if len(shown) < len(bad):
+        lines.append(f"  … {len(bad) - len(shown)} more (--limit N, --json)")
+    events = data["webhook_events"]
+    lines.append(f"webhook events delivered: {sum(events.values())}")
+    for ev, n in events.items():
+        lines.append(f"  [{'x' if n else ' '}] {ev} ×{n}")
     return "\n".join(lines)
 
 
@@ -71,19 +115,37 @@ def main(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog="stagemock journal-report")
     p.add_argument("--base-url", default="http://127.0.0.1:8000", help="the mock's root URL")
     p.add_argument("--api-key", help="only this key's requests")
+    p.add_argument(
+        "--limit", type=int, default=20, metavar="N",
+        help="list at most N requests that violate the spec (default 20; 0: all)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print the whole report as JSON (every violation)"
+    )
     args = p.parse_args(list(argv))
     root = args.base_url.rstrip("/")
     params = {"api_key": args.api_key} if args.api_key else {}
-    r = httpx.get(f"{root}/__mock/journal", params=params, timeout=30)
-    if r.status_code != 200:
-        print(f"no stagemock journal at {root}/__mock/journal ({r.status_code})")
+    try:
+        r = httpx.get(f"{root}/__mock/journal", params=params, timeout=30)
+        if r.status_code != 200:
+            print(f"no stagemock journal at {root}/__mock/journal ({r.status_code})")
+            return 2
+        deliveries: list[dict[str, Any]] = []
+        d = httpx.get(f"{root}/__mock/webhooks/deliveries", params=params, timeout=30)
+    except httpx.HTTPError as exc:
+        print(
+            f"nothing answers at {root} ({type(exc).__name__}: {exc}); start the mock "
+            "(stagemock serve) or pass --base-url"
+        )
         return 2
-    deliveries: list[dict[str, Any]] = []
-    d = httpx.get(f"{root}/__mock/webhooks/deliveries", params=params, timeout=30)
     if d.status_code == 200:
         body = d.json()
         deliveries = (
             body.get("data", body.get("deliveries", [])) if isinstance(body, dict) else body
         )
-    print(build(r.json()["entries"], deliveries))
+    entries = r.json()["entries"]
+    if args.json:
+        print(json.dumps(summarize(entries, deliveries), indent=2, ensure_ascii=False))
+    else:
+        print(build(entries, deliveries, args.limit))
     return 0

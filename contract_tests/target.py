@@ -54,3 +54,37 @@ def probe_control_plane(root_url: str) -> bool:
         return r.status_code == 200 and r.json().get("status") == "ok"
     except (httpx.HTTPError, ValueError):
         return False
+
+
+#: One authenticated, side-effect-free request per API: how ``stagemock check`` tells a key
+#: the API refuses (401/403) before running hundreds of cases with it.
+KEY_PROBES = {"stagepro": "/api/v1/usage", "stagerai": "/api/hdr-image-group/stagemock-key-check"}
+API_NAMES = {"stagepro": "StagePro", "stagerai": "Stager AI"}
+
+
+def unreachable(root_url: str) -> str | None:
+    """None when something answers HTTP at ``root_url`` (any status), else why not."""
+    try:
+        httpx.get(f"{root_url}/", timeout=10)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return None
+
+
+def key_refused(api: str, root_url: str, key: str) -> str | None:
+    """None when the API takes ``key``; else the status and the API's error, in one line."""
+    probe = Target(api, root_url, key, None)
+    try:
+        r = httpx.get(root_url + KEY_PROBES[api], headers=probe.auth_headers(), timeout=10)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if r.status_code not in (401, 403):
+        return None
+    detail = ""
+    try:
+        err = r.json().get("error")
+        if isinstance(err, dict):
+            detail = f" {err.get('code')}: {err.get('message')}"
+    except ValueError:
+        pass
+    return f"{r.status_code}{detail}"

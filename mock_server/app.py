@@ -88,7 +88,9 @@ class FrontDoor:
         self.admin_token = admin_token  # None: the control plane is open (loopback)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UNJOURNALED):
+        if scope["type"] != "http" or scope["path"].startswith(UNJOURNALED) or (
+            scope["path"] == "/"  # the index (GET /): not a request to either API
+        ):
             if (
                 self.admin_token is not None
                 and scope.get("type") == "http"
@@ -178,6 +180,59 @@ def _serve_spec(ctx: AppContext) -> Any:
     return serve_spec
 
 
+API_TITLES = {"stagepro": "StagePro API v1", "stagerai": "Stager AI API"}
+
+
+def _index(ctx: AppContext) -> Any:
+    """``GET /``: what is served where (not in any spec: like ``/openapi/``, a plain route).
+    JSON, or a small HTML page of links for a client that accepts HTML (a browser)."""
+    from html import escape
+
+    from ._version import __version__
+    from .http import base_url
+
+    async def index(request: Request) -> Response:
+        root = base_url(request, ctx.settings.public_url)
+        apis = {
+            b.name: {
+                "title": API_TITLES.get(b.name, b.name),
+                "base_url": root + b.base_path,
+                "spec": f"{root}/openapi/{b.spec_file}",
+            }
+            for b in ctx.backends.values()
+        }
+        body = {
+            "service": "stagemock",
+            "version": __version__,
+            "apis": apis,
+            "control_plane": {
+                "base_url": f"{root}/__mock/",
+                "spec": f"{root}/openapi/admin.yaml",
+                "health": f"{root}/__mock/health",
+            },
+            "dashboard": f"{root}/__mock/ui",
+        }
+        accept = request.headers.get("accept", "")
+        if "text/html" not in accept:
+            return json_response(body)
+        rows = "".join(
+            f"<li>{escape(a['title'])}: <code>{escape(a['base_url'])}</code> "
+            f"(<a href=\"{escape(a['spec'])}\">spec</a>)</li>"
+            for a in apis.values()
+        )
+        page = (
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>stagemock</title></head>"
+            f"<body><h1>stagemock {escape(__version__)}</h1><ul>{rows}"
+            f"<li>control plane: <code>{escape(root)}/__mock/</code> "
+            f"(<a href=\"{escape(root)}/openapi/admin.yaml\">spec</a>)</li>"
+            f"<li><a href=\"{escape(root)}/__mock/ui\">dashboard</a></li></ul></body></html>"
+        )
+        return Response(page, media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": "default-src 'none'"})
+
+    return index
+
+
 def _serve_file(ctx: AppContext) -> Any:
     async def serve_file(request: Request) -> Response:
         key = request.path_params["key"]
@@ -209,6 +264,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if binding.spec.name in ctx.backends:
             vendor_routes += [r for r in built if isinstance(r, SpecRoutes)]
     routes += [
+        Route("/", _index(ctx), methods=["GET"]),
         Route("/openapi/{name}", _serve_spec(ctx), methods=["GET"]),
         Route("/files/{key:path}", _serve_file(ctx), methods=["GET"]),
     ]

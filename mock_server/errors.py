@@ -70,6 +70,15 @@ class Conflict(ApiError):
     status, code = 409, "conflict"
 
 
+def account_exists(api_key: str) -> Conflict:
+    """``POST /__mock/accounts`` for a key that already has an account (never replaced)."""
+    return Conflict(
+        f"the key {api_key!r} already has an account: change it with "
+        "PATCH /__mock/accounts/{api_key}, or reset it first (POST /__mock/reset)",
+        field="api_key", code="account_exists",
+    )
+
+
 class PayloadTooLarge(ApiError):
     status, code = 413, "payload_too_large"
 

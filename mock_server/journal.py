@@ -51,10 +51,14 @@ class Journal:
         self.capacity = capacity
         self._entries: deque[JournalEntry] = deque(maxlen=capacity)
         self._seq = 0
+        #: entries that fell off the ring (cleared ones are not counted: they were not lost)
+        self._dropped = 0
 
     def open(self, time: float, method: str, path: str, query: str) -> JournalEntry:
         self._seq += 1
         entry = JournalEntry(self._seq, time, method, path, query)
+        if len(self._entries) == self.capacity:
+            self._dropped += 1  # the deque drops its oldest entry on append
         self._entries.append(entry)
         return entry
 
@@ -64,7 +68,7 @@ class Journal:
 
     @property
     def dropped(self) -> int:
-        return self._seq - len(self._entries)
+        return self._dropped
 
     def entries(
         self,

@@ -203,3 +203,27 @@ def test_body_in_several_chunks_is_read_whole():
     assert sent[0]["status"] == 202
     entry = app.state.ctx.journal.entries()[-1]
     assert entry.status == 202 and entry.conformant
+
+
+def test_root_is_an_index_of_what_is_served_where(http, stagemock_server):
+    before = http.get("/__mock/journal").json()["total"]
+    r = http.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    root = stagemock_server.url
+    assert body["apis"]["stagepro"]["base_url"] == root + "/api/v1"
+    assert body["apis"]["stagerai"]["base_url"] == root
+    assert body["dashboard"] == root + "/__mock/ui"
+    assert body["control_plane"]["base_url"] == root + "/__mock/"
+    for spec in (body["apis"]["stagepro"]["spec"], body["apis"]["stagerai"]["spec"], body["control_plane"]["spec"]):
+        assert http.get(spec).status_code == 200, spec
+    page = http.get("/", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert f'href="{root}/__mock/ui"' in page.text and "/openapi/stagepro.yaml" in page.text
+    assert http.get("/__mock/journal").json()["total"] == before  # the index is not journaled
+    # not part of either vendor spec
+    import yaml
+
+    for name in ("stagepro", "stagerai"):
+        spec = yaml.safe_load(http.get(f"/openapi/{name}.yaml").text)
+        assert "/" not in spec["paths"]

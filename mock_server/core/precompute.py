@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -151,6 +152,17 @@ class Precomputer:
                 pass
 
     def shutdown(self) -> None:
-        shutdown: Any = getattr(self.executor, "shutdown", None)
-        if shutdown is not None:
-            shutdown(wait=False, cancel_futures=True)
+        """Stop the workers and release the pool's named semaphores now. They are normally
+        unlinked by finalizers at interpreter exit, but ``stagemock serve`` ends on SIGTERM by
+        re-raising the signal once the server has stopped (uvicorn does): the process dies
+        before any finalizer, and multiprocessing's resource tracker then warns about "leaked
+        semaphore objects". Waiting for the workers (queued work is cancelled; a render in
+        progress takes milliseconds) and dropping the pool frees its queues and their locks,
+        whose finalizers unlink the semaphores right here."""
+        executor, self.executor = self.executor, None
+        shutdown: Any = getattr(executor, "shutdown", None)
+        if shutdown is None:
+            return
+        shutdown(wait=True, cancel_futures=True)
+        del executor, shutdown
+        gc.collect()

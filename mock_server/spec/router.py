@@ -38,6 +38,16 @@ from .validation import JSON_TYPES, OperationValidator, coerce, compile_operatio
 
 log = logging.getLogger("stagemock")
 
+
+def _parser_warnings_only(record: logging.LogRecord) -> bool:
+    """python-multipart logs a warning ("Found invalid character … in header") right before
+    it raises the ``MultipartParseError`` the dispatcher answers as a 400 naming the body and
+    journals: the client's mistake, already reported to it, not the server's. Keep errors."""
+    return record.levelno >= logging.ERROR
+
+
+logging.getLogger("python_multipart.multipart").addFilter(_parser_warnings_only)
+
 MAX_JSON_BYTES = 1 * 1024 * 1024
 FORM_URLENCODED = "application/x-www-form-urlencoded"
 MAX_UPLOAD_BYTES = UPLOAD_MAX_BYTES
@@ -210,6 +220,9 @@ class Dispatcher:
             principal = self.binding.authenticate(op, request)
         except Unauthorized as err:
             auth_error = err
+            if entry is not None:
+                # an unknown, malformed or revoked key is journaled as it was sent
+                entry.api_key = getattr(err, "sent_key", None)
             if getattr(err, "missing", False):
                 violations.append({"field": err.field, "message": err.message})
         if entry is not None and principal is not None:
@@ -303,6 +316,9 @@ class Dispatcher:
                 media = "application/octet-stream"
             elif media == FORM_URLENCODED and json_body and self.binding.json_sent_as_form:
                 return await self._json_sent_as_form(request, op, validator, entry)
+            elif "*/*" in validator.bodies:  # any type (a GCS upload): the bytes, as sent
+                raw = await self._read(request, self.binding.max_upload_bytes)
+                return {"media_type": media or None, "data": raw}, []
             else:
                 raise UnsupportedMediaType(
                     f"Content-Type {media or '(none)'} is not accepted here; "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +11,7 @@ import orjson
 import yaml
 from starlette.requests import Request
 
-from ..errors import stagepro_shape
+from ..errors import Unauthorized, account_exists, stagepro_shape
 from ..http import header
 from ..limits import stagepro_capabilities
 from ..spec.loader import Operation, load_spec
@@ -108,6 +110,7 @@ class StageProBackend:
             upload_max_bytes=self.limits["upload_max_bytes"],
             fetch=fetch_remote if ctx.settings.fetch_remote else None,
             precompute=ctx.precompute,
+            cursor_secret=_cursor_secret(ctx.settings),
         )
 
     # Backend protocol -------------------------------------------------------------------
@@ -134,7 +137,8 @@ class StageProBackend:
 
     def create_account(self, data: dict[str, Any]) -> dict[str, Any]:
         key = data["api_key"]
-        self.state.reset(key)
+        if key in self.state.keys:
+            raise account_exists(key)
         record = self.state.new_account(key, data)
         return self.state.describe(record)
 
@@ -242,8 +246,21 @@ class StageProBackend:
                     "malformed Authorization header: expected `Bearer <key>`",
                     missing=True,
                 )
-            record = self.state.key_record(token)
+            try:
+                record = self.state.key_record(token)
+            except Unauthorized as err:
+                err.sent_key = token  # journaled as sent: ?api_key= finds refused keys too
+                raise
             if not record.created_at:
                 record.created_at = self.ctx.clock.now()
             return Principal(token, record)
         return None
+
+
+def _cursor_secret(settings: Any) -> bytes:
+    """Per-server key of the cursors' HMAC: derived from the seed in ``--deterministic`` mode
+    (the same requests give the same cursors), random otherwise (a restarted server refuses
+    the old cursors, as a real API may)."""
+    if settings.deterministic:
+        return hashlib.blake2b(f"stagemock-cursor\x00{settings.seed}".encode()).digest()
+    return os.urandom(32)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import bisect
 import hashlib
+import hmac
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -194,23 +195,36 @@ def fingerprint(operation: str, body: Any) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps({"after": seq})).decode().rstrip("=")
+def _cursor_mac(secret: bytes, key: str, filters: tuple[str | None, ...], seq: int) -> str:
+    raw = orjson.dumps({"key": key, "filters": list(filters), "after": seq})
+    return hmac.new(secret, raw, hashlib.sha256).hexdigest()[:24]
 
 
-def decode_cursor(cursor: str) -> int:
+def encode_cursor(secret: bytes, key: str, filters: tuple[str | None, ...], seq: int) -> str:
+    """An opaque cursor: the position, tied by an HMAC (per-server secret) to the account and
+    the filters of the listing that issued it."""
+    pos = base64.urlsafe_b64encode(orjson.dumps({"after": seq})).decode().rstrip("=")
+    return f"{pos}.{_cursor_mac(secret, key, filters, seq)}"
+
+
+def decode_cursor(secret: bytes, key: str, filters: tuple[str | None, ...], cursor: str) -> int:
+    bad = ValidationFailed(
+        "`cursor` is not a cursor this API issued for this key and these filters: pass "
+        "next_cursor from the previous page, with the same listing_id and status",
+        field="cursor",
+    )
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
+        pos, mac = cursor.split(".")
+        padded = pos + "=" * (-len(pos) % 4)
         data = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
         seq = data["after"]
-        if not isinstance(seq, int) or seq < 0:
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise ValueError
-        return seq
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-        raise ValidationFailed(
-            "`cursor` is not a cursor this API issued: pass next_cursor from the previous page",
-            field="cursor",
-        ) from None
+        raise bad from None
+    if not hmac.compare_digest(mac, _cursor_mac(secret, key, filters, seq)):
+        raise bad
+    return seq
 
 
 @dataclass
@@ -243,6 +257,8 @@ class JobEngine:
     fetch: Any = None
     #: Where output renders run ahead of completion (default: inline, at completion).
     precompute: Precomputer = field(default_factory=Precomputer)
+    #: Key of the HMAC that ties a ``next_cursor`` to its account and filters.
+    cursor_secret: bytes = b"stagemock-cursor"
 
     # accounts ---------------------------------------------------------------------------
     def scheduler(self, account: Account) -> Scheduler:
@@ -549,7 +565,8 @@ class JobEngine:
         self, account: Account, *, listing_id: str | None, status: str | None, limit: int,
         cursor: str | None,
     ) -> tuple[list[Job], str | None]:
-        after = decode_cursor(cursor) if cursor else 0
+        filters = (listing_id, status)
+        after = decode_cursor(self.cursor_secret, account.key, filters, cursor) if cursor else 0
         out: list[Job] = []
         more = False
         if account.scheduler is None:
@@ -570,7 +587,9 @@ class JobEngine:
                 more = True
                 break
             out.append(job)
-        return out, (encode_cursor(out[-1].seq) if more and out else None)
+        if not (more and out):
+            return out, None
+        return out, encode_cursor(self.cursor_secret, account.key, filters, out[-1].seq)
 
     def batch_json(self, account: Account, batch: Batch) -> dict[str, Any]:
         counts = {"total": len(batch.jobs), QUEUED: 0, PROCESSING: 0, COMPLETED: 0, FAILED: 0}

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from starlette.requests import Request
 
-from ..errors import stagerai_shape
+from ..errors import Unauthorized, account_exists, stagerai_shape
 from ..limits import UPLOAD_MAX_BYTES
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
@@ -77,7 +77,8 @@ class StagerAIBackend:
 
     def create_account(self, data: dict[str, Any]) -> dict[str, Any]:
         key = data["api_key"]
-        self.state.reset(key)
+        if key in self.state.accounts:
+            raise account_exists(key)
         return self.state.describe(self.state.new_account(key, data))
 
     def update_account(self, api_key: str, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -176,7 +177,12 @@ class StagerAIBackend:
         key = request.headers.get("stager-api-key", "").strip()
         if not key:
             raise unauthorized("missing stager-api-key header", missing=True)
-        return Principal(key, self.state.account_for(key))
+        try:
+            account = self.state.account_for(key)
+        except Unauthorized as err:
+            err.sent_key = key  # journaled as sent: ?api_key= finds refused keys too
+            raise
+        return Principal(key, account)
 
 
 def _due_groups(account: Account, now: float) -> list[Any]:

@@ -15,6 +15,11 @@ from ..limits import SIGNED_URL_SECONDS
 ALGORITHM = "GOOG4-HMAC-SHA256"
 SERVICE_ACCOUNT = "stagemock@stager-ai.iam.gserviceaccount.com"
 DEFAULT_EXPIRES = SIGNED_URL_SECONDS
+#: The host every canonical request names, whatever Host the URL is issued or used through:
+#: GCS signs for its one fixed host (``storage.googleapis.com``); the mock answers on
+#: ``localhost``, ``127.0.0.1``, a ``--public-url`` or a proxy alike, so the signature covers
+#: the method, the path and the query, never the Host header of either request.
+SIGNED_HOST = "storage.googleapis.com"
 DATE_RE = re.compile(r"^\d{8}T\d{6}Z$")
 REQUIRED = (
     "X-Goog-Algorithm",
@@ -50,7 +55,9 @@ def _canonical_query(params: dict[str, str]) -> str:
     )
 
 
-def _string_to_sign(method: str, path: str, host: str, params: dict[str, str]) -> str:
+def _string_to_sign(
+    method: str, path: str, params: dict[str, str], host: str = SIGNED_HOST
+) -> str:
     canonical = "\n".join(
         [
             method,
@@ -74,7 +81,7 @@ class Signer:
     secret: bytes
 
     def sign(
-        self, method: str, path: str, host: str, now: float, expires: int = DEFAULT_EXPIRES
+        self, method: str, path: str, now: float, expires: int = DEFAULT_EXPIRES
     ) -> dict[str, str]:
         stamp = _stamp(now)
         params = {
@@ -84,11 +91,11 @@ class Signer:
             "X-Goog-Expires": str(expires),
             "X-Goog-SignedHeaders": "host",
         }
-        sts = _string_to_sign(method, path, host, params)
+        sts = _string_to_sign(method, path, params)
         params["X-Goog-Signature"] = hmac.new(self.secret, sts.encode(), hashlib.sha256).hexdigest()
         return params
 
-    def verify(self, method: str, path: str, host: str, params: dict[str, str], now: float) -> None:
+    def verify(self, method: str, path: str, params: dict[str, str], now: float) -> None:
         """Raise ``SignedUrlError`` as GCS would: malformed → 400, tampered → 403,
         expired → 400 ExpiredToken."""
         missing = [k for k in REQUIRED if not params.get(k)]
@@ -108,7 +115,7 @@ class Signer:
                 "AuthorizationQueryParametersError",
                 "X-Goog-Date or X-Goog-Expires is malformed.",
             )
-        sts = _string_to_sign(method, path, host, params)
+        sts = _string_to_sign(method, path, params)
         expected = hmac.new(self.secret, sts.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, params["X-Goog-Signature"].lower()):
             raise SignedUrlError(

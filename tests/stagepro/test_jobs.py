@@ -448,3 +448,39 @@ def test_concurrent_clock_advances_add_up(sp, stagepro_mock, stagemock_server, g
     first.join(30)
     second.join(30)
     assert stagemock_server.context.clock.offset == start + 51
+
+
+def test_cursor_is_tied_to_account_and_filters(stagemock_server):
+    """A cursor of one key, or of other filters, or edited, is refused: 400 naming `cursor`."""
+    import base64
+
+    import orjson
+
+    def client(key):
+        return httpx.Client(base_url=stagemock_server.url + "/api/v1",
+                            headers={"Authorization": f"Bearer {key}"})
+
+    with client("sk_test_cursor_a") as a, client("sk_test_cursor_b") as b:
+        for c in (a, b):
+            for _ in range(3):
+                assert c.post("/jobs", json=dict(JOB, metadata={"listing_id": "MLS-C"})).status_code == 202
+        page = a.get("/jobs", params={"limit": 2}).json()
+        cursor = page["next_cursor"]
+        assert page["has_more"] and cursor
+        assert a.get("/jobs", params={"limit": 2, "cursor": cursor}).status_code == 200
+        refused = [
+            b.get("/jobs", params={"limit": 2, "cursor": cursor}),               # another key
+            a.get("/jobs", params={"limit": 2, "cursor": cursor, "listing_id": "MLS-C"}),  # other filters
+            a.get("/jobs", params={"limit": 2, "cursor": cursor, "status": "queued"}),
+        ]
+        pos, mac = cursor.split(".")
+        forged = base64.urlsafe_b64encode(orjson.dumps({"after": 1})).decode().rstrip("=")
+        refused.append(a.get("/jobs", params={"cursor": f"{forged}.{mac}"}))       # edited position
+        refused.append(a.get("/jobs", params={"cursor": pos}))                     # old unsigned form
+        for r in refused:
+            assert r.status_code == 400, r.text
+            assert r.json()["error"]["field"] == "cursor"
+        # deterministic mode: the same cursor for the same requests
+        assert a.get("/jobs", params={"limit": 2}).json()["next_cursor"] == cursor
+    stagemock_server.reset("sk_test_cursor_a")
+    stagemock_server.reset("sk_test_cursor_b")

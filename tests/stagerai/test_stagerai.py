@@ -358,3 +358,58 @@ def test_stagepro_keeps_requiring_the_json_content_type(sp):
     body = b'{"type": "listing-tool", "input": {"image_url": "https://example.com/a.jpg", "listing_tool": "virtual-twilight"}}'
     r = sp.post("/jobs", content=body, headers=FORM)
     assert r.status_code == 415 and r.json()["error"]["field"] == "Content-Type"
+
+
+def test_signed_urls_do_not_depend_on_the_host_header(stagemock_server):
+    """The signature covers the path and the query for a fixed host, as GCS's: a URL issued
+    through `localhost` works through `127.0.0.1`, and with `--public-url` through its Host."""
+    from pathlib import Path
+
+    from mock_server.settings import Settings
+    from mock_server.testing import RunningServer
+
+    bracket = (Path(__file__).resolve().parents[2] / "fixtures/brackets/living_room_ev0.jpg").read_bytes()
+    key = "stager_test_signed_host"
+    stagemock_server.reset(key)
+    port = stagemock_server.port
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"stager-api-key": key, "Host": f"localhost:{port}"}) as sa:
+        project_id, group_id = _group(sa)
+        url = _upload_url(sa, project_id, group_id)
+    assert url.startswith(f"http://localhost:{port}/gcs/")
+    r = httpx.put(url.replace("localhost", "127.0.0.1", 1), content=bracket, headers={"content-type": "image/jpeg"})
+    assert r.status_code == 200, r.text
+    stagemock_server.reset(key)
+
+    with RunningServer(Settings(deterministic=True, public_url="http://mock.example:9999", image_workers=0)) as srv, \
+            httpx.Client(base_url=srv.url, headers={"stager-api-key": key}) as sa:
+        project_id, group_id = _group(sa)
+        url = _upload_url(sa, project_id, group_id)
+        assert url.startswith("http://mock.example:9999/gcs/")
+        local = url.replace("http://mock.example:9999", srv.url, 1)
+        r = httpx.put(local, content=bracket, headers={"content-type": "image/jpeg", "Host": "mock.example:9999"})
+        assert r.status_code == 200, r.text
+        # still a signature: another path with the same query is refused
+        r = httpx.put(local.replace("/b.jpg", "/c.jpg"), content=bracket, headers={"Host": "mock.example:9999"})
+        assert r.status_code == 403 and b"SignatureDoesNotMatch" in r.content
+
+
+def test_a_put_with_any_content_type_is_stored_as_sent(sa, stagerai_mock, stagemock_server):
+    """`curl --data-binary` labels the bytes application/x-www-form-urlencoded; GCS accepts any
+    type when it is not a signed header, and so does the mock, storing the type sent."""
+    from pathlib import Path
+    from urllib.parse import unquote
+
+    bracket = (Path(__file__).resolve().parents[2] / "fixtures/brackets/living_room_ev0.jpg").read_bytes()
+    project_id, group_id = _group(sa)
+    url = _upload_url(sa, project_id, group_id, name="living_room_ev0.jpg")
+    r = httpx.put(url, content=bracket, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200, r.text
+    obj = unquote(urlsplit(url).path).removeprefix("/gcs/")
+    blob = stagemock_server.context.blobs.get(f"gcs/{obj}")
+    assert blob is not None and blob.content_type == "application/x-www-form-urlencoded"
+    assert sa.post("/api/hdr-enhance", json={"projectId": project_id, "groupId": group_id}).status_code == 200
+    stagerai_mock.advance(60)
+    group = sa.get(f"/api/hdr-image-group/{group_id}").json()
+    assert group["status"] == "completed", group
+    entry = [e for e in stagemock_server.journal() if e["operation_id"] == "putSignedUpload"][-1]
+    assert entry["conformant"], entry

@@ -1,0 +1,44 @@
+"""`stagemock check` checks its inputs first: a key the API refuses, or nothing listening at
+the URL, is one line and exit 2 (not hundreds of cases, a KeyError or nine ConnectErrors)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+
+def _check(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "mock_server", "check", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def _one_line(proc):
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_a_key_of_the_other_api_is_refused_before_any_case(stagemock_server):
+    proc = _check("stagerai", "--base-url", stagemock_server.url, "--api-key", "sk_test_x")
+    assert proc.returncode == 2
+    line = _one_line(proc)
+    assert "refuses the key 'sk_test_x'" in line and "Stager AI" in line and "401" in line
+    proc = _check("stagepro", "--base-url", stagemock_server.url + "/api/v1",
+                  "--api-key", "stager_test_x")
+    assert proc.returncode == 2
+    assert "StagePro" in _one_line(proc) and "refuses the key 'stager_test_x'" in proc.stdout
+
+
+def test_nothing_listening_is_said_once():
+    with socket.socket() as sock:  # bound, not listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        proc = _check("stagepro", "--base-url", url + "/api/v1", "--api-key", "sk_test_x")
+    assert proc.returncode == 2
+    line = _one_line(proc)
+    assert f"nothing answers at {url}" in line
+    assert "control plane" not in line
