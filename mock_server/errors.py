@@ -91,10 +91,6 @@ class Unprocessable(ApiError):
     status, code = 422, "unprocessable"
 
 
-class NotImplementedYet(ApiError):
-    status, code = 501, "not_implemented"
-
-
 ErrorShape = Callable[[ApiError], dict[str, Any]]
 
 

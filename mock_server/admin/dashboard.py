@@ -19,6 +19,7 @@ from ..core.clock import iso
 from ..errors import NotFound
 from ..http import json_response
 from ..spec.router import Call
+from . import operation
 
 ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
@@ -53,11 +54,13 @@ def _headers() -> dict[str, str]:
             "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
+@operation("getDashboard")
 async def getDashboard(call: Call) -> Response:
     return Response(_ui_file("index.html"), media_type="text/html; charset=utf-8",
                     headers=_headers())
 
 
+@operation("getDashboardAsset")
 async def getDashboardAsset(call: Call) -> Response:
     name = call.path["asset"]
     if name not in ASSETS:  # the spec's enum already refuses it; never read another file
@@ -81,6 +84,7 @@ def _job_counts(account: Any) -> dict[str, int]:
     return counts
 
 
+@operation("listAccounts")
 async def listAccounts(call: Call) -> Response:
     out: list[dict[str, Any]] = []
     sp = _stagepro(call)
@@ -168,6 +172,7 @@ def _job_row(call: Call, account: Any, job: Any) -> dict[str, Any]:
     }
 
 
+@operation("listAccountJobs")
 async def listAccountJobs(call: Call) -> Response:
     account = _sp_account(call)
     if account is None:
@@ -202,6 +207,7 @@ def _object_id(body: bytes) -> str | None:
         return None
 
 
+@operation("getAccountJob")
 async def getAccountJob(call: Call) -> Response:
     account = _sp_account(call)
     job = _job(call)
@@ -222,6 +228,7 @@ def synthetic_input_jpeg(seed: str) -> bytes:
     return buf.getvalue()
 
 
+@operation("getJobInput")
 async def getJobInput(call: Call) -> Response:
     job = _job(call)
     url = job.input.get("empty_room_url") or job.input.get("image_url")
@@ -230,6 +237,7 @@ async def getJobInput(call: Call) -> Response:
                     headers={"Cache-Control": "private, max-age=3600"})
 
 
+@operation("listAccountBatches")
 async def listAccountBatches(call: Call) -> Response:
     account = _sp_account(call)
     if account is None:
@@ -241,6 +249,7 @@ async def listAccountBatches(call: Call) -> Response:
 
 
 # webhooks -------------------------------------------------------------------------------
+@operation("listWebhookEndpoints")
 async def listWebhookEndpoints(call: Call) -> Response:
     hub = call.context.webhooks
     key = call.query.get("api_key")
@@ -260,6 +269,7 @@ async def listWebhookEndpoints(call: Call) -> Response:
 
 
 # Stager AI ------------------------------------------------------------------------------
+@operation("getStagerAccount")
 async def getStagerAccount(call: Call) -> Response:
     key = call.path["api_key"]
     account = _stagerai(call).state.accounts.get(key)
@@ -301,6 +311,7 @@ async def getStagerAccount(call: Call) -> Response:
                           "images": images})
 
 
+@operation("getBlob")
 async def getBlob(call: Call) -> Response:
     key = call.query["key"]
     blob = call.context.blobs.get(key)
@@ -318,15 +329,3 @@ async def getBlob(call: Call) -> Response:
     return Response(blob.data, media_type=media_type, headers=headers)
 
 
-HANDLERS = {
-    "getBlob": getBlob,
-    "getDashboard": getDashboard,
-    "getDashboardAsset": getDashboardAsset,
-    "listAccounts": listAccounts,
-    "listAccountJobs": listAccountJobs,
-    "getAccountJob": getAccountJob,
-    "getJobInput": getJobInput,
-    "listAccountBatches": listAccountBatches,
-    "listWebhookEndpoints": listWebhookEndpoints,
-    "getStagerAccount": getStagerAccount,
-}

@@ -12,7 +12,7 @@ from ..errors import NotFound, Unauthorized, ValidationFailed, stagepro_shape
 from ..http import json_response
 from ..spec.loader import ApiSpec, Operation
 from ..spec.router import ApiBinding, Call
-from .dashboard import HANDLERS as DASHBOARD_HANDLERS
+from . import operation
 
 
 def _clock(ctx: Any) -> dict[str, Any]:
@@ -25,6 +25,7 @@ def _clock(ctx: Any) -> dict[str, Any]:
     }
 
 
+@operation("getHealth")
 async def getHealth(call: Call) -> Response:
     ctx = call.context
     return json_response(
@@ -42,12 +43,14 @@ async def getHealth(call: Call) -> Response:
     )
 
 
+@operation("resetMock")
 async def resetMock(call: Call) -> Response:
     api_key = (call.body or {}).get("api_key")
     call.context.reset(api_key)
     return json_response({"reset": "account" if api_key else "all", "api_key": api_key})
 
 
+@operation("getClock")
 async def getClock(call: Call) -> Response:
     # like every move of time: the image work due by now is awaited, never waited for
     ctx = call.context
@@ -55,12 +58,14 @@ async def getClock(call: Call) -> Response:
     return json_response(_clock(call.context))
 
 
+@operation("advanceClock")
 async def advanceClock(call: Call) -> Response:
     # In steps, awaiting the image work each needs (the event loop stays free meanwhile).
     await call.context.advance_clock(float(call.body["seconds"]))
     return json_response(_clock(call.context))
 
 
+@operation("getJournal")
 async def getJournal(call: Call) -> Response:
     journal = call.context.journal
     entries = journal.entries(
@@ -79,11 +84,13 @@ async def getJournal(call: Call) -> Response:
     )
 
 
+@operation("clearJournal")
 async def clearJournal(call: Call) -> Response:
     call.context.journal.clear(call.query.get("api_key"))
     return Response(status_code=204)
 
 
+@operation("createConsoleSession")
 async def createConsoleSession(call: Call) -> Response:
     api_key = call.body["api_key"]
     backend = call.context.backends.get("stagepro")
@@ -114,11 +121,13 @@ def _backend(call: Call, api_key: str) -> Any:
     return backend
 
 
+@operation("createAccount")
 async def createAccount(call: Call) -> Response:
     backend = _backend(call, call.body["api_key"])
     return json_response(backend.create_account(call.body), 201)
 
 
+@operation("getAccount")
 async def getAccount(call: Call) -> Response:
     api_key = call.path["api_key"]
     backend = call.context.backend_for_key(api_key)
@@ -128,6 +137,7 @@ async def getAccount(call: Call) -> Response:
     return json_response(account)
 
 
+@operation("updateAccount")
 async def updateAccount(call: Call) -> Response:
     api_key = call.path["api_key"]
     backend = call.context.backend_for_key(api_key)
@@ -147,6 +157,7 @@ def _endpoint_json(endpoint: Any, with_secret: bool = False) -> dict[str, Any]:
     return out
 
 
+@operation("listWebhookDeliveries")
 async def listWebhookDeliveries(call: Call) -> Response:
     q = call.query
     deliveries = _hub(call).list(
@@ -155,46 +166,32 @@ async def listWebhookDeliveries(call: Call) -> Response:
     return json_response({"data": [d.as_json() for d in deliveries]})
 
 
+@operation("redeliverWebhookEvent")
 async def redeliverWebhookEvent(call: Call) -> Response:
     return json_response(_hub(call).redeliver(call.path["event_id"]).as_json())
 
 
+@operation("updateWebhookEndpoint")
 async def updateWebhookEndpoint(call: Call) -> Response:
     endpoint = _hub(call).endpoint(call.path["endpoint_id"])
     endpoint.force_fail = call.body["force_fail"]
     return json_response(_endpoint_json(endpoint))
 
 
+@operation("verifyWebhookEndpoint")
 async def verifyWebhookEndpoint(call: Call) -> Response:
     hub = _hub(call)
     endpoint = await hub.verify(hub.endpoint(call.path["endpoint_id"]))
     return json_response(_endpoint_json(endpoint))
 
 
+@operation("rotateWebhookSecret")
 async def rotateWebhookSecret(call: Call) -> Response:
     expires_in = float((call.body or {}).get("expires_in", 86400))
     endpoint = _hub(call).rotate(call.path["endpoint_id"], expires_in)
     return json_response(_endpoint_json(endpoint, with_secret=True))
 
 
-HANDLERS = {
-    "listWebhookDeliveries": listWebhookDeliveries,
-    "redeliverWebhookEvent": redeliverWebhookEvent,
-    "updateWebhookEndpoint": updateWebhookEndpoint,
-    "verifyWebhookEndpoint": verifyWebhookEndpoint,
-    "rotateWebhookSecret": rotateWebhookSecret,
-    "getHealth": getHealth,
-    "resetMock": resetMock,
-    "getClock": getClock,
-    "advanceClock": advanceClock,
-    "getJournal": getJournal,
-    "clearJournal": clearJournal,
-    "createConsoleSession": createConsoleSession,
-    "createAccount": createAccount,
-    "getAccount": getAccount,
-    "updateAccount": updateAccount,
-    **DASHBOARD_HANDLERS,
-}
 
 
 def _no_auth(op: Operation, request: Any) -> None:
@@ -202,6 +199,9 @@ def _no_auth(op: Operation, request: Any) -> None:
 
 
 def admin_binding(spec: ApiSpec) -> ApiBinding:
+    from . import dashboard  # noqa: F401  (registers the dashboard's operations)
+
     return ApiBinding(
-        spec=spec, handlers=HANDLERS, authenticate=_no_auth, error_shape=stagepro_shape
+        spec=spec, handlers=operation.handlers, authenticate=_no_auth,
+        error_shape=stagepro_shape,
     )

@@ -25,7 +25,6 @@ from ..errors import (
     ErrorShape,
     InvalidJson,
     MethodNotAllowed,
-    NotImplementedYet,
     PayloadTooLarge,
     Unauthorized,
     UnsupportedMediaType,
@@ -510,17 +509,3 @@ def build_routes(binding: ApiBinding, context: Any) -> list[BaseRoute]:
         for path, ops in ordered
     ]
     return [SpecRoutes(binding.spec.prefix, routes)]
-
-
-def not_implemented(operation_id: str) -> Handler:
-    """A placeholder handler (501) for an operation a later version implements; tests list
-    every placeholder so none is forgotten."""
-
-    async def handler(call: Call) -> Response:
-        raise NotImplementedYet(
-            f"{operation_id} is not implemented in this version of stagemock yet"
-        )
-
-    handler.not_implemented = True  # type: ignore[attr-defined]
-    handler.__name__ = operation_id
-    return handler

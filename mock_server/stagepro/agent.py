@@ -14,7 +14,8 @@ from starlette.responses import Response, StreamingResponse
 
 from ..errors import Conflict, NotFound, Unprocessable
 from ..http import base_url, dumps, json_response
-from ..spec.router import Call, Handler
+from ..spec.router import Call
+from . import operation
 from .agent_models import SESSION_TTL, Session, Turn, respond, sse_chunks
 
 
@@ -60,6 +61,7 @@ def _job_body(session: Session, job_type: str, extra: dict[str, Any]) -> dict[st
     return body
 
 
+@operation("createAgentSession")
 async def createAgentSession(call: Call) -> Response:
     backend = _backend(call)
     body = call.body
@@ -80,6 +82,7 @@ async def createAgentSession(call: Call) -> Response:
     return json_response(session.as_json(now), 201)
 
 
+@operation("sendAgentMessage")
 async def sendAgentMessage(call: Call) -> Response:
     session = _session(call)
     ctx = call.context
@@ -124,6 +127,7 @@ def _sse(event: str, data: Any) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + dumps(data) + b"\n\n"
 
 
+@operation("renderAgentSession")
 async def renderAgentSession(call: Call) -> Response:
     session = _session(call)
     if not session.ready:
@@ -140,8 +144,3 @@ async def renderAgentSession(call: Call) -> Response:
     return json_response(job, 202)
 
 
-HANDLERS: dict[str, Handler] = {
-    "createAgentSession": createAgentSession,
-    "sendAgentMessage": sendAgentMessage,
-    "renderAgentSession": renderAgentSession,
-}

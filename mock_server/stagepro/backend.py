@@ -16,7 +16,7 @@ from ..http import header
 from ..limits import stagepro_capabilities
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
-from . import agent, console, handlers
+from . import agent, console, handlers, operation  # noqa: F401  (the modules register handlers)
 from .catalog import Catalog
 from .engine import JobEngine, app_only_message
 from .models import KeyRecord, StageProState, unauthorized
@@ -117,7 +117,7 @@ class StageProBackend:
     def binding(self, ctx: AppContext) -> ApiBinding:
         return ApiBinding(
             spec=self.spec,
-            handlers={**handlers.HANDLERS, **console.HANDLERS, **agent.HANDLERS},
+            handlers=operation.handlers,
             authenticate=self.authenticate,
             error_shape=stagepro_shape,
             max_upload_bytes=self.limits["upload_max_bytes"],

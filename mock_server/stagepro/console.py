@@ -16,7 +16,8 @@ from starlette.responses import Response
 from ..core.clock import iso
 from ..errors import ValidationFailed
 from ..http import json_response
-from ..spec.router import Call, Handler
+from ..spec.router import Call
+from . import operation
 from .models import KeyRecord
 
 
@@ -52,12 +53,14 @@ def _backend(call: Call) -> Any:
     return call.context.backends["stagepro"]
 
 
+@operation("listKeys")
 async def listKeys(call: Call) -> Response:
     account = call.principal.account
     records = [r for r in _backend(call).state.keys.values() if r.account is account]
     return json_response({"object": "list", "data": [_key_json(r) for r in records]})
 
 
+@operation("createKey")
 async def createKey(call: Call) -> Response:
     backend = _backend(call)
     ctx = call.context
@@ -75,12 +78,14 @@ async def createKey(call: Call) -> Response:
     return json_response(_key_json(record, with_secret=True), 201)
 
 
+@operation("listWebhooks")
 async def listWebhooks(call: Call) -> Response:
     hub = _backend(call).webhooks
     endpoints = hub.for_account(call.principal.account.key)
     return json_response({"object": "list", "data": [e.as_json() for e in endpoints]})
 
 
+@operation("createWebhook")
 async def createWebhook(call: Call) -> Response:
     hub = _backend(call).webhooks
     url = urlsplit(call.body["url"])
@@ -93,9 +98,3 @@ async def createWebhook(call: Call) -> Response:
     return json_response(endpoint.as_json(with_secret=True), 201)
 
 
-HANDLERS: dict[str, Handler] = {
-    "listKeys": listKeys,
-    "createKey": createKey,
-    "listWebhooks": listWebhooks,
-    "createWebhook": createWebhook,
-}

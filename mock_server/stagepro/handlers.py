@@ -10,7 +10,8 @@ from starlette.responses import Response
 from ..errors import Conflict, NotFound
 from ..http import JSON, RawJSON, base_url, dumps, json_response
 from ..limits import JOBS_PAGE_DEFAULT
-from ..spec.router import Call, Handler
+from ..spec.router import Call
+from . import operation
 from .engine import fingerprint
 
 
@@ -53,10 +54,12 @@ def _idempotent(call: Call, operation: str, create: Any) -> Response:
     return RawJSON(raw, 202)
 
 
+@operation("getCapabilities")
 async def getCapabilities(call: Call) -> Response:
     return RawJSON(_backend(call).capabilities_bytes)
 
 
+@operation("getUsage")
 async def getUsage(call: Call) -> Response:
     account = _account(call)
     plan = account.plan
@@ -88,6 +91,7 @@ async def getUsage(call: Call) -> Response:
     )
 
 
+@operation("createJob")
 async def createJob(call: Call) -> Response:
     backend = _backend(call)
     backend.check_endpoint(call.principal, call.body.get("webhook_endpoint_id"))
@@ -99,6 +103,7 @@ async def createJob(call: Call) -> Response:
     return _idempotent(call, "createJob", create)
 
 
+@operation("listJobs")
 async def listJobs(call: Call) -> Response:
     account = _account(call)
     q = call.query
@@ -119,12 +124,14 @@ async def listJobs(call: Call) -> Response:
     )
 
 
+@operation("getJob")
 async def getJob(call: Call) -> Response:
     account = _account(call)
     job = _backend(call).engine.job(account, call.path["id"])
     return RawJSON(job.json_bytes())
 
 
+@operation("regenerateJob")
 async def regenerateJob(call: Call) -> Response:
     backend = _backend(call)
     body = call.body or {}
@@ -136,6 +143,7 @@ async def regenerateJob(call: Call) -> Response:
     return _idempotent(call, "regenerateJob", create)
 
 
+@operation("createBatch")
 async def createBatch(call: Call) -> Response:
     backend = _backend(call)
     body = call.body
@@ -152,6 +160,7 @@ async def createBatch(call: Call) -> Response:
     return _idempotent(call, "createBatch", create)
 
 
+@operation("getBatch")
 async def getBatch(call: Call) -> Response:
     account = _account(call)
     batch = account.batches.get(call.path["id"])
@@ -160,6 +169,7 @@ async def getBatch(call: Call) -> Response:
     return json_response(_backend(call).engine.batch_json(account, batch))
 
 
+@operation("createWorkflow")
 async def createWorkflow(call: Call) -> Response:
     backend = _backend(call)
     backend.check_endpoint(call.principal, call.body.get("webhook_endpoint_id"))
@@ -171,6 +181,7 @@ async def createWorkflow(call: Call) -> Response:
     return _idempotent(call, "createWorkflow", create)
 
 
+@operation("getWorkflow")
 async def getWorkflow(call: Call) -> Response:
     account = _account(call)
     wf = account.workflows.get(call.path["id"])
@@ -179,6 +190,7 @@ async def getWorkflow(call: Call) -> Response:
     return json_response(_backend(call).engine.workflow_json(account, wf))
 
 
+@operation("createUpload")
 async def createUpload(call: Call) -> Response:
     account = _account(call)
     upload = call.body["files"]["file"]
@@ -189,16 +201,3 @@ async def createUpload(call: Call) -> Response:
     return json_response(result.as_json(), 201)
 
 
-HANDLERS: dict[str, Handler] = {
-    "getCapabilities": getCapabilities,
-    "getUsage": getUsage,
-    "createJob": createJob,
-    "listJobs": listJobs,
-    "getJob": getJob,
-    "regenerateJob": regenerateJob,
-    "createBatch": createBatch,
-    "getBatch": getBatch,
-    "createWorkflow": createWorkflow,
-    "getWorkflow": getWorkflow,
-    "createUpload": createUpload,
-}

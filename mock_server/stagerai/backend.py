@@ -14,7 +14,7 @@ from ..errors import Unauthorized, account_exists, stagerai_shape
 from ..limits import UPLOAD_MAX_BYTES
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
-from . import handlers
+from . import handlers, operation  # noqa: F401  (handlers registers its operations)
 from .models import COMPLETED, FAILED, PROCESSING, Account, StagerState, unauthorized
 from .signing import Signer
 
@@ -52,7 +52,7 @@ class StagerAIBackend:
     def binding(self, ctx: AppContext) -> ApiBinding:
         return ApiBinding(
             spec=self.spec,
-            handlers=handlers.HANDLERS,
+            handlers=operation.handlers,
             authenticate=self.authenticate,
             error_shape=stagerai_shape,
             max_upload_bytes=self.max_upload_bytes,

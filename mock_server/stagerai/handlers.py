@@ -10,7 +10,8 @@ from starlette.responses import Response
 
 from ..errors import ApiError, Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed
 from ..http import base_url, json_response
-from ..spec.router import Call, Handler
+from ..spec.router import Call
+from . import operation
 from .models import (
     MAX_BRACKETS,
     PENDING,
@@ -69,6 +70,7 @@ def _pending_group(call: Call, body: dict[str, Any]) -> Group:
     return group
 
 
+@operation("createProject")
 async def createProject(call: Call) -> Response:
     ids = call.context.ids
     project = Project(ids.new("project", _ns(call)), call.body["title"])
@@ -76,6 +78,7 @@ async def createProject(call: Call) -> Response:
     return json_response({"id": project.id, "title": project.title})
 
 
+@operation("createHdrImageGroup")
 async def createHdrImageGroup(call: Call) -> Response:
     body = call.body
     _project(call, body["projectId"])
@@ -91,11 +94,13 @@ async def createHdrImageGroup(call: Call) -> Response:
     return json_response({"groupId": group.id})
 
 
+@operation("getHdrImageGroup")
 async def getHdrImageGroup(call: Call) -> Response:
     _backend(call).sync(call.principal.account)
     return json_response(_group(call, call.path["groupId"]).as_json())
 
 
+@operation("createHdrUploadUrl")
 async def createHdrUploadUrl(call: Call) -> Response:
     body = call.body
     group = _pending_group(call, body)
@@ -122,6 +127,7 @@ async def createHdrUploadUrl(call: Call) -> Response:
     )
 
 
+@operation("enhanceHdrImageGroup")
 async def enhanceHdrImageGroup(call: Call) -> Response:
     body = call.body
     group = _pending_group(call, body)
@@ -148,6 +154,7 @@ async def _store_image(
     return StoredImage(image_id, key, 0, 0, f"{_origin(call)}/{key}")
 
 
+@operation("uploadImage")
 async def uploadImage(call: Call) -> Response:
     from ..images.decode import ImageDecodeError, decode_upload
 
@@ -199,14 +206,17 @@ async def _edit(call: Call, operation: str) -> Response:
     return json_response({"success": True, "data": [stored.as_json()]})
 
 
+@operation("stageImage")
 async def stageImage(call: Call) -> Response:
     return await _edit(call, "stage")
 
 
+@operation("replaceLawn")
 async def replaceLawn(call: Call) -> Response:
     return await _edit(call, "lawn-replace")
 
 
+@operation("replaceSky")
 async def replaceSky(call: Call) -> Response:
     return await _edit(call, "sky-replace")
 
@@ -234,6 +244,7 @@ def verify_signed_url(backend: Any, request: Any, now: float) -> None:
         raise SignedUrlRejected.of(exc) from None
 
 
+@operation("putSignedUpload")
 async def putSignedUpload(call: Call) -> Response:
     # The signature was checked while authenticating (backend.authenticate).
     backend = _backend(call)
@@ -258,6 +269,7 @@ async def putSignedUpload(call: Call) -> Response:
     return Response(b"", 200, headers={"ETag": blob.etag})
 
 
+@operation("getStorageObject")
 async def getStorageObject(call: Call) -> Response:
     bucket, obj = call.path["bucket"], call.path["object"]
     blob = call.context.blobs.get(f"gcs/{bucket}/{obj}")
@@ -293,16 +305,3 @@ def gcs_error(err: ApiError) -> Response:
     )
 
 
-HANDLERS: dict[str, Handler] = {
-    "createProject": createProject,
-    "createHdrImageGroup": createHdrImageGroup,
-    "getHdrImageGroup": getHdrImageGroup,
-    "createHdrUploadUrl": createHdrUploadUrl,
-    "enhanceHdrImageGroup": enhanceHdrImageGroup,
-    "uploadImage": uploadImage,
-    "stageImage": stageImage,
-    "replaceLawn": replaceLawn,
-    "replaceSky": replaceSky,
-    "putSignedUpload": putSignedUpload,
-    "getStorageObject": getStorageObject,
-}

@@ -218,9 +218,10 @@ def test_every_vendor_request_example_is_in_the_spec(name, bodies):
 def test_every_operation_has_a_handler_and_every_handler_an_operation():
     app = create_app(Settings(deterministic=True))
     ctx = app.state.ctx
-    from mock_server.admin.handlers import HANDLERS as admin_handlers
+    from mock_server.admin.handlers import admin_binding
 
-    pairs = [(load_spec("admin", ROOT / "openapi" / "admin.yaml", ""), admin_handlers)]
+    admin = admin_binding(load_spec("admin", ROOT / "openapi" / "admin.yaml", ""))
+    pairs = [(admin.spec, admin.handlers)]
     for backend in ctx.backends.values():
         binding = backend.binding(ctx)
         pairs.append((binding.spec, binding.handlers))
@@ -246,18 +247,10 @@ def test_a_missing_handler_fails_startup():
         binding.check_handlers()
 
 
-# Operations still answered by a 501 placeholder. This list must shrink to empty as the
-# job-engine, webhooks, agent and Stager AI work lands; a test fails if it is stale.
-PLACEHOLDERS = {
-    "stagepro": set(),
-    "stagerai": set(),
-}
+def test_an_operation_registered_twice_is_refused():
+    from mock_server.spec.operations import Operations
 
-
-def test_placeholder_operations_are_exactly_the_listed_ones():
-    app = create_app(Settings(deterministic=True))
-    ctx = app.state.ctx
-    for backend in ctx.backends.values():
-        handlers = backend.binding(ctx).handlers
-        placeholders = {k for k, h in handlers.items() if getattr(h, "not_implemented", False)}
-        assert placeholders == PLACEHOLDERS[backend.name], backend.name
+    operation = Operations("demo")
+    operation("createJob")(lambda call: None)
+    with pytest.raises(ValueError, match="two handlers for operation 'createJob'"):
+        operation("createJob")(lambda call: None)
