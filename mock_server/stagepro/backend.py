@@ -18,7 +18,8 @@ from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
 from . import agent, console, handlers, operation  # noqa: F401  (the modules register handlers)
 from .catalog import Catalog
-from .engine import JobEngine, app_only_message
+from .jobs import JobEngine
+from .magic import app_only_message
 from .models import KeyRecord, StageProState, unauthorized
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from ..http import JSON, RawJSON, base_url, dumps, json_response
 from ..limits import JOBS_PAGE_DEFAULT
 from ..spec.router import Call
 from . import operation
-from .engine import fingerprint
+from .jobs import fingerprint
 
 
 def _backend(call: Call) -> Any:

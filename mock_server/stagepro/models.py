@@ -1,5 +1,6 @@
-"""StagePro state: accounts, keys and (later) everything an account owns. Pure: no
-Starlette, no I/O; time and ids come in as arguments."""
+"""StagePro state: accounts, keys, and what an account owns (uploads, jobs, batches,
+workflows) with their JSON forms. Pure: no Starlette, no I/O; time and ids come in as
+arguments."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.lifecycle import Scheduler
+import orjson
+
+from ..core.clock import iso
+from ..core.lifecycle import FAILED, Scheduler, Task
+from ..core.precompute import Pending
 from ..errors import Unauthorized
 
 KEY_RE = re.compile(r"^sk_(test|live)_[A-Za-z0-9_\-]{1,128}$")
@@ -230,3 +235,136 @@ class StageProState:
                 code="invalid_session",
             )
         return record
+
+
+#: Where the mock serves stored files (uploads, outputs): ``<origin>/files/<key>``.
+FILES_PREFIX = "/files/"
+
+
+@dataclass
+class Upload:
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+    format: str
+    blob_key: str
+    url: str
+    created_at: float
+    expires_at: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            # The reference: "Use returned upload_id in job input". `id` stays (same value).
+            "upload_id": self.id,
+            "object": "upload",
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size_bytes": self.size,
+            "width": self.width,
+            "height": self.height,
+            "format": self.format,
+            "url": self.url,
+            "created_at": iso(self.created_at),
+            "expires_at": iso(self.expires_at),
+        }
+
+
+@dataclass
+class Job:
+    id: str
+    type: str
+    input: dict[str, Any]
+    metadata: dict[str, Any]
+    listing_id: str | None
+    batch_id: str | None
+    idempotency_key: str | None
+    webhook_endpoint_id: str | None
+    regenerated_from: str | None
+    variation: int
+    livemode: bool
+    credits_charged: int
+    task: Task
+    base_url: str
+    fail_code: str | None = None
+    output: list[dict[str, Any]] | None = None
+    seq: int = 0
+    _bytes: tuple[str, bytes] | None = None
+    #: The output render, started in a worker process when the job starts processing.
+    rendering: Pending[tuple[bytes, int, int]] | None = None
+
+    @property
+    def status(self) -> str:
+        return self.task.status
+
+    def json_bytes(self) -> bytes:
+        """The serialised job, kept until its status changes (the only thing that moves)."""
+        if self._bytes is None or self._bytes[0] != self.task.status:
+            self._bytes = (self.task.status, orjson.dumps(self.as_json()))
+        return self._bytes[1]
+
+    def as_json(self) -> dict[str, Any]:
+        t = self.task
+        error = None
+        if t.status == FAILED:
+            code = self.fail_code or "processing_failed"
+            error = {"code": code, "message": f"the job failed: {code.replace('_', ' ')}"}
+        return {
+            "id": self.id,
+            "object": "job",
+            "type": self.type,
+            "status": t.status,
+            "input": self.input,
+            "metadata": self.metadata,
+            "listing_id": self.listing_id,
+            "batch_id": self.batch_id,
+            "idempotency_key": self.idempotency_key,
+            "webhook_endpoint_id": self.webhook_endpoint_id,
+            "regenerated_from": self.regenerated_from,
+            "variation": self.variation,
+            "livemode": self.livemode,
+            "credits_charged": self.credits_charged,
+            "output": {"images": self.output} if self.output else None,
+            "error": error,
+            "created_at": iso(t.created_at),
+            "started_at": iso(t.started_at) if t.started_at is not None else None,
+            "completed_at": iso(t.finished_at) if t.finished_at is not None else None,
+        }
+
+
+@dataclass
+class Batch:
+    id: str
+    type: str
+    listing_id: str | None
+    jobs: list[tuple[str, str | None]]  # (job id, label)
+    credits_charged: int
+    webhook_endpoint_id: str | None
+    metadata: dict[str, Any]
+    created_at: float
+    completed_at: float | None = None
+    notified: bool = False
+
+
+@dataclass
+class Workflow:
+    id: str
+    template: str
+    job_type: str
+    listing_tool: str | None
+    listing_id: str | None
+    batch_id: str
+    created_at: float
+
+
+@dataclass
+class Event:
+    """Something subscribers (webhooks) hear about, in order."""
+
+    api_key: str
+    type: str
+    obj: dict[str, Any]
+    webhook_endpoint_id: str | None

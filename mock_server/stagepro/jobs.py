@@ -1,5 +1,6 @@
-"""The StagePro job engine: jobs, uploads, credits, storage, idempotency, batches, workflows,
-outputs. No Starlette and no network: time, ids and the blob store are injected; images are
+"""The StagePro job engine: jobs, credits, storage, idempotency, batches, workflows and
+listing (uploads in ``uploads.py``, outputs in ``outputs.py``, magic inputs in ``magic.py``).
+No Starlette and no network: time, ids and the blob store are injected; images are
 rendered by the pure functions of ``images/``.
 
 Rules the vendor leaves open, decided here (and documented in README and the spec):
@@ -19,11 +20,8 @@ import bisect
 import hashlib
 import hmac
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
@@ -31,163 +29,14 @@ from ..core.blobs import BlobStore
 from ..core.clock import Clock, iso
 from ..core.ids import IdGenerator
 from ..core.lifecycle import COMPLETED, FAILED, PROCESSING, QUEUED, TERMINAL, Scheduler, Task
-from ..core.precompute import Pending, Precomputer
-from ..errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    PayloadTooLarge,
-    PaymentRequired,
-    Unprocessable,
-    ValidationFailed,
-)
-from ..limits import UPLOAD_MAX_BYTES, UPLOAD_TTL_SECONDS
-from .catalog import APP_ONLY_TOOLS, WORKFLOW_TEMPLATES, Catalog
-from .models import Account
-
-UPLOAD_TTL = UPLOAD_TTL_SECONDS
-FILES_PREFIX = "/files/"
-
-
-@dataclass
-class Upload:
-    id: str
-    filename: str
-    content_type: str
-    size: int
-    width: int
-    height: int
-    format: str
-    blob_key: str
-    url: str
-    created_at: float
-    expires_at: float
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            # The reference: "Use returned upload_id in job input". `id` stays (same value).
-            "upload_id": self.id,
-            "object": "upload",
-            "filename": self.filename,
-            "content_type": self.content_type,
-            "size_bytes": self.size,
-            "width": self.width,
-            "height": self.height,
-            "format": self.format,
-            "url": self.url,
-            "created_at": iso(self.created_at),
-            "expires_at": iso(self.expires_at),
-        }
-
-
-@dataclass
-class Job:
-    id: str
-    type: str
-    input: dict[str, Any]
-    metadata: dict[str, Any]
-    listing_id: str | None
-    batch_id: str | None
-    idempotency_key: str | None
-    webhook_endpoint_id: str | None
-    regenerated_from: str | None
-    variation: int
-    livemode: bool
-    credits_charged: int
-    task: Task
-    base_url: str
-    fail_code: str | None = None
-    output: list[dict[str, Any]] | None = None
-    seq: int = 0
-    _bytes: tuple[str, bytes] | None = None
-    #: The output render, started in a worker process when the job starts processing.
-    rendering: Pending[tuple[bytes, int, int]] | None = None
-
-    @property
-    def status(self) -> str:
-        return self.task.status
-
-    def json_bytes(self) -> bytes:
-        """The serialised job, kept until its status changes (the only thing that moves)."""
-        if self._bytes is None or self._bytes[0] != self.task.status:
-            self._bytes = (self.task.status, orjson.dumps(self.as_json()))
-        return self._bytes[1]
-
-    def as_json(self) -> dict[str, Any]:
-        t = self.task
-        error = None
-        if t.status == FAILED:
-            code = self.fail_code or "processing_failed"
-            error = {"code": code, "message": f"the job failed: {code.replace('_', ' ')}"}
-        return {
-            "id": self.id,
-            "object": "job",
-            "type": self.type,
-            "status": t.status,
-            "input": self.input,
-            "metadata": self.metadata,
-            "listing_id": self.listing_id,
-            "batch_id": self.batch_id,
-            "idempotency_key": self.idempotency_key,
-            "webhook_endpoint_id": self.webhook_endpoint_id,
-            "regenerated_from": self.regenerated_from,
-            "variation": self.variation,
-            "livemode": self.livemode,
-            "credits_charged": self.credits_charged,
-            "output": {"images": self.output} if self.output else None,
-            "error": error,
-            "created_at": iso(t.created_at),
-            "started_at": iso(t.started_at) if t.started_at is not None else None,
-            "completed_at": iso(t.finished_at) if t.finished_at is not None else None,
-        }
-
-
-@dataclass
-class Batch:
-    id: str
-    type: str
-    listing_id: str | None
-    jobs: list[tuple[str, str | None]]  # (job id, label)
-    credits_charged: int
-    webhook_endpoint_id: str | None
-    metadata: dict[str, Any]
-    created_at: float
-    completed_at: float | None = None
-    notified: bool = False
-
-
-@dataclass
-class Workflow:
-    id: str
-    template: str
-    job_type: str
-    listing_tool: str | None
-    listing_id: str | None
-    batch_id: str
-    created_at: float
-
-
-@dataclass
-class Event:
-    """Something subscribers (webhooks) hear about, in order."""
-
-    api_key: str
-    type: str
-    obj: dict[str, Any]
-    webhook_endpoint_id: str | None
-
-
-def fail_code_of(name: str | None) -> str | None:
-    """Magic input: a last path segment starting with ``fail-`` fails the job with the rest
-    of the segment (without extension) as ``error.code``."""
-    if not name:
-        return None
-    segment = urlsplit(name).path.rsplit("/", 1)[-1] if "://" in name else name.rsplit("/", 1)[-1]
-    if not segment.startswith("fail-"):
-        return None
-    code = segment[len("fail-"):].rsplit(".", 1)[0]
-    return code or "processing_failed"
+from ..core.precompute import Precomputer
+from ..errors import Conflict, NotFound, PaymentRequired, ValidationFailed
+from ..limits import UPLOAD_MAX_BYTES
+from .catalog import WORKFLOW_TEMPLATES, Catalog
+from .magic import fail_code_of
+from .models import Account, Batch, Event, Job, Workflow
+from .outputs import Outputs
+from .uploads import Uploads
 
 
 def fingerprint(operation: str, body: Any) -> str:
@@ -243,7 +92,7 @@ class JobSpec:
 
 
 @dataclass
-class JobEngine:
+class JobEngine(Uploads, Outputs):
     clock: Clock
     ids: IdGenerator
     blobs: BlobStore
@@ -266,77 +115,6 @@ class JobEngine:
             account.scheduler = Scheduler(account.plan.max_parallel_jobs, self.pickup_seconds)
         account.scheduler.capacity = account.plan.max_parallel_jobs
         return account.scheduler
-
-    # uploads ----------------------------------------------------------------------------
-    def create_upload(
-        self, account: Account, filename: str, data: bytes, base_url: str
-    ) -> Upload:
-        from ..images.decode import ImageDecodeError, decode_upload
-
-        if len(data) > self.upload_max_bytes:
-            raise PayloadTooLarge(
-                f"the upload is {len(data)} bytes; the limit is {self.upload_max_bytes}",
-                field="file",
-            )
-        if not data:
-            raise ValidationFailed("the file is empty", field="file")
-        try:
-            info = decode_upload(data)
-        except ImageDecodeError as exc:
-            if exc.code == "image_too_large":
-                raise Unprocessable(str(exc), field="file", code="image_too_large") from None
-            raise ValidationFailed(
-                f"the file is not an image this API accepts (JPEG, PNG or WebP): {exc}",
-                field="file",
-                code=exc.code,
-            ) from None
-        self._check_storage(account, len(data))
-        now = self.clock.now()
-        upload_id = self.ids.new("upl", account.key)
-        ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}.get(info.format, "bin")
-        key = f"stagepro/uploads/{upload_id}.{ext}"
-        self.blobs.put(key, data, info.content_type, owner=account.key)
-        upload = Upload(
-            id=upload_id,
-            filename=(filename or f"upload.{ext}")[:255],
-            content_type=info.content_type,
-            size=len(data),
-            width=info.width,
-            height=info.height,
-            format=info.format,
-            blob_key=key,
-            url=f"{base_url}{FILES_PREFIX}{key}",
-            created_at=now,
-            expires_at=now + UPLOAD_TTL,
-        )
-        account.uploads[upload_id] = upload
-        account.upload_bytes += len(data)
-        return upload
-
-    def upload_for(self, account: Account, upload_id: str, field_name: str) -> Upload:
-        upload = account.uploads.get(upload_id)
-        if upload is None:
-            raise Unprocessable(
-                f"no upload {upload_id!r} in this account", field=field_name,
-                code="upload_not_found",
-            )
-        if self.clock.now() >= upload.expires_at:
-            raise Unprocessable(
-                f"upload {upload_id!r} expired at {iso(upload.expires_at)} (uploads live 24 h); "
-                "upload the file again",
-                field=field_name,
-                code="upload_expired",
-            )
-        return upload
-
-    def _check_storage(self, account: Account, extra: int) -> None:
-        limit = account.plan.storage_limit_bytes
-        used = account.storage_used_bytes
-        if used + extra > limit or (extra == 0 and used >= limit):
-            raise Forbidden(
-                f"storage limit exceeded: {used} of {limit} bytes used",
-                code="storage_limit_exceeded",
-            )
 
     # validation -------------------------------------------------------------------------
     def job_spec(
@@ -674,52 +452,3 @@ class JobEngine:
                 events.append(Event(account.key, "batch.completed",
                                     self.batch_json(account, batch), batch.webhook_endpoint_id))
         return events
-
-    def _render_work(self, account: Account, job: Job) -> Callable[[], tuple[bytes, int, int]]:
-        """The job's output render as a picklable function of values looked up now: the
-        input's bytes if the mock holds them (an upload, a served file), else its URL."""
-        from ..images.work import stagepro_output
-
-        url = job.input.get("empty_room_url") or job.input.get("image_url")
-        data: bytes | None = None
-        if job.input.get("upload_id") and not job.input.get("empty_room_url"):
-            upload = account.uploads.get(job.input["upload_id"])
-            blob = self.blobs.get(upload.blob_key) if upload else None
-            if blob is not None:
-                data = blob.data
-            else:
-                url = f"upload:{job.input['upload_id']}"
-        if data is None and url and FILES_PREFIX in url:
-            blob = self.blobs.get(urlsplit(url).path.split(FILES_PREFIX, 1)[1])
-            if blob is not None:
-                data = blob.data
-        options = job.input.get("options") or {}
-        params = {
-            "job_type": job.type,
-            "listing_tool": job.input.get("listing_tool"),
-            "style": job.input.get("style"),
-            "room_type": job.input.get("room_type"),
-            "creativity": int(options.get("creativity", 3)),
-            "aspect_ratio": options.get("aspect_ratio"),
-            "variation": job.variation,
-            "prompt": job.input.get("prompt"),
-        }
-        return partial(stagepro_output, data, url, self.fetch, url or job.id, params)
-
-    def _render(self, account: Account, job: Job) -> None:
-        pending = job.rendering or Pending(self._render_work(account, job), None, self.precompute)
-        job.rendering = None
-        data, width, height = pending.result()
-        key = f"stagepro/{job.id}/0.jpg"
-        self.blobs.put(key, data, "image/jpeg", owner=account.key)
-        account.output_bytes += len(data)
-        account.outputs += 1
-        job.output = [{"url": f"{job.base_url}{FILES_PREFIX}{key}", "width": width,
-                       "height": height, "content_type": "image/jpeg"}]
-
-
-def app_only_message(value: Any) -> str | None:
-    if isinstance(value, str) and value in APP_ONLY_TOOLS:
-        return (f"{APP_ONLY_TOOLS[value]} ({value}) is app-only (interactive UI) and is not "
-                "available through the API")
-    return None

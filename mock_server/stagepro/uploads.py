@@ -1,0 +1,89 @@
+"""StagePro uploads: decoded for real (dimensions, format; non-images and decompression bombs
+refused), stored against the plan's storage, expiring on the mock's clock. A part of
+``jobs.JobEngine`` (its fields: clock, ids, blobs, upload_max_bytes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.clock import iso
+from ..errors import Forbidden, PayloadTooLarge, Unprocessable, ValidationFailed
+from ..limits import UPLOAD_TTL_SECONDS
+from .models import FILES_PREFIX, Account, Upload
+
+
+class Uploads:
+    clock: Any
+    ids: Any
+    blobs: Any
+    upload_max_bytes: int
+
+    def create_upload(
+        self, account: Account, filename: str, data: bytes, base_url: str
+    ) -> Upload:
+        from ..images.decode import ImageDecodeError, decode_upload
+
+        if len(data) > self.upload_max_bytes:
+            raise PayloadTooLarge(
+                f"the upload is {len(data)} bytes; the limit is {self.upload_max_bytes}",
+                field="file",
+            )
+        if not data:
+            raise ValidationFailed("the file is empty", field="file")
+        try:
+            info = decode_upload(data)
+        except ImageDecodeError as exc:
+            if exc.code == "image_too_large":
+                raise Unprocessable(str(exc), field="file", code="image_too_large") from None
+            raise ValidationFailed(
+                f"the file is not an image this API accepts (JPEG, PNG or WebP): {exc}",
+                field="file",
+                code=exc.code,
+            ) from None
+        self._check_storage(account, len(data))
+        now = self.clock.now()
+        upload_id = self.ids.new("upl", account.key)
+        ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}.get(info.format, "bin")
+        key = f"stagepro/uploads/{upload_id}.{ext}"
+        self.blobs.put(key, data, info.content_type, owner=account.key)
+        upload = Upload(
+            id=upload_id,
+            filename=(filename or f"upload.{ext}")[:255],
+            content_type=info.content_type,
+            size=len(data),
+            width=info.width,
+            height=info.height,
+            format=info.format,
+            blob_key=key,
+            url=f"{base_url}{FILES_PREFIX}{key}",
+            created_at=now,
+            expires_at=now + UPLOAD_TTL_SECONDS,
+        )
+        account.uploads[upload_id] = upload
+        account.upload_bytes += len(data)
+        return upload
+
+    def upload_for(self, account: Account, upload_id: str, field_name: str) -> Upload:
+        upload = account.uploads.get(upload_id)
+        if upload is None:
+            raise Unprocessable(
+                f"no upload {upload_id!r} in this account", field=field_name,
+                code="upload_not_found",
+            )
+        if self.clock.now() >= upload.expires_at:
+            raise Unprocessable(
+                f"upload {upload_id!r} expired at {iso(upload.expires_at)} (uploads live 24 h); "
+                "upload the file again",
+                field=field_name,
+                code="upload_expired",
+            )
+        return upload
+
+    def _check_storage(self, account: Account, extra: int) -> None:
+        limit = account.plan.storage_limit_bytes
+        used = account.storage_used_bytes
+        if used + extra > limit or (extra == 0 and used >= limit):
+            raise Forbidden(
+                f"storage limit exceeded: {used} of {limit} bytes used",
+                code="storage_limit_exceeded",
+            )
