@@ -70,14 +70,27 @@ ROOM_ALIASES = {
     "diningRoom": "dining-room",
     "homeOffice": "home-office",
     "office": "home-office",
+    # No layout of their own yet: the living-room set (said here, never a silent fallback).
+    "bathroom": "living-room",
+    "outdoor": "living-room",
+    "terrace": "living-room",
+    "balcony": "living-room",
+    "exterior": "living-room",
+    "garage": "living-room",
 }
 
 
-def _layout(room_type: str | None) -> list[tuple[str, float, float, float, float]]:
+def layout_key(room_type: str | None) -> str | None:
+    """The layout a room word of either API (``living-room``, ``LIVING_ROOM``, ``kidsRoom``)
+    is furnished with; ``None`` for a word nobody mapped (a test names such spec values)."""
     raw = room_type or "living-room"
     room = ROOM_ALIASES.get(raw, raw).lower().replace("_", "-")
     room = ROOM_ALIASES.get(room, room)
-    return ROOM_LAYOUTS.get(room, ROOM_LAYOUTS["living-room"])
+    return room if room in ROOM_LAYOUTS else None
+
+
+def _layout(room_type: str | None) -> list[tuple[str, float, float, float, float]]:
+    return ROOM_LAYOUTS[layout_key(room_type) or "living-room"]
 
 
 def _furniture(
