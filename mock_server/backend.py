@@ -3,11 +3,21 @@ registers one ``Backend`` per API (StagePro, Stager AI) and talks to it through 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .context import AppContext
     from .spec.router import ApiBinding
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, once authenticated: the key (or console token) used and its account
+    (``account`` is the API's own account type)."""
+
+    api_key: str
+    account: Any
 
 
 class Backend(Protocol):

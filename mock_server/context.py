@@ -9,6 +9,8 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from .core.blobs import BlobStore
 from .core.clock import Clock, VirtualClock, WallClock
 from .core.ids import IdGenerator
@@ -34,6 +36,10 @@ class AppContext:
             VirtualClock(VIRTUAL_EPOCH) if settings.deterministic else WallClock()
         )
         self.ids = IdGenerator(settings.seed)
+        #: ``fixtures/accounts.yaml``, read once: each API takes its own section.
+        self.fixture_accounts: dict[str, Any] = yaml.safe_load(
+            (settings.fixtures_dir / "accounts.yaml").read_text()
+        ) or {}
         self.journal = Journal(settings.journal_size)
         self.blobs = BlobStore()
         self.backends: dict[str, Backend] = {}

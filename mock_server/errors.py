@@ -50,6 +50,17 @@ class Unauthorized(ApiError):
     status, code = 401, "unauthorized"
 
 
+def unauthorized(
+    message: str, *, field: str | None = "Authorization", missing: bool = False,
+    code: str = "unauthorized",
+) -> Unauthorized:
+    """A 401 naming the credential (``Authorization``, ``stager-api-key``); ``missing``: the
+    credential was absent, which is also a spec violation (the journal records it so)."""
+    err = Unauthorized(message, field=field, code=code)
+    err.missing = missing  # type: ignore[attr-defined]
+    return err
+
+
 class PaymentRequired(ApiError):
     status, code = 402, "insufficient_credits"
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import yaml
 from starlette.requests import Request
 
-from ..errors import Unauthorized, account_exists, stagepro_shape
+from ..backend import Principal
+from ..errors import Unauthorized, account_exists, stagepro_shape, unauthorized
 from ..http import header
 from ..limits import stagepro_capabilities
 from ..spec.loader import Operation, load_spec
@@ -20,7 +20,7 @@ from . import agent, console, handlers, operation  # noqa: F401  (the modules re
 from .catalog import Catalog
 from .jobs import JobEngine
 from .magic import app_only_message
-from .models import KeyRecord, StageProState, unauthorized
+from .models import StageProState
 
 if TYPE_CHECKING:
     from ..context import AppContext
@@ -66,18 +66,6 @@ def explain_violation(violation: dict[str, Any], body: Any) -> dict[str, Any]:
     return violation
 
 
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the key used and its account."""
-
-    api_key: str
-    record: KeyRecord
-
-    @property
-    def account(self) -> Any:
-        return self.record.account
-
-
 class StageProBackend:
     name = "stagepro"
     base_path = "/api/v1"
@@ -87,9 +75,8 @@ class StageProBackend:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         fixtures_dir = ctx.settings.fixtures_dir
-        accounts = yaml.safe_load((fixtures_dir / "accounts.yaml").read_text())
         self.prices = yaml.safe_load((fixtures_dir / "prices.yaml").read_text())
-        self.state = StageProState(accounts.get("stagepro", {}))
+        self.state = StageProState(ctx.fixture_accounts.get("stagepro", {}))
         self.spec = load_spec(
             self.name, ctx.settings.openapi_dir / self.spec_file, self.base_path
         )
@@ -226,7 +213,7 @@ class StageProBackend:
                     field="stagepro_session",
                 )
             record = self.state.console_record(token)
-            return Principal(record.secret, record)
+            return Principal(record.secret, record.account)
         if "ApiKeyAuth" in schemes:
             authorization = header(request, b"authorization")
             if not authorization:
@@ -254,7 +241,7 @@ class StageProBackend:
                 raise
             if not record.created_at:
                 record.created_at = self.ctx.clock.now()
-            return Principal(token, record)
+            return Principal(token, record.account)
         return None
 
 

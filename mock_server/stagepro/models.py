@@ -13,7 +13,7 @@ import orjson
 from ..core.clock import iso
 from ..core.lifecycle import FAILED, Scheduler, Task
 from ..core.precompute import Pending
-from ..errors import Unauthorized
+from ..errors import Unauthorized, unauthorized
 
 KEY_RE = re.compile(r"^sk_(test|live)_[A-Za-z0-9_\-]{1,128}$")
 
@@ -89,13 +89,6 @@ class KeyRecord:
     @property
     def mode(self) -> str:
         return "live" if self.secret.startswith("sk_live_") else "test"
-
-
-def unauthorized(message: str, *, missing: bool = False, field: str | None = "Authorization",
-                 code: str = "unauthorized") -> Unauthorized:
-    err = Unauthorized(message, field=field, code=code)
-    err.missing = missing  # type: ignore[attr-defined]  # a spec violation, journaled as such
-    return err
 
 
 class StageProState:

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from starlette.requests import Request
 
-from ..errors import Unauthorized, account_exists, stagerai_shape
+from ..backend import Principal
+from ..errors import Unauthorized, account_exists, stagerai_shape, unauthorized
 from ..limits import UPLOAD_MAX_BYTES
 from ..spec.loader import Operation, load_spec
 from ..spec.router import ApiBinding
 from . import handlers, operation  # noqa: F401  (handlers registers its operations)
-from .models import COMPLETED, FAILED, PROCESSING, Account, StagerState, unauthorized
+from .models import API_KEY_HEADER, COMPLETED, FAILED, PROCESSING, Account, StagerState
 from .signing import Signer
 
 if TYPE_CHECKING:
     from ..context import AppContext
-
-
-@dataclass(frozen=True)
-class Principal:
-    api_key: str
-    account: Account
 
 
 class StagerAIBackend:
@@ -36,8 +29,7 @@ class StagerAIBackend:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        accounts = yaml.safe_load((ctx.settings.fixtures_dir / "accounts.yaml").read_text())
-        self.state = StagerState(accounts.get("stagerai", {}))
+        self.state = StagerState(ctx.fixture_accounts.get("stagerai", {}))
         self.spec = load_spec(
             self.name,
             ctx.settings.openapi_dir / self.spec_file,
@@ -176,7 +168,7 @@ class StagerAIBackend:
             return None
         key = request.headers.get("stager-api-key", "").strip()
         if not key:
-            raise unauthorized("missing stager-api-key header", missing=True)
+            raise unauthorized("missing stager-api-key header", field=API_KEY_HEADER, missing=True)
         try:
             account = self.state.account_for(key)
         except Unauthorized as err:

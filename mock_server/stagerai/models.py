@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Unauthorized
+from ..errors import unauthorized
 from ..limits import HDR_MAX_BRACKETS
 
 TEST_KEY_RE = re.compile(r"^stager_test_[A-Za-z0-9_\-]{1,128}$")
@@ -95,10 +95,8 @@ class Account:
         return {kind: len(items) for kind, items in self.objects.items()}
 
 
-def unauthorized(message: str, *, missing: bool = False) -> Unauthorized:
-    err = Unauthorized(message, field="stager-api-key")
-    err.missing = missing  # type: ignore[attr-defined]
-    return err
+#: Stager AI's credential header.
+API_KEY_HEADER = "stager-api-key"
 
 
 class StagerState:
@@ -135,9 +133,9 @@ class StagerState:
         if account is None:
             if TEST_KEY_RE.match(key):
                 return self.new_account(key, {})
-            raise unauthorized("unknown API key")
+            raise unauthorized("unknown API key", field=API_KEY_HEADER)
         if account.revoked:
-            raise unauthorized("this API key has been revoked")
+            raise unauthorized("this API key has been revoked", field=API_KEY_HEADER)
         return account
 
     def describe(self, account: Account) -> dict[str, Any]:
