@@ -25,7 +25,6 @@ from .errors import (
     NotFound,
     Unauthorized,
     stagepro_shape,
-    stagerai_shape,
 )
 from .http import json_response
 from .settings import Settings
@@ -132,18 +131,27 @@ class FrontDoor:
         await self.app(scope, receive, send_wrapper)
 
 
-def _shape_for(path: str) -> Any:
-    if path.startswith("/api/") and not path.startswith("/api/v1"):
-        return stagerai_shape
-    return stagepro_shape
+class PathOwners:
+    """Which API a path belongs to, read from each spec (its mount prefix and the first
+    segment of each of its paths, the longest match winning: ``/api/v1/...`` is StagePro's,
+    ``/api/...`` and ``/gcs/...`` Stager AI's), so an unknown path or a wrong method is
+    answered in that API's error shape; anything else in the control plane's."""
 
+    def __init__(self, bindings: list[ApiBinding]) -> None:
+        prefixes: dict[str, tuple[str, Any]] = {}
+        for binding in bindings:
+            spec = binding.spec
+            for op in spec.operations:
+                first = op.path.lstrip("/").split("/", 1)[0]
+                prefix = spec.prefix if spec.prefix else f"/{first}"
+                prefixes[prefix + "/"] = (spec.name, binding.error_shape)
+        self.prefixes = sorted(prefixes.items(), key=lambda kv: -len(kv[0]))
 
-def _api_for(path: str) -> str | None:
-    if path.startswith("/api/v1"):
-        return "stagepro"
-    if path.startswith("/api/") or path.startswith("/gcs/"):
-        return "stagerai"
-    return None
+    def owner(self, path: str) -> tuple[str | None, Any]:
+        for prefix, (api, shape) in self.prefixes:
+            if path.startswith(prefix) or path == prefix[:-1]:
+                return api, shape
+        return None, stagepro_shape
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:
@@ -159,12 +167,13 @@ async def http_exception(request: Request, exc: Exception) -> Response:
         err = NotFound(f"no operation matches {request.method} {path}")
     else:
         err = ApiError(str(exc.detail), status=exc.status_code, code="http_error")
+    api, shape = request.app.state.path_owners.owner(path)
     entry = request.scope.get(JOURNAL_KEY)
     if entry is not None:
-        entry.api = _api_for(path)
+        entry.api = api
         entry.conformant = False
         entry.violations = [{"field": None, "message": err.message}]
-    return json_response(_shape_for(path)(err), err.status, err.headers or None)
+    return json_response(shape(err), err.status, err.headers or None)
 
 
 def _serve_spec(ctx: AppContext) -> Any:
@@ -291,5 +300,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.path_owners = PathOwners(
+        [b for b in bindings if b.spec.name in ctx.backends]
+    )
     app.state.admin_token = admin_token
     return app
