@@ -141,6 +141,8 @@ class BodyRule:
     required_fields: frozenset[str]
     properties: dict[str, Any]
     strict: bool = False
+    #: Why strictness is a guess (``x-stagemock-guess``), ``None`` when documented.
+    strict_guess: str | None = None
     #: Multipart: names of which exactly one file part must be sent (a ``oneOf`` of
     #: ``required: [name]`` branches, e.g. Stager AI's ``File`` or ``file``).
     file_alternatives: tuple[str, ...] = ()
@@ -232,6 +234,7 @@ def compile_operation(document: dict[str, Any], op: Operation) -> OperationValid
             required_fields=frozenset(resolved.get("required", [])),
             properties=props,
             strict=resolved.get("additionalProperties") is False,
+            strict_guess=guess_at(document, resolved, ["additionalProperties"]),
             file_alternatives=_file_alternatives(document, resolved, files),
         )
     return OperationValidator(op, document, groups, bodies)
