@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         "--properties-filter", default=None, metavar="EXPR",
         help="only property tests matching this pytest -k expression",
     )
+    p.add_argument(
+        "--strict-guesses", action="store_true",
+        help="against a server that is not the mock, fail on rules the vendors' references do "
+        "not state (x-stagemock-guess) too; by default they are only reported",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print schemathesis's own output")
     return p
 
