@@ -8,7 +8,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .target import DEFAULT_KEYS, DEFAULT_OTHER_KEYS, Target, probe_control_plane, split_base_url
+from .target import (
+    BASE_PATHS,
+    DEFAULT_KEYS,
+    DEFAULT_OTHER_KEYS,
+    Target,
+    origin,
+    probe_control_plane,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,7 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("api", choices=["stagepro", "stagerai"])
     p.add_argument(
-        "--base-url", help="the API's base URL or the server root; default: start the mock"
+        "--base-url",
+        help="the API's base URL, taken literally: the spec's paths go right after it (the "
+        "mock's are http://127.0.0.1:8000/api/v1 for StagePro, http://127.0.0.1:8000 for Stager "
+        "AI); a stagemock control plane is looked for at its origin. Default: start the mock",
     )
     p.add_argument("--api-key", help="key to test with (default: a test key of the mock)")
     p.add_argument(
@@ -53,13 +63,14 @@ def check(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     server = None
     if args.base_url:
-        root = split_base_url(args.api, args.base_url)
+        base = args.base_url.rstrip("/")
     else:
         from mock_server.settings import Settings
         from mock_server.testing import RunningServer
 
         server = RunningServer(Settings(deterministic=True)).start()
-        root = server.url
+        base = server.url + BASE_PATHS[args.api]
+    root = origin(base)
     try:
         has_cp = probe_control_plane(root)
         api_key = args.api_key or DEFAULT_KEYS[args.api]
@@ -71,7 +82,7 @@ def check(argv: Sequence[str]) -> int:
             r = httpx.post(f"{root}/__mock/console-sessions", json={"api_key": api_key}, timeout=10)
             if r.status_code == 201:
                 console = r.json()["token"]
-        target = Target(args.api, root, api_key, other, console, has_cp)
+        target = Target(args.api, base, api_key, other, console, has_cp)
         from .report import run_all
 
         return run_all(target, args)

@@ -204,26 +204,6 @@ def operation_ids(api: str) -> dict[str, str]:
     return out
 
 
-def _failures_from_output(output: str, api: str = "stagepro") -> list[str]:
-    """The '___ METHOD /path ___' headers and '- STxxx Title' lines of st's text, named by
-    operationId and explained in plain words."""
-    ids = operation_ids(api)
-    lines, current = [], None
-    for raw in output.splitlines():
-        s = raw.strip()
-        if s.startswith("_") and s.endswith("_") and " " in s.strip("_ "):
-            current = s.strip("_ ").strip()
-        elif s.startswith("- ST") and current:
-            title = s[2:]
-            name = ids.get(current)
-            where = f"{name} ({current})" if name else current
-            words = plain(title)
-            text = f"{where}: {title}" + (f" — {words}" if words else "")
-            if text not in lines:
-                lines.append(text)
-    return lines
-
-
 def run_schemathesis(
     target: Target,
     *,

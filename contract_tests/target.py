@@ -4,13 +4,14 @@ there (mock-only suites need it and are skipped, with the reason, when it is not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
 from mock_server.resources import spec_path
 
 SPECS = {"stagepro": spec_path("stagepro"), "stagerai": spec_path("stagerai")}
-#: Where each API lives below the server's root URL.
+#: Where each API lives below the mock's root URL (used when ``check`` starts the mock).
 BASE_PATHS = {"stagepro": "/api/v1", "stagerai": ""}
 DEFAULT_KEYS = {"stagepro": "sk_test_contract", "stagerai": "stager_test_contract"}
 DEFAULT_OTHER_KEYS = {
@@ -22,15 +23,18 @@ DEFAULT_OTHER_KEYS = {
 @dataclass(frozen=True)
 class Target:
     api: str
-    root_url: str  # scheme://host:port (no trailing slash)
+    #: The API's base URL, taken literally: the spec's paths go right after it
+    #: (``https://www.stageproai.com/api/v1``, ``http://127.0.0.1:4010``, ``http://clone/v1``).
+    base_url: str
     api_key: str
     other_api_key: str | None
     console_session: str | None = None
     has_control_plane: bool = False
 
     @property
-    def base_url(self) -> str:
-        return self.root_url + BASE_PATHS[self.api]
+    def root_url(self) -> str:
+        """The origin (``scheme://host:port``), where a stagemock control plane would be."""
+        return origin(self.base_url)
 
     def auth_headers(self, key: str | None = None) -> dict[str, str]:
         key = self.api_key if key is None else key
@@ -39,13 +43,9 @@ class Target:
         return {"stager-api-key": key}
 
 
-def split_base_url(api: str, base_url: str) -> str:
-    """Accept either the API's base URL or the server root; return the root."""
-    url = base_url.rstrip("/")
-    suffix = BASE_PATHS[api]
-    if suffix and url.endswith(suffix):
-        url = url[: -len(suffix)]
-    return url
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def probe_control_plane(root_url: str) -> bool:

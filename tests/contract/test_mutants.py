@@ -9,12 +9,15 @@ import sys
 import pytest
 
 from contract_tests.mutants import MUTANTS, Mutant
+from contract_tests.target import BASE_PATHS
 from mock_server import Settings
 from mock_server.testing import RunningServer
 
 
 def _check(api: str, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "contract_tests", api, "--base-url", url, "--max-examples", "10", *args]
+    """``stagemock check`` against the server at ``url`` (its root: the API's base follows)."""
+    base = url + BASE_PATHS[api]
+    cmd = [sys.executable, "-m", "contract_tests", api, "--base-url", base, "--max-examples", "10", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
 
 
