@@ -140,3 +140,11 @@ def test_lenient_jobs_with_undocumented_values_still_complete(server):
     client.post("/__mock/clock/advance", json={"seconds": 120}).raise_for_status()
     job = client.get(f"/api/v1/jobs/{r.json()['id']}", headers=PRO).json()
     assert job["status"] == "completed", job
+
+
+def test_serve_has_a_lenient_flag_off_by_default():
+    from mock_server.cli import build_parser
+
+    assert build_parser().parse_args(["serve", "--lenient"]).lenient is True
+    assert build_parser().parse_args(["serve"]).lenient is False
+    assert Settings().lenient is False
