@@ -10,12 +10,13 @@ from pathlib import Path
 
 from .target import (
     API_NAMES,
+    BASE_PATHS,
     DEFAULT_KEYS,
     DEFAULT_OTHER_KEYS,
     Target,
     key_refused,
+    origin,
     probe_control_plane,
-    split_base_url,
     unreachable,
 )
 
@@ -28,7 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("api", choices=["stagepro", "stagerai"])
     p.add_argument(
-        "--base-url", help="the API's base URL or the server root; default: start the mock"
+        "--base-url",
+        help="the API's base URL, taken literally: the spec's paths go right after it (the "
+        "mock's are http://127.0.0.1:8000/api/v1 for StagePro, http://127.0.0.1:8000 for Stager "
+        "AI); a stagemock control plane is looked for at its origin. Default: start the mock",
     )
     p.add_argument("--api-key", help="key to test with (default: a test key of the mock)")
     p.add_argument(
@@ -49,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         "--properties-filter", default=None, metavar="EXPR",
         help="only property tests matching this pytest -k expression",
     )
+    p.add_argument(
+        "--strict-guesses", action="store_true",
+        help="against a server that is not the mock, fail on rules the vendors' references do "
+        "not state (x-stagemock-guess) too; by default they are only reported",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print schemathesis's own output")
     return p
 
@@ -57,17 +66,18 @@ def check(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     server = None
     if args.base_url:
-        root = split_base_url(args.api, args.base_url)
+        base = args.base_url.rstrip("/")
     else:
         from mock_server.settings import Settings
         from mock_server.testing import RunningServer
 
         server = RunningServer(Settings(deterministic=True)).start()
-        root = server.url
+        base = server.url + BASE_PATHS[args.api]
+    root = origin(base)
     try:
-        down = unreachable(root)
+        down = unreachable(base)
         if down is not None:
-            print(f"stagemock check: nothing answers at {root} ({down})")
+            print(f"stagemock check: nothing answers at {base} ({down})")
             return 2
         has_cp = probe_control_plane(root)
         api_key = args.api_key or DEFAULT_KEYS[args.api]
@@ -75,10 +85,10 @@ def check(argv: Sequence[str]) -> int:
         if args.other_api_key:
             keys.append(("--other-api-key", args.other_api_key))
         for flag, key in keys:
-            refused = key_refused(args.api, root, key)
+            refused = key_refused(args.api, base, key)
             if refused is not None:
                 print(
-                    f"stagemock check: the {API_NAMES[args.api]} API at {root} refuses the key "
+                    f"stagemock check: the {API_NAMES[args.api]} API at {base} refuses the key "
                     f"{key!r} ({flag}): {refused}"
                 )
                 return 2
@@ -90,7 +100,7 @@ def check(argv: Sequence[str]) -> int:
             r = httpx.post(f"{root}/__mock/console-sessions", json={"api_key": api_key}, timeout=10)
             if r.status_code == 201:
                 console = r.json()["token"]
-        target = Target(args.api, root, api_key, other, console, has_cp)
+        target = Target(args.api, base, api_key, other, console, has_cp)
         from .report import run_all
 
         return run_all(target, args)

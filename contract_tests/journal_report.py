@@ -33,6 +33,36 @@ def offered_events() -> list[str]:
     return sorted(k for k in doc.get("webhooks", {}) if k != "webhook.verification")
 
 
+def _only_guesses(entry: dict[str, Any]) -> bool:
+    violations = entry.get("violations") or []
+    return bool(violations) and all(v.get("guess") for v in violations)
+
+
+def classify(entries: list[dict[str, Any]]) -> tuple[list[Any], list[Any], list[Any]]:
+    """(violations of documented rules, requests that broke only guesses — refused, or let
+    through by ``--lenient`` with a warning —, other warnings)."""
+    bad, guessed, notes = [], [], []
+    for e in entries:
+        if not e.get("conformant", True):
+            (guessed if _only_guesses(e) else bad).append(e)
+        elif any(w.get("guess") for w in e.get("warnings") or []):
+            guessed.append(e)
+        if any(not w.get("guess") for w in e.get("warnings") or []):
+            notes.append(e)
+    return bad, guessed, notes
+
+
+def _request(e: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "seq": e.get("seq"),
+        "method": e.get("method"),
+        "path": e.get("path"),
+        "operation_id": e.get("operation_id"),
+        "status": e.get("status"),
+        "items": items,
+    }
+
+
 def summarize(entries: list[dict[str, Any]], deliveries: list[dict[str, Any]]) -> dict[str, Any]:
     """Everything the report says, as data (``--json`` prints it whole)."""
     apis: dict[str, Any] = {}
@@ -55,30 +85,44 @@ def summarize(entries: list[dict[str, Any]], deliveries: list[dict[str, Any]]) -
             "operations_total": len(ops),
             "operations": operations,
         }
-    bad = [e for e in entries if not e.get("conformant", True)]
+    bad, guessed, notes = classify(entries)
     got_events = Counter(d.get("type") or d.get("event_type") for d in deliveries)
     return {
         "apis": apis,
         "requests": len(entries),
-        "violating": [
-            {
-                "seq": e.get("seq"),
-                "method": e.get("method"),
-                "path": e.get("path"),
-                "operation_id": e.get("operation_id"),
-                "status": e.get("status"),
-                "violations": e.get("violations", []),
-            }
-            for e in bad
+        "violating": [_request(e, e.get("violations") or []) for e in bad],
+        "guesses_only": [
+            _request(e, e.get("violations") or [w for w in e.get("warnings") or []
+                                                 if w.get("guess")])
+            for e in guessed
+        ],
+        "other_warnings": [
+            _request(e, [w for w in e.get("warnings") or [] if not w.get("guess")])
+            for e in notes
         ],
         "webhook_events": {ev: got_events.get(ev, 0) for ev in offered_events()},
     }
 
 
+def _lines(requests: list[dict[str, Any]], limit: int) -> list[str]:
+    shown = requests if limit <= 0 else requests[:limit]
+    out = []
+    for e in shown:
+        why = "; ".join(
+            (f"`{v['field']}` " if v.get("field") else "") + v.get("message", "")
+            for v in e["items"]
+        )
+        op = e.get("operation_id") or "no operation"
+        out.append(f"  {e['method']} {e['path']} ({op}) → {e.get('status')}: {why}")
+    if len(shown) < len(requests):
+        out.append(f"  … {len(requests) - len(shown)} more (--limit N, --json)")
+    return out
+
+
 def build(
     entries: list[dict[str, Any]], deliveries: list[dict[str, Any]], limit: int = 20
 ) -> str:
-    """The report as text; at most ``limit`` violating requests are listed (0: all)."""
+    """The report as text; at most ``limit`` requests are listed per section (0: all)."""
     data = summarize(entries, deliveries)
     lines = []
     for api, info in data["apis"].items():
@@ -96,14 +140,16 @@ def build(
             lines.append(text)
     bad = data["violating"]
     lines.append(f"requests: {data['requests']}, violating the spec: {len(bad)}")
-    shown = bad if limit <= 0 else bad[:limit]
-    for e in shown:
-        why = "; ".join(v.get("message", "") for v in e["violations"])
-        lines.append(
-            f"  {e['method']} {e['path']} ({e.get('operation_id') or 'no operation'}): {why}"
-        )
-    if len(shown) < len(bad):
-        lines.append(f"  … {len(bad) - len(shown)} more (--limit N, --json)")
+    lines += _lines(bad, limit)
+    guessed = data["guesses_only"]
+    lines.append(
+        "requests breaking only guesses of the mock (rules the vendor's reference does not "
+        f"state, x-stagemock-guess; the real API may accept them): {len(guessed)}"
+    )
+    lines += _lines(guessed, limit)
+    if data["other_warnings"]:
+        lines.append(f"other warnings: {len(data['other_warnings'])}")
+        lines += _lines(data["other_warnings"], limit)
     events = data["webhook_events"]
     lines.append(f"webhook events delivered: {sum(events.values())}")
     for ev, n in events.items():
@@ -117,10 +163,15 @@ def main(argv: Sequence[str]) -> int:
     p.add_argument("--api-key", help="only this key's requests")
     p.add_argument(
         "--limit", type=int, default=20, metavar="N",
-        help="list at most N requests that violate the spec (default 20; 0: all)",
+        help="list at most N requests per section (default 20; 0: all)",
     )
     p.add_argument(
-        "--json", action="store_true", help="print the whole report as JSON (every violation)"
+        "--json", action="store_true", help="print the whole report as JSON (every request)"
+    )
+    p.add_argument(
+        "--fail-on", choices=["violations", "guesses", "never"], default="violations",
+        help="exit 1 when a request violated a documented rule (violations, the default), any "
+        "rule including the mock's guesses (guesses), or never",
     )
     args = p.parse_args(list(argv))
     root = args.base_url.rstrip("/")
@@ -148,4 +199,9 @@ def main(argv: Sequence[str]) -> int:
         print(json.dumps(summarize(entries, deliveries), indent=2, ensure_ascii=False))
     else:
         print(build(entries, deliveries, args.limit))
+    bad, guessed, _notes = classify(entries)
+    if args.fail_on == "violations" and bad:
+        return 1
+    if args.fail_on == "guesses" and (bad or guessed):
+        return 1
     return 0

@@ -36,13 +36,35 @@ class Mutant:
     patch: Callable[[Any], None] | None = None
     #: Operations the mutant's detection relies on (it cannot be caught without them).
     requires: tuple[str, ...] = ()
+    #: Served without the ``/__mock/`` control plane: a server that is not ours, as the
+    #: vendor's API would be (guessed rules are then reported, not failed).
+    foreign: bool = False
+    #: schemathesis phases to run (``--phases``); ``None``: all of them.
+    phases: str | None = None
+    #: ``stagemock check``'s exit code for the mutant (1: caught; 0: only guesses differ).
+    exit_code: int = 1
 
     def wrap(self, app: Any) -> Any:
         if self.patch is not None:
             self.patch(app)
-        if self.transform is None and self.rewrite_request is None:
-            return app
-        return _Wrapper(app, self)
+        if self.transform is not None or self.rewrite_request is not None:
+            app = _Wrapper(app, self)
+        return NoControlPlane(app) if self.foreign else app
+
+
+class NoControlPlane:
+    """A server that is not ours: ``/__mock/`` does not exist."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/__mock/"):
+            await send({"type": "http.response.start", "status": 404,
+                        "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"not here"})
+            return
+        await self.app(scope, receive, send)
 
 
 class _Wrapper:
@@ -177,6 +199,47 @@ def _repeat_item(data: Any) -> Any:
     return data
 
 
+def _accept_any(field: str, allowed: Callable[[], list[str]], replacement: str):
+    """A server whose ``field`` of ``POST /jobs`` (``type``, ``input.style``) takes any string:
+    a value outside the spec's enum is replaced (before the mock sees it) by an allowed one,
+    so the request is accepted."""
+
+    def rewrite(scope: dict[str, Any], body: bytes) -> bytes:
+        if scope["method"] != "POST" or scope["path"] != "/api/v1/jobs" or not body:
+            return body
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return body
+        *parents, name = field.split(".")
+        inp = data
+        for part in parents:
+            inp = inp.get(part) if isinstance(inp, dict) else None
+        if isinstance(inp, dict) and isinstance(inp.get(name), str):
+            if inp[name] not in allowed():
+                inp[name] = replacement
+                # what the vendor's examples carry is state of this account (a webhook
+                # endpoint, an idempotency key used before): not part of the mutant's point
+                data.pop("webhook_endpoint_id", None)
+                data.pop("idempotency_key", None)
+                return orjson.dumps(data)
+        return body
+
+    return rewrite
+
+
+def _enum(name: str) -> Callable[[], list[str]]:
+    def values() -> list[str]:
+        import yaml
+
+        from mock_server.resources import spec_path
+
+        doc = yaml.safe_load(spec_path("stagepro").read_text())
+        return doc["components"]["schemas"][name]["enum"]
+
+    return values
+
+
 def _ignore_auth(scope: dict[str, Any], body: bytes) -> bytes:
     names = {k.lower() for k, _ in scope["headers"]}
     if b"authorization" not in names and scope["path"].startswith("/api/v1"):
@@ -279,5 +342,23 @@ MUTANTS = [
     Mutant(
         "bad-webhook-signature", "stagepro", ("bad webhook signature",), schemathesis=False,
         properties_filter="webhook", patch=_bad_signature, requires=("createWebhook", "createJob"),
+    ),
+    # Servers that are not ours (no /__mock/), as the vendor's API is: disagreeing only with a
+    # guess of the spec (x-stagemock-guess) is reported and passes; a documented rule fails.
+    Mutant(
+        "accepts-undocumented-style", "stagepro", ("disagrees with these guesses", "Style"),
+        operations=("createJob",), properties=False, foreign=True, exit_code=0,
+        phases="coverage", rewrite_request=_accept_any("input.style", _enum("Style"), "modern"),
+    ),
+    Mutant(
+        "batch-answers-200", "stagepro", ("disagrees with these guesses", "createBatch", "202"),
+        operations=("createBatch",), properties=False, foreign=True, exit_code=0,
+        phases="examples",
+        transform=_status_of(r"/api/v1/batches", "POST", 202, 200),
+    ),
+    Mutant(
+        "accepts-unknown-job-type", "stagepro", ("createJob", "invalid input was accepted"),
+        operations=("createJob",), properties=False, foreign=True, phases="coverage",
+        rewrite_request=_accept_any("type", _enum("JobType"), "empty-room"),
     ),
 ]

@@ -54,10 +54,13 @@ class SchemathesisResult:
     report: dict[str, Any]
     output: str
     failures: list[str] = field(default_factory=list)
+    #: Failures caused only by guessed rules (``x-stagemock-guess``), against a server that is
+    #: not the mock: reported apart, they do not fail the run (unless ``--strict-guesses``).
+    guesses: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0
+        return self.exit_code == 0 or not self.failures
 
 
 def _config(workdir: Path, target: Target) -> Path:
@@ -124,9 +127,11 @@ def command(
         "--output-truncate",
         "true",
         "--report",
-        "json" + (",junit" if junit else ""),
+        "json,ndjson" + (",junit" if junit else ""),
         "--report-json-path",
         str(workdir / "report.json"),
+        "--report-ndjson-path",
+        str(workdir / "events.ndjson"),
     ]
     if junit:
         cmd += ["--report-junit-path", str(junit)]
@@ -199,26 +204,6 @@ def operation_ids(api: str) -> dict[str, str]:
     return out
 
 
-def _failures_from_output(output: str, api: str = "stagepro") -> list[str]:
-    """The '___ METHOD /path ___' headers and '- STxxx Title' lines of st's text, named by
-    operationId and explained in plain words."""
-    ids = operation_ids(api)
-    lines, current = [], None
-    for raw in output.splitlines():
-        s = raw.strip()
-        if s.startswith("_") and s.endswith("_") and " " in s.strip("_ "):
-            current = s.strip("_ ").strip()
-        elif s.startswith("- ST") and current:
-            title = s[2:]
-            name = ids.get(current)
-            where = f"{name} ({current})" if name else current
-            words = plain(title)
-            text = f"{where}: {title}" + (f" — {words}" if words else "")
-            if text not in lines:
-                lines.append(text)
-    return lines
-
-
 def run_schemathesis(
     target: Target,
     *,
@@ -230,7 +215,12 @@ def run_schemathesis(
     include: list[str] | None = None,
     timeout: float = 1800,
     echo: bool = False,
+    strict_guesses: bool = False,
 ) -> SchemathesisResult:
+    """Run schemathesis and read its structured output (the JSON report and the NDJSON
+    events, never its console text). Against a server without the control plane, a failure
+    caused only by guessed rules goes to ``guesses`` instead of ``failures`` unless
+    ``strict_guesses``; against the mock, guesses are enforced like every rule."""
     with tempfile.TemporaryDirectory(prefix="stagemock-contract-") as tmp:
         workdir = Path(tmp)
         cmd = command(
@@ -251,13 +241,39 @@ def run_schemathesis(
             print(output)
         report_path = workdir / "report.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    failures = _failures_from_output(output, target.api) or summarise(report)
+        found = _findings(workdir / "events.ndjson", target.api)
+    split_guesses = not target.has_control_plane and not strict_guesses
+    failures: list[str] = []
+    guesses: list[str] = []
+    for f in found:
+        if f.guesses and split_guesses:
+            for why in f.guesses:
+                line = f"{f.operation}: {why} — request: {f.request}"
+                if line not in guesses:
+                    guesses.append(line)
+            continue
+        words = plain(f.title) or PLAIN.get(f.check, "")
+        line = f"{f.operation}: {f.title}" + (f" — {words}" if words else "")
+        if f.guesses:  # --strict-guesses, or against the mock: say which guess
+            line += " (a guess of the spec: " + "; ".join(f.guesses) + ")"
+        if line not in failures:
+            failures.append(line)
+    if not found:
+        failures = summarise(report)
+    else:
+        failures += [line for line in summarise(report) if line.startswith("error: ")]
     only_links = not report.get("failures") and [
         e.get("title") for e in report.get("errors", [])
     ] == ["Missing Open API links"]
     if only_links:  # operations were filtered out: stateful phase has nothing to follow
-        return SchemathesisResult(0, report, output, [])
-    if proc.returncode != 0 and not failures:
+        return SchemathesisResult(0, report, output, [], guesses)
+    if proc.returncode != 0 and not failures and not guesses:
         tail = "\n".join(output.strip().splitlines()[-15:])
         failures = [f"schemathesis exited {proc.returncode}:\n{tail}"]
-    return SchemathesisResult(proc.returncode, report, output, failures)
+    return SchemathesisResult(proc.returncode, report, output, failures, guesses)
+
+
+def _findings(ndjson: Path, api: str) -> list[Any]:
+    from .guesses import Classifier, findings
+
+    return findings(ndjson, Classifier(SPECS[api], api), operation_ids(api))

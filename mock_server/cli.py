@@ -51,6 +51,7 @@ def _serve(args: argparse.Namespace) -> int:
         manage_gc=True,  # a long-running server process: see mock_server/gc_policy.py
         image_workers=args.image_workers,
         admin_token=args.admin_token,
+        lenient=args.lenient,
     )
     app = create_app(settings)
     mode = (
@@ -158,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("STAGEMOCK_ADMIN_TOKEN") or None,
         help="bearer token the control plane requires when --host is not loopback "
         "(default: $STAGEMOCK_ADMIN_TOKEN, else one generated and printed)",
+    )
+    serve.add_argument(
+        "--lenient",
+        action="store_true",
+        help="accept requests that break only rules the vendors' references do not state "
+        "(x-stagemock-guess, see docs/FIDELITY.md), journaling each as a warning",
     )
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")

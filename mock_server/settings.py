@@ -59,6 +59,10 @@ class Settings:
     #: Bearer token of the control plane (``/__mock/``). Only checked when ``host`` is not a
     #: loopback address, where the control plane is open as it is on ``127.0.0.1``.
     admin_token: str | None = None
+    #: ``stagemock serve --lenient``: accept a request that breaks only rules the vendors'
+    #: references do not state (``x-stagemock-guess`` in the specs), journaling each broken
+    #: guess as a warning. Off: such a request is a 400 whose message says the rule is a guess.
+    lenient: bool = False
 
     @property
     def control_plane_needs_token(self) -> bool:

@@ -32,6 +32,7 @@ from ..errors import (
 )
 from ..http import header, json_response
 from ..limits import UPLOAD_MAX_BYTES
+from .guesses import SUFFIX, mark
 from .loader import ApiSpec, Operation
 from .validation import JSON_TYPES, OperationValidator, coerce, compile_operation
 
@@ -251,6 +252,16 @@ class Dispatcher:
             if auth_error is None:
                 self._record(entry, [{"field": err.field, "message": err.message}])
                 raise
+        if (
+            violations
+            and auth_error is None
+            and self.lenient
+            and all(v.get("guess") for v in violations)
+        ):
+            # ``stagemock serve --lenient``: the request breaks only rules the vendor's
+            # reference does not state; let it through and say so in the journal.
+            self._warn_guesses(entry, violations)
+            violations = []
         if violations or auth_error is not None:
             self._record(entry, violations)
         if auth_error is not None:
@@ -262,7 +273,10 @@ class Dispatcher:
             field = first["field"]
             where = f"`{field}` " if field else ""
             raise ValidationFailed(
-                f"{where}{first['message']}", field=field, details=violations
+                f"{where}{first['message']}",
+                field=field,
+                # the guess's reason is for the journal; the vendor's error shape stays as is
+                details=[{k: v for k, v in d.items() if k != "guess"} for d in violations],
             )
         if self.binding.due_work is not None and principal is not None:
             due = self.binding.due_work(principal)
@@ -271,6 +285,27 @@ class Dispatcher:
         return await handler(
             Call(request, op, path, query, body, principal, self.context)
         )
+
+    @property
+    def lenient(self) -> bool:
+        settings = getattr(self.context, "settings", None)
+        return bool(getattr(settings, "lenient", False))
+
+    @staticmethod
+    def _warn_guesses(entry: Any, violations: list[dict[str, Any]]) -> None:
+        if entry is None:
+            return
+        for v in violations:
+            where = f"`{v['field']}` " if v.get("field") else ""
+            message = v["message"].removesuffix(SUFFIX).rstrip()
+            entry.warnings.append(
+                {
+                    "field": v.get("field"),
+                    "message": f"accepted (--lenient) although {where}{message}: a guess of "
+                    f"this mock, not stated by the vendor's reference ({v['guess']})",
+                    "guess": v["guess"],
+                }
+            )
 
     @staticmethod
     def _record(entry: Any, violations: list[dict[str, Any]]) -> None:
@@ -360,7 +395,10 @@ class Dispatcher:
                 if isinstance(value, UploadFile):
                     if rule.strict and key not in rule.file_fields:
                         problems.append(
-                            {"field": key, "message": "is not a known field (strict body)"}
+                            mark(
+                                {"field": key, "message": "is not a known field (strict body)"},
+                                rule.strict_guess,
+                            )
                         )
                         continue
                     files[key] = value

@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from .guesses import guess_at, mark
 from .loader import Operation, Parameter, resolve
 
 JSON_TYPES = ("application/json",)
@@ -45,7 +46,9 @@ def _schema_at(document: dict[str, Any], root: dict[str, Any], path: list[Any]) 
 def describe_errors(
     document: dict[str, Any], root: dict[str, Any], errors: list[Any], prefix: str = ""
 ) -> list[dict[str, Any]]:
-    """jsonschema-rs errors → ``[{"field", "message"}]`` naming the offending field."""
+    """jsonschema-rs errors → ``[{"field", "message"}]`` naming the offending field; a
+    violation of a rule marked ``x-stagemock-guess`` also has ``"guess": <why>`` and says so
+    in its message (see ``guesses``)."""
     out = []
     if len(errors) > 1:
         # "unevaluated properties" is only a consequence of another branch failing
@@ -55,16 +58,20 @@ def describe_errors(
         path = list(err.instance_path)
         name = type(kind).__name__
         message = err.message
+        why = guess_at(document, root, list(err.schema_path))
         if name == "Required":
             path.append(kind.property)
             message = "is required"
         elif name == "AdditionalProperties":
             for extra in kind.unexpected:
                 out.append(
-                    {
-                        "field": _field(prefix, path + [extra]),
-                        "message": "is not a known field (request bodies are strict)",
-                    }
+                    mark(
+                        {
+                            "field": _field(prefix, path + [extra]),
+                            "message": "is not a known field (request bodies are strict)",
+                        },
+                        why,
+                    )
                 )
             continue
         elif name in ("OneOfNotValid", "OneOfMultipleValid", "AnyOf"):
@@ -73,7 +80,7 @@ def describe_errors(
             allowed = _schema_at(document, root, list(err.schema_path))
             if isinstance(allowed, list):
                 message = f"must be one of: {', '.join(map(str, allowed))}"
-        out.append({"field": _field(prefix, path) or None, "message": message})
+        out.append(mark({"field": _field(prefix, path) or None, "message": message}, why))
     return out
 
 
@@ -134,6 +141,8 @@ class BodyRule:
     required_fields: frozenset[str]
     properties: dict[str, Any]
     strict: bool = False
+    #: Why strictness is a guess (``x-stagemock-guess``), ``None`` when documented.
+    strict_guess: str | None = None
     #: Multipart: names of which exactly one file part must be sent (a ``oneOf`` of
     #: ``required: [name]`` branches, e.g. Stager AI's ``File`` or ``file``).
     file_alternatives: tuple[str, ...] = ()
@@ -225,6 +234,7 @@ def compile_operation(document: dict[str, Any], op: Operation) -> OperationValid
             required_fields=frozenset(resolved.get("required", [])),
             properties=props,
             strict=resolved.get("additionalProperties") is False,
+            strict_guess=guess_at(document, resolved, ["additionalProperties"]),
             file_alternatives=_file_alternatives(document, resolved, files),
         )
     return OperationValidator(op, document, groups, bodies)

@@ -9,12 +9,15 @@ import sys
 import pytest
 
 from contract_tests.mutants import MUTANTS, Mutant
+from contract_tests.target import BASE_PATHS
 from mock_server import Settings
 from mock_server.testing import RunningServer
 
 
 def _check(api: str, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "contract_tests", api, "--base-url", url, "--max-examples", "10", *args]
+    """``stagemock check`` against the server at ``url`` (its root: the API's base follows)."""
+    base = url + BASE_PATHS[api]
+    cmd = [sys.executable, "-m", "contract_tests", api, "--base-url", base, "--max-examples", "10", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
 
 
@@ -28,6 +31,8 @@ def _args(m: Mutant) -> list[str]:
         args.append("--no-properties")
     if m.properties_filter:
         args += ["--properties-filter", m.properties_filter]
+    if m.phases:
+        args += ["--phases", m.phases]
     return args
 
 
@@ -51,7 +56,11 @@ def test_suite_catches_mutant(mutant):
     with RunningServer(Settings(deterministic=True), app_wrapper=mutant.wrap) as server:
         proc = _check(mutant.api, server.url, *_args(mutant))
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 1, f"mutant {mutant.name} passed the suite:\n{out[-3000:]}"
+    if mutant.exit_code == 1:
+        assert proc.returncode == 1, f"mutant {mutant.name} passed the suite:\n{out[-3000:]}"
+    else:  # it breaks only guesses of the spec: reported, not failed
+        assert proc.returncode == mutant.exit_code, f"mutant {mutant.name}:\n{out[-3000:]}"
+        assert "problem(s)" not in out, out[-3000:]
     for word in mutant.expect:
         assert word.lower() in out.lower(), f"summary does not name {word!r}:\n{out[-3000:]}"
 
@@ -77,3 +86,21 @@ def test_suite_runs_against_a_server_without_control_plane():
     assert "no /__mock/ control plane" in out, out[-2000:]
     assert "skipped" in out and "needs the stagemock control plane" in out, out[-2000:]
     assert proc.returncode == 0, out[-3000:]
+
+
+@pytest.mark.parametrize("how", ["strict-guesses", "against-the-mock"])
+def test_guesses_are_enforced_when_asked_or_against_the_mock(how):
+    """The server that accepts an undocumented style fails `check` with --strict-guesses, and
+    when it has the control plane (it is the mock: its guesses are its contract)."""
+    import dataclasses
+
+    base = next(m for m in MUTANTS if m.name == "accepts-undocumented-style")
+    mutant = dataclasses.replace(base, foreign=how != "against-the-mock", exit_code=1)
+    extra = ["--strict-guesses"] if how == "strict-guesses" else []
+    with RunningServer(Settings(deterministic=True), app_wrapper=mutant.wrap) as server:
+        proc = _check(mutant.api, server.url, *_args(mutant), *extra)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]
+    assert "disagrees with these guesses" not in out, out[-3000:]
+    assert "createJob" in out and "invalid input was accepted" in out, out[-3000:]
+    assert "a guess of the spec" in out and "input.style" in out, out[-3000:]

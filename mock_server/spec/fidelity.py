@@ -1,0 +1,230 @@
+"""``docs/FIDELITY.md``, generated from the specs: per API, every operation with its statuses,
+every documented request rule and every guess (``x-stagemock-guess``) with its reason.
+
+    python -m mock_server.spec.fidelity            # print it
+    python -m mock_server.spec.fidelity --write    # write docs/FIDELITY.md (a checkout)
+
+``tests/spec/test_fidelity.py`` fails when the committed file is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .guesses import GUESS, all_guesses, guess_at
+from .loader import HTTP_METHODS, resolve
+
+APIS = (
+    ("stagepro", "StagePro v1",
+     "StagePro's API Reference (`shared/seeds/000_*` beside the checkout)"),
+    ("stagerai", "Stager AI v1",
+     "Stager AI's Developer Reference (`shared/seeds/001_*` beside the checkout)"),
+)
+#: Schema keywords that constrain a value (what a request can break).
+RULES = (
+    "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+    "minLength", "maxLength", "pattern", "format", "minItems", "maxItems", "uniqueItems",
+    "minProperties", "maxProperties", "required", "additionalProperties", "oneOf",
+)
+DOC = Path(__file__).resolve().parents[2] / "docs" / "FIDELITY.md"
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _rule(keyword: str, value: Any) -> str:
+    if keyword == "enum" and isinstance(value, list):
+        shown = ", ".join(str(v) for v in value[:6]) + (", …" if len(value) > 6 else "")
+        return f"enum ({len(value)}: {shown})"
+    if keyword == "required" and isinstance(value, list):
+        return "required: " + ", ".join(map(str, value))
+    if keyword == "additionalProperties":
+        return "no unknown fields (additionalProperties: false)"
+    if keyword == "oneOf":
+        names = [" + ".join(b.get("required", [])) for b in value if isinstance(b, dict)]
+        return "exactly one of: " + ", ".join(n for n in names if n) if all(names) else "oneOf"
+    return f"{keyword} {value}"
+
+
+def _summary(node: Any, pointer: str = "") -> str:
+    """What a marked node states, in a few words."""
+    if not isinstance(node, dict):
+        return ""
+    if "in" in node and "schema" in node:  # a parameter
+        return f"{node['in']} parameter `{node['name']}`: " + _summary(resolve({}, node["schema"]))
+    if "content" in node and "required" in node:  # a request body
+        return "accepted media types: " + ", ".join(node["content"])
+    rules = [_rule(k, node[k]) for k in RULES if k in node and k != "oneOf"
+             and not (k == "additionalProperties" and node[k] is not False)]
+    if rules:
+        return "; ".join(rules)
+    if "/responses/" in pointer:
+        return "this status"
+    if "properties" in node:
+        return "object shape: " + ", ".join(list(node["properties"])[:6])
+    return "as written"
+
+
+def _at(document: dict[str, Any], pointer: str) -> Any:
+    node: Any = document
+    for part in (pointer.strip("/").split("/") if pointer != "/" else []):
+        part = part.replace("~1", "/").replace("~0", "~")
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    out = []
+    for path, item in document.get("paths", {}).items():
+        item = resolve(document, item)
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if isinstance(op, dict):
+                out.append((op["operationId"], method.upper(), path, op))
+    return out
+
+
+def _walk_rules(
+    document: dict[str, Any], node: Any, pointer: list[str], seen: set[str],
+    out: dict[str, tuple[str, str | None]],
+) -> None:
+    """Every constraint under a request schema (following ``$ref``s once): pointer → (rule,
+    guess or None)."""
+    if isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        if ref in seen:
+            return
+        seen.add(ref)
+        target = ref.lstrip("#/").split("/")
+        _walk_rules(document, resolve(document, node), target, seen, out)
+    if not isinstance(node, dict):
+        return
+    for keyword in RULES:
+        if keyword not in node:
+            continue
+        if keyword == "additionalProperties" and node[keyword] is not False:
+            continue
+        if keyword == "format" and node[keyword] == "binary":
+            continue
+        where = "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in pointer)
+        key = f"{where} {keyword}"
+        why = guess_at(document, document, pointer + [keyword])
+        out[key] = (_rule(keyword, node[keyword]), why)
+    for key in ("properties",):
+        for name, sub in node.get(key, {}).items():
+            _walk_rules(document, sub, pointer + [key, name], seen, out)
+    for key in ("items", "additionalProperties", "propertyNames"):
+        if isinstance(node.get(key), dict):
+            _walk_rules(document, node[key], pointer + [key], seen, out)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for i, sub in enumerate(node.get(key, [])):
+            if isinstance(sub, dict) and set(sub) == {"required"}:
+                continue  # named by the parent's "exactly one of"
+            _walk_rules(document, sub, pointer + [key, str(i)], seen, out)
+
+
+def _api_section(name: str, title: str, reference: str, document: dict[str, Any]) -> list[str]:
+    lines = [f"## {title} (`openapi/{name}.yaml`)", "", f"Reference: {reference}.", ""]
+    lines += ["### Operations", "",
+              "| operation | method and path | documented statuses | guessed statuses |",
+              "|---|---|---|---|"]
+    for op_id, method, path, op in _operations(document):
+        documented, guessed = [], []
+        for status, response in op.get("responses", {}).items():
+            marked = isinstance(response, dict) and GUESS in response
+            if not marked:
+                marked = GUESS in resolve(document, response)
+            (guessed if marked else documented).append(str(status))
+        lines.append(f"| `{op_id}` | `{method} {path}` | {', '.join(documented) or '—'} | "
+                     f"{', '.join(guessed) or '—'} |")
+    rules: dict[str, tuple[str, str | None]] = {}
+    for _op_id, method, path, op in _operations(document):
+        base = ["paths", path, method.lower()]
+        item = document["paths"][path]
+        params = [(["paths", path, "parameters", str(i)], p)
+                  for i, p in enumerate(item.get("parameters", []))]
+        params += [(base + ["parameters", str(i)], p)
+                   for i, p in enumerate(op.get("parameters", []))]
+        for ptr, param in params:
+            if "$ref" in param:
+                ptr = param["$ref"].lstrip("#/").split("/")
+            param = resolve(document, param)
+            if "schema" in param:
+                _walk_rules(document, param["schema"], ptr + ["schema"], set(), rules)
+        body = resolve(document, op.get("requestBody", {}))
+        for media, content in body.get("content", {}).items():
+            if "schema" in content:
+                ptr = base + ["requestBody", "content", media, "schema"]
+                _walk_rules(document, content["schema"], ptr, set(), rules)
+    lines += ["", "### Documented request rules", "",
+              "Rules the reference states (its examples, enums, names; under `/gcs/`, Google Cloud "
+              "Storage's own documentation); the mock enforces them and `stagemock check` fails a "
+              "server that breaks them.", "",
+              "| where | rule |", "|---|---|"]
+    for key in sorted(rules):
+        rule, why = rules[key]
+        if why is None:
+            lines.append(f"| `{_cell(key.rsplit(' ', 1)[0])}` | {_cell(rule)} |")
+    lines += ["", "### Guesses (`x-stagemock-guess`)", "",
+              "Rules the reference does not state. By default the mock enforces them and a 400 "
+              "caused by one says so; `stagemock serve --lenient` lets a request that breaks only "
+              "guesses through (journaled as a warning); `stagemock check` against a server that "
+              "is not the mock reports them apart (`--strict-guesses` makes them fail).", "",
+              "| where | rule | why |", "|---|---|---|"]
+    for pointer, keyword, why in all_guesses(document):
+        node = _at(document, pointer)
+        if keyword is not None:
+            rule = _rule(keyword, node.get(keyword, False) if isinstance(node, dict) else False)
+            if pointer == "/":
+                pointer = f"every request object ({keyword})"
+            else:
+                pointer = f"{pointer} {keyword}"
+        else:
+            rule = _summary(node, pointer)
+        lines.append(f"| `{_cell(pointer)}` | {_cell(rule)} | {_cell(why)} |")
+    return lines + [""]
+
+
+def render(openapi_dir: Path | None = None) -> str:
+    from ..resources import spec_path
+
+    out = [
+        "# Fidelity: documented vs guessed",
+        "",
+        "Generated from the specs by `python -m mock_server.spec.fidelity --write`; do not edit "
+        "by hand (`tests/spec/test_fidelity.py` fails when it is stale).",
+        "",
+        "A rule is *documented* when the vendor's reference states it; otherwise the spec marks "
+        "it `x-stagemock-guess: <why>` (on a schema, parameter schema, response or header: that "
+        "node and everything below it, `type` aside), `x-stagemock-guess-keywords: {keyword: why}` "
+        "(only those keywords of a schema) or, at the document root, "
+        "`x-stagemock-guess-keywords` (that keyword everywhere: the strict request bodies).",
+        "",
+    ]
+    for name, title, reference in APIS:
+        path = (openapi_dir / f"{name}.yaml") if openapi_dir else spec_path(name)
+        document = yaml.safe_load(Path(path).read_text())
+        out += _api_section(name, title, reference, document)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mock_server.spec.fidelity")
+    parser.add_argument("--write", action="store_true", help=f"write {DOC}")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.write:
+        DOC.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
