@@ -50,6 +50,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail tests whose requests to stagemock violate the spec",
     )
     group.addoption(
+        "--stagemock-lenient",
+        action="store_true",
+        help="the mock accepts requests that break only its guessed rules (x-stagemock-guess) "
+        "and journals a warning for each, as `stagemock serve --lenient`",
+    )
+    group.addoption(
         "--stagemock-image-workers",
         type=int,
         default=1,
@@ -96,7 +102,10 @@ def stagemock_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     from .testing import RunningServer
 
     workers = request.config.getoption("--stagemock-image-workers")
-    server = RunningServer(Settings(deterministic=True, image_workers=workers)).start()
+    lenient = request.config.getoption("--stagemock-lenient")
+    server = RunningServer(
+        Settings(deterministic=True, image_workers=workers, lenient=lenient)
+    ).start()
     try:
         yield server
     finally:

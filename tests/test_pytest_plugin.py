@@ -36,6 +36,14 @@ def test_sends_a_bad_request(stagepro_mock):
         api.post("/jobs", json={"type": "virtual-stage", "input": {"image_url": 42}})
 
 
+def test_an_undocumented_style(stagepro_mock):
+    body = {"type": "virtual-stage", "input": {"image_url": "https://x.test/room.jpg",
+            "style": "victorian", "room_type": "bedroom"}}
+    with stagepro_mock.client() as api:
+        r = api.post("/jobs", json=body)
+    assert r.status_code == int(os.environ["EXPECT"]), r.text
+
+
 def test_console_client_reaches_the_console(stagepro_mock):
     with stagepro_mock.console() as console:
         r = console.get("/webhooks")
@@ -44,10 +52,12 @@ def test_console_client_reaches_the_console(stagepro_mock):
 '''
 
 
-def run_suite(tmp_path: Path, *args: str, bytes_out: Path | None = None) -> tuple[dict, str]:
+def run_suite(tmp_path: Path, *args: str, bytes_out: Path | None = None,
+              expect: int = 400) -> tuple[dict, str]:
     (tmp_path / "test_suite.py").write_text(SUITE)
     report = tmp_path / "junit.xml"
-    env = {"BYTES_OUT": str(bytes_out or tmp_path / "bytes.json"), "PATH": "/usr/bin:/bin"}
+    env = {"BYTES_OUT": str(bytes_out or tmp_path / "bytes.json"), "PATH": "/usr/bin:/bin",
+           "EXPECT": str(expect)}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly",
          "-p", "no:xdist", f"--junitxml={report}", "--stagemock-image-workers", "0", *args],
@@ -95,3 +105,14 @@ def test_stagemock_url_takes_the_root_or_the_api_base_url(tmp_path, stagemock_se
                                   "test_suite.py::test_sends_a_bad_request", "--stagemock-strict")
         assert outcomes["test_console_client_reaches_the_console"][0] == "passed", out
         assert outcomes["test_sends_a_bad_request"][0] == "failure", out
+
+
+def test_lenient_mode_accepts_a_request_that_breaks_only_a_guess(tmp_path):
+    """`style: victorian` breaks only the mock's guessed style enum: strict by default (400),
+    accepted with --stagemock-lenient (and then not a violation for strict mode either)."""
+    outcomes, out = run_suite(tmp_path, "test_suite.py::test_an_undocumented_style",
+                              "--stagemock-strict")
+    assert outcomes["test_an_undocumented_style"][0] == "failure", out  # 400, and a violation
+    outcomes, out = run_suite(tmp_path, "test_suite.py::test_an_undocumented_style",
+                              "--stagemock-lenient", "--stagemock-strict", expect=202)
+    assert outcomes["test_an_undocumented_style"][0] == "passed", out
