@@ -122,15 +122,22 @@ def _mcp(argv: Sequence[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ._version import __version__
+    from dataclasses import fields
 
+    from ._version import __version__
+    from .settings import Settings
+
+    # The defaults are Settings' own (written once there), never repeated here.
+    d = {f.name: f.default for f in fields(Settings)}
     parser = argparse.ArgumentParser(prog="stagemock", description=__doc__)
     parser.add_argument("--version", action="version", version=f"stagemock {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the mock server (both APIs and /__mock/)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--seed", type=int, default=0, help="id and image seed (default 0)")
+    serve.add_argument("--host", default=d["host"], help=f"default {d['host']}")
+    serve.add_argument("--port", type=int, default=d["port"], help=f"default {d['port']}")
+    serve.add_argument(
+        "--seed", type=int, default=d["seed"], help=f"id and image seed (default {d['seed']})"
+    )
     serve.add_argument(
         "--deterministic",
         action="store_true",
@@ -139,8 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--job-seconds",
         type=float,
-        default=3.0,
-        help="how long a job processes (default 3 s; 10-30 is realistic)",
+        default=d["job_seconds"],
+        help=f"how long a job processes (default {d['job_seconds']:g} s; 10-30 is realistic)",
     )
     serve.add_argument("--public-url", default=None, help="origin written into generated URLs")
     serve.add_argument(
@@ -151,8 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--image-workers",
         type=int,
-        default=2,
-        help="worker processes for image work (default 2; 0: in the server process)",
+        default=d["image_workers"],
+        help=f"worker processes for image work (default {d['image_workers']}; 0: in the "
+        "server process)",
     )
     serve.add_argument(
         "--admin-token",
