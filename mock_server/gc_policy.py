@@ -1,11 +1,11 @@
 """Garbage collection for a long-running server process (``stagemock serve`` only).
 
 The mock's state is many small, long-lived, acyclic objects (jobs, tasks, journal entries).
-CPython's collector would scan them again and again: as one account reaches ~50,000 jobs, a
-young-generation pass over 100,000 objects stops the event loop for 20-35 ms, which is the
-whole p99 of ``POST /jobs`` at 32 connections. So:
+CPython's collector would scan them again and again: as the job store grows, young-generation
+passes over ever more objects stop the event loop, and those pauses become the p99 of
+``POST /jobs`` under load (measurements: docs/performance.md). So:
 
-* young passes are small (``YOUNG_THRESHOLD`` net allocations: about a millisecond each);
+* young passes are small (``YOUNG_THRESHOLD`` net allocations);
 * after each pass, whatever survived is frozen (``gc.freeze()``: moved out of the
   collector's sight, O(1)), so the old generations never grow and never get scanned;
 * the price is that a reference cycle which becomes garbage after surviving a pass waits:

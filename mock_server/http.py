@@ -57,7 +57,7 @@ def header(request: Any, name: bytes) -> str | None:
 def base_url(request: Any, public_url: str | None) -> str:
     """The origin clients should use for URLs the mock generates: ``public_url`` if set, else
     the scheme and ``Host`` the request came with (read from the ASGI scope: building
-    Starlette's ``URL`` cost ~15 % of a POST /jobs)."""
+    Starlette's ``URL`` is a measurable part of a request; see bench/RESULTS.md)."""
     if public_url:
         return public_url.rstrip("/")
     scope = request.scope

@@ -13,7 +13,7 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 #: byte → character; 256 % 62 leaves a slight bias, irrelevant for ids, and one table lookup
-#: per character is several times faster than base-62 division.
+#: per character is cheaper than base-62 division.
 _TABLE = [_ALPHABET[b % 62] for b in range(256)]
 
 

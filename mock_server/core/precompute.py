@@ -1,10 +1,10 @@
 """Image work in worker processes, started early and collected when the state machine needs
 it.
 
-Rendering a job's output (~20 ms) or merging HDR brackets (~0.5 s) inside a clock tick would
-stop the event loop for every other client, and worker *threads* are no better: the work
-holds the GIL most of the time and the event loop waits for it (measured: 8,000 → 4,000
-req/s while jobs complete). So the work runs in worker processes. It depends only on its
+Rendering a job's output or merging HDR brackets inside a clock tick would stop the event
+loop for every other client, and worker *threads* are no better: the work holds the GIL most
+of the time and the event loop waits for it (measured: docs/performance.md). So the work
+runs in worker processes. It depends only on its
 inputs, so it starts as soon as they are known (a job starts processing, a group is
 enhanced) and is collected at the virtual instant it completes: the bytes are the same as
 computing them at that moment. If the result is not ready when needed (the clock jumped

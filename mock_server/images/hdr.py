@@ -134,7 +134,7 @@ def merge_brackets(
     # integers below 2**24, so exact in float32; a true quotient that is not an integer lies
     # at least 1/wsum ≥ 2**-11 from the next one, far more than float32's rounding error at
     # ≤ 255 (2**-16): the truncated float32 quotient is the exact integer result, on any CPU
-    # (IEEE division is correctly rounded), and ~10x cheaper than integer division.
+    # (IEEE division is correctly rounded), and cheaper than integer division.
     wsum = np.maximum(wsum, 1)[..., None]
     out = np.minimum((acc + wsum // 2).astype(np.float32) / wsum.astype(np.float32), 255)
     out = out.astype(np.uint8)

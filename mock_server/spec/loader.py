@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-try:  # the C loader is ~10x faster; fall back when libyaml is missing
+try:  # the C loader when libyaml is there (much faster); the pure-Python one otherwise
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader  # type: ignore[misc]

@@ -194,7 +194,7 @@ async def _edit(call: Call, operation: str) -> Response:
     blob = call.context.blobs.get(image.blob_key)
     options = {k: v for k, v in call.body.items() if k != "resolution"}
     resolution = call.body.get("resolution", "high")
-    # Pure CPU work (20 ms at low, ~0.3 s at superHigh) in a worker process: other requests
+    # Pure CPU work, in a worker process: other requests
     # keep flowing while an image renders (a thread would hold the GIL against them).
     data, width, height = await call.context.precompute.run(
         partial(stager_edit, blob.data, operation, resolution, options)

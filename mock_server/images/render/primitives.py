@@ -114,7 +114,7 @@ def _rect(y: np.ndarray, x: np.ndarray, y0: float, y1: float, x0: float, x1: flo
 
 def _span(axis: np.ndarray, lo: float, hi: float) -> slice:
     """The index range where ``lo <= axis < hi`` on a sorted grid axis: exactly the pixels
-    ``_rect`` selects, as a slice (assigning a slice is ~10x cheaper than a full-frame
+    ``_rect`` selects, as a slice (assigning a slice is much cheaper than a full-frame
     ``np.where``)."""
     flat = axis.ravel()
     return slice(int(np.searchsorted(flat, lo, "left")), int(np.searchsorted(flat, hi, "left")))
