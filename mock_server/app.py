@@ -28,8 +28,9 @@ from .errors import (
 )
 from .http import json_response
 from .settings import Settings
+from .spec.binding import JOURNAL_KEY, ApiBinding
 from .spec.loader import load_spec
-from .spec.router import JOURNAL_KEY, ApiBinding, SpecRoutes, build_routes
+from .spec.routing import SpecRoutes, build_routes
 from .stagepro.backend import StageProBackend
 from .stagerai.backend import StagerAIBackend
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .context import AppContext
-    from .spec.router import ApiBinding
+    from .spec.binding import ApiBinding
 
 
 @dataclass(frozen=True)

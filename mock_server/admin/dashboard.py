@@ -18,7 +18,7 @@ from starlette.responses import Response
 from ..core.clock import iso
 from ..errors import NotFound
 from ..http import json_response
-from ..spec.router import Call
+from ..spec.binding import Call
 from . import operation
 
 ASSETS = {

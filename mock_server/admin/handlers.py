@@ -10,8 +10,8 @@ from .._version import __version__
 from ..core.clock import iso
 from ..errors import NotFound, Unauthorized, ValidationFailed, stagepro_shape
 from ..http import json_response
+from ..spec.binding import ApiBinding, Call
 from ..spec.loader import ApiSpec, Operation
-from ..spec.router import ApiBinding, Call
 from . import operation
 
 

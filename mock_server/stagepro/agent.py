@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 
 from ..errors import Conflict, NotFound, Unprocessable
 from ..http import base_url, dumps, json_response
-from ..spec.router import Call
+from ..spec.binding import Call
 from . import operation
 from .agent_models import SESSION_TTL, Session, Turn, respond, sse_chunks
 

@@ -14,8 +14,8 @@ from ..backend import Principal
 from ..errors import Unauthorized, account_exists, stagepro_shape, unauthorized
 from ..http import header
 from ..limits import stagepro_capabilities
+from ..spec.binding import ApiBinding
 from ..spec.loader import Operation, load_spec
-from ..spec.router import ApiBinding
 from . import agent, console, handlers, operation  # noqa: F401  (the modules register handlers)
 from .catalog import Catalog
 from .jobs import JobEngine

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from ..core.clock import iso
 from ..errors import ValidationFailed
 from ..http import json_response
-from ..spec.router import Call
+from ..spec.binding import Call
 from . import operation
 from .models import KeyRecord
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from ..errors import Conflict, NotFound
 from ..http import JSON, RawJSON, base_url, dumps, json_response
 from ..limits import JOBS_PAGE_DEFAULT
-from ..spec.router import Call
+from ..spec.binding import Call
 from . import operation
 from .jobs import fingerprint
 

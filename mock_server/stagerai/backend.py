@@ -11,8 +11,8 @@ from starlette.requests import Request
 from ..backend import Principal
 from ..errors import Unauthorized, account_exists, stagerai_shape, unauthorized
 from ..limits import UPLOAD_MAX_BYTES
+from ..spec.binding import ApiBinding
 from ..spec.loader import Operation, load_spec
-from ..spec.router import ApiBinding
 from . import handlers, operation  # noqa: F401  (handlers registers its operations)
 from .models import API_KEY_HEADER, COMPLETED, FAILED, PROCESSING, Account, StagerState
 from .signing import Signer

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from ..errors import ApiError, Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed
 from ..http import base_url, json_response
-from ..spec.router import Call
+from ..spec.binding import Call
 from . import operation
 from .models import (
     MAX_BRACKETS,

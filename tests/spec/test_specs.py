@@ -231,7 +231,7 @@ def test_every_operation_has_a_handler_and_every_handler_an_operation():
 
 
 def test_a_missing_handler_fails_startup():
-    from mock_server.spec.router import ApiBinding
+    from mock_server.spec.binding import ApiBinding
 
     spec = load_spec("admin", ROOT / "openapi" / "admin.yaml", "")
     binding = ApiBinding(spec=spec, handlers={}, authenticate=lambda *a: None, error_shape=dict)

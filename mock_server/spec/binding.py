@@ -1,0 +1,85 @@
+"""What a handler gets (``Call``) and what an API gives the router (``ApiBinding``: its spec,
+its handlers by operationId, how it authenticates callers and shapes its errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..errors import ApiError, ErrorShape
+from ..http import json_response
+from ..limits import UPLOAD_MAX_BYTES
+from .loader import ApiSpec, Operation
+
+#: Where the front door leaves the request's journal entry in the ASGI scope.
+JOURNAL_KEY = "stagemock.journal"
+
+
+class Call:
+    """What a handler gets: the parsed, validated request and who made it."""
+
+    __slots__ = ("request", "operation", "path", "query", "body", "principal", "context")
+
+    def __init__(
+        self,
+        request: Request,
+        operation: Operation,
+        path: dict[str, Any],
+        query: dict[str, Any],
+        body: Any,
+        principal: Any,
+        context: Any,
+    ) -> None:
+        self.request = request
+        self.operation = operation
+        self.path = path
+        self.query = query
+        self.body = body
+        self.principal = principal
+        self.context = context
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+Authenticator = Callable[[Operation, Request], Any]
+
+
+@dataclass
+class ApiBinding:
+    """One API as the app serves it: its spec, its handlers, how it authenticates callers,
+    and the error body it speaks."""
+
+    spec: ApiSpec
+    handlers: Mapping[str, Handler]
+    authenticate: Authenticator
+    error_shape: ErrorShape
+    max_upload_bytes: int = UPLOAD_MAX_BYTES
+    #: Operations that speak another error format (GCS XML): operationId → renderer.
+    error_renderers: Mapping[str, Callable[[ApiError], Response]] = field(default_factory=dict)
+    #: Optional: reword a violation for the API's users, ``fn(violation, body) -> violation``.
+    explain: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+    #: Optional: the caller's image work due by now (futures), awaited before the handler
+    #: runs, so a handler never waits for a worker on the event loop.
+    due_work: Callable[[Any], list[Any]] | None = None
+    #: Read a body sent as ``application/x-www-form-urlencoded`` as JSON when it parses as
+    #: JSON (``curl -d`` without ``-H 'Content-Type: application/json'`` sends that type, and
+    #: Stager AI's reference never shows the header); the journal entry gets a warning.
+    json_sent_as_form: bool = False
+
+    def check_handlers(self) -> None:
+        ops = {op.operation_id for op in self.spec.operations}
+        missing = sorted(ops - set(self.handlers))
+        extra = sorted(set(self.handlers) - ops)
+        if missing or extra:
+            raise RuntimeError(
+                f"{self.spec.name}: operations without a handler: {missing}; "
+                f"handlers without an operation: {extra}"
+            )
+
+    def error_response(self, err: ApiError) -> Response:
+        return json_response(self.error_shape(err), err.status, err.headers or None)
+
+

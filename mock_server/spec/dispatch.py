@@ -1,0 +1,213 @@
+"""The endpoint of one spec path: picks the operation by method (405 otherwise),
+authenticates, validates parameters and body, calls the handler and answers every error in
+the API's own shape (a bug becomes a logged 500, never a hang)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from ..errors import (
+    ApiError,
+    MethodNotAllowed,
+    Unauthorized,
+    ValidationFailed,
+)
+from .binding import JOURNAL_KEY, ApiBinding, Call, Handler
+from .body import read_body
+from .guesses import SUFFIX
+from .loader import Operation
+from .validation import OperationValidator, coerce, compile_operation
+
+log = logging.getLogger("stagemock")
+
+
+class Dispatcher:
+    """The endpoint of one spec path: every method of that path lands here."""
+
+    def __init__(
+        self,
+        binding: ApiBinding,
+        operations: list[Operation],
+        context: Any,
+    ) -> None:
+        self.binding = binding
+        self.context = context
+        self.by_method: dict[str, tuple[Operation, OperationValidator, Handler]] = {}
+        for op in operations:
+            validator = compile_operation(binding.spec.document, op)
+            self.by_method[op.method] = (op, validator, binding.handlers[op.operation_id])
+        if "GET" in self.by_method and "HEAD" not in self.by_method:
+            self.by_method["HEAD"] = self.by_method["GET"]
+        self.allow = ", ".join(sorted(m for m in self.by_method if m != "HEAD"))
+        #: the error format shared by every operation of the path (GCS XML), for its 405
+        renderers = {binding.error_renderers.get(op.operation_id) for op in operations}
+        self.renderer = renderers.pop() if len(renderers) == 1 else None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """ASGI entry: the dispatcher answers every error itself, so Starlette's per-route
+        request/exception wrapper is not needed."""
+        response = await self.dispatch(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    async def dispatch(self, request: Request) -> Response:
+        entry = request.scope.get(JOURNAL_KEY)
+        if entry is not None:
+            entry.api = self.binding.spec.name
+        found = self.by_method.get(request.method)
+        if found is None:
+            if entry is not None:
+                entry.conformant = False
+                entry.violations = [
+                    {"field": None, "message": f"{request.method} is not allowed here"}
+                ]
+            err = MethodNotAllowed(
+                f"{request.method} is not allowed on {request.url.path}; allowed: {self.allow}",
+                headers={"Allow": self.allow},
+            )
+            if self.renderer is not None:
+                return self.renderer(err)
+            return self.binding.error_response(err)
+        op, validator, handler = found
+        if entry is not None:
+            entry.operation_id = op.operation_id
+        try:
+            return await self._handle(request, op, validator, handler, entry)
+        except ApiError as err:
+            renderer = self.binding.error_renderers.get(op.operation_id)
+            return renderer(err) if renderer else self.binding.error_response(err)
+        except ClientDisconnect:
+            # The client left mid-body: nothing was done; the journal shows 499 (nginx's
+            # "client closed request") and the answer goes nowhere.
+            return Response(status_code=499)
+        except Exception:  # a bug of ours: still answer in the API's shape, never hang
+            log.exception("unhandled error in %s", op.operation_id)
+            return self.binding.error_response(
+                ApiError("internal error in the mock (this is a bug)", status=500, code="internal")
+            )
+
+    async def _handle(
+        self,
+        request: Request,
+        op: Operation,
+        validator: OperationValidator,
+        handler: Handler,
+        entry: Any,
+    ) -> Response:
+        violations: list[dict[str, Any]] = []
+        auth_error: ApiError | None = None
+        principal = None
+        try:
+            principal = self.binding.authenticate(op, request)
+        except Unauthorized as err:
+            auth_error = err
+            if entry is not None:
+                # an unknown, malformed or revoked key is journaled as it was sent
+                entry.api_key = getattr(err, "sent_key", None)
+            if getattr(err, "missing", False):
+                violations.append({"field": err.field, "message": err.message})
+        if entry is not None and principal is not None:
+            entry.api_key = getattr(principal, "api_key", None)
+
+        path = {
+            p.name: coerce(request.path_params[p.name], p.schema)
+            for p in op.parameters
+            if p.location == "path" and p.name in request.path_params
+        }
+        query = self._query(request, op)
+        violations += validator.check("path", path)
+        violations += validator.check("query", query)
+        if "header" in validator.params:
+            headers = {
+                p.name.lower(): coerce(request.headers[p.name], p.schema)
+                for p in op.parameters
+                if p.location == "header" and p.name in request.headers
+            }
+            violations += validator.check("header", headers)
+
+        body = None
+        try:
+            body, body_violations = await read_body(self.binding, request, op, validator, entry)
+            violations += body_violations
+        except ApiError as err:
+            if auth_error is None:
+                self._record(entry, [{"field": err.field, "message": err.message}])
+                raise
+        if (
+            violations
+            and auth_error is None
+            and self.lenient
+            and all(v.get("guess") for v in violations)
+        ):
+            # ``stagemock serve --lenient``: the request breaks only rules the vendor's
+            # reference does not state; let it through and say so in the journal.
+            self._warn_guesses(entry, violations)
+            violations = []
+        if violations or auth_error is not None:
+            self._record(entry, violations)
+        if auth_error is not None:
+            raise auth_error
+        if violations:
+            if self.binding.explain is not None:
+                violations = [self.binding.explain(v, body) for v in violations]
+            first = violations[0]
+            field = first["field"]
+            where = f"`{field}` " if field else ""
+            raise ValidationFailed(
+                f"{where}{first['message']}",
+                field=field,
+                # the guess's reason is for the journal; the vendor's error shape stays as is
+                details=[{k: v for k, v in d.items() if k != "guess"} for d in violations],
+            )
+        if self.binding.due_work is not None and principal is not None:
+            due = self.binding.due_work(principal)
+            if due:
+                await self.context.await_work(due)
+        return await handler(
+            Call(request, op, path, query, body, principal, self.context)
+        )
+
+    @property
+    def lenient(self) -> bool:
+        settings = getattr(self.context, "settings", None)
+        return bool(getattr(settings, "lenient", False))
+
+    @staticmethod
+    def _warn_guesses(entry: Any, violations: list[dict[str, Any]]) -> None:
+        if entry is None:
+            return
+        for v in violations:
+            where = f"`{v['field']}` " if v.get("field") else ""
+            message = v["message"].removesuffix(SUFFIX).rstrip()
+            entry.warnings.append(
+                {
+                    "field": v.get("field"),
+                    "message": f"accepted (--lenient) although {where}{message}: a guess of "
+                    f"this mock, not stated by the vendor's reference ({v['guess']})",
+                    "guess": v["guess"],
+                }
+            )
+
+    @staticmethod
+    def _record(entry: Any, violations: list[dict[str, Any]]) -> None:
+        if entry is not None and violations:
+            entry.conformant = False
+            entry.violations = violations
+
+    @staticmethod
+    def _query(request: Request, op: Operation) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if not op.has_query or not request.scope.get("query_string"):
+            return query
+        params = request.query_params
+        for p in op.parameters:
+            if p.location != "query" or p.name not in params:
+                continue
+            if p.schema.get("type") == "array":
+                query[p.name] = coerce(params.getlist(p.name), p.schema)
+            else:
+                query[p.name] = coerce(params[p.name], p.schema)
+        return query

@@ -1,0 +1,100 @@
+"""Routes built from the specs: every path of one API in a single Starlette route
+(``SpecRoutes``: literal paths in a dict, templated ones indexed by first segment), each path's
+methods handled by one ``Dispatcher``. Startup fails when an operation has no handler or a
+handler no operation.
+
+The path of one request: the app's front door (journal) → ``SpecRoutes.find`` →
+``Dispatcher.dispatch`` (405, authentication, parameter and body validation, all compiled at
+startup) → handler → response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import BaseRoute, Match, Route
+
+from .binding import ApiBinding
+from .dispatch import Dispatcher
+from .loader import Operation
+
+#: Every method reaches the dispatcher, which answers 405 itself (JSON, full Allow).
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+
+
+class SpecRoutes(BaseRoute):
+    """All routes of one API as a single Starlette route: literal paths are found in a dict,
+    templated ones by their regexes (checked only when the API's prefix matches), so a
+    request costs one lookup instead of trying every route of the app in turn."""
+
+    KEY = "stagemock.route"
+
+    def __init__(self, prefix: str, routes: list[Route]) -> None:
+        self.prefix = prefix
+        self.literal = {r.path: r for r in routes if "{" not in r.path}
+        #: templated routes by their first path segment after the prefix ("jobs", "api"...)
+        self.templated: dict[str, list[Route]] = {}
+        for r in routes:
+            if "{" in r.path:
+                self.templated.setdefault(self._segment(r.path), []).append(r)
+        #: routes ending in a catch-all parameter (GCS objects): every path under their
+        #: literal start reaches them, even one Starlette's converters refuse (an empty
+        #: segment, a newline), so the operation answers it in its own format and the
+        #: parameters' schemas name what is wrong. (literal start, route, parameter names)
+        self.loose: list[tuple[str, Route, list[str]]] = []
+        for r in routes:
+            if r.path.endswith(":path}"):
+                start = r.path.split("{", 1)[0]
+                self.loose.append((start, r, list(r.param_convertors)))
+
+    def _segment(self, path: str) -> str:
+        return path[len(self.prefix):].split("/", 2)[1] if "/" in path[len(self.prefix):] else ""
+
+    def matches(self, scope: Any) -> tuple[Match, Any]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        path = scope["path"]
+        if self.prefix and not path.startswith(self.prefix):
+            return Match.NONE, {}
+        route = self.literal.get(path)
+        candidates = [route] if route is not None else self.templated.get(self._segment(path), ())
+        for candidate in candidates:
+            match, child = candidate.matches(scope)
+            if match is not Match.NONE:
+                child[self.KEY] = candidate
+                return match, child
+        for start, route, names in self.loose:
+            if path.startswith(start) or path == start.rstrip("/"):
+                # The segments in order, the last parameter takes the rest ("" when absent).
+                parts = path[len(start):].split("/", len(names) - 1)
+                parts += [""] * (len(names) - len(parts))
+                params = dict(zip(names, parts, strict=True))
+                return Match.FULL, {self.KEY: route, "endpoint": route.endpoint,
+                                    "path_params": params}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        await scope.pop(self.KEY).handle(scope, receive, send)
+
+    def find(self, scope: Any) -> tuple[Dispatcher, dict[str, Any]] | None:
+        """The dispatcher and path parameters of a request this API serves, for the app's
+        front door to call directly (``None``: let the Starlette router answer)."""
+        match, child = self.matches(scope)
+        if match is not Match.FULL:
+            return None
+        return child[self.KEY].endpoint, child["path_params"]
+
+
+def build_routes(binding: ApiBinding, context: Any) -> list[BaseRoute]:
+    """One Route per spec path, bundled in a ``SpecRoutes`` per API."""
+    binding.check_handlers()
+    by_path: dict[str, list[Operation]] = {}
+    for op in binding.spec.operations:
+        by_path.setdefault(op.route_path, []).append(op)
+    # Literal paths before templated ones, so /jobs/batch never loses to /jobs/{id}.
+    ordered = sorted(by_path.items(), key=lambda kv: (kv[0].count("{"), kv[0]))
+    routes = [
+        Route(path, endpoint=Dispatcher(binding, ops, context), methods=ALL_METHODS)
+        for path, ops in ordered
+    ]
+    return [SpecRoutes(binding.spec.prefix, routes)]
