@@ -27,11 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer
 
 ROOT = Path(__file__).resolve().parents[1]
+SHELL_FENCES = ("```sh", "```bash", "```shell")
 README = ROOT / "README.md"
 COMMAND_TIMEOUT = 30.0
 
@@ -56,7 +58,12 @@ ID_PREFIXES = {
     "img_": "IMAGE_ID",
     "we_": "WEBHOOK_ID",
 }
-FIELDS = {"groupId": "GROUP_ID", "uploadUrl": "UPLOAD_URL", "token": "TOKEN"}
+FIELDS = {
+    "groupId": "GROUP_ID",
+    "uploadUrl": "UPLOAD_URL",
+    "imageUrl": "IMAGE_URL",
+    "token": "TOKEN",
+}
 PLACEHOLDERS = sorted({*ID_PREFIXES.values(), *FIELDS.values()}, key=len, reverse=True)
 
 CURL_WRAPPER = r"""
@@ -64,7 +71,11 @@ set -o pipefail
 __readme_curl() {
   local out code rc
   out=$(mktemp -p "$__RD")
-  code=$(command curl -sS -o "$out" -w '%{http_code}' "$@")
+  case " $* " in
+    *" -o "*|*" --output "*|*" -O "*|*" --remote-name "*)  # the example saves the body itself
+      code=$(command curl -sS -w '%{http_code}' "$@") ;;
+    *) code=$(command curl -sS -o "$out" -w '%{http_code}' "$@") ;;
+  esac
   rc=$?
   printf '%s\t%s\t%s\t%s\n' "$__LINE" "$rc" "$code" "$out" >> "$__RD/log"
   cat "$out"
@@ -92,7 +103,7 @@ def sh_blocks() -> list[list[Command]]:
     blocks: list[list[Command]] = []
     i = 0
     while i < len(lines):
-        if lines[i].strip() == "```sh":
+        if lines[i].strip() in SHELL_FENCES:
             n = len(blocks) + 1
             commands: list[Command] = []
             buf: list[str] = []
@@ -127,9 +138,14 @@ class Bash:
     """One bash per README block, fed command by command (variables carry over)."""
 
     def __init__(self, rundir: Path) -> None:
+        # cwd: a scratch folder where `fixtures/` is the checkout's (files the examples save
+        # land there, not in the repository)
+        work = rundir / "cwd"
+        work.mkdir()
+        (work / "fixtures").symlink_to(ROOT / "fixtures")
         self.proc = subprocess.Popen(
             ["bash", "--norc", "--noprofile"],
-            cwd=ROOT,
+            cwd=work,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -206,6 +222,16 @@ def substitute(text: str, base: str, placeholders: dict[str, str]) -> str:
     return text
 
 
+def vendor_operations() -> set[str]:
+    """operationIds of both vendor specs."""
+    ops = set()
+    for name in ("stagepro", "stagerai"):
+        spec = yaml.safe_load((ROOT / "openapi" / f"{name}.yaml").read_text())
+        for item in spec["paths"].values():
+            ops.update(op["operationId"] for op in item.values() if isinstance(op, dict))
+    return ops
+
+
 def test_curl_is_installed() -> None:
     assert shutil.which("curl"), "README's examples need curl: apt-get install -y curl"
     assert shutil.which("bash"), "README's examples need bash: apt-get install -y bash"
@@ -269,9 +295,18 @@ def test_readme_sh_blocks_run_as_printed(tmp_path: Path) -> None:
                         failures.append(f"{where}:\n  {cmd.text}\n  " + "\n  ".join(problems))
             finally:
                 bash.close()
+        journal = server.control.journal()
     finally:
         server.stop()
     assert not failures, "README examples that fail as printed:\n" + "\n".join(failures)
     assert ran >= 40, f"only {ran} README commands ran"
+    # README's examples conform to the specs and show every vendor operation answering 2xx
+    broken = [
+        f"{e['method']} {e['path']}: {e['violations']}" for e in journal if not e["conformant"]
+    ]
+    assert not broken, "README examples that break the spec:\n" + "\n".join(broken)
+    shown = {e["operation_id"] for e in journal if str(e["status"]).startswith("2")}
+    missing = vendor_operations() - shown
+    assert not missing, f"operations with no working README example: {sorted(missing)}"
     unused = {prefix for prefix, _ in SKIPPED} - skipped - {"stagemock serve"}
     assert not unused, f"allow-list entries README no longer needs: {sorted(unused)}"
