@@ -310,3 +310,25 @@ def test_readme_sh_blocks_run_as_printed(tmp_path: Path) -> None:
     assert not missing, f"operations with no working README example: {sorted(missing)}"
     unused = {prefix for prefix, _ in SKIPPED} - skipped - {"stagemock serve"}
     assert not unused, f"allow-list entries README no longer needs: {sorted(unused)}"
+
+
+def test_substitute_only_the_host_and_bare_placeholders() -> None:
+    ids = {"JOB_ID": "job_1", "TOKEN": "cs_1", "UPLOAD_URL": "http://h/u"}
+    base = "http://127.0.0.1:9"
+    assert (
+        substitute("curl localhost:8000/api/v1/jobs/JOB_ID", base, ids)
+        == "curl http://127.0.0.1:9/api/v1/jobs/job_1"
+    )
+    assert substitute("curl http://127.0.0.1:8000/x", base, ids) == "curl http://127.0.0.1:9/x"
+    assert substitute('TOKEN=$(x) "$TOKEN" ${TOKEN}', base, ids) == 'TOKEN=$(x) "$TOKEN" ${TOKEN}'
+    assert substitute('"UPLOAD_URL" JOB_IDS', base, ids) == '"http://h/u" JOB_IDS'
+    with pytest.raises(AssertionError, match="GROUP_ID is used before"):
+        substitute("curl localhost:8000/api/hdr-image-group/GROUP_ID", base, ids)
+
+
+def test_commands_split_on_shell_syntax() -> None:
+    blocks = sh_blocks()
+    texts = [c.text for block in blocks for c in block]
+    assert any(t.startswith("for ev in") and t.endswith("done") for t in texts)
+    assert not any(t.endswith("\\") for t in texts)
+    assert all(c.line > 0 for block in blocks for c in block)
