@@ -11,7 +11,9 @@ against a live deterministic mock. The only rewrites are the ones a reader does 
 '%{http_code}'``, prints the body as curl would, and records the status: every request must
 answer 2xx and every command must exit 0, else the test fails naming the block and the line.
 Commands that start servers, install packages or run long suites are skipped by the small
-allow-list below, each with its reason.
+allow-list below, each with its reason. Afterwards the mock's journal must show every request
+conformant and every operation of both vendor specs answered 2xx at least once, so each
+operation keeps a working example.
 """
 
 from __future__ import annotations
