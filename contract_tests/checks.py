@@ -75,10 +75,15 @@ def check(name: str, *, api: str) -> Callable[[F], F]:
         raise ValueError(f"check {name!r} is declared for {c.apis}, not {api!r}")
 
     def mark(fn: F) -> F:
+        import warnings
+
         import pytest
 
         fn._stagemock_check = name  # type: ignore[attr-defined]
-        return getattr(pytest.mark, MARKER)(name=name, api=api)(fn)
+        with warnings.catch_warnings():  # registered by suites/conftest.py, not by every importer
+            warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
+            decorator = getattr(pytest.mark, MARKER)
+        return decorator(name=name, api=api)(fn)
 
     return mark
 

@@ -25,7 +25,6 @@ from typing import Any
 import orjson
 
 from contract_tests.curl import from_interaction
-
 from mock_server.spec.guesses import GUESS
 from mock_server.spec.loader import Operation, load_spec, resolve
 from mock_server.spec.validation import (

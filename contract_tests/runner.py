@@ -1,4 +1,5 @@
-"""Run schemathesis (all checks, all phases) against one API and summarise in plain words."""
+"""Run schemathesis (all checks or the named ones, all phases) against one API; read its structured
+output (NDJSON events, JSON report) into `Problem`s."""
 
 from __future__ import annotations
 

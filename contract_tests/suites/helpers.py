@@ -31,8 +31,7 @@ def field(r: httpx.Response, *keys: str) -> dict[str, Any]:
     missing = [k for k in keys if k not in body]
     if missing:
         names = ", ".join(f"`{k}`" for k in missing)
-        raise AssertionError(f"{_what(r)} answered {r.status_code} without {names}: "
-                             f"{r.text[:200]}")
+        raise AssertionError(f"{_what(r)} answered {r.status_code} without {names}")
     return body
 
 
