@@ -213,6 +213,9 @@ def run_schemathesis(
         message = f.title + (": " + "; ".join(f.message.splitlines()) if f.message else "")
         if f.guesses:  # --strict-guesses, or against the mock: say which guess
             message += " (a guess of the spec: " + "; ".join(f.guesses) + ")"
+        if f.check == "positive_data_acceptance" and target.has_control_plane:
+            message += (f" (if the mock refuses it because of state, mark the operation "
+                        f"`{STATE_DEPENDENT}: [<status>]` in the spec)")
         problem = Problem(f.check, f.operation, message, f.curl)
         if problem not in failures:
             failures.append(problem)
