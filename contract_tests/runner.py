@@ -3,6 +3,7 @@ output (NDJSON events, JSON report) into `Problem`s."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -204,11 +205,15 @@ def run_schemathesis(
     split_guesses = not target.has_control_plane and not strict_guesses
     failures: list[Problem] = []
     guesses: list[Problem] = []
+    #: one problem per (check, operation, what failed): the first case's curl, then a count
+    seen: dict[tuple[Any, ...], list[Any]] = {}
     for f in found:
         if f.guesses and split_guesses:
-            problem = Problem(f.check, f.operation, "; ".join(f.guesses), f.curl)
-            if problem not in guesses:
-                guesses.append(problem)
+            key: tuple[Any, ...] = ("guess", f.check, f.operation, f.guesses)
+            if key not in seen:
+                problem = Problem(f.check, f.operation, "; ".join(f.guesses), f.curl)
+                seen[key] = [guesses, problem, 0]
+            seen[key][2] += 1
             continue
         message = f.title + (": " + "; ".join(f.message.splitlines()) if f.message else "")
         if f.guesses:  # --strict-guesses, or against the mock: say which guess
@@ -216,9 +221,21 @@ def run_schemathesis(
         if f.check == "positive_data_acceptance" and target.has_control_plane:
             message += (f" (if the mock refuses it because of state, mark the operation "
                         f"`{STATE_DEPENDENT}: [<status>]` in the spec)")
-        problem = Problem(f.check, f.operation, message, f.curl)
-        if problem not in failures:
-            failures.append(problem)
+        key = ("failure", f.check, f.operation, f.title, f.guesses)
+        if key not in seen:
+            seen[key] = [failures, Problem(f.check, f.operation, message, f.curl), 0]
+        seen[key][2] += 1
+    for into, problem, count in seen.values():
+        if count > 1:
+            problem = dataclasses.replace(
+                problem, message=f"{problem.message} (and {count - 1} more case(s) like it)"
+            )
+        into.append(problem)
+    if not found:  # no NDJSON events: the JSON report's failures, without a request
+        for failure in report.get("failures", []) or []:
+            if isinstance(failure, dict):
+                for op in failure.get("operations") or ["-"]:
+                    failures.append(Problem("schemathesis", op, str(failure.get("title", "?"))))
     failures += _report_errors(report)
     only_links = not report.get("failures") and [
         e.get("title") for e in report.get("errors", [])
