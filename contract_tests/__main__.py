@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Check a server (default: a fresh stagemock) against the StagePro or "
         "Stager AI spec: schemathesis with every check and phase, then property tests.",
     )
-    p.add_argument("api", choices=["stagepro", "stagerai"])
+    p.add_argument("api", choices=["stagepro", "stagerai"], nargs="?")
     p.add_argument(
         "--base-url",
         help="the API's base URL, taken literally: the spec's paths go right after it (the "
@@ -50,9 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-schemathesis", action="store_true", help="property tests only")
     p.add_argument("--no-properties", action="store_true", help="schemathesis only")
     p.add_argument(
-        "--properties-filter", default=None, metavar="EXPR",
-        help="only property tests matching this pytest -k expression",
+        "--check", action="append", default=[], metavar="NAME",
+        help="run only this check (repeatable; --list-checks names them): schemathesis runs "
+        "only if a schemathesis check is named, the property tests only if one of theirs is",
     )
+    p.add_argument("--list-checks", action="store_true", help="print every check and exit")
     p.add_argument(
         "--strict-guesses", action="store_true",
         help="against a server that is not the mock, fail on rules the vendors' references do "
@@ -63,7 +65,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def check(argv: Sequence[str]) -> int:
-    args = _parser().parse_args(list(argv))
+    parser = _parser()
+    args = parser.parse_args(list(argv))
+    from . import checks
+
+    if args.list_checks:
+        for c in checks.CHECKS.values():
+            apis = "" if args.api is None or args.api in c.apis else " (not this API)"
+            print(f"{c.name:30} {c.kind:12} {'/'.join(c.apis):17} {c.means}{apis}")
+        return 0
+    if args.api is None:
+        parser.error("the API to check is required: stagepro or stagerai")
+    for name in args.check:
+        if name not in checks.CHECKS or args.api not in checks.CHECKS[name].apis:
+            print(f"stagemock check: no check {name!r} for {args.api} "
+                  f"(known: {', '.join(checks.names(api=args.api))})")
+            return 2
     server = None
     if args.base_url:
         base = args.base_url.rstrip("/")

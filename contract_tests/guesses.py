@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from contract_tests.curl import from_interaction
 from mock_server.spec.guesses import GUESS
 from mock_server.spec.loader import Operation, load_spec, resolve
 from mock_server.spec.validation import (
@@ -45,6 +46,10 @@ class Finding:
     #: the guesses the failure comes from ("`input.style`: why"), empty when documented
     guesses: tuple[str, ...]
     request: str  # "POST /jobs {"type": ...}"
+    #: schemathesis's own words for the failure ("Received: 201\nDocumented: 200, 401")
+    message: str = ""
+    #: the failing request as a curl command
+    curl: str = ""
 
 
 class Classifier:
@@ -165,7 +170,8 @@ def _request(case: dict[str, Any]) -> str:
     return text
 
 
-def findings(ndjson: Path, classifier: Classifier, ids: dict[str, str]) -> list[Finding]:
+def findings(ndjson: Path, classifier: Classifier, ids: dict[str, str],
+             credentials: dict[str, str] | None = None) -> list[Finding]:
     """Every failed check of every recorded test case, classified."""
     out: list[Finding] = []
     if not ndjson.exists():
@@ -183,7 +189,8 @@ def findings(ndjson: Path, classifier: Classifier, ids: dict[str, str]) -> list[
         interactions = recorder.get("interactions") or {}
         for case_id, checks in (recorder.get("checks") or {}).items():
             case = (cases.get(case_id) or {}).get("value") or {}
-            response = (interactions.get(case_id) or {}).get("response")
+            interaction = interactions.get(case_id) or {}
+            response = interaction.get("response")
             for check in checks:
                 if check.get("status") != "failure":
                     continue
@@ -197,6 +204,9 @@ def findings(ndjson: Path, classifier: Classifier, ids: dict[str, str]) -> list[
                         title=failure.get("title") or check.get("name", ""),
                         guesses=classifier.guesses_for(check.get("name", ""), case, response),
                         request=_request(case),
+                        message=str(failure.get("message") or ""),
+                        curl=from_interaction(interaction["request"], credentials)
+                        if interaction.get("request") else "",
                     )
                 )
     return out

@@ -1,7 +1,8 @@
 """Deliberately broken variants of the mock, to prove the suite catches what it claims to.
 
 Each mutant wraps the real app in an ASGI layer that breaks one promise of the spec. The
-project's tests start each one and assert that ``stagemock check`` fails, naming the problem.
+project's tests start each one and assert that ``stagemock check --check NAME`` fails, the
+report naming each check of ``Mutant.catches`` (``contract_tests/checks.py``).
 """
 
 from __future__ import annotations
@@ -22,20 +23,17 @@ Transform = Callable[[str, str, int, dict[str, str], bytes], tuple[int, dict[str
 class Mutant:
     name: str
     api: str
-    #: What the suite's summary must mention for the mutant to count as caught.
-    expect: tuple[str, ...]
+    #: The checks (names of ``contract_tests.checks.CHECKS``) that must catch it: only they
+    #: run (``stagemock check --check NAME``), and each must be named in the report.
+    catches: tuple[str, ...]
     #: Operations to include in the schemathesis run (keeps the run small); empty: all.
     operations: tuple[str, ...] = ()
-    schemathesis: bool = True
-    properties: bool = True
     transform: Transform | None = None
     rewrite_request: Callable[[dict[str, Any], bytes], bytes] | None = None
-    #: pytest -k expression selecting the property tests relevant to this mutant.
-    properties_filter: str | None = None
     #: Changes the app itself (behaviour that is not an HTTP response, e.g. webhooks).
     patch: Callable[[Any], None] | None = None
-    #: Operations the mutant's detection relies on (it cannot be caught without them).
-    requires: tuple[str, ...] = ()
+    #: Words the report must also contain (a plain message, not ``KeyError: 'status'``).
+    says: tuple[str, ...] = ()
     #: Served without the ``/__mock/`` control plane: a server that is not ours, as the
     #: vendor's API would be (guessed rules are then reported, not failed).
     foreign: bool = False
@@ -286,79 +284,74 @@ JOB = r"/api/v1/jobs/[^/]+"
 
 MUTANTS = [
     Mutant(
-        "required-field-dropped", "stagepro", ("getCapabilities", "violates its schema"),
-        operations=("getCapabilities",), properties=False,
+        "required-field-dropped", "stagepro", ("response_schema_conformance",),
+        operations=("getCapabilities",),
         transform=_json_edit(r"/api/v1/capabilities", "GET", _drop("listing_tools")),
     ),
     Mutant(
-        "wrong-status-code", "stagepro", ("getUsage", "wrong status code"),
-        operations=("getUsage",), properties=False,
+        "wrong-status-code", "stagepro", ("status_code_conformance",),
+        operations=("getUsage",),
         transform=_status_of(r"/api/v1/usage", "GET", 200, 201),
     ),
     Mutant(
-        "wrong-content-type", "stagepro", ("getCapabilities", "wrong content type"),
-        operations=("getCapabilities",), properties=False,
+        "wrong-content-type", "stagepro", ("content_type_conformance",),
+        operations=("getCapabilities",),
         transform=_content_type(r"/api/v1/capabilities", "text/plain"),
     ),
     Mutant(
-        "server-error-on-bad-input", "stagepro", ("createJob", "5xx"),
-        operations=("createJob",), properties=False,
+        "server-error-on-bad-input", "stagepro", ("not_a_server_error",),
+        operations=("createJob",),
         transform=_bad_input_500,
     ),
     Mutant(
-        "auth-ignored", "stagepro", ("401",), schemathesis=False, properties_filter="401",
+        "auth-ignored", "stagepro", ("auth_required",),
         rewrite_request=_ignore_auth,
     ),
     Mutant(
-        "status-moves-backwards", "stagepro", ("backwards",), schemathesis=False,
-        properties_filter="terminal_state",
+        "status-moves-backwards", "stagepro", ("terminal_state",),
         transform=_json_edit(JOB, "GET", _status_backwards()),
-        requires=("createJob", "getJob",),
     ),
     Mutant(
-        "job-never-completes", "stagepro", ("still processing",), schemathesis=False,
-        properties_filter="terminal_state",
+        "job-never-completes", "stagepro", ("terminal_state",),
         transform=_json_edit(JOB, "GET", _never_completes),
-        requires=("createJob", "getJob",),
     ),
     Mutant(
-        "idempotency-ignored", "stagepro", ("second job",), schemathesis=False,
-        properties_filter="idempotent",
+        "job-status-dropped", "stagepro", ("terminal_state",),
+        transform=_json_edit(JOB, "GET", _drop("status")),
+        says=("answered 200 without `status`",),
+    ),
+    Mutant(
+        "idempotency-ignored", "stagepro", ("idempotent_replay",),
         rewrite_request=_ignore_idempotency,
-        requires=("createJob",),
     ),
     Mutant(
-        "pagination-repeats", "stagepro", ("repeated",), schemathesis=False,
-        properties_filter="pagination",
+        "pagination-repeats", "stagepro", ("pagination",),
         transform=_json_edit(r"/api/v1/jobs", "GET", _repeat_item),
-        requires=("createJob", "listJobs",),
     ),
     Mutant(
-        "stagerai-envelope-dropped", "stagerai", ("uploadImage", "violates its schema"),
-        operations=("uploadImage",), properties=False,
+        "stagerai-envelope-dropped", "stagerai", ("response_schema_conformance",),
+        operations=("uploadImage",),
         transform=_json_edit(r"/api/image", "POST", _drop("data")),
-        requires=("uploadImage",),
     ),
     Mutant(
-        "bad-webhook-signature", "stagepro", ("bad webhook signature",), schemathesis=False,
-        properties_filter="webhook", patch=_bad_signature, requires=("createWebhook", "createJob"),
+        "bad-webhook-signature", "stagepro", ("webhook_signature",), patch=_bad_signature,
     ),
     # Servers that are not ours (no /__mock/), as the vendor's API is: disagreeing only with a
     # guess of the spec (x-stagemock-guess) is reported and passes; a documented rule fails.
     Mutant(
-        "accepts-undocumented-style", "stagepro", ("disagrees with these guesses", "Style"),
-        operations=("createJob",), properties=False, foreign=True, exit_code=0,
+        "accepts-undocumented-style", "stagepro", ("negative_data_rejection",),
+        operations=("createJob",), foreign=True, exit_code=0, says=("input.style",),
         phases="coverage", rewrite_request=_accept_any("input.style", _enum("Style"), "modern"),
     ),
     Mutant(
-        "batch-answers-200", "stagepro", ("disagrees with these guesses", "createBatch", "202"),
-        operations=("createBatch",), properties=False, foreign=True, exit_code=0,
+        "batch-answers-200", "stagepro", ("status_code_conformance",),
+        operations=("createBatch",), foreign=True, exit_code=0, says=("createBatch", "202"),
         phases="examples",
         transform=_status_of(r"/api/v1/batches", "POST", 202, 200),
     ),
     Mutant(
-        "accepts-unknown-job-type", "stagepro", ("createJob", "invalid input was accepted"),
-        operations=("createJob",), properties=False, foreign=True, phases="coverage",
+        "accepts-unknown-job-type", "stagepro", ("negative_data_rejection",),
+        operations=("createJob",), foreign=True, phases="coverage",
         rewrite_request=_accept_any("type", _enum("JobType"), "empty-room"),
     ),
 ]

@@ -13,21 +13,27 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from . import checks
+from .problems import Problem
 from .runner import run_schemathesis
 from .target import Target
 
 SUITES = Path(__file__).resolve().parent / "suites"
 ENV_TARGET = "STAGEMOCK_CONTRACT_TARGET"
+#: Comma-separated check names the property suites run (empty: all); read by suites/conftest.
+ENV_CHECKS = "STAGEMOCK_CONTRACT_CHECKS"
 
 
 def run_properties(
-    target: Target, junit: Path | None, seed: int, selector: str | None = None
-) -> tuple[int, list[str], list[str]]:
-    """pytest over ``contract_tests/suites`` (a subprocess); returns (code, failures, skips)."""
+    target: Target, junit: Path | None, seed: int, names: list[str] | None = None
+) -> tuple[int, list[Problem], list[str]]:
+    """pytest over ``contract_tests/suites`` (a subprocess), the tests of ``names`` (every
+    property check when empty) for ``target.api``; returns (code, problems, skips)."""
     with tempfile.TemporaryDirectory(prefix="stagemock-props-") as tmp:
         xml_path = junit or Path(tmp) / "props.xml"
         env = dict(os.environ)
         env[ENV_TARGET] = json.dumps(asdict(target))
+        env[ENV_CHECKS] = ",".join(names or [])
         cmd = [
             sys.executable,
             "-m",
@@ -40,31 +46,71 @@ def run_properties(
             "no:randomly",
             "-o",
             "addopts=",
+            "-o",
+            "junit_suite_name=properties",
             "-rs",
             f"--junitxml={xml_path}",
-            "-k",
-            target.api if not selector else f"{target.api} and ({selector})",
             f"--hypothesis-seed={seed}",
         ]
         proc = subprocess.run(
             cmd, capture_output=True, text=True, env=env, check=False, cwd=tmp, timeout=1800
         )
-        failures, skips = [], []
+        failures: list[Problem] = []
+        skips: list[str] = []
         if xml_path.exists():
             for case in ET.parse(xml_path).getroot().iter("testcase"):
                 name = case.get("name", "?")
+                props = {p.get("name"): p.get("value", "") for p in case.iter("property")}
                 for tag in ("failure", "error"):
                     node = case.find(tag)
                     if node is not None:
                         msg = (node.get("message") or "").strip().splitlines()
-                        failures.append(f"{name}: {msg[0] if msg else tag}")
+                        problem = Problem(
+                            props.get("check", "?"),
+                            props.get("operation", "-"),
+                            props.get("message") or (msg[0] if msg else tag) + f" ({name})",
+                            props.get("curl", ""),
+                        )
+                        if problem not in failures:
+                            failures.append(problem)
                 skipped = case.find("skipped")
                 if skipped is not None:
                     skips.append(f"{name}: skipped — {skipped.get('message', '').strip()}")
         if proc.returncode not in (0, 5) and not failures:
-            failures.append("property suite crashed:\n" + proc.stdout[-2000:] + proc.stderr[-2000:])
+            failures.append(Problem(
+                "property_suite_error", "-",
+                "property suite crashed:\n" + proc.stdout[-2000:] + proc.stderr[-2000:],
+            ))
         code = 0 if proc.returncode in (0, 5) and not failures else 1
         return code, failures, skips
+
+
+def merge_junit(parts: list[Path], out: Path) -> None:
+    """One JUnit file with every part's test suites (schemathesis's and the properties')."""
+    root = ET.Element("testsuites")
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    for part in parts:
+        if not part.exists():
+            continue
+        tree = ET.parse(part).getroot()
+        suites = [tree] if tree.tag == "testsuite" else list(tree.iter("testsuite"))
+        for suite in suites:
+            root.append(suite)
+            for key in totals:
+                totals[key] += int(suite.get(key, 0) or 0)
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
+
+
+def _split(names: list[str], api: str) -> tuple[list[str], list[str]]:
+    """Named checks → (schemathesis's, the properties'); unknown names raise."""
+    found = [checks.get(n) for n in names]
+    for c in found:
+        if api not in c.apis:
+            raise KeyError(f"check {c.name!r} does not apply to {api}")
+    return ([c.name for c in found if c.kind == "schemathesis"],
+            [c.name for c in found if c.kind == "property"])
 
 
 def run_all(target: Target, args: Any) -> int:
@@ -74,54 +120,65 @@ def run_all(target: Target, args: Any) -> int:
         else "no /__mock/ control plane: mock-only suites skipped"
     )
     print(f"stagemock check {target.api} against {target.base_url} ({where})")
-    problems: list[str] = []
-    guesses: list[str] = []
-    if not args.no_schemathesis:
-        sm = run_schemathesis(
-            target,
-            seed=args.seed,
-            max_examples=args.max_examples,
-            phases=args.phases,
-            junit=args.junit,
-            exclude=args.exclude_operation,
-            include=args.include_operation,
-            echo=args.verbose,
-            strict_guesses=getattr(args, "strict_guesses", False),
-        )
-        tc = sm.report.get("test_cases", {})
-        verdict = "VIOLATIONS" if not sm.ok else "guesses differ" if sm.guesses else "no violations"
-        print(
-            f"schemathesis: {tc.get('generated', '?')} test cases, phases {args.phases}, "
-            f"seed {args.seed}: {verdict}"
-        )
-        problems += [f"[schemathesis] {line}" for line in sm.failures]
-        guesses = sm.guesses
-    if not args.no_properties:
-        props_junit = None
+    named = list(getattr(args, "check", None) or [])
+    sm_checks, prop_checks = _split(named, target.api)
+    run_sm = not args.no_schemathesis and (not named or bool(sm_checks))
+    run_props = not args.no_properties and (not named or bool(prop_checks))
+    problems: list[Problem] = []
+    guesses: list[Problem] = []
+    with tempfile.TemporaryDirectory(prefix="stagemock-junit-") as tmp:
+        parts = [Path(tmp) / "schemathesis.xml", Path(tmp) / "properties.xml"]
+        if run_sm:
+            sm = run_schemathesis(
+                target,
+                seed=args.seed,
+                max_examples=args.max_examples,
+                phases=args.phases,
+                junit=parts[0] if args.junit else None,
+                exclude=args.exclude_operation,
+                include=args.include_operation,
+                echo=args.verbose,
+                strict_guesses=getattr(args, "strict_guesses", False),
+                checks=sm_checks,
+            )
+            tc = sm.report.get("test_cases", {})
+            verdict = ("VIOLATIONS" if not sm.ok else "guesses differ" if sm.guesses
+                       else "no violations")
+            print(
+                f"schemathesis: {tc.get('generated', '?')} test cases, phases {args.phases}, "
+                f"seed {args.seed}"
+                + (f", checks {', '.join(sm_checks)}" if sm_checks else "")
+                + f": {verdict}"
+            )
+            problems += sm.failures
+            guesses = sm.guesses
+        if run_props:
+            code, failures, skips = run_properties(
+                target, parts[1] if args.junit else None, args.seed, prop_checks
+            )
+            print(
+                f"property tests: {'ok' if code == 0 else 'VIOLATIONS'}"
+                + (f", {len(skips)} skipped" if skips else "")
+            )
+            for skip in skips:
+                print(f"  {skip}")
+            problems += failures
         if args.junit:
-            props_junit = args.junit.with_name(args.junit.stem + ".properties.xml")
-        code, failures, skips = run_properties(
-            target, props_junit, args.seed, args.properties_filter
-        )
-        print(
-            f"property tests: {'ok' if code == 0 else 'VIOLATIONS'}"
-            + (f", {len(skips)} skipped" if skips else "")
-        )
-        for skip in skips:
-            print(f"  {skip}")
-        problems += [f"[property] {line}" for line in failures]
+            merge_junit(parts, args.junit)
     if guesses:
         print(
             f"\nthe server disagrees with these guesses: {len(guesses)} rule(s) the vendor's "
             "reference does not state (x-stagemock-guess; docs/FIDELITY.md), so they do not "
             "fail the run (--strict-guesses makes them fail):"
         )
-        for line in guesses:
-            print(f"  - {line}")
+        for problem in guesses:
+            print("\n".join("  " + ("- " if i == 0 else "  ") + line
+                            for i, line in enumerate(problem.lines())))
     if problems:
         print(f"\n{len(problems)} problem(s):")
-        for line in problems:
-            print(f"  - {line}")
+        for problem in problems:
+            print("\n".join("  " + ("- " if i == 0 else "  ") + line
+                            for i, line in enumerate(problem.lines())))
         return 1
     if guesses:
         print("\nOK: nothing violates the documented rules of the spec")

@@ -1,7 +1,9 @@
-"""Run schemathesis (all checks, all phases) against one API and summarise in plain words."""
+"""Run schemathesis (all checks or the named ones, all phases) against one API; read its structured
+output (NDJSON events, JSON report) into `Problem`s."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -10,53 +12,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .problems import Problem
 from .target import SPECS, Target
 
 #: Statuses a schema-valid request may legitimately get: live keys run out of credits (402)
 #: or storage (403), ids generated from the schema do not exist (404), state conflicts (409),
 #: expired uploads or sessions (422).
 POSITIVE_OK = ["2xx", "3xx", "401", "402", "403", "404", "409", "422", "429"]
-#: Operations whose schema-valid input can still be refused with 400 because validity depends
-#: on state the schema cannot see (a webhook endpoint id that is not active, a cursor this
-#: server did not issue, bytes that are not an image, an 8th bracket). For these only,
-#: ``positive_data_acceptance`` also accepts 400; every other check stays as strict.
-STATE_DEPENDENT = [
-    "createJob", "regenerateJob", "createBatch", "createWorkflow", "createUpload", "listJobs",
-    "createAgentSession", "renderAgentSession", "createWebhook",
-    "uploadImage", "createHdrUploadUrl", "enhanceHdrImageGroup", "createHdrImageGroup",
-]
+#: The spec extension on an operation whose schema-valid input can still be refused with one
+#: of the listed statuses (400) because validity depends on state the schema cannot see (a
+#: webhook endpoint id that is not active, a cursor this server did not issue, bytes that are
+#: not an image, an 8th bracket). For these only, ``positive_data_acceptance`` also accepts
+#: them; every other check stays as strict.
+STATE_DEPENDENT = "x-stagemock-state-dependent"
 #: Operations blind fuzzing cannot drive (a signed URL comes only from hdr-upload-url); the
 #: property suite covers them by following the real flow.
 NOT_FUZZABLE = {"stagerai": ["putSignedUpload"], "stagepro": []}
 ALL_PHASES = "examples,coverage,fuzzing,stateful"
-
-PLAIN = {
-    "not_a_server_error": "the server answered 5xx",
-    "status_code_conformance": "a status code the spec does not document",
-    "content_type_conformance": "a content type the spec does not document",
-    "response_headers_conformance": "response headers that violate the spec",
-    "response_schema_conformance": "a response body that violates its schema",
-    "negative_data_rejection": "invalid input was accepted",
-    "positive_data_acceptance": "valid input was rejected",
-    "missing_required_header": "a missing required header was not rejected",
-    "unsupported_method": "an undocumented method was not answered 405",
-    "allow_header_conformance": "405 without a correct Allow header",
-    "use_after_free": "a deleted resource is still reachable",
-    "ensure_resource_availability": "a created resource is not available",
-    "ignored_auth": "authentication is ignored",
-    "object_level_authorization": "another account's object is reachable",
-}
-
 
 @dataclass
 class SchemathesisResult:
     exit_code: int
     report: dict[str, Any]
     output: str
-    failures: list[str] = field(default_factory=list)
+    failures: list[Problem] = field(default_factory=list)
     #: Failures caused only by guessed rules (``x-stagemock-guess``), against a server that is
     #: not the mock: reported apart, they do not fail the run (unless ``--strict-guesses``).
-    guesses: list[str] = field(default_factory=list)
+    guesses: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -65,9 +47,7 @@ class SchemathesisResult:
 
 def _config(workdir: Path, target: Target) -> Path:
     path = workdir / "schemathesis.toml"
-    ops = set(operation_ids(target.api).values())
     statuses = ", ".join(f'"{s}"' for s in POSITIVE_OK)
-    lenient = ", ".join(f'"{s}"' for s in POSITIVE_OK + ["400"])
     text = f"[checks.positive_data_acceptance]\nexpected-statuses = [{statuses}]\n"
     # Credentials go through schemathesis's auth (one entry per security scheme), so that its
     # missing/invalid-credential tests really remove them.
@@ -77,7 +57,8 @@ def _config(workdir: Path, target: Target) -> Path:
             text += f'\n[auth.openapi.ConsoleSession]\napi_key = "{target.console_session}"\n'
     else:
         text += f'\n[auth.openapi.StagerApiKey]\napi_key = "{target.api_key}"\n'
-    for op in (o for o in STATE_DEPENDENT if o in ops):
+    for op, refusals in state_dependent(target.api).items():
+        lenient = ", ".join(f'"{s}"' for s in POSITIVE_OK + [str(r) for r in refusals])
         text += (
             f'\n[[operations]]\ninclude-operation-id = "{op}"\n'
             f"checks.positive_data_acceptance.expected-statuses = [{lenient}]\n"
@@ -97,6 +78,7 @@ def command(
     exclude: list[str],
     include: list[str],
     workers: int = 1,
+    checks: list[str] | None = None,
 ) -> list[str]:
     cmd = [
         sys.executable,
@@ -110,7 +92,7 @@ def command(
         "--url",
         target.base_url,
         "--checks",
-        "all",
+        ",".join(checks) if checks else "all",
         "--phases",
         phases,
         "--seed",
@@ -142,53 +124,29 @@ def command(
     return cmd
 
 
-def summarise(report: dict[str, Any]) -> list[str]:
-    """One plain line per (operation, check) that failed."""
-    lines: list[str] = []
-    for failure in report.get("failures", []) or []:
-        if not isinstance(failure, dict):
-            lines.append(str(failure))
-            continue
-        label = failure.get("operation") or failure.get("label") or failure.get("title") or "?"
-        checks = failure.get("checks") or failure.get("failures") or [failure]
-        for check in checks if isinstance(checks, list) else [checks]:
-            if not isinstance(check, dict):
-                continue
-            name = check.get("name") or check.get("check") or check.get("code") or ""
-            title = check.get("title") or check.get("message") or ""
-            plain = PLAIN.get(name, "")
-            text = f"{label}: {name}" + (f" — {plain}" if plain else "")
-            if title and title not in text:
-                text += f" ({title})"
-            if text not in lines:
-                lines.append(text)
+def state_dependent(api: str) -> dict[str, list[int]]:
+    """operationId → the statuses it may answer to schema-valid input (the spec's
+    ``x-stagemock-state-dependent`` on the operation)."""
+    import yaml
+
+    doc = yaml.safe_load(SPECS[api].read_text())
+    out = {}
+    for item in doc["paths"].values():
+        for op in item.values():
+            if isinstance(op, dict) and STATE_DEPENDENT in op:
+                out[op["operationId"]] = [int(s) for s in op[STATE_DEPENDENT]]
+    return out
+
+
+def _report_errors(report: dict[str, Any]) -> list[Problem]:
+    """The JSON report's errors (not failures of a check: the run itself went wrong)."""
+    out = []
     for error in report.get("errors", []) or []:
         title = error.get("title") if isinstance(error, dict) else str(error)
         if title and title != "Missing Open API links":
-            lines.append(f"error: {title}")
-    return lines
-
-
-KEYWORDS = (
-    ("content-type", "wrong content type: the response's content type is not in the spec"),
-    ("status code", "wrong status code: the spec does not document it"),
-    ("violates schema", "response body violates its schema (a field missing or wrong)"),
-    ("server error", "the server answered 5xx"),
-    ("accepted", "invalid input was accepted (should be 4xx)"),
-    ("rejected", "valid input was rejected"),
-    ("auth", "authentication is not enforced (401 expected)"),
-    ("method", "an undocumented method was not answered 405"),
-    ("allow", "405 without a correct Allow header"),
-    ("header", "a required header is missing or wrong"),
-)
-
-
-def plain(title: str) -> str:
-    low = title.lower()
-    for key, words in KEYWORDS:
-        if key in low:
-            return words
-    return ""
+            ops = error.get("operations") if isinstance(error, dict) else None
+            out.append(Problem("schemathesis_error", ", ".join(ops or []) or "-", str(title)))
+    return out
 
 
 def operation_ids(api: str) -> dict[str, str]:
@@ -216,6 +174,7 @@ def run_schemathesis(
     timeout: float = 1800,
     echo: bool = False,
     strict_guesses: bool = False,
+    checks: list[str] | None = None,
 ) -> SchemathesisResult:
     """Run schemathesis and read its structured output (the JSON report and the NDJSON
     events, never its console text). Against a server without the control plane, a failure
@@ -232,6 +191,7 @@ def run_schemathesis(
             junit=junit,
             exclude=list(exclude or []),
             include=list(include or []),
+            checks=checks,
         )
         proc = subprocess.run(
             cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
@@ -241,39 +201,63 @@ def run_schemathesis(
             print(output)
         report_path = workdir / "report.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
-        found = _findings(workdir / "events.ndjson", target.api)
+        found = _findings(workdir / "events.ndjson", target.api, _credentials(target))
     split_guesses = not target.has_control_plane and not strict_guesses
-    failures: list[str] = []
-    guesses: list[str] = []
+    failures: list[Problem] = []
+    guesses: list[Problem] = []
+    #: one problem per (check, operation, what failed): the first case's curl, then a count
+    seen: dict[tuple[Any, ...], list[Any]] = {}
     for f in found:
         if f.guesses and split_guesses:
-            for why in f.guesses:
-                line = f"{f.operation}: {why} — request: {f.request}"
-                if line not in guesses:
-                    guesses.append(line)
+            key: tuple[Any, ...] = ("guess", f.check, f.operation, f.guesses)
+            if key not in seen:
+                problem = Problem(f.check, f.operation, "; ".join(f.guesses), f.curl)
+                seen[key] = [guesses, problem, 0]
+            seen[key][2] += 1
             continue
-        words = plain(f.title) or PLAIN.get(f.check, "")
-        line = f"{f.operation}: {f.title}" + (f" — {words}" if words else "")
+        message = f.title + (": " + "; ".join(f.message.splitlines()) if f.message else "")
         if f.guesses:  # --strict-guesses, or against the mock: say which guess
-            line += " (a guess of the spec: " + "; ".join(f.guesses) + ")"
-        if line not in failures:
-            failures.append(line)
-    if not found:
-        failures = summarise(report)
-    else:
-        failures += [line for line in summarise(report) if line.startswith("error: ")]
+            message += " (a guess of the spec: " + "; ".join(f.guesses) + ")"
+        if f.check == "positive_data_acceptance" and target.has_control_plane:
+            message += (f" (if the mock refuses it because of state, mark the operation "
+                        f"`{STATE_DEPENDENT}: [<status>]` in the spec)")
+        key = ("failure", f.check, f.operation, f.title, f.guesses)
+        if key not in seen:
+            seen[key] = [failures, Problem(f.check, f.operation, message, f.curl), 0]
+        seen[key][2] += 1
+    for into, problem, count in seen.values():
+        if count > 1:
+            problem = dataclasses.replace(
+                problem, message=f"{problem.message} (and {count - 1} more case(s) like it)"
+            )
+        into.append(problem)
+    if not found:  # no NDJSON events: the JSON report's failures, without a request
+        for failure in report.get("failures", []) or []:
+            if isinstance(failure, dict):
+                for op in failure.get("operations") or ["-"]:
+                    failures.append(Problem("schemathesis", op, str(failure.get("title", "?"))))
+    failures += _report_errors(report)
     only_links = not report.get("failures") and [
         e.get("title") for e in report.get("errors", [])
     ] == ["Missing Open API links"]
     if only_links:  # operations were filtered out: stateful phase has nothing to follow
         return SchemathesisResult(0, report, output, [], guesses)
     if proc.returncode != 0 and not failures and not guesses:
-        tail = "\n".join(output.strip().splitlines()[-15:])
-        failures = [f"schemathesis exited {proc.returncode}:\n{tail}"]
+        why = "without a report" if not report else "reporting no failure"
+        failures = [Problem("schemathesis_error", "-",
+                            f"schemathesis exited {proc.returncode} {why} (-v prints its output)")]
     return SchemathesisResult(proc.returncode, report, output, failures, guesses)
 
 
-def _findings(ndjson: Path, api: str) -> list[Any]:
+def _findings(ndjson: Path, api: str, credentials: dict[str, str]) -> list[Any]:
     from .guesses import Classifier, findings
 
-    return findings(ndjson, Classifier(SPECS[api], api), operation_ids(api))
+    return findings(ndjson, Classifier(SPECS[api], api), operation_ids(api), credentials)
+
+
+def _credentials(target: Target) -> dict[str, str]:
+    """Header (lower case) → value, to put back into the curl of a filtered request."""
+    out = {k.lower(): v for k, v in target.auth_headers().items()}
+    if target.console_session:
+        out["cookie"] = f"stagepro_session={target.console_session}"
+    return out

@@ -1,4 +1,10 @@
-"""Fixtures of the property suites: the target comes from the runner (environment)."""
+"""Fixtures of the property suites: the target comes from the runner (environment).
+
+Every test carries ``@check("<name>", api=...)`` (``contract_tests/checks.py``); the runner
+selects by name and API (``STAGEMOCK_CONTRACT_CHECKS``), never by test-name text. Each test's
+last request to the API is recorded; a failing test's JUnit entry carries the check's name,
+the operation, a plain message and that request as ``curl`` (read by ``report.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,83 @@ import os
 import httpx
 import pytest
 
+from contract_tests.checks import MARKER
+from contract_tests.curl import LastRequest, as_curl, operation_of
 from contract_tests.target import Target
+
+ENV_CHECKS = "STAGEMOCK_CONTRACT_CHECKS"
+_LAST = LastRequest()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"{MARKER}(name, api): the contract check a test runs")
+
+
+def _target_api() -> str | None:
+    raw = os.environ.get("STAGEMOCK_CONTRACT_TARGET")
+    return json.loads(raw)["api"] if raw else None
+
+
+def pytest_collection_modifyitems(config, items):
+    api = _target_api()
+    wanted = {n for n in os.environ.get(ENV_CHECKS, "").split(",") if n}
+    keep, drop = [], []
+    for item in items:
+        mark = item.get_closest_marker(MARKER)
+        if mark is None:
+            raise pytest.UsageError(f"{item.nodeid} carries no @check(...): register it")
+        ok = (api is None or mark.kwargs["api"] == api) and (
+            not wanted or mark.kwargs["name"] in wanted
+        )
+        (keep if ok else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def _record_last_request(target):
+    """Record every request the test sends to the API (not to ``/__mock/``)."""
+    _LAST.clear()
+    original = httpx.HTTPTransport.handle_request
+
+    def handle(self, request):
+        if "/__mock/" not in request.url.path and str(request.url).startswith(target.base_url):
+            _LAST.set(request)
+        return original(self, request)
+
+    httpx.HTTPTransport.handle_request = handle
+    try:
+        yield
+    finally:
+        httpx.HTTPTransport.handle_request = original
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    mark = item.get_closest_marker(MARKER)
+    raw = os.environ.get("STAGEMOCK_CONTRACT_TARGET")
+    if mark is None or not raw:
+        return
+    target = Target(**json.loads(raw))
+    request = _LAST.get()
+    exc = call.excinfo.value if call.excinfo else None
+    if isinstance(exc, AssertionError):
+        message = str(exc).split("\nassert ")[0].strip() or "an assertion failed"
+    else:  # a body that lacks a field or is not JSON: say so in words
+        where = f"{request.method} {request.url.path}" if request is not None else "the API"
+        message = f"{where} answered something unexpected ({type(exc).__name__}: {exc})"
+    props = [("check", mark.kwargs["name"]), ("message", message.splitlines()[0])]
+    if request is not None:
+        path = request.url.path
+        props.append(("operation", operation_of(target.api, request.method, path, target.base_url)))
+        props.append(("curl", as_curl(request)))
+    item.user_properties.extend(props)
+    report.user_properties.extend(props)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,36 @@ ORDER = {"queued": 0, "processing": 1, "completed": 2, "failed": 2}
 TERMINAL = {"completed", "failed"}
 
 
+def _what(r: httpx.Response) -> str:
+    return f"{r.request.method} {r.request.url.path}"
+
+
+def field(r: httpx.Response, *keys: str) -> dict[str, Any]:
+    """The JSON object ``r`` answered, asserting (in words) that it has ``keys``."""
+    try:
+        body = r.json()
+    except ValueError:
+        raise AssertionError(
+            f"{_what(r)} answered {r.status_code} with a body that is not JSON: {r.text[:200]!r}"
+        ) from None
+    if not isinstance(body, dict):
+        raise AssertionError(f"{_what(r)} answered {r.status_code} with {type(body).__name__}, "
+                             "not a JSON object")
+    missing = [k for k in keys if k not in body]
+    if missing:
+        names = ", ".join(f"`{k}`" for k in missing)
+        raise AssertionError(f"{_what(r)} answered {r.status_code} without {names}")
+    return body
+
+
+def status_of(r: httpx.Response) -> str:
+    """A job's status, asserting it is one the spec knows."""
+    assert r.status_code == 200, f"{_what(r)} answered {r.status_code}: {r.text[:200]}"
+    status = field(r, "status")["status"]
+    assert status in ORDER, f"{_what(r)} answered a job with an unknown status {status!r}"
+    return status
+
+
 def let_time_pass(target: Target, seconds: float) -> None:
     """Virtual clock on the mock; real waiting elsewhere."""
     if target.has_control_plane:
@@ -30,15 +60,15 @@ def wait_terminal(
     waited = 0.0
     while True:
         r = client.get(f"/jobs/{job_id}")
-        assert r.status_code == 200, f"GET /jobs/{job_id} answered {r.status_code}: {r.text[:200]}"
+        status_of(r)
         job = r.json()
         rank = ORDER[job["status"]]
         assert rank >= seen, f"job {job_id} moved backwards to {job['status']}"
         seen = rank
         if job["status"] in TERMINAL:
-            again = client.get(f"/jobs/{job_id}").json()
-            assert again["status"] == job["status"], (
-                f"job {job_id} moved backwards from {job['status']} to {again['status']}"
+            again = status_of(client.get(f"/jobs/{job_id}"))
+            assert again == job["status"], (
+                f"job {job_id} moved backwards from {job['status']} to {again}"
             )
             return job
         assert waited < budget, f"job {job_id} still {job['status']} after {budget:.0f} s"

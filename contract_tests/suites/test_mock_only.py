@@ -9,6 +9,8 @@ import time
 
 import httpx
 
+from contract_tests.checks import check
+
 
 def _valid(body: bytes, header: str, secret: str) -> bool:
     t = next(p[2:] for p in header.split(",") if p.startswith("t="))
@@ -16,6 +18,7 @@ def _valid(body: bytes, header: str, secret: str) -> bool:
     return any(p == f"v1={expected}" for p in header.split(","))
 
 
+@check("webhook_signature", api="stagepro")
 def test_stagepro_webhook_delivery_is_signed(target, client, control_plane):
     from mock_server.testing import WebhookReceiver
 

@@ -8,7 +8,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from .helpers import ORDER, TERMINAL, let_time_pass, wait_terminal
+from contract_tests.checks import check
+
+from .helpers import ORDER, TERMINAL, field, let_time_pass, status_of, wait_terminal
 
 JOB_BODIES = [
     {
@@ -30,6 +32,7 @@ JOB_BODIES = [
 ]
 
 
+@check("auth_required", api="stagepro")
 @pytest.mark.parametrize(
     "header", [None, "Bearer", "Token abc", "Bearer sk_live_definitely_not_a_key_0000"]
 )
@@ -41,10 +44,11 @@ def test_stagepro_bad_or_missing_keys_get_401(target, header):
         assert "error" in r.json(), f"GET {path}: 401 body is not the error shape"
 
 
+@check("terminal_state", api="stagepro")
 def test_stagepro_job_reaches_terminal_state_moving_forward(target, client):
     r = client.post("/jobs", json=JOB_BODIES[0])
     assert r.status_code == 202, f"POST /jobs answered {r.status_code}: {r.text[:300]}"
-    job = r.json()
+    job = field(r, "status", "id")
     assert job["status"] == "queued", f"a new job is {job['status']}, not queued"
     done = wait_terminal(client, target, job["id"])
     if done["status"] == "completed":
@@ -55,19 +59,21 @@ def test_stagepro_job_reaches_terminal_state_moving_forward(target, client):
         )
 
 
+@check("idempotent_replay", api="stagepro")
 def test_stagepro_idempotent_replay_is_identical(target, client):
     body = dict(JOB_BODIES[1], idempotency_key="contract-idem-1")
     first = client.post("/jobs", json=body)
     second = client.post("/jobs", json=body)
     assert first.status_code == 202, first.text[:300]
     assert second.status_code in (200, 202), second.text[:300]
-    assert second.json()["id"] == first.json()["id"], (
+    assert field(second, "id")["id"] == field(first, "id")["id"], (
         "same idempotency_key + body created a second job"
     )
     other = client.post("/jobs", json=dict(JOB_BODIES[2], idempotency_key="contract-idem-1"))
     assert other.status_code == 409, f"same key, other body answered {other.status_code}, not 409"
 
 
+@check("pagination", api="stagepro")
 def test_stagepro_pagination_never_repeats_or_skips(target, client):
     listing = "contract-pagination"
     created = []
@@ -75,7 +81,7 @@ def test_stagepro_pagination_never_repeats_or_skips(target, client):
         body = dict(JOB_BODIES[0], metadata={"listing_id": listing, "photo_index": i})
         r = client.post("/jobs", json=body)
         assert r.status_code == 202, r.text[:300]
-        created.append(r.json()["id"])
+        created.append(field(r, "id")["id"])
     seen, cursor, pages = [], None, 0
     while True:
         params = {"listing_id": listing, "limit": 3}
@@ -83,7 +89,7 @@ def test_stagepro_pagination_never_repeats_or_skips(target, client):
             params["cursor"] = cursor
         page = client.get("/jobs", params=params)
         assert page.status_code == 200, page.text[:300]
-        body = page.json()
+        body = field(page, "data", "has_more", "next_cursor")
         seen += [j["id"] for j in body["data"]]
         pages += 1
         assert pages < 20, "pagination does not end"
@@ -95,26 +101,28 @@ def test_stagepro_pagination_never_repeats_or_skips(target, client):
     assert set(created) <= set(seen), f"pagination skipped {set(created) - set(seen)}"
 
 
+@check("object_isolation", api="stagepro")
 def test_stagepro_other_key_never_sees_first_keys_objects(target, client):
     if not target.other_api_key:
         pytest.skip("needs --other-api-key (a second account)")
-    job = client.post("/jobs", json=JOB_BODIES[0]).json()
+    job = field(client.post("/jobs", json=JOB_BODIES[0]), "id")
     other = httpx.Client(
         base_url=target.base_url, headers=target.auth_headers(target.other_api_key), timeout=30
     )
     r = other.get(f"/jobs/{job['id']}")
     assert r.status_code == 404, f"another account read job {job['id']} ({r.status_code})"
-    listed = other.get("/jobs", params={"limit": 100}).json()["data"]
+    listed = field(other.get("/jobs", params={"limit": 100}), "data")["data"]
     assert job["id"] not in {j["id"] for j in listed}, "another account lists the first key's job"
 
 
+@check("magic_failure", api="stagepro")
 def test_stagepro_magic_failure_input_fails_the_job(target, client, control_plane):
     r = client.post(
         "/jobs",
         json={"type": "edit", "input": {"image_url": "https://x.test/fail-image_too_dark.jpg"}},
     )
     assert r.status_code == 202, r.text[:300]
-    done = wait_terminal(client, target, r.json()["id"])
+    done = wait_terminal(client, target, field(r, "id")["id"])
     assert done["status"] == "failed" and done["error"]["code"] == "image_too_dark", (
         f"magic fail- input ended {done['status']} with {done.get('error')}"
     )
@@ -135,8 +143,8 @@ class JobLifecycle(RuleBasedStateMachine):
     def create(self, body):
         r = self.client.post("/jobs", json=body)
         assert r.status_code == 202, f"POST /jobs answered {r.status_code}: {r.text[:200]}"
-        job = r.json()
-        assert job["status"] == "queued"
+        job = field(r, "id", "status")
+        assert job["status"] == "queued", f"a new job is {job['status']}, not queued"
         self.last[job["id"]] = 0
 
     @rule(seconds=st.sampled_from([0.5, 1, 3, 10]))
@@ -146,7 +154,7 @@ class JobLifecycle(RuleBasedStateMachine):
     @rule()
     def poll(self):
         for job_id, rank in list(self.last.items()):
-            status = self.client.get(f"/jobs/{job_id}").json()["status"]
+            status = status_of(self.client.get(f"/jobs/{job_id}"))
             assert ORDER[status] >= rank, f"job {job_id} moved backwards to {status}"
             self.last[job_id] = ORDER[status]
 
@@ -159,6 +167,7 @@ class JobLifecycle(RuleBasedStateMachine):
             assert wait_terminal(self.client, self.target, job_id)["status"] in TERMINAL
 
 
+@check("job_lifecycle", api="stagepro")
 def test_stagepro_job_lifecycle_state_machine(target, client):
     JobLifecycle.target = target
     JobLifecycle.client = client

@@ -7,9 +7,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import pytest
 
-from .helpers import let_time_pass
+from contract_tests.checks import check
+
+from .helpers import field, let_time_pass
 
 
+@check("auth_required", api="stagerai")
 @pytest.mark.parametrize("headers", [{}, {"stager-api-key": "stager_definitely_unknown_key"}])
 def test_stagerai_bad_or_missing_keys_get_401(target, headers):
     r = httpx.post(
@@ -29,15 +32,16 @@ def _jpeg() -> bytes:
     return buf.getvalue()
 
 
+@check("signed_upload", api="stagerai")
 def test_stagerai_signed_upload_flow_and_tampering(target, client):
-    project = client.post("/api/projects", json={"title": "contract"}).json()
-    group = client.post("/api/hdr-image-group", json={"projectId": project["id"]}).json()
+    project = field(client.post("/api/projects", json={"title": "contract"}), "id")
+    group = field(client.post("/api/hdr-image-group", json={"projectId": project["id"]}), "groupId")
     r = client.post(
         "/api/hdr-upload-url",
         json={"projectId": project["id"], "groupId": group["groupId"], "filename": "b.jpg"},
     )
     assert r.status_code == 200, r.text[:300]
-    url = r.json()["uploadUrl"]
+    url = field(r, "uploadUrl")["uploadUrl"]
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     sig = query["X-Goog-Signature"]
@@ -56,7 +60,7 @@ def test_stagerai_signed_upload_flow_and_tampering(target, client):
         == 200
     )
     for _ in range(30):
-        status = client.get(f"/api/hdr-image-group/{group['groupId']}").json()
+        status = field(client.get(f"/api/hdr-image-group/{group['groupId']}"), "status")
         if status["status"] in ("completed", "failed"):
             break
         let_time_pass(target, 5)
@@ -64,11 +68,12 @@ def test_stagerai_signed_upload_flow_and_tampering(target, client):
     assert httpx.get(status["imageUrl"], timeout=30).status_code == 200
 
 
+@check("object_isolation", api="stagerai")
 def test_stagerai_other_key_never_sees_first_keys_objects(target, client):
     if not target.other_api_key:
         pytest.skip("needs --other-api-key (a second account)")
-    project = client.post("/api/projects", json={"title": "mine"}).json()
-    group = client.post("/api/hdr-image-group", json={"projectId": project["id"]}).json()
+    project = field(client.post("/api/projects", json={"title": "mine"}), "id")
+    group = field(client.post("/api/hdr-image-group", json={"projectId": project["id"]}), "groupId")
     other = httpx.Client(
         base_url=target.base_url, headers=target.auth_headers(target.other_api_key), timeout=30
     )

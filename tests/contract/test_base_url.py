@@ -35,7 +35,8 @@ def test_check_takes_the_base_url_literally():
         cmd = [sys.executable, "-m", "contract_tests", "stagepro", "--base-url",
                server.url + "/v1", "--max-examples", "5", "--phases", "coverage",
                "--include-operation", "getCapabilities", "--include-operation", "getUsage",
-               "--properties-filter", "401 or other_key"]
+               "--check", "auth_required", "--check", "object_isolation",
+               "--check", "status_code_conformance", "--check", "response_schema_conformance"]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     out = proc.stdout + proc.stderr
     assert f"against {server.url}/v1 (stagemock control plane found)" in out, out[-3000:]

@@ -1,0 +1,132 @@
+"""A ``curl`` command for every problem ``stagemock check`` reports, and the operation a
+request belongs to.
+
+Schemathesis's NDJSON events carry each failing case's request (method, URI, headers, body)
+with credentials filtered; the property suites record their last request (an
+``httpx.Request``). Both become one shell line. A test key (``sk_test_``/``stager_test_``) is
+printed as sent; any other credential as ``$STAGEMOCK_API_KEY`` / ``$STAGEMOCK_CONSOLE_SESSION``,
+so a live key never lands in a CI log.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shlex
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+#: Headers that carry credentials, and the variable printed instead of a non-test value.
+SECRET_HEADERS = {
+    "authorization": "STAGEMOCK_API_KEY",
+    "stager-api-key": "STAGEMOCK_API_KEY",
+    "cookie": "STAGEMOCK_CONSOLE_SESSION",
+}
+TEST_KEY = re.compile(r"(sk_test_|stager_test_)[A-Za-z0-9_]*")
+SKIP = {"host", "content-length", "accept", "accept-encoding", "connection", "user-agent",
+        "x-schemathesis-testcaseid"}
+MAX_BODY = 2000
+
+
+class LastRequest:
+    """The last request a property test sent to the API."""
+
+    def __init__(self) -> None:
+        self._request: Any = None
+
+    def set(self, request: Any) -> None:
+        self._request = request
+
+    def get(self) -> Any:
+        return self._request
+
+    def clear(self) -> None:
+        self._request = None
+
+
+def _header(name: str, value: str, credentials: dict[str, str] | None = None) -> str:
+    var = SECRET_HEADERS.get(name.lower())
+    if var is None:
+        return shlex.quote(f"{name}: {value}")
+    if value == "[Filtered]" and credentials and name.lower() in credentials:
+        value = credentials[name.lower()]
+    if value == "[Filtered]" or (value and not TEST_KEY.search(value)):
+        prefix = {"authorization": "Bearer ", "cookie": "stagepro_session="}.get(name.lower(), "")
+        return f'"{name}: {prefix}${var}"'
+    return shlex.quote(f"{name}: {value}")
+
+
+def command(method: str, url: str, headers: dict[str, str], body: bytes | None,
+            credentials: dict[str, str] | None = None) -> str:
+    parts = ["curl", "-X", method.upper()]
+    for name, value in headers.items():
+        if name.lower() in SKIP:
+            continue
+        parts += ["-H", _header(name, value, credentials)]
+    if body:
+        try:
+            text = body.decode()
+        except UnicodeDecodeError:
+            text = None
+        if text is None:
+            parts += ["--data-binary", f"@<{len(body)} bytes of binary body>"]
+        else:
+            if len(text) > MAX_BODY:
+                text = text[:MAX_BODY] + "…"
+            parts += ["--data-binary", shlex.quote(text)]
+    parts.append(shlex.quote(url))
+    return " ".join(parts)
+
+
+def as_curl(request: Any) -> str:
+    """An ``httpx.Request`` as one curl line."""
+    try:
+        body = request.content
+    except Exception:  # a streamed body that was not read
+        body = None
+    return command(request.method, str(request.url), dict(request.headers), body)
+
+
+def from_interaction(request: dict[str, Any], credentials: dict[str, str] | None = None) -> str:
+    """A request as schemathesis's NDJSON records it (``interactions[id].request``)."""
+    headers: dict[str, str] = {}
+    for name, value in (request.get("headers") or {}).items():
+        headers[name] = value[0] if isinstance(value, list) and value else str(value)
+    raw = request.get("body")
+    body: bytes | None = None
+    if isinstance(raw, dict) and "$base64" in raw:
+        body = base64.b64decode(raw["$base64"])
+    elif isinstance(raw, str):
+        body = raw.encode()
+    return command(str(request.get("method", "GET")), str(request.get("uri", "")), headers, body,
+                   credentials)
+
+
+@lru_cache(maxsize=4)
+def _templates(api: str) -> list[tuple[re.Pattern[str], str, str, str]]:
+    import yaml
+
+    from .target import SPECS
+
+    doc = yaml.safe_load(SPECS[api].read_text())
+    out = []
+    for path, item in doc["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
+        for method, op in item.items():
+            if isinstance(op, dict) and "operationId" in op:
+                out.append((pattern, method.upper(), path, op["operationId"]))
+    # literal paths before templated ones (``/jobs/batch`` before ``/jobs/{id}``)
+    out.sort(key=lambda t: t[2].count("{"))
+    return out
+
+
+def operation_of(api: str, method: str, path: str, base_url: str) -> str:
+    """'getJob (GET /jobs/{id})' for ``GET /api/v1/jobs/job_1`` under base ``…/api/v1``."""
+    base_path = urlsplit(base_url).path.rstrip("/")
+    if base_path and path.startswith(base_path):
+        path = path[len(base_path):] or "/"
+    for pattern, meth, template, op_id in _templates(api):
+        if meth == method.upper() and pattern.match(path):
+            return f"{op_id} ({meth} {template})"
+    return f"{method.upper()} {path}"

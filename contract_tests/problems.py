@@ -1,0 +1,31 @@
+"""One problem ``stagemock check`` reports: the check's name, the operation, a message in
+plain words and a curl command that reproduces it (schemathesis findings and property tests
+alike)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import checks
+
+
+@dataclass(frozen=True)
+class Problem:
+    check: str  # a name of ``checks.CHECKS`` (or ``schemathesis_error``: the run itself)
+    operation: str  # "getJob (GET /jobs/{id})", "-" when none
+    message: str
+    curl: str = ""
+
+    @property
+    def means(self) -> str:
+        c = checks.CHECKS.get(self.check)
+        return c.means if c is not None else ""
+
+    def lines(self) -> list[str]:
+        head = f"[{self.check}] {self.operation}: "
+        means = self.means
+        head += f"{means} — {self.message}" if means and means not in self.message else self.message
+        out = [head]
+        if self.curl:
+            out.append(f"    {self.curl}")
+        return out
