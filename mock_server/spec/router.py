@@ -132,7 +132,8 @@ def _alternatives(
     """Exactly one of ``names`` as a file part (the spec's ``oneOf`` of ``required``)."""
     sent = [n for n in names if n in files]
     others = ", ".join(f"`{n}`" for n in names[1:])
-    if not sent and not any(p["field"] in names for p in problems):
+    if not sent and not any(isinstance(p["field"], str) and p["field"] in names
+                            for p in problems):
         message = f"is required (a file part; {others} is accepted too)"
         return [{"field": names[0], "message": message}]
     if len(sent) > 1:
@@ -271,7 +272,7 @@ class Dispatcher:
                 violations = [self.binding.explain(v, body) for v in violations]
             first = violations[0]
             field = first["field"]
-            where = f"`{field}` " if field else ""
+            where = f"`{field}` " if isinstance(field, str) else ""
             raise ValidationFailed(
                 f"{where}{first['message']}",
                 field=field,
@@ -296,7 +297,7 @@ class Dispatcher:
         if entry is None:
             return
         for v in violations:
-            where = f"`{v['field']}` " if v.get("field") else ""
+            where = f"`{v['field']}` " if isinstance(v.get("field"), str) else ""
             message = v["message"].removesuffix(SUFFIX).rstrip()
             entry.warnings.append(
                 {

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from ..errors import Conflict, NotFound, Unprocessable
+from ..errors import Conflict, Forbidden, NotFound, PaymentRequired, Unprocessable
 from ..http import base_url, dumps, json_response
 from ..spec.router import Call
 from . import operation
@@ -133,13 +133,17 @@ async def renderAgentSession(call: Call) -> Response:
     if not session.ready:
         raise Conflict(
             "the agent is not readyToRender yet: agree on a style and a room, then confirm",
-            code="not_ready_to_render",
+            field="id", code="not_ready_to_render",
         )
     body = call.body or {}
-    job = _backend(call).create_job(
-        call.principal, _job_body(session, body.get("job_type", "interior-design"), body),
-        base_url(call.request, call.context.settings.public_url),
-    )
+    try:
+        job = _backend(call).create_job(
+            call.principal, _job_body(session, body.get("job_type", "interior-design"), body),
+            base_url(call.request, call.context.settings.public_url),
+        )
+    except (PaymentRequired, Forbidden) as err:
+        err.field = "job_type"  # the render's field that sets the cost
+        raise
     session.render_job_id = job["id"]
     return json_response(job, 202)
 
