@@ -301,7 +301,10 @@ class JobEngine(Uploads, Outputs):
             metadata=dict(metadata or {}), created_at=self.clock.now(),
         )
         for spec in specs:
-            job = self._new_job(account, spec, base_url, batch_id=batch_id)
+            # Like Stripe: the batch's endpoint hears each of its jobs too (job.completed,
+            # job.failed), then batch.completed.
+            job = self._new_job(account, spec, base_url, batch_id=batch_id,
+                                webhook_endpoint_id=webhook_endpoint_id)
             batch.jobs.append((job.id, spec.label))
         account.batches[batch_id] = batch
         return batch
