@@ -15,7 +15,7 @@ class ApiError(Exception):
         self,
         message: str,
         *,
-        field: str | None = None,
+        field: str | list[str] | None = None,
         details: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         status: int | None = None,
@@ -39,7 +39,15 @@ class ApiError(Exception):
 
 
 class ValidationFailed(ApiError):
+    """A 400 about the request's content. A ``validation_error`` always carries ``details``
+    (every violation, the first one being ``field``): one entry when the raiser gave none."""
+
     status, code = 400, "validation_error"
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        if not self.details and self.code == "validation_error":
+            self.details = [{"field": self.field, "message": self.message}]
 
 
 class InvalidJson(ApiError):

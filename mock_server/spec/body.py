@@ -49,7 +49,8 @@ def _alternatives(
     """Exactly one of ``names`` as a file part (the spec's ``oneOf`` of ``required``)."""
     sent = [n for n in names if n in files]
     others = ", ".join(f"`{n}`" for n in names[1:])
-    if not sent and not any(p["field"] in names for p in problems):
+    if not sent and not any(isinstance(p["field"], str) and p["field"] in names
+                            for p in problems):
         message = f"is required (a file part; {others} is accepted too)"
         return [{"field": names[0], "message": message}]
     if len(sent) > 1:

@@ -155,7 +155,7 @@ class Dispatcher:
                 violations = [self.binding.explain(v, body) for v in violations]
             first = violations[0]
             field = first["field"]
-            where = f"`{field}` " if field else ""
+            where = f"`{field}` " if isinstance(field, str) else ""
             raise ValidationFailed(
                 f"{where}{first['message']}",
                 field=field,
@@ -180,7 +180,7 @@ class Dispatcher:
         if entry is None:
             return
         for v in violations:
-            where = f"`{v['field']}` " if v.get("field") else ""
+            where = f"`{v['field']}` " if isinstance(v.get("field"), str) else ""
             message = v["message"].removesuffix(SUFFIX).rstrip()
             entry.warnings.append(
                 {

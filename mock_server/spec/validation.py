@@ -76,12 +76,37 @@ def describe_errors(
             continue
         elif name in ("OneOfNotValid", "OneOfMultipleValid", "AnyOf"):
             message = _one_of_message(document, root, list(err.schema_path), name) or message
+            names = _one_of_fields(document, root, list(err.schema_path))
+            if names:
+                # a choice between fields names every field of the choice
+                fields = [_field(prefix, path + [n]) for n in names]
+                listed = ", ".join(f"`{f}`" for f in fields)
+                message = (f"give only one of: {listed}" if name == "OneOfMultipleValid"
+                           else f"exactly one of {listed} is required")
+                out.append(mark({"field": fields, "message": message}, why))
+                continue
         elif name == "Enum":
             allowed = _schema_at(document, root, list(err.schema_path))
             if isinstance(allowed, list):
                 message = f"must be one of: {', '.join(map(str, allowed))}"
         out.append(mark({"field": _field(prefix, path) or None, "message": message}, why))
     return out
+
+
+def _one_of_fields(
+    document: dict[str, Any], root: dict[str, Any], schema_path: list[Any]
+) -> list[str] | None:
+    """The fields of a ``oneOf`` whose every branch requires exactly one field, else None."""
+    branches = _schema_at(document, root, schema_path)
+    if not isinstance(branches, list):
+        return None
+    names = []
+    for branch in branches:
+        branch = resolve(document, branch)
+        if not isinstance(branch, dict) or len(branch.get("required") or ()) != 1:
+            return None
+        names.append(branch["required"][0])
+    return names
 
 
 def _one_of_message(

@@ -12,11 +12,13 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from ..errors import Conflict, NotFound, Unprocessable
-from ..http import base_url, dumps, json_response
+from ..errors import ApiError, Conflict, Forbidden, NotFound, PaymentRequired, Unprocessable
+from ..http import JSON, RawJSON, base_url, dumps, json_response
 from ..spec.binding import Call
 from . import operation
-from .agent_models import SESSION_TTL, Session, Turn, respond, sse_chunks
+from .agent_models import SESSION_TTL, Session, Turn, refused_render, respond, sse_chunks
+from .handlers import idempotency_header
+from .jobs import fingerprint
 
 
 def _backend(call: Call) -> Any:
@@ -61,6 +63,17 @@ def _job_body(session: Session, job_type: str, extra: dict[str, Any]) -> dict[st
     return body
 
 
+def _state(job_body: dict[str, Any]) -> str:
+    """The session state a render is of: the job it would create (its key aside)."""
+    return fingerprint("agentRender", {k: v for k, v in job_body.items()
+                                       if k != "idempotency_key"})
+
+
+def _replayed(raw: bytes) -> Response:
+    return Response(raw, status_code=202, media_type=JSON,
+                    headers={"Idempotent-Replayed": "true"})
+
+
 @operation("createAgentSession")
 async def createAgentSession(call: Call) -> Response:
     backend = _backend(call)
@@ -88,21 +101,31 @@ async def sendAgentMessage(call: Call) -> Response:
     ctx = call.context
     message = call.body["message"]
     reply = respond(session, message)
+    session.brief, session.ready = reply.brief, reply.ready
+    content = reply.content
     auto_job_id = None
+    auto_error = None
     if reply.became_ready and session.auto_render and session.render_job_id is None:
-        # Create the job first: if it is refused (402, 403...) nothing of this turn is kept.
-        job = _backend(call).create_job(
-            call.principal, _job_body(session, "interior-design", {}),
-            base_url(call.request, ctx.settings.public_url),
-        )
-        auto_job_id = job["id"]
+        # Chat is free and always answers: a refused render (402, 403, 422...) is reported
+        # in the reply (`auto_render_error`), the session stays readyToRender for `render`.
+        job_body = _job_body(session, "interior-design", {})
+        try:
+            job = _backend(call).create_job(
+                call.principal, job_body, base_url(call.request, ctx.settings.public_url),
+            )
+        except ApiError as err:
+            auto_error = {"status": err.status, **err.payload()}
+            if err.field == "type":
+                auto_error["field"] = "job_type"
+            content = f"{content} {refused_render(err.message)}"
+        else:
+            auto_job_id = job["id"]
+            session.render_job_id = auto_job_id
+            session.renders[_state(job_body)] = dumps(job)
     key = session.account_key
     session.history.append(Turn("user", message, ctx.ids.new("msg", key)))
-    answer = Turn("assistant", reply.content, ctx.ids.new("msg", key))
+    answer = Turn("assistant", content, ctx.ids.new("msg", key))
     session.history.append(answer)
-    session.brief, session.ready = reply.brief, reply.ready
-    if auto_job_id:
-        session.render_job_id = auto_job_id
     payload = {
         "session_id": session.id,
         "message": {"id": answer.id, "role": "assistant", "content": answer.content},
@@ -110,6 +133,8 @@ async def sendAgentMessage(call: Call) -> Response:
         "design_brief": session.brief.as_json(),
         "auto_render_job_id": auto_job_id,
     }
+    if auto_error is not None:
+        payload["auto_render_error"] = auto_error
     if not call.body.get("stream", False):
         return json_response(payload)
 
@@ -133,14 +158,44 @@ async def renderAgentSession(call: Call) -> Response:
     if not session.ready:
         raise Conflict(
             "the agent is not readyToRender yet: agree on a style and a room, then confirm",
-            code="not_ready_to_render",
+            field="id", code="not_ready_to_render",
         )
+    idempotency_header(call)
     body = call.body or {}
-    job = _backend(call).create_job(
-        call.principal, _job_body(session, body.get("job_type", "interior-design"), body),
-        base_url(call.request, call.context.settings.public_url),
-    )
+    job_body = _job_body(session, body.get("job_type", "interior-design"), body)
+    account = call.principal.account
+    # An idempotency_key works as on POST /jobs (per account): replay, or 409 for another body.
+    key = body.get("idempotency_key")
+    slot = f"renderAgentSession:{key}"
+    fp = fingerprint("renderAgentSession", {**body, "_path": call.path})
+    if key is not None:
+        stored = account.idempotency.get(slot)
+        if stored is not None:
+            if stored[0] != fp:
+                raise Conflict(
+                    f"idempotency_key {key!r} was already used with a different request body",
+                    field="idempotency_key", code="idempotency_conflict",
+                )
+            return _replayed(stored[1])
+    # The same session state (the same job to create) renders the same job: no second charge.
+    state = _state(job_body)
+    raw = session.renders.get(state)
+    if raw is not None:
+        if key is not None:
+            account.idempotency[slot] = (fp, raw)
+        return _replayed(raw)
+    try:
+        job = _backend(call).create_job(
+            call.principal, job_body, base_url(call.request, call.context.settings.public_url),
+        )
+    except (PaymentRequired, Forbidden) as err:
+        err.field = "job_type"  # the render's field that sets the cost
+        raise
+    raw = dumps(job)
+    session.renders[state] = raw
+    if key is not None:
+        account.idempotency[slot] = (fp, raw)
     session.render_job_id = job["id"]
-    return json_response(job, 202)
+    return RawJSON(raw, 202)
 
 

@@ -137,6 +137,9 @@ class Session:
     ready: bool = False
     render_job_id: str | None = None
     history: list[Turn] = field(default_factory=list)
+    #: The render of each session state (the job body it creates) → its first response
+    #: bytes: rendering the same state again answers the same job, charged once.
+    renders: dict[str, bytes] = field(default_factory=dict)
 
     def expired(self, now: float) -> bool:
         return now >= self.expires_at
@@ -176,9 +179,20 @@ def _merge(brief: Brief, w: Wishes) -> Brief:
     )
 
 
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: "an industrial", "a modern"."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def refused_render(reason: str) -> str:
+    """What the designer says when ``auto_render`` could not create the render job."""
+    return (f"I couldn't start the render, though: {reason}. "
+            "Call render once that is fixed; the design is kept.")
+
+
 def _describe(brief: Brief) -> str:
     room = (brief.room_type or "room").replace("-", " ")
-    parts = [f"a {brief.style} {room}" if brief.style else f"the {room}"]
+    parts = [_a(f"{brief.style} {room}") if brief.style else f"the {room}"]
     if brief.colors:
         parts.append("in " + _join(brief.colors))
     if brief.furniture:
@@ -199,7 +213,7 @@ def respond(session: Session, message: str) -> Reply:
     seed = (turn, message, brief, tuple(t.content for t in session.history if t))
     heard = []
     if w.style:
-        heard.append(f"a {w.style} style")
+        heard.append(_a(f"{w.style} style"))
     if w.room_type:
         heard.append(f"the {w.room_type.replace('-', ' ')}")
     if w.colors:
@@ -211,6 +225,9 @@ def respond(session: Session, message: str) -> Reply:
         if heard
         else _pick(["Happy to help with this space.", "Let's design this room together.",
                     "Thanks for the photo — it has good bones."], *seed)
+        if not session.history
+        # greetings open a conversation only; later turns acknowledge
+        else _pick(["Got it.", "Understood.", "Sure."], *seed)
     )
     was_ready = session.ready
     ready = was_ready

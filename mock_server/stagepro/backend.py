@@ -50,7 +50,9 @@ def fetch_remote(url: str) -> bytes | None:
 
 def explain_violation(violation: dict[str, Any], body: Any) -> dict[str, Any]:
     """Clearer words for app-only listing tools, which the spec's enum leaves out."""
-    field = violation.get("field") or ""
+    field = violation.get("field")
+    if not isinstance(field, str):
+        return violation
     if field.endswith("listing_tool") and isinstance(body, dict):
         node: Any = body
         for part in field.replace("]", "").replace("[", ".").split("."):

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..http import JSON, RawJSON, base_url, dumps, json_response
 from ..limits import JOBS_PAGE_DEFAULT
 from ..spec.binding import Call
@@ -28,6 +28,28 @@ def _account(call: Call) -> Any:
 
 def _origin(call: Call) -> str:
     return base_url(call.request, call.context.settings.public_url)
+
+
+def idempotency_header(call: Call) -> None:
+    """The ``Idempotency-Key`` header (Stripe's) is an alias of the body's ``idempotency_key``:
+    copied into the body, so both spellings are one key; different values in both → 400."""
+    sent = call.request.headers.get("idempotency-key")
+    if sent is None:
+        return
+    if call.body is None:
+        call.body = {}
+    in_body = call.body.get("idempotency_key")
+    if in_body is not None and in_body != sent:
+        message = (
+            "the `Idempotency-Key` header and the body's `idempotency_key` differ: send one "
+            "of them, or the same value in both"
+        )
+        raise ValidationFailed(
+            message, field="Idempotency-Key",
+            details=[{"field": "Idempotency-Key", "message": message},
+                     {"field": "idempotency_key", "message": message}],
+        )
+    call.body["idempotency_key"] = sent
 
 
 def _idempotent(call: Call, operation: str, create: Any) -> Response:
@@ -93,6 +115,7 @@ async def getUsage(call: Call) -> Response:
 
 @operation("createJob")
 async def createJob(call: Call) -> Response:
+    idempotency_header(call)
     backend = _backend(call)
     backend.check_endpoint(call.principal, call.body.get("webhook_endpoint_id"))
 
@@ -133,6 +156,7 @@ async def getJob(call: Call) -> Response:
 
 @operation("regenerateJob")
 async def regenerateJob(call: Call) -> Response:
+    idempotency_header(call)
     backend = _backend(call)
     body = call.body or {}
     backend.check_endpoint(call.principal, body.get("webhook_endpoint_id"))
@@ -145,6 +169,7 @@ async def regenerateJob(call: Call) -> Response:
 
 @operation("createBatch")
 async def createBatch(call: Call) -> Response:
+    idempotency_header(call)
     backend = _backend(call)
     body = call.body
     backend.check_endpoint(call.principal, body.get("webhook_endpoint_id"))
@@ -171,6 +196,7 @@ async def getBatch(call: Call) -> Response:
 
 @operation("createWorkflow")
 async def createWorkflow(call: Call) -> Response:
+    idempotency_header(call)
     backend = _backend(call)
     backend.check_endpoint(call.principal, call.body.get("webhook_endpoint_id"))
 

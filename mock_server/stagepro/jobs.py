@@ -150,8 +150,8 @@ class JobEngine(Uploads, Outputs):
         has_upload = "upload_id" in job_input
         if has_url == has_upload:
             raise ValidationFailed(
-                f"exactly one of `{where}.image_url` and `{where}.upload_id` is required",
-                field=f"{where}.image_url",
+                f"exactly one of `{where}.image_url`, `{where}.upload_id` is required",
+                field=[f"{where}.image_url", f"{where}.upload_id"],
             )
         name = job_input.get("image_url")
         if has_upload:
@@ -165,10 +165,13 @@ class JobEngine(Uploads, Outputs):
             fail_code=fail_code_of(name),
         )
 
-    def _check_funds(self, account: Account, total: int) -> None:
+    def _check_funds(self, account: Account, total: int, field: str = "type") -> None:
+        """402 naming the field that sets the cost: a job's ``type`` (and tool), a batch's
+        or workflow's ``photos``, a regeneration's job ``id``."""
         if account.credits is not None and total > account.credits:
             raise PaymentRequired(
                 f"insufficient credits: this costs {total}, the balance is {account.credits}",
+                field=field,
                 code="insufficient_credits",
             )
 
@@ -224,8 +227,8 @@ class JobEngine(Uploads, Outputs):
             account, body["type"], dict(body["input"]), metadata,
             str(listing_id) if listing_id is not None else None,
         )
-        self._check_storage(account, 0)
-        self._check_funds(account, spec.price if account.livemode else 0)
+        self._check_storage(account, 0, "type")
+        self._check_funds(account, spec.price if account.livemode else 0, "type")
         return self._new_job(
             account, spec, base_url,
             idempotency_key=body.get("idempotency_key"),
@@ -237,7 +240,7 @@ class JobEngine(Uploads, Outputs):
         if original.status != COMPLETED:
             raise Conflict(
                 f"job {job_id} is {original.status}; only completed jobs can be regenerated",
-                code="job_not_completed",
+                field="id", code="job_not_completed",
             )
         root = original.regenerated_from or original.id
         family = [j.variation for j in account.jobs.values()
@@ -246,8 +249,8 @@ class JobEngine(Uploads, Outputs):
                              original.listing_id)
         spec.variation = max(family) + 1
         spec.regenerated_from = root
-        self._check_storage(account, 0)
-        self._check_funds(account, spec.price if account.livemode else 0)
+        self._check_storage(account, 0, "id")
+        self._check_funds(account, spec.price if account.livemode else 0, "id")
         return self._new_job(
             account, spec, base_url,
             idempotency_key=body.get("idempotency_key"),
@@ -288,9 +291,9 @@ class JobEngine(Uploads, Outputs):
                                  where=f"{where}[{i}]")
             spec.label = photo.get("label")
             specs.append(spec)
-        self._check_storage(account, 0)
+        self._check_storage(account, 0, where)
         total = sum(s.price for s in specs) if account.livemode else 0
-        self._check_funds(account, total)  # all-or-nothing: checked before anything exists
+        self._check_funds(account, total, where)  # all-or-nothing: checked before anything exists
         batch_id = self.ids.new("bat", account.key)
         batch = Batch(
             id=batch_id, type=job_type, listing_id=listing_id, jobs=[],
@@ -298,7 +301,10 @@ class JobEngine(Uploads, Outputs):
             metadata=dict(metadata or {}), created_at=self.clock.now(),
         )
         for spec in specs:
-            job = self._new_job(account, spec, base_url, batch_id=batch_id)
+            # Like Stripe: the batch's endpoint hears each of its jobs too (job.completed,
+            # job.failed), then batch.completed.
+            job = self._new_job(account, spec, base_url, batch_id=batch_id,
+                                webhook_endpoint_id=webhook_endpoint_id)
             batch.jobs.append((job.id, spec.label))
         account.batches[batch_id] = batch
         return batch

@@ -40,7 +40,7 @@ class Uploads:
                 field="file",
                 code=exc.code,
             ) from None
-        self._check_storage(account, len(data))
+        self._check_storage(account, len(data), "file")
         now = self.clock.now()
         upload_id = self.ids.new("upl", account.key)
         ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}.get(info.format, "bin")
@@ -79,11 +79,13 @@ class Uploads:
             )
         return upload
 
-    def _check_storage(self, account: Account, extra: int) -> None:
+    def _check_storage(self, account: Account, extra: int, field: str) -> None:
+        """403 naming what would need the storage: the upload's ``file``, or the field that
+        asks for outputs (a job's ``type``, a batch's ``photos``, ...)."""
         limit = account.plan.storage_limit_bytes
         used = account.storage_used_bytes
         if used + extra > limit or (extra == 0 and used >= limit):
             raise Forbidden(
                 f"storage limit exceeded: {used} of {limit} bytes used",
-                code="storage_limit_exceeded",
+                field=field, code="storage_limit_exceeded",
             )

@@ -170,13 +170,9 @@ async def uploadImage(call: Call) -> Response:
         info = decode_upload(data)
     except ImageDecodeError as exc:
         raise ValidationFailed(
-            f"the file is not a JPEG or PNG image: {exc}", field=part, code="invalid_image"
-        ) from None
-    if info.format not in ("JPEG", "PNG"):
-        raise ValidationFailed(
-            f"{info.format} images are not accepted: send a JPEG or PNG", field=part,
+            f"the file is not a JPEG, PNG or WebP image: {exc}", field=part,
             code="invalid_image",
-        )
+        ) from None
     stored = await _store_image(call, data, RESIZED_BUCKET, "img", info.content_type)
     stored.width, stored.height = info.width, info.height
     call.principal.account.images[stored.id] = stored

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from mock_server.stagepro.agent_models import Session, read_wishes, respond, sse_chunks
+from mock_server.stagepro.agent_models import Session, Turn, read_wishes, respond, sse_chunks
 
 CONVERSATION = [
     "What would you improve in this living room?",
@@ -126,3 +126,82 @@ def test_unknown_session_and_upload(sp):
     assert sp.post("/agent/sessions/ags_nope/messages", json={"message": "hi"}).status_code == 404
     r = sp.post("/agent/sessions", json={"upload_id": "upl_nope"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "upload_not_found"
+
+
+def _ready(c, **extra):
+    s = _session(c, **extra)
+    replies = [c.post(f"/agent/sessions/{s['id']}/messages", json={"message": m}) for m in CONVERSATION]
+    assert all(r.status_code == 200 for r in replies), [r.text for r in replies]
+    return s, [r.json() for r in replies]
+
+
+def test_rendering_the_same_state_is_one_job_charged_once(http, stagemock_server):
+    key = "sk_live_agent_render_once"
+    http.post("/__mock/accounts", json={"api_key": key, "credits": 10})
+    with httpx.Client(base_url=stagemock_server.url + "/api/v1", headers={"Authorization": f"Bearer {key}"}) as c:
+        s, _ = _ready(c)
+        r = [c.post(f"/agent/sessions/{s['id']}/render", json={}) for _ in range(3)]
+        assert [x.status_code for x in r] == [202, 202, 202]
+        assert r[0].content == r[1].content == r[2].content
+        assert "Idempotent-Replayed" not in r[0].headers and r[2].headers["Idempotent-Replayed"] == "true"
+        assert c.get("/usage").json()["credits"]["balance"] == 8 and len(c.get("/jobs").json()["data"]) == 1
+        # another body (or a changed brief) is another state: a new job
+        other = c.post(f"/agent/sessions/{s['id']}/render", json={"job_type": "virtual-stage"})
+        assert other.status_code == 202 and other.json()["id"] != r[0].json()["id"]
+        c.post(f"/agent/sessions/{s['id']}/messages", json={"message": "make it industrial"})
+        changed = c.post(f"/agent/sessions/{s['id']}/render", json={})
+        assert changed.json()["input"]["style"] == "industrial" and changed.json()["id"] != r[0].json()["id"]
+        assert c.get("/usage").json()["credits"]["balance"] == 4
+    stagemock_server.reset(key)
+
+
+def test_render_takes_an_idempotency_key_and_its_header(sp):
+    s, _ = _ready(sp)
+    a = sp.post(f"/agent/sessions/{s['id']}/render", json={"idempotency_key": "r1"})
+    b = sp.post(f"/agent/sessions/{s['id']}/render", headers={"Idempotency-Key": "r1"})
+    assert a.status_code == 202 and b.headers["Idempotent-Replayed"] == "true" and a.content == b.content
+    c = sp.post(f"/agent/sessions/{s['id']}/render", json={"job_type": "virtual-stage"}, headers={"Idempotency-Key": "r1"})
+    assert c.status_code == 409 and c.json()["error"]["code"] == "idempotency_conflict"
+    d = sp.post(f"/agent/sessions/{s['id']}/render", json={"idempotency_key": "x"}, headers={"Idempotency-Key": "y"})
+    assert d.status_code == 400 and d.json()["error"]["field"] == "Idempotency-Key"
+
+
+def test_auto_render_without_credits_still_answers_the_chat(stagemock_server):
+    with httpx.Client(base_url=stagemock_server.url + "/api/v1", headers={"Authorization": "Bearer sk_live_mock_no_credits"}) as c:
+        s, replies = _ready(c, auto_render=True)
+        last = replies[-1]
+        assert last["readyToRender"] is True and last["auto_render_job_id"] is None
+        err = last["auto_render_error"]
+        assert err["status"] == 402 and err["code"] == "insufficient_credits" and err["field"] == "job_type"
+        assert "couldn't start the render" in last["message"]["content"]
+        assert "auto_render_error" not in replies[0]
+        r = c.post(f"/agent/sessions/{s['id']}/render", json={})
+        assert r.status_code == 402 and r.json()["error"]["field"] == "job_type"
+
+
+def test_auto_render_job_is_the_render_of_that_state(sp):
+    s, replies = _ready(sp, auto_render=True)
+    job_id = replies[-1]["auto_render_job_id"]
+    r = sp.post(f"/agent/sessions/{s['id']}/render", json={})
+    assert r.json()["id"] == job_id and r.headers["Idempotent-Replayed"] == "true"
+    assert len(sp.get("/jobs").json()["data"]) == 1
+
+
+def test_articles_and_no_greeting_mid_conversation():
+    session = Session("ags_x", "k", "https://x.test/a.jpg", None, False, 0.0, 86400.0)
+    assert "an industrial style" in respond(session, "industrial please").content
+    reply = respond(session, "an industrial kitchen")
+    assert "a industrial" not in reply.content
+    # greetings only open a conversation: replay many turns without a wish
+    for i in range(40):
+        text = respond(session, f"hmm {i}").content
+        if session.history:
+            assert "Let's design this room together." not in text
+            assert "Happy to help" not in text
+        session.history.append(Turn("user", f"hmm {i}", f"msg_{i}"))
+
+
+def test_there_is_no_session_read_and_every_reply_carries_the_state(sp):
+    s, replies = _ready(sp)
+    assert sp.get(f"/agent/sessions/{s['id']}").status_code in (404, 405)
+    assert all({"design_brief", "readyToRender"} <= set(r) for r in replies)

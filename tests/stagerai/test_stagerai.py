@@ -413,3 +413,17 @@ def test_a_put_with_any_content_type_is_stored_as_sent(sa, stagerai_mock, stagem
     assert group["status"] == "completed", group
     entry = [e for e in stagemock_server.journal() if e["operation_id"] == "putSignedUpload"][-1]
     assert entry["conformant"], entry
+
+
+def test_upload_image_takes_webp_as_readme_says(sa):
+    """README: `/api/image` takes JPEG, PNG and WebP (issue 18 item 2)."""
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(EXTERIOR)).save(buf, "WEBP", quality=80)
+    r = sa.post("/api/image", files={"File": ("house.webp", buf.getvalue(), "image/webp")})
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert (data["width"], data["height"]) == (1024, 768) and data["imageUrl"].endswith(".webp")
+    staged = sa.post(f"/api/images/{data['id']}/stage",
+                     json={"roomType": "LIVING_ROOM", "roomStyle": "modern", "resolution": "low"})
+    assert staged.status_code == 200, staged.text
+    assert Image.open(io.BytesIO(httpx.get(staged.json()["data"][0]["imageUrl"]).content)).size == (768, 576)

@@ -205,3 +205,25 @@ def test_bad_endpoint_urls_and_inactive_endpoints_get_400(console, sp):
 def test_api_keys_refused_on_console_endpoints(sp, console):
     assert sp.get("/webhooks").status_code == 401 and sp.get("/keys").status_code == 401
     assert console.get("/jobs").status_code == 401
+
+
+@pytest.mark.parametrize("kind", ["batch", "workflow"])
+def test_batch_jobs_inherit_the_endpoint_and_send_their_own_events(kind, console, http, sp, stagepro_mock, stagepro_webhook_receiver):
+    """Issue 18: a failed photo in a batch sends `job.failed`, as Stripe would (then the batch
+    sends `batch.completed`); a workflow creates a batch, so the same holds."""
+    rx = stagepro_webhook_receiver
+    ep = _endpoint(console, http, rx)
+    photos = [{"image_url": "https://example.com/a.jpg"}, {"image_url": "https://x.test/fail-image_too_dark.jpg"}]
+    if kind == "batch":
+        r = sp.post("/batches", json={"type": "empty-room", "webhook_endpoint_id": ep["id"], "photos": photos})
+    else:
+        r = sp.post("/workflows", json={"template": "mls-furniture-clear", "webhook_endpoint_id": ep["id"], "photos": photos})
+    assert r.status_code == 202, r.text
+    job_ids = r.json()["job_ids"]
+    assert {sp.get(f"/jobs/{j}").json()["webhook_endpoint_id"] for j in job_ids} == {ep["id"]}
+    stagepro_mock.advance(60)
+    rx.wait_for(3)
+    time.sleep(0.2)
+    got = sorted((d["json"]["type"], d["json"]["data"]["object"]["id"]) for d in rx.deliveries)
+    batch_id = r.json()["batch_id"] if kind == "workflow" else r.json()["id"]
+    assert got == sorted([("job.completed", job_ids[0]), ("job.failed", job_ids[1]), ("batch.completed", batch_id)])
