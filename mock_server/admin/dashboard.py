@@ -257,15 +257,30 @@ async def listWebhookEndpoints(call: Call) -> Response:
     for endpoint in list(hub.endpoints.values()):
         if key is not None and endpoint.account_key != key:
             continue
-        out.append({
-            **endpoint.as_json(),
-            "api_key": endpoint.account_key,
-            "masked_key": mask(endpoint.account_key),
-            "force_fail": endpoint.force_fail,
-            "last_verification": endpoint.last_verification,
-            "secret_masked": mask(endpoint.secrets[-1][0]) if endpoint.secrets else None,
-        })
+        out.append(endpoint_json(endpoint))
     return json_response({"data": out})
+
+
+def endpoint_json(endpoint: Any) -> dict[str, Any]:
+    """An endpoint as the control plane shows it: secret masked, verification outcome and
+    every verification attempt, force-fail state. Reading it changes nothing."""
+    return {
+        **endpoint.as_json(),
+        "api_key": endpoint.account_key,
+        "masked_key": mask(endpoint.account_key),
+        "force_fail": endpoint.force_fail,
+        "last_verification": endpoint.last_verification,
+        "verification_attempts": list(endpoint.verifications),
+        "secret_masked": mask(endpoint.secrets[-1][0]) if endpoint.secrets else None,
+    }
+
+
+@operation("getWebhookEndpoint")
+async def getWebhookEndpoint(call: Call) -> Response:
+    endpoint = call.context.webhooks.endpoints.get(call.path["endpoint_id"])
+    if endpoint is None:
+        raise NotFound(f"no webhook endpoint {call.path['endpoint_id']!r}", field="endpoint_id")
+    return json_response(endpoint_json(endpoint))
 
 
 # Stager AI ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import orjson
 
+from ..core.clock import iso
 from ..errors import NotFound, ValidationFailed
 from .models import EVENTS, RETRY_SCHEDULE, Attempt, Delivery, Endpoint
 from .signing import sign_header
@@ -132,10 +133,12 @@ class WebhookHub:
             error = "the response is not JSON"
         except Exception as exc:  # refused, bad URL, TLS...: recorded, never raised
             error = f"{type(exc).__name__}: {exc}"
-        endpoint.last_verification = {"status": status, "ok": ok, "response_excerpt": excerpt,
-                                      "error": error}
+        now = self.ctx.clock.now()
+        endpoint.last_verification = {"at": iso(now), "status": status, "ok": ok,
+                                      "response_excerpt": excerpt, "error": error}
+        endpoint.verifications.append(endpoint.last_verification)
         if ok:
-            endpoint.status, endpoint.verified_at = "active", self.ctx.clock.now()
+            endpoint.status, endpoint.verified_at = "active", now
         else:
             endpoint.status = "verification_failed"
         return endpoint

@@ -27,6 +27,8 @@ class Endpoint:
     verified_at: float | None = None
     force_fail: bool = False
     last_verification: dict[str, Any] | None = None
+    #: Every verification attempt, oldest first (the last one is ``last_verification``).
+    verifications: list[dict[str, Any]] = field(default_factory=list)
 
     def active_secrets(self, now: float) -> list[str]:
         return [s for s, exp in self.secrets if exp is None or exp > now]
