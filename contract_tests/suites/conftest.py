@@ -117,5 +117,10 @@ def client(target: Target):
 def control_plane(target: Target):
     if not target.has_control_plane:
         pytest.skip("needs the stagemock control plane (/__mock/), which this server lacks")
-    with httpx.Client(base_url=target.root_url + "/__mock", timeout=30) as c:
-        yield c
+    from mock_server.control import ControlPlane
+
+    control = ControlPlane(target.root_url)
+    try:
+        yield control
+    finally:
+        control.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -43,10 +44,18 @@ def status_of(r: httpx.Response) -> str:
     return status
 
 
+@functools.cache
+def _control(root_url: str) -> Any:
+    """One pooled control-plane client per mock for the whole run."""
+    from mock_server.control import ControlPlane
+
+    return ControlPlane(root_url, timeout=10)
+
+
 def let_time_pass(target: Target, seconds: float) -> None:
     """Virtual clock on the mock; real waiting elsewhere."""
     if target.has_control_plane:
-        httpx.post(f"{target.root_url}/__mock/clock/advance", json={"seconds": seconds}, timeout=10)
+        _control(target.root_url).advance(seconds)
     else:
         time.sleep(min(seconds, 5))
 

@@ -24,7 +24,7 @@ def test_stagepro_webhook_delivery_is_signed(target, client, control_plane):
 
     receiver = WebhookReceiver().start()
     try:
-        token = control_plane.post("/console-sessions", json={"api_key": target.api_key}).json()["token"]
+        token = control_plane.console_session(target.api_key)
         console = httpx.Client(base_url=target.base_url, cookies={"stagepro_session": token}, timeout=30)
         ep = console.post("/webhooks", json={"url": receiver.url}).json()
         deadline = time.monotonic() + 10
@@ -36,7 +36,7 @@ def test_stagepro_webhook_delivery_is_signed(target, client, control_plane):
             "bad webhook signature on the verification challenge"
         job = client.post("/jobs", json={"type": "edit", "input": {"image_url": "https://example.com/a.jpg"},
                                          "webhook_endpoint_id": ep["id"]}).json()
-        control_plane.post("/clock/advance", json={"seconds": 30})
+        control_plane.advance(30)
         got = receiver.wait_for(1)[0]
         assert got["json"]["data"]["object"]["id"] == job["id"]
         assert got["headers"]["x-stagepro-event-id"] == got["json"]["id"], "event id header differs from the body"
