@@ -75,16 +75,15 @@ def describe_errors(
                 )
             continue
         elif name in ("OneOfNotValid", "OneOfMultipleValid", "AnyOf"):
-            message = _one_of_message(document, root, list(err.schema_path), name) or message
-            names = _one_of_fields(document, root, list(err.schema_path))
-            if names:
+            required = _one_of_required(document, root, list(err.schema_path))
+            if required and all(len(r) == 1 for r in required):
                 # a choice between fields names every field of the choice
-                fields = [_field(prefix, path + [n]) for n in names]
-                listed = ", ".join(f"`{f}`" for f in fields)
-                message = (f"give only one of: {listed}" if name == "OneOfMultipleValid"
-                           else f"exactly one of {listed} is required")
+                fields = [_field(prefix, path + r) for r in required]
+                message = _choice_message([f"`{f}`" for f in fields], name)
                 out.append(mark({"field": fields, "message": message}, why))
                 continue
+            if required:
+                message = _choice_message([" + ".join(r) for r in required], name)
         elif name == "Enum":
             allowed = _schema_at(document, root, list(err.schema_path))
             if isinstance(allowed, list):
@@ -93,34 +92,24 @@ def describe_errors(
     return out
 
 
-def _one_of_fields(
+def _one_of_required(
     document: dict[str, Any], root: dict[str, Any], schema_path: list[Any]
-) -> list[str] | None:
-    """The fields of a ``oneOf`` whose every branch requires exactly one field, else None."""
+) -> list[list[str]] | None:
+    """The ``required`` list of each branch of a ``oneOf``/``anyOf``, else None (a branch
+    that requires nothing)."""
     branches = _schema_at(document, root, schema_path)
     if not isinstance(branches, list):
         return None
-    names = []
-    for branch in branches:
-        branch = resolve(document, branch)
-        if not isinstance(branch, dict) or len(branch.get("required") or ()) != 1:
-            return None
-        names.append(branch["required"][0])
-    return names
-
-
-def _one_of_message(
-    document: dict[str, Any], root: dict[str, Any], schema_path: list[Any], kind: str
-) -> str | None:
-    branches = _schema_at(document, root, schema_path)
-    if not isinstance(branches, list):
-        return None
-    names = []
+    out = []
     for branch in branches:
         branch = resolve(document, branch)
         if not isinstance(branch, dict) or not branch.get("required"):
             return None
-        names.append(" + ".join(branch["required"]))
+        out.append(list(branch["required"]))
+    return out
+
+
+def _choice_message(names: list[str], kind: str) -> str:
     if kind == "OneOfMultipleValid":
         return f"give only one of: {', '.join(names)}"
     return f"exactly one of {', '.join(names)} is required"
