@@ -39,6 +39,13 @@ FORM_URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART_OVERHEAD = 64 * 1024
 
 
+def _no_body(op: Operation) -> tuple[None, list[dict[str, Any]]]:
+    """An empty body: fine, or the one violation when the operation requires a body."""
+    if op.body_required:
+        return None, [{"field": None, "message": "a request body is required"}]
+    return None, []
+
+
 def _media_type(request: Request) -> str:
     return (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
 
@@ -73,9 +80,7 @@ async def read_body(
         length is None and header(request, b"transfer-encoding") is None
     )
     if empty:
-        if op.body_required:
-            return None, [{"field": None, "message": "a request body is required"}]
-        return None, []
+        return _no_body(op)
     if media not in validator.bodies:
         json_body = any(m in JSON_TYPES for m in validator.bodies)
         if not media and json_body:
@@ -97,9 +102,7 @@ async def read_body(
     if media in JSON_TYPES:
         raw = await read_limited(request, MAX_JSON_BYTES)
         if not raw.strip():
-            if op.body_required:
-                return None, [{"field": None, "message": "a request body is required"}]
-            return None, []
+            return _no_body(op)
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -158,9 +161,7 @@ async def json_sent_as_form(
     warning in the journal (not a violation); anything else is still a 415."""
     raw = await read_limited(request, MAX_JSON_BYTES)
     if not raw.strip():
-        if op.body_required:
-            return None, [{"field": None, "message": "a request body is required"}]
-        return None, []
+        return _no_body(op)
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
