@@ -132,6 +132,7 @@ const PAGES = {};
 let current = null; // {page, load, render, key}
 let lastJson = null;
 let busy = false;
+let refreshes = 0; // numbers each refresh, so only the newest one draws
 
 function route() {
   const { page, args, query } = parseHash();
@@ -155,8 +156,10 @@ async function refresh(force) {
   if (busy && !force) return;
   busy = true;
   const page = current;
+  const mine = ++refreshes;
   try {
     const [health, data] = await Promise.all([api('GET', 'health'), page.load()]);
+    if (mine !== refreshes) return; // a newer refresh (a filter changed) started meanwhile: its answer wins
     drawClock(health);
     if (pollError) { showError(null); pollError = false; }
     if (page !== current) return;
@@ -448,7 +451,8 @@ PAGES.journal = (args, query) => {
   let since = 0;
   let total = -1;
   let filterSig = '';
-  const restart = () => { entries = []; since = 0; refresh(true); };
+  let generation = 0; // bumped whenever `entries` starts over: a poll begun before must not append to it
+  const restart = () => { entries = []; since = 0; generation += 1; refresh(true); };
   for (const s of [keySel, apiSel, confSel]) s.addEventListener('change', restart);
   api('GET', 'accounts').then((a) => {
     for (const acc of a.data) keySel.append(h('option', { value: acc.api_key }, `${acc.masked_key}`));
@@ -459,12 +463,14 @@ PAGES.journal = (args, query) => {
     controls: h('div', { class: 'controls' }, h('label', {}, 'Key', keySel), h('label', {}, 'API', apiSel), h('label', {}, 'Show', confSel)),
     load: async () => {
       const sig = [keySel.value, apiSel.value, confSel.value].join('|');
-      if (sig !== filterSig) { filterSig = sig; entries = []; since = 0; }
+      if (sig !== filterSig) { filterSig = sig; entries = []; since = 0; generation += 1; }
+      const mine = generation;
       const q = new URLSearchParams({ since: String(since) });
       if (keySel.value) q.set('api_key', keySel.value);
       if (apiSel.value) q.set('api', apiSel.value);
       if (confSel.value) q.set('nonconformant', 'true');
       const j = await api('GET', `journal?${q}`);
+      if (mine !== generation) return { entries, total, sig: filterSig }; // the filters changed meanwhile
       if (j.total < total) { // reset or cleared: start over
         total = j.total; entries = []; since = 0;
         return { entries: [], total: j.total, stamp: Math.random() };
