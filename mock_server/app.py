@@ -73,42 +73,45 @@ async def _refuse_control_plane(scope: Scope, receive: Receive, send: Send) -> N
 
 
 class FrontDoor:
-    """Pure ASGI, the first of our layers: opens a journal entry per request and sends the
-    vendor APIs' requests straight to their ``Dispatcher``. A dispatcher answers every error
-    itself, so Starlette's exception middleware and router only see the rest (the control
-    plane, static files, 404/405). Skipping them, and the per-message ``send`` wrappers, is
+    """Pure ASGI, the first of our layers. Every request a spec describes, the vendor APIs'
+    and the control plane's alike, goes straight to its path's ``Dispatcher`` (which answers
+    every error itself, in its API's shape); the vendor APIs' requests are journaled. Only
+    the rest (``/``, ``/openapi/``, ``/files/``, unknown paths) reaches Starlette's router.
+    Skipping the router, its exception middleware and the per-message ``send`` wrappers is
     measurable on the hot path (docs/performance.md)."""
 
     def __init__(
-        self, app: ASGIApp, ctx: AppContext, fast: list[SpecRoutes], admin_token: str | None
+        self,
+        app: ASGIApp,
+        ctx: AppContext,
+        fast: list[SpecRoutes],
+        control: SpecRoutes,
+        control_binding: ApiBinding,
+        admin_token: str | None,
     ) -> None:
         self.app = app
         self.ctx = ctx
         self.fast = fast
+        self.control = control
+        self.control_binding = control_binding
         self.admin_token = admin_token  # None: the control plane is open (loopback)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UNJOURNALED) or (
-            scope["path"] == "/"  # the index (GET /): not a request to either API
-        ):
-            if (
-                self.admin_token is not None
-                and scope.get("type") == "http"
-                and scope["path"].startswith(CONTROL_PLANE)
-                and not _open_control_path(scope["path"])
-                and not hmac.compare_digest(
-                    (_presented_token(scope) or "").encode(), self.admin_token.encode()
-                )
-            ):
-                await _refuse_control_plane(scope, receive, send)
-                return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path.startswith(CONTROL_PLANE):
+            await self._control_plane(scope, receive, send)
+            return
+        if path.startswith(UNJOURNALED) or path == "/":  # the index: not a request to an API
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
         entry = self.ctx.journal.open(
             self.ctx.clock.now(),
             scope["method"],
-            scope["path"],
+            path,
             scope.get("query_string", b"").decode("latin-1"),
         )
         scope[JOURNAL_KEY] = entry
@@ -130,6 +133,28 @@ class FrontDoor:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+    async def _control_plane(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``/__mock/...``: the token first (off loopback), then the path's dispatcher, like
+        a vendor API's request but never journaled; an unknown path gets a JSON 404."""
+        path = scope["path"]
+        if (
+            self.admin_token is not None
+            and not _open_control_path(path)
+            and not hmac.compare_digest(
+                (_presented_token(scope) or "").encode(), self.admin_token.encode()
+            )
+        ):
+            await _refuse_control_plane(scope, receive, send)
+            return
+        found = self.control.find(scope)
+        if found is None:
+            err = NotFound(f"no operation matches {scope['method']} {path}")
+            response = self.control_binding.error_response(err)
+        else:
+            dispatcher, scope["path_params"] = found
+            response = await dispatcher.dispatch(Request(scope, receive, send))
+        await response(scope, receive, send)
 
 
 class PathOwners:
@@ -264,16 +289,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ctx.register(StagerAIBackend(ctx))
 
     # The vendor APIs first (the hot paths), then the control plane and static files.
+    # Every spec path goes through the front door to its dispatcher; the router keeps the rest.
     bindings: list[ApiBinding] = [backend.binding(ctx) for backend in ctx.backends.values()]
-    bindings.append(admin_binding(load_spec("admin", settings.openapi_dir / "admin.yaml", "")))
-    routes: list[Any] = []
-    vendor_routes: list[SpecRoutes] = []
-    for binding in bindings:
-        built = build_routes(binding, ctx)
-        routes += built
-        if binding.spec.name in ctx.backends:
-            vendor_routes += [r for r in built if isinstance(r, SpecRoutes)]
-    routes += [
+    vendor_routes = [build_routes(binding, ctx) for binding in bindings]
+    control = admin_binding(load_spec("admin", settings.openapi_dir / "admin.yaml", ""))
+    control_routes = build_routes(control, ctx)
+    routes: list[Any] = [
         Route("/", _index(ctx), methods=["GET"]),
         Route("/openapi/{name}", _serve_spec(ctx), methods=["GET"]),
         Route("/files/{key:path}", _serve_file(ctx), methods=["GET"]),
@@ -295,14 +316,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(FrontDoor, ctx=ctx, fast=vendor_routes, admin_token=admin_token)
+            Middleware(FrontDoor, ctx=ctx, fast=vendor_routes, control=control_routes,
+                       control_binding=control, admin_token=admin_token)
         ],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    app.state.path_owners = PathOwners(
-        [b for b in bindings if b.spec.name in ctx.backends]
-    )
+    app.state.path_owners = PathOwners(bindings)
     app.state.admin_token = admin_token
     return app

@@ -1,6 +1,6 @@
-"""Routes built from the specs: every path of one API in a single Starlette route
-(``SpecRoutes``: literal paths in a dict, templated ones indexed by first segment), each path's
-methods handled by one ``Dispatcher``. Startup fails when an operation has no handler or a
+"""Routes built from the specs: every path of one API in one ``SpecRoutes`` (literal paths in
+a dict, templated ones indexed by first segment), each path's methods handled by one
+``Dispatcher``. Startup fails when an operation has no handler or a
 handler no operation.
 
 The path of one request: the app's front door (journal) → ``SpecRoutes.find`` →
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import Match, Route
 
 from .binding import ApiBinding
 from .dispatch import Dispatcher
@@ -22,12 +22,10 @@ from .loader import Operation
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 
-class SpecRoutes(BaseRoute):
-    """All routes of one API as a single Starlette route: literal paths are found in a dict,
-    templated ones by their regexes (checked only when the API's prefix matches), so a
-    request costs one lookup instead of trying every route of the app in turn."""
-
-    KEY = "stagemock.route"
+class SpecRoutes:
+    """All paths of one API: literal paths are found in a dict, templated ones by their
+    regexes (checked only when the API's prefix matches), so a request costs one lookup
+    instead of trying every route of the app in turn. The app's front door asks ``find``."""
 
     def __init__(self, prefix: str, routes: list[Route]) -> None:
         self.prefix = prefix
@@ -50,43 +48,29 @@ class SpecRoutes(BaseRoute):
     def _segment(self, path: str) -> str:
         return path[len(self.prefix):].split("/", 2)[1] if "/" in path[len(self.prefix):] else ""
 
-    def matches(self, scope: Any) -> tuple[Match, Any]:
-        if scope["type"] != "http":
-            return Match.NONE, {}
+    def find(self, scope: Any) -> tuple[Dispatcher, dict[str, Any]] | None:
+        """The dispatcher and path parameters of a request this API serves (``None``: not
+        one of its paths)."""
         path = scope["path"]
         if self.prefix and not path.startswith(self.prefix):
-            return Match.NONE, {}
+            return None
         route = self.literal.get(path)
         candidates = [route] if route is not None else self.templated.get(self._segment(path), ())
         for candidate in candidates:
             match, child = candidate.matches(scope)
             if match is not Match.NONE:
-                child[self.KEY] = candidate
-                return match, child
+                return candidate.endpoint, child["path_params"]
         for start, route, names in self.loose:
             if path.startswith(start) or path == start.rstrip("/"):
                 # The segments in order, the last parameter takes the rest ("" when absent).
                 parts = path[len(start):].split("/", len(names) - 1)
                 parts += [""] * (len(names) - len(parts))
-                params = dict(zip(names, parts, strict=True))
-                return Match.FULL, {self.KEY: route, "endpoint": route.endpoint,
-                                    "path_params": params}
-        return Match.NONE, {}
-
-    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
-        await scope.pop(self.KEY).handle(scope, receive, send)
-
-    def find(self, scope: Any) -> tuple[Dispatcher, dict[str, Any]] | None:
-        """The dispatcher and path parameters of a request this API serves, for the app's
-        front door to call directly (``None``: let the Starlette router answer)."""
-        match, child = self.matches(scope)
-        if match is not Match.FULL:
-            return None
-        return child[self.KEY].endpoint, child["path_params"]
+                return route.endpoint, dict(zip(names, parts, strict=True))
+        return None
 
 
-def build_routes(binding: ApiBinding, context: Any) -> list[BaseRoute]:
-    """One Route per spec path, bundled in a ``SpecRoutes`` per API."""
+def build_routes(binding: ApiBinding, context: Any) -> SpecRoutes:
+    """One Route per spec path, bundled in the API's ``SpecRoutes``."""
     binding.check_handlers()
     by_path: dict[str, list[Operation]] = {}
     for op in binding.spec.operations:
@@ -97,4 +81,4 @@ def build_routes(binding: ApiBinding, context: Any) -> list[BaseRoute]:
         Route(path, endpoint=Dispatcher(binding, ops, context), methods=ALL_METHODS)
         for path, ops in ordered
     ]
-    return [SpecRoutes(binding.spec.prefix, routes)]
+    return SpecRoutes(binding.spec.prefix, routes)
