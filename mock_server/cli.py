@@ -8,7 +8,7 @@ import errno
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 
 def _bind(host: str, port: int) -> socket.socket | str:
@@ -176,32 +176,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")
-    sub.add_parser("journal-report", help="what a client's test run exercised", add_help=False)
-    sub.add_parser(
-        "check",
-        help="run the contract suite (stagemock check stagepro|stagerai --base-url URL ...)",
-        add_help=False,
-    )
-    sub.add_parser(
-        "mcp",
-        help="StagePro MCP server (stagemock mcp [--with-mock] [--http --port N] ...)",
-        add_help=False,
-    )
+    serve.set_defaults(run=lambda args, rest: _serve(args), takes_rest=False)
+    # The commands below parse their own arguments (their parsers live with their code, and
+    # load only when called): the rest of the command line is handed over as it is.
+    for name, help_text, run in HANDOVERS:
+        handover = sub.add_parser(name, help=help_text, add_help=False)
+        handover.set_defaults(run=run, takes_rest=True)
     return parser
 
 
+#: name, help, runner(args, rest): the commands that hand their arguments to another parser.
+HANDOVERS: tuple[tuple[str, str, Callable[[argparse.Namespace, list[str]], int]], ...] = (
+    ("journal-report", "what a client's test run exercised (stagemock journal-report --help)",
+     lambda args, rest: _contract(["journal-report", *rest], needs_extra=False)),
+    ("check", "run the contract suite (stagemock check stagepro|stagerai --base-url URL ...)",
+     lambda args, rest: _contract(rest, needs_extra=True)),
+    ("mcp", "StagePro MCP server (stagemock mcp [--with-mock] [--http --port N] ...)",
+     lambda args, rest: _mcp(rest)),
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "check":
-        return _contract(argv[1:], needs_extra=True)
-    if argv and argv[0] == "mcp":
-        return _mcp(argv[1:])
-    if argv and argv[0] == "journal-report":
-        return _contract(argv, needs_extra=False)
-    args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        return _serve(args)
-    return 2
+    parser = build_parser()
+    args, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    if rest and not args.takes_rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:
+        return int(args.run(args, rest))
+    except BrokenPipeError:
+        # stdout was closed early (``stagemock check --list-checks | head``): not an error of
+        # ours. Point stdout at /dev/null so the interpreter's final flush stays silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for SIGPIPE
 
 
 if __name__ == "__main__":
