@@ -10,6 +10,11 @@ MiB = 1024 * 1024
 
 #: Largest upload body (StagePro ``/uploads``, Stager AI ``/api/image``, signed PUTs).
 UPLOAD_MAX_BYTES = 20 * MiB
+#: Largest JSON request body.
+JSON_MAX_BYTES = 1 * MiB
+#: What the mock reads at most under ``--lenient``, where the two size limits above (guesses:
+#: neither vendor states one) only warn: a bound on the mock's own memory, never relaxed.
+LENIENT_BODY_CEILING_BYTES = 256 * MiB
 #: Largest decoded image (pixels), read from the header before decoding (bomb guard).
 IMAGE_MAX_PIXELS = 50_000_000
 #: StagePro uploads expire this long after upload (mock clock).

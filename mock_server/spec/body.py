@@ -18,8 +18,9 @@ from ..errors import (
     ValidationFailed,
 )
 from ..http import header
+from ..limits import JSON_MAX_BYTES, LENIENT_BODY_CEILING_BYTES
 from .binding import ApiBinding
-from .guesses import mark
+from .guesses import GUESS, SUFFIX, mark
 from .loader import Operation
 from .validation import JSON_TYPES, OperationValidator, coerce
 
@@ -33,7 +34,8 @@ def _parser_warnings_only(record: logging.LogRecord) -> bool:
 
 logging.getLogger("python_multipart.multipart").addFilter(_parser_warnings_only)
 
-MAX_JSON_BYTES = 1 * 1024 * 1024
+#: Why a size limit the spec does not document at all (no 413 on the operation) is a guess.
+UNDOCUMENTED_LIMIT = "the operation documents no size limit; this one is the mock's own"
 FORM_URLENCODED = "application/x-www-form-urlencoded"
 #: Multipart framing on top of the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -66,9 +68,65 @@ def _alternatives(
     return []
 
 
+class SizeRule:
+    """A body size limit of one request. Both limits are guesses of this mock (the 413
+    response carries ``x-stagemock-guess``): by default a body over ``limit`` is a 413 whose
+    message says so; under ``--lenient`` it is read up to ``ceiling`` and journaled as a
+    warning naming the guess. Past ``ceiling`` it is a 413 in every mode."""
+
+    __slots__ = ("limit", "ceiling", "guess", "what", "field", "entry")
+
+    def __init__(
+        self, op: Operation, limit: int, lenient: bool, entry: Any, what: str,
+        field: str | None = None,
+    ) -> None:
+        response = op.responses.get("413")
+        if isinstance(response, dict):  # documented 413: its mark says whether it is a guess
+            guess = response.get(GUESS)
+            self.guess: str | None = guess if isinstance(guess, str) else None
+        else:  # no 413 in the spec at all: the limit is the mock's alone
+            self.guess = UNDOCUMENTED_LIMIT
+        self.limit = limit
+        self.ceiling = max(limit, LENIENT_BODY_CEILING_BYTES) if lenient and self.guess else limit
+        self.what = what  # "the request body", "the upload"
+        self.field = field
+        self.entry = entry
+
+    def plus(self, extra: int) -> SizeRule:
+        """The same rule over ``extra`` more bytes (multipart framing), warning nobody."""
+        rule = SizeRule.__new__(SizeRule)
+        rule.limit, rule.ceiling = self.limit + extra, self.ceiling + extra
+        rule.guess, rule.what, rule.field, rule.entry = self.guess, self.what, self.field, None
+        return rule
+
+    def too_large(self) -> PayloadTooLarge:
+        if self.ceiling > self.limit:
+            return PayloadTooLarge(
+                f"{self.what} is larger than {self.ceiling} bytes, the most this mock reads "
+                "even with --lenient", field=self.field,
+            )
+        suffix = f" {SUFFIX}" if self.guess else ""
+        return PayloadTooLarge(
+            f"{self.what} is larger than {self.limit} bytes{suffix}", field=self.field
+        )
+
+    def check(self, size: int, field: str | None = None) -> None:
+        """``size`` bytes were read: refuse past the ceiling, warn past a guessed limit."""
+        if size > self.ceiling:
+            raise self.too_large()
+        if size > self.limit and self.entry is not None:
+            self.entry.warnings.append({
+                "field": field or self.field,
+                "message": f"accepted (--lenient) although {self.what} is {size} bytes, over "
+                f"the limit of {self.limit}: a guess of this mock, not stated by the vendor's "
+                f"reference ({self.guess})",
+                "guess": self.guess,
+            })
+
+
 async def read_body(
     binding: ApiBinding, request: Request, op: Operation, validator: OperationValidator,
-    entry: Any = None,
+    entry: Any = None, lenient: bool = False,
 ) -> tuple[Any, list[dict[str, Any]]]:
     """The request's body parsed for ``op`` (JSON, multipart, or raw bytes) and the
     violations found in it (validated against the operation's compiled schemas)."""
@@ -88,9 +146,11 @@ async def read_body(
         elif not media and "application/octet-stream" in validator.bodies:
             media = "application/octet-stream"
         elif media == FORM_URLENCODED and json_body and binding.json_sent_as_form:
-            return await json_sent_as_form(request, op, validator, entry)
+            json_rule = SizeRule(op, JSON_MAX_BYTES, lenient, entry, "the request body")
+            return await json_sent_as_form(request, op, validator, entry, json_rule)
         elif "*/*" in validator.bodies:  # any type (a GCS upload): the bytes, as sent
-            raw = await read_limited(request, binding.max_upload_bytes)
+            upload = SizeRule(op, binding.max_upload_bytes, lenient, entry, "the upload")
+            raw = await read_limited(request, upload)
             return {"media_type": media or None, "data": raw}, []
         else:
             raise UnsupportedMediaType(
@@ -100,7 +160,9 @@ async def read_body(
             )
     rule = validator.bodies[media]
     if media in JSON_TYPES:
-        raw = await read_limited(request, MAX_JSON_BYTES)
+        raw = await read_limited(
+            request, SizeRule(op, JSON_MAX_BYTES, lenient, entry, "the request body")
+        )
         if not raw.strip():
             return _no_body(op)
         try:
@@ -109,27 +171,23 @@ async def read_body(
             raise InvalidJson(f"the request body is not valid JSON: {exc}") from None
         return body, validator.check_body(media, body)
     if media == "multipart/form-data":
-        limit = binding.max_upload_bytes
-        if length is not None and length.isdigit() and int(length) > limit + MULTIPART_OVERHEAD:
-            raise PayloadTooLarge(
-                f"the upload is larger than {limit} bytes", field="file"
-            )
+        upload = SizeRule(op, binding.max_upload_bytes, lenient, entry, "the upload", "file")
+        # The whole body first, bounded (a chunked upload has no Content-Length to refuse
+        # early, and Starlette's parser bounds only the non-file parts), then parsed from it.
         try:
-            form = await request.form(
-                max_files=10, max_fields=100, max_part_size=limit + 1
-            )
-        except Exception as exc:  # multipart errors, part too large
-            text = str(exc)
-            if "size" in text.lower() or "large" in text.lower():
-                raise PayloadTooLarge(
-                    f"the upload is larger than {limit} bytes", field="file"
-                ) from None
-            raise ValidationFailed(f"malformed multipart body: {text}") from None
+            request._body = await read_limited(request, upload.plus(MULTIPART_OVERHEAD))
+        except PayloadTooLarge:
+            raise upload.too_large() from None
+        try:
+            form = await request.form(max_files=10, max_fields=100, max_part_size=JSON_MAX_BYTES)
+        except Exception as exc:  # multipart errors, a non-file part too large
+            raise ValidationFailed(f"malformed multipart body: {exc}") from None
         fields: dict[str, Any] = {}
         files: dict[str, UploadFile] = {}
         problems: list[dict[str, Any]] = []
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
+                upload.check(value.size or 0, field=key)
                 if rule.strict and key not in rule.file_fields:
                     problems.append(
                         mark(
@@ -151,15 +209,17 @@ async def read_body(
             problems += _alternatives(rule.file_alternatives, files, problems)
         problems += validator.check_body(media, fields)
         return {"fields": fields, "files": files}, problems
-    raw = await read_limited(request, binding.max_upload_bytes)
+    raw = await read_limited(
+        request, SizeRule(op, binding.max_upload_bytes, lenient, entry, "the upload")
+    )
     return {"media_type": media, "data": raw}, []
 
 async def json_sent_as_form(
-    request: Request, op: Operation, validator: OperationValidator, entry: Any
+    request: Request, op: Operation, validator: OperationValidator, entry: Any, rule: SizeRule
 ) -> tuple[Any, list[dict[str, Any]]]:
     """``curl -d '{...}'`` without the JSON header: read as JSON if it parses, with a
     warning in the journal (not a violation); anything else is still a 415."""
-    raw = await read_limited(request, MAX_JSON_BYTES)
+    raw = await read_limited(request, rule)
     if not raw.strip():
         return _no_body(op)
     try:
@@ -182,12 +242,14 @@ async def json_sent_as_form(
     media = next(m for m in validator.bodies if m in JSON_TYPES)
     return body, validator.check_body(media, body)
 
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The whole body, refused once past ``limit``. Reads the ASGI messages directly
-    (Starlette's ``stream()`` is an async generator: a measurable cost per request)."""
+async def read_limited(request: Request, rule: SizeRule) -> bytes:
+    """The whole body, refused once past the rule's ceiling, a warning past its (guessed)
+    limit under ``--lenient``. Reads the ASGI messages directly (Starlette's ``stream()`` is
+    an async generator: a measurable cost per request)."""
+    limit = rule.ceiling
     length = header(request, b"content-length")
     if length is not None and length.isdigit() and int(length) > limit:
-        raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+        raise rule.too_large()
     chunks = []
     size = 0
     receive = request.receive
@@ -198,8 +260,10 @@ async def read_limited(request: Request, limit: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+            raise rule.too_large()
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
+    if size > rule.limit:
+        rule.check(size)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)

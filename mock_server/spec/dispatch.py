@@ -130,7 +130,9 @@ class Dispatcher:
 
         body = None
         try:
-            body, body_violations = await read_body(self.binding, request, op, validator, entry)
+            body, body_violations = await read_body(
+                self.binding, request, op, validator, entry, self.lenient
+            )
             violations += body_violations
         except ApiError as err:
             if auth_error is None:
