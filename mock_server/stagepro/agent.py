@@ -12,11 +12,12 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from ..errors import ApiError, Conflict, Forbidden, NotFound, PaymentRequired, Unprocessable
+from ..errors import ApiError, Forbidden, NotFound, PaymentRequired
 from ..http import JSON, RawJSON, base_url, dumps, json_response
 from ..spec.binding import Call
 from . import operation
 from .agent_models import SESSION_TTL, Session, Turn, refused_render, respond, sse_chunks
+from .exceptions import IdempotencyConflict, NotReadyToRender, SessionExpired
 from .handlers import idempotency_header
 from .jobs import fingerprint
 
@@ -35,10 +36,10 @@ def _session(call: Call) -> Session:
         raise NotFound(f"no agent session {call.path['id']!r}", field="id")
     now = call.context.clock.now()
     if session.expired(now):
-        raise Unprocessable(
+        raise SessionExpired(
             f"agent session {session.id} expired at {session.as_json(now)['expires_at']} "
             "(sessions live 24 h); start a new one",
-            field="id", code="session_expired",
+            field="id",
         )
     return session
 
@@ -156,9 +157,9 @@ def _sse(event: str, data: Any) -> bytes:
 async def renderAgentSession(call: Call) -> Response:
     session = _session(call)
     if not session.ready:
-        raise Conflict(
+        raise NotReadyToRender(
             "the agent is not readyToRender yet: agree on a style and a room, then confirm",
-            field="id", code="not_ready_to_render",
+            field="id",
         )
     idempotency_header(call)
     body = call.body or {}
@@ -172,9 +173,9 @@ async def renderAgentSession(call: Call) -> Response:
         stored = account.idempotency.get(slot)
         if stored is not None:
             if stored[0] != fp:
-                raise Conflict(
+                raise IdempotencyConflict(
                     f"idempotency_key {key!r} was already used with a different request body",
-                    field="idempotency_key", code="idempotency_conflict",
+                    field="idempotency_key",
                 )
             return _replayed(stored[1])
     # The same session state (the same job to create) renders the same job: no second charge.

@@ -7,11 +7,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..http import JSON, RawJSON, base_url, dumps, json_response
 from ..limits import JOBS_PAGE_DEFAULT
 from ..spec.binding import Call
 from . import operation
+from .exceptions import IdempotencyConflict
 from .jobs import fingerprint
 
 
@@ -64,10 +65,9 @@ def _idempotent(call: Call, operation: str, create: Any) -> Response:
     stored = account.idempotency.get(slot)
     if stored is not None:
         if stored[0] != fp:
-            raise Conflict(
+            raise IdempotencyConflict(
                 f"idempotency_key {key!r} was already used with a different request body",
                 field="idempotency_key",
-                code="idempotency_conflict",
             )
         return Response(stored[1], status_code=202, media_type=JSON,
                         headers={"Idempotent-Replayed": "true"})

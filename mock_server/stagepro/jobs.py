@@ -30,9 +30,10 @@ from ..core.clock import Clock, iso
 from ..core.ids import IdGenerator
 from ..core.lifecycle import COMPLETED, FAILED, PROCESSING, QUEUED, TERMINAL, Scheduler, Task
 from ..core.precompute import Precomputer
-from ..errors import Conflict, NotFound, PaymentRequired, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..limits import UPLOAD_MAX_BYTES
 from .catalog import WORKFLOW_TEMPLATES, Catalog
+from .exceptions import InsufficientCredits, JobNotCompleted
 from .magic import fail_code_of
 from .models import Account, Batch, Event, Job, Workflow
 from .outputs import Outputs
@@ -169,10 +170,9 @@ class JobEngine(Uploads, Outputs):
         """402 naming the field that sets the cost: a job's ``type`` (and tool), a batch's
         or workflow's ``photos``, a regeneration's job ``id``."""
         if account.credits is not None and total > account.credits:
-            raise PaymentRequired(
+            raise InsufficientCredits(
                 f"insufficient credits: this costs {total}, the balance is {account.credits}",
                 field=field,
-                code="insufficient_credits",
             )
 
     # creation ---------------------------------------------------------------------------
@@ -238,9 +238,9 @@ class JobEngine(Uploads, Outputs):
     def regenerate(self, account: Account, job_id: str, body: dict[str, Any], base_url: str) -> Job:
         original = self.job(account, job_id)
         if original.status != COMPLETED:
-            raise Conflict(
+            raise JobNotCompleted(
                 f"job {job_id} is {original.status}; only completed jobs can be regenerated",
-                field="id", code="job_not_completed",
+                field="id",
             )
         root = original.regenerated_from or original.id
         family = [j.variation for j in account.jobs.values()

@@ -13,7 +13,8 @@ import orjson
 from ..core.clock import iso
 from ..core.lifecycle import FAILED, Scheduler, Task
 from ..core.precompute import Pending
-from ..errors import Unauthorized, unauthorized
+from ..errors import Unauthorized
+from .exceptions import InvalidApiKey, InvalidSession, RevokedApiKey
 
 KEY_RE = re.compile(r"^sk_(test|live)_[A-Za-z0-9_\-]{1,128}$")
 
@@ -195,15 +196,14 @@ class StageProState:
         record = self.keys.get(key)
         if record is None:
             if not KEY_RE.match(key):
-                raise unauthorized(
-                    "malformed API key: expected sk_test_<suffix> or sk_live_<suffix>",
-                    code="invalid_api_key",
+                raise InvalidApiKey(
+                    "malformed API key: expected sk_test_<suffix> or sk_live_<suffix>"
                 )
             if key.startswith("sk_test_"):
                 return self.new_account(key, {})
-            raise unauthorized("unknown API key", code="invalid_api_key")
+            raise InvalidApiKey("unknown API key")
         if record.revoked:
-            raise unauthorized("this API key has been revoked", code="revoked_api_key")
+            raise RevokedApiKey("this API key has been revoked")
         return record
 
     def open_console_session(self, key: str, token: str) -> str | None:
@@ -217,15 +217,13 @@ class StageProState:
     def console_record(self, token: str) -> KeyRecord:
         key = self.console_sessions.get(token)
         if key is None:
-            raise unauthorized(
-                "unknown or expired console session", field="stagepro_session",
-                code="invalid_session",
+            raise InvalidSession(
+                "unknown or expired console session", field="stagepro_session"
             )
         record = self.keys.get(key)
         if record is None or record.revoked:
-            raise unauthorized(
-                "the console session's key has been revoked", field="stagepro_session",
-                code="invalid_session",
+            raise InvalidSession(
+                "the console session's key has been revoked", field="stagepro_session"
             )
         return record
 

@@ -7,8 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.clock import iso
-from ..errors import Forbidden, PayloadTooLarge, Unprocessable, ValidationFailed
+from ..errors import PayloadTooLarge, ValidationFailed
 from ..limits import UPLOAD_TTL_SECONDS
+from .exceptions import (
+    NOT_AN_IMAGE,
+    ImageTooLarge,
+    InvalidImage,
+    StorageLimitExceeded,
+    UploadExpired,
+    UploadNotFound,
+)
 from .models import FILES_PREFIX, Account, Upload
 
 
@@ -33,12 +41,11 @@ class Uploads:
         try:
             info = decode_upload(data)
         except ImageDecodeError as exc:
-            if exc.code == "image_too_large":
-                raise Unprocessable(str(exc), field="file", code="image_too_large") from None
-            raise ValidationFailed(
+            if exc.code == ImageTooLarge.code:
+                raise ImageTooLarge(str(exc), field="file") from None
+            raise NOT_AN_IMAGE.get(exc.code, InvalidImage)(
                 f"the file is not an image this API accepts (JPEG, PNG or WebP): {exc}",
                 field="file",
-                code=exc.code,
             ) from None
         self._check_storage(account, len(data), "file")
         now = self.clock.now()
@@ -66,16 +73,14 @@ class Uploads:
     def upload_for(self, account: Account, upload_id: str, field_name: str) -> Upload:
         upload = account.uploads.get(upload_id)
         if upload is None:
-            raise Unprocessable(
+            raise UploadNotFound(
                 f"no upload {upload_id!r} in this account", field=field_name,
-                code="upload_not_found",
             )
         if self.clock.now() >= upload.expires_at:
-            raise Unprocessable(
+            raise UploadExpired(
                 f"upload {upload_id!r} expired at {iso(upload.expires_at)} (uploads live 24 h); "
                 "upload the file again",
                 field=field_name,
-                code="upload_expired",
             )
         return upload
 
@@ -85,7 +90,6 @@ class Uploads:
         limit = account.plan.storage_limit_bytes
         used = account.storage_used_bytes
         if used + extra > limit or (extra == 0 and used >= limit):
-            raise Forbidden(
-                f"storage limit exceeded: {used} of {limit} bytes used",
-                field=field, code="storage_limit_exceeded",
+            raise StorageLimitExceeded(
+                f"storage limit exceeded: {used} of {limit} bytes used", field=field,
             )

@@ -8,10 +8,19 @@ from urllib.parse import quote, urlencode
 
 from starlette.responses import Response
 
-from ..errors import ApiError, Conflict, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed
+from ..errors import ApiError, PayloadTooLarge, Unauthorized
 from ..http import base_url, json_response
 from ..spec.binding import Call
 from . import operation
+from .exceptions import (
+    AlreadyEnhanced,
+    GroupNotFound,
+    ImageNotFound,
+    InvalidImage,
+    NoBrackets,
+    ProjectNotFound,
+    TooManyBrackets,
+)
 from .models import (
     MAX_BRACKETS,
     PENDING,
@@ -43,18 +52,17 @@ def _ns(call: Call) -> str:
 def _project(call: Call, project_id: str) -> Project:
     project = call.principal.account.projects.get(project_id)
     if project is None:
-        raise NotFound(f"no project {project_id!r}", field="projectId", code="project_not_found")
+        raise ProjectNotFound(f"no project {project_id!r}", field="projectId")
     return project
 
 
 def _group(call: Call, group_id: str, project_id: str | None = None) -> Group:
     group = call.principal.account.groups.get(group_id)
     if group is None or (project_id is not None and group.project_id != project_id):
-        raise NotFound(
+        raise GroupNotFound(
             f"no HDR image group {group_id!r}"
             + (f" in project {project_id!r}" if project_id else ""),
             field="groupId",
-            code="group_not_found",
         )
     return group
 
@@ -64,9 +72,7 @@ def _pending_group(call: Call, body: dict[str, Any]) -> Group:
     _project(call, body["projectId"])
     group = _group(call, body["groupId"], body["projectId"])
     if group.status != PENDING:
-        raise Conflict(
-            "this group has already been enhanced", field="groupId", code="already_enhanced"
-        )
+        raise AlreadyEnhanced("this group has already been enhanced", field="groupId")
     return group
 
 
@@ -105,10 +111,8 @@ async def createHdrUploadUrl(call: Call) -> Response:
     body = call.body
     group = _pending_group(call, body)
     if len(group.brackets) >= MAX_BRACKETS:
-        raise ValidationFailed(
-            f"an HDR group takes at most {MAX_BRACKETS} brackets",
-            field="groupId",
-            code="too_many_brackets",
+        raise TooManyBrackets(
+            f"an HDR group takes at most {MAX_BRACKETS} brackets", field="groupId"
         )
     ctx = call.context
     bracket_id = ctx.ids.new("img", _ns(call))
@@ -132,10 +136,9 @@ async def enhanceHdrImageGroup(call: Call) -> Response:
     body = call.body
     group = _pending_group(call, body)
     if not any(b.uploaded for b in group.brackets):
-        raise Conflict(
+        raise NoBrackets(
             "no bracket has been uploaded to this group yet: PUT the files to their uploadUrl",
             field="groupId",
-            code="no_brackets",
         )
     group.status = PROCESSING
     group.done_at = call.context.clock.now() + call.context.settings.job_seconds
@@ -169,9 +172,8 @@ async def uploadImage(call: Call) -> Response:
     try:
         info = decode_upload(data)
     except ImageDecodeError as exc:
-        raise ValidationFailed(
-            f"the file is not a JPEG, PNG or WebP image: {exc}", field=part,
-            code="invalid_image",
+        raise InvalidImage(
+            f"the file is not a JPEG, PNG or WebP image: {exc}", field=part
         ) from None
     stored = await _store_image(call, data, RESIZED_BUCKET, "img", info.content_type)
     stored.width, stored.height = info.width, info.height
@@ -184,9 +186,7 @@ async def _edit(call: Call, operation: str) -> Response:
 
     image = call.principal.account.images.get(call.path["imageId"])
     if image is None:
-        raise NotFound(
-            f"no image {call.path['imageId']!r}", field="imageId", code="image_not_found"
-        )
+        raise ImageNotFound(f"no image {call.path['imageId']!r}", field="imageId")
     blob = call.context.blobs.get(image.blob_key)
     options = {k: v for k, v in call.body.items() if k != "resolution"}
     resolution = call.body.get("resolution", "high")
