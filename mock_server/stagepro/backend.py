@@ -97,7 +97,6 @@ class StageProBackend:
             blobs=ctx.blobs,
             catalog=self.catalog,
             job_seconds=ctx.settings.job_seconds,
-            upload_max_bytes=self.limits["upload_max_bytes"],
             fetch=fetch_remote if ctx.settings.fetch_remote else None,
             precompute=ctx.precompute,
             cursor_secret=_cursor_secret(ctx.settings),

@@ -31,7 +31,6 @@ from ..core.ids import IdGenerator
 from ..core.lifecycle import COMPLETED, FAILED, PROCESSING, QUEUED, TERMINAL, Scheduler, Task
 from ..core.precompute import Precomputer
 from ..errors import NotFound, ValidationFailed
-from ..limits import UPLOAD_MAX_BYTES
 from .catalog import WORKFLOW_TEMPLATES, Catalog
 from .exceptions import InsufficientCredits, JobNotCompleted
 from .magic import fail_code_of
@@ -100,7 +99,6 @@ class JobEngine(Uploads, Outputs):
     catalog: Catalog
     job_seconds: float = 3.0
     pickup_seconds: float = 1.0
-    upload_max_bytes: int = UPLOAD_MAX_BYTES
     events: list[Event] = field(default_factory=list)
     #: ``--fetch-remote``: an injected ``fn(url) -> bytes | None`` (the engine does no I/O);
     #: None → remote URLs become deterministic synthetic photos.

@@ -1,13 +1,14 @@
 """StagePro uploads: decoded for real (dimensions, format; non-images and decompression bombs
 refused), stored against the plan's storage, expiring on the mock's clock. A part of
-``jobs.JobEngine`` (its fields: clock, ids, blobs, upload_max_bytes)."""
+``jobs.JobEngine`` (its fields: clock, ids, blobs). The size limit is the body reader's
+(``spec/body.py``), where ``--lenient`` can relax it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..core.clock import iso
-from ..errors import PayloadTooLarge, ValidationFailed
+from ..errors import ValidationFailed
 from ..limits import UPLOAD_TTL_SECONDS
 from .exceptions import (
     NOT_AN_IMAGE,
@@ -24,18 +25,12 @@ class Uploads:
     clock: Any
     ids: Any
     blobs: Any
-    upload_max_bytes: int
 
     def create_upload(
         self, account: Account, filename: str, data: bytes, base_url: str
     ) -> Upload:
         from ..images.decode import ImageDecodeError, decode_upload
 
-        if len(data) > self.upload_max_bytes:
-            raise PayloadTooLarge(
-                f"the upload is {len(data)} bytes; the limit is {self.upload_max_bytes}",
-                field="file",
-            )
         if not data:
             raise ValidationFailed("the file is empty", field="file")
         try:

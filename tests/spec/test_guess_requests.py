@@ -149,3 +149,63 @@ def test_serve_has_a_lenient_flag_off_by_default():
     assert build_parser().parse_args(["serve", "--lenient"]).lenient is True
     assert build_parser().parse_args(["serve"]).lenient is False
     assert Settings().lenient is False
+
+
+# Body size limits: neither reference states one (the 413 responses carry the guess mark).
+def _padded(extra: int) -> bytes:
+    """A real JPEG with ``extra`` bytes after its end marker (decoders ignore them)."""
+    return _jpeg() + b"\0" * extra
+
+
+@pytest.mark.parametrize("path, part, headers, ok", [
+    pytest.param("/api/v1/uploads", "file", PRO, 201, id="stagepro-upload"),
+    pytest.param("/api/image", "File", STAGER, 200, id="stagerai-image"),
+])
+def test_an_upload_over_the_guessed_size_limit(server, path, part, headers, ok):
+    from mock_server.limits import UPLOAD_MAX_BYTES
+
+    lenient, client = server
+    data = _padded(UPLOAD_MAX_BYTES)
+    r = client.post(path, headers=headers, files={part: ("big.jpg", data, "image/jpeg")})
+    key = next(iter(headers.values())).removeprefix("Bearer ")
+    entry = _last_entry(client, key)
+    if not lenient:
+        assert r.status_code == 413, r.text
+        error = r.json()["error"]
+        assert error["code"] == "payload_too_large" and error["field"] == "file"
+        assert error["message"].endswith(SUFFIX), error["message"]
+        return
+    assert r.status_code == ok, r.text
+    warning = entry["warnings"][0]
+    assert warning["guess"] and str(len(data)) in warning["message"], warning
+    assert str(UPLOAD_MAX_BYTES) in warning["message"]
+
+
+def test_a_json_body_over_the_guessed_limit_even_when_chunked(server):
+    from mock_server.limits import JSON_MAX_BYTES
+
+    lenient, client = server
+    body = {**JOB, "metadata": {"note": "x" * JSON_MAX_BYTES}}
+    raw = httpx.Request("POST", "/", json=body).read()
+    chunks = (raw[i:i + 65536] for i in range(0, len(raw), 65536))  # no Content-Length
+    r = client.post("/api/v1/jobs", content=chunks,
+                    headers={**PRO, "Content-Type": "application/json"})
+    if not lenient:
+        assert r.status_code == 413, r.text
+        assert r.json()["error"]["message"].endswith(SUFFIX)
+    else:  # read, then judged like any body (the long metadata value breaks only guesses)
+        assert r.status_code == 202, r.text
+        warnings = _last_entry(client, "sk_test_guesses")["warnings"]
+        assert any(str(JSON_MAX_BYTES) in w["message"] for w in warnings), warnings
+
+
+def test_lenient_still_stops_at_the_mocks_own_ceiling(monkeypatch):
+    from mock_server.limits import UPLOAD_MAX_BYTES, MiB
+    from mock_server.spec import body
+
+    monkeypatch.setattr(body, "LENIENT_BODY_CEILING_BYTES", UPLOAD_MAX_BYTES + MiB)
+    with RunningServer(Settings(deterministic=True, lenient=True, image_workers=0)) as srv:
+        r = httpx.post(f"{srv.url}/api/v1/uploads", headers=PRO, timeout=30, files={
+            "file": ("big.jpg", _padded(UPLOAD_MAX_BYTES + 2 * MiB), "image/jpeg")})
+    assert r.status_code == 413, r.text
+    assert "even with --lenient" in r.json()["error"]["message"]
