@@ -129,6 +129,61 @@ def _walk_rules(
             _walk_rules(document, sub, pointer + [key, str(i)], seen, out)
 
 
+JSON_MEDIA = ("application/json",)
+
+
+def response_properties(document: dict[str, Any], op: dict[str, Any]
+                        ) -> list[tuple[str, str, str | None, str | None]]:
+    """Every property of the JSON bodies of an operation's 2xx responses: ``(key path, json
+    pointer of the property schema as written, guess covering it or None, guess written on the
+    property itself or None)``, in document order, each key path once.
+
+    Key paths name properties as in a body: ``data[].outputs[].url``. The walk follows
+    ``$ref``, ``allOf`` / ``oneOf`` / ``anyOf``, ``properties`` and array ``items`` (not
+    ``if``/``then``, which restate properties, nor maps: ``additionalProperties``). A guess
+    covers a property when it is written on the property (beside a ``$ref`` too), on the schema
+    it refers to, or on any enclosing schema from the response's schema down; a mark on the
+    response object (a guessed status) is about the status, not the fields."""
+    out: dict[str, tuple[str, str, str | None, str | None]] = {}
+
+    def walk(node: Any, pointer: str, path: str, covered: str | None, seen: frozenset[str]
+             ) -> None:
+        if not isinstance(node, dict):
+            return
+        if isinstance(node.get(GUESS), str):
+            covered = node[GUESS]
+        if "$ref" in node:
+            ref = node["$ref"]
+            if ref not in seen:
+                walk(resolve(document, node), ref.lstrip("#"), path, covered, seen | {ref})
+        for name, sub in (node.get("properties") or {}).items():
+            child = f"{path}.{name}" if path else str(name)
+            ptr = f"{pointer}/properties/{name}"
+            own = sub.get(GUESS) if isinstance(sub, dict) else None
+            target = resolve(document, sub) if isinstance(sub, dict) and "$ref" in sub else sub
+            why = own if isinstance(own, str) else covered
+            if why is None and isinstance(target, dict) and isinstance(target.get(GUESS), str):
+                why = target[GUESS]
+            if child not in out:
+                out[child] = (child, ptr, why, own if isinstance(own, str) else None)
+            walk(sub, ptr, child, why, seen)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{pointer}/items", f"{path}[]", covered, seen)
+        for key in ("allOf", "oneOf", "anyOf"):
+            for i, sub in enumerate(node.get(key) or []):
+                walk(sub, f"{pointer}/{key}/{i}", path, covered, seen)
+
+    for status, response in (op.get("responses") or {}).items():
+        if not str(status).startswith("2"):
+            continue
+        response = resolve(document, response)
+        for media, content in (response.get("content") or {}).items():
+            if media in JSON_MEDIA and isinstance(content, dict) and "schema" in content:
+                walk(content["schema"], f"/responses/{status}/content/{media}/schema", "",
+                     None, frozenset())
+    return list(out.values())
+
+
 def _api_section(name: str, title: str, reference: str, document: dict[str, Any]) -> list[str]:
     lines = [f"## {title} (`openapi/{name}.yaml`)", "", f"Reference: {reference}.", ""]
     lines += ["### Operations", "",
