@@ -206,3 +206,12 @@ def test_matching_rule():
     assert not _documented("data[].idx", {"id"}) and not _documented("ida", {"id"})
     assert [v for _i, v in json_objects('x {"a": 1} {bad} -d \'{"b": {"c": 2}}\'')] == [
         {"a": 1}, {"b": {"c": 2}}]
+
+
+def test_fidelity_lists_the_guessed_response_fields():
+    from mock_server.spec import fidelity
+
+    text = fidelity.render(ROOT / "openapi")
+    assert "### Guessed response fields" in text
+    assert "| `getUsage` | `GET /usage` | 200, 401 | — | `object`, `livemode`, `plan`" in text
+    assert "| `error` | `getHdrImageGroup` |" in text  # status is shown by the reference
