@@ -129,20 +129,106 @@ def _walk_rules(
             _walk_rules(document, sub, pointer + [key, str(i)], seen, out)
 
 
+JSON_MEDIA = ("application/json",)
+
+
+def response_properties(document: dict[str, Any], op: dict[str, Any]
+                        ) -> list[tuple[str, str, str | None, str | None]]:
+    """Every property of the JSON bodies of an operation's 2xx responses: ``(key path, json
+    pointer of the property schema as written, guess covering it or None, guess written on the
+    property itself or None)``, in document order; a key path appears once per schema that
+    defines it (``status`` in each variant of a ``oneOf``).
+
+    Key paths name properties as in a body: ``data[].outputs[].url``. The walk follows
+    ``$ref``, ``allOf`` / ``oneOf`` / ``anyOf``, ``properties`` and array ``items`` (not
+    ``if``/``then``, which restate properties, nor maps: ``additionalProperties``). A guess
+    covers a property when it is written on the property (beside a ``$ref`` too), on the object
+    schema it refers to, or on any enclosing schema from the response's schema down. Not
+    counted: a mark on a referenced value schema (``Id``'s length, ``Style``'s values), which
+    is about that rule, not about the field; a mark on the response object (a guessed
+    status), which is about the status."""
+    out: dict[tuple[str, str], tuple[str, str, str | None, str | None]] = {}
+
+    def walk(node: Any, pointer: str, path: str, covered: str | None, seen: frozenset[str]
+             ) -> None:
+        if not isinstance(node, dict):
+            return
+        if isinstance(node.get(GUESS), str):
+            covered = node[GUESS]
+        if "$ref" in node:
+            ref = node["$ref"]
+            if ref not in seen:
+                walk(resolve(document, node), ref.lstrip("#"), path, covered, seen | {ref})
+        for name, sub in (node.get("properties") or {}).items():
+            child = f"{path}.{name}" if path else str(name)
+            ptr = f"{pointer}/properties/{name}"
+            own = sub.get(GUESS) if isinstance(sub, dict) else None
+            target = resolve(document, sub) if isinstance(sub, dict) and "$ref" in sub else sub
+            why = own if isinstance(own, str) else covered
+            if (why is None and isinstance(target, dict) and "properties" in target
+                    and isinstance(target.get(GUESS), str)):
+                why = target[GUESS]  # an object whose whole shape is a guess
+            if (child, ptr) not in out:
+                out[child, ptr] = (child, ptr, why, own if isinstance(own, str) else None)
+            walk(sub, ptr, child, why, seen)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{pointer}/items", f"{path}[]", covered, seen)
+        for key in ("allOf", "oneOf", "anyOf"):
+            for i, sub in enumerate(node.get(key) or []):
+                walk(sub, f"{pointer}/{key}/{i}", path, covered, seen)
+
+    for status, response in (op.get("responses") or {}).items():
+        if not str(status).startswith("2"):
+            continue
+        response = resolve(document, response)
+        for media, content in (response.get("content") or {}).items():
+            if media in JSON_MEDIA and isinstance(content, dict) and "schema" in content:
+                walk(content["schema"], f"/responses/{status}/content/{media}/schema", "",
+                     None, frozenset())
+    return list(out.values())
+
+
+def _guessed_fields(document: dict[str, Any], op: dict[str, Any]
+                    ) -> dict[str, str]:
+    """The guessed response fields of an operation, outermost only (a field under a guessed
+    field is left out): key path → why. A key path defined by several schemas (the variants
+    of a ``oneOf``) is guessed only when every one of them is."""
+    found = response_properties(document, op)
+    unguessed = {path for path, _pointer, why, _own in found if why is None}
+    out: dict[str, str] = {}
+    for path, _pointer, why, _own in found:
+        if why is None or path in unguessed or path in out:
+            continue
+        if any(path.startswith((f"{p}.", f"{p}[]")) for p in out):
+            continue
+        out[path] = why
+    return out
+
+
 def _api_section(name: str, title: str, reference: str, document: dict[str, Any]) -> list[str]:
     lines = [f"## {title} (`openapi/{name}.yaml`)", "", f"Reference: {reference}.", ""]
     lines += ["### Operations", "",
-              "| operation | method and path | documented statuses | guessed statuses |",
-              "|---|---|---|---|"]
+              "| operation | method and path | documented statuses | guessed statuses "
+              "| guessed response fields |",
+              "|---|---|---|---|---|"]
+    guessed_fields: dict[str, tuple[list[str], list[str]]] = {}
     for op_id, method, path, op in _operations(document):
+        shown = _guessed_fields(document, op)
+        for field, why in shown.items():
+            paths, ops = guessed_fields.setdefault(why, ([], []))
+            if field not in paths:
+                paths.append(field)
+            if op_id not in ops:
+                ops.append(op_id)
         documented, guessed = [], []
         for status, response in op.get("responses", {}).items():
             marked = isinstance(response, dict) and GUESS in response
             if not marked:
                 marked = GUESS in resolve(document, response)
             (guessed if marked else documented).append(str(status))
+        fields = ", ".join(f"`{f}`" for f in shown) or "—"
         lines.append(f"| `{op_id}` | `{method} {path}` | {', '.join(documented) or '—'} | "
-                     f"{', '.join(guessed) or '—'} |")
+                     f"{', '.join(guessed) or '—'} | {fields} |")
     rules: dict[str, tuple[str, str | None]] = {}
     for _op_id, method, path, op in _operations(document):
         base = ["paths", path, method.lower()]
@@ -162,6 +248,17 @@ def _api_section(name: str, title: str, reference: str, document: dict[str, Any]
             if "schema" in content:
                 ptr = base + ["requestBody", "content", media, "schema"]
                 _walk_rules(document, content["schema"], ptr, set(), rules)
+    lines += ["", "### Guessed response fields", "",
+              "Fields of the 2xx JSON bodies that the reference never shows (neither in an "
+              "example response nor named in its prose), by the reason of the mark that covers "
+              "them; a field stands for everything below it. `tests/spec/test_response_guesses.py` "
+              "keeps this list complete.", "",
+              "| response fields | operations | why |", "|---|---|---|"]
+    for why, (paths, ops) in guessed_fields.items():
+        lines.append(f"| {', '.join(f'`{_cell(p)}`' for p in paths)} | "
+                     f"{', '.join(f'`{o}`' for o in ops)} | {_cell(why)} |")
+    if not guessed_fields:
+        lines.append("| — | — | every response field is shown by the reference |")
     lines += ["", "### Documented request rules", "",
               "Rules the reference states (its examples, enums, names; under `/gcs/`, Google Cloud "
               "Storage's own documentation); the mock enforces them and `stagemock check` fails a "
