@@ -1,19 +1,21 @@
-"""README's shell examples work as printed (issue 18).
+"""The shell examples of README and docs work as printed (issue 18).
 
-Every fenced ``sh`` block of README.md is run, command by command, in one ``bash`` per block
-against a live deterministic mock. The only rewrites are the ones a reader does by hand:
+Every fenced ``sh`` block of README.md and of ``docs/*.md`` is run, command by command, in one
+``bash`` per block against one live deterministic mock, file after file (README first). The
+only rewrites are the ones a reader does by hand:
 
 - the host and port (``localhost:8000`` / ``127.0.0.1:8000``) become the test server's;
 - placeholders (``JOB_ID``, ``PROJECT_ID``, ``GROUP_ID``, ...) become ids from the responses
-  printed before them, in README order (the latest response that carries one fills it).
+  printed before them in the same file, in file order (the latest response that carries one
+  fills it): each page's examples stand on their own.
 
 ``curl`` is wrapped by a shell function that runs the real curl with ``-sS -o FILE -w
 '%{http_code}'``, prints the body as curl would, and records the status: every request must
-answer 2xx and every command must exit 0, else the test fails naming the block and the line.
+answer 2xx and every command must exit 0, else the test fails naming the file, the block and the line.
 Commands that start servers, install packages or run long suites are skipped by the small
 allow-list below, each with its reason. Afterwards the mock's journal must show every request
-conformant and every operation of both vendor specs answered 2xx at least once, so each
-operation keeps a working example.
+conformant and every operation of both vendor specs answered 2xx at least once (over all the
+files together), so each operation keeps a working example.
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ from mock_server.testing import RunningServer
 ROOT = Path(__file__).resolve().parents[1]
 SHELL_FENCES = ("```sh", "```bash", "```shell")
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 COMMAND_TIMEOUT = 30.0
 
-# Commands README shows but this test must not run: (prefix, reason).
+# Commands README and docs show but this test must not run: (prefix, reason).
 SKIPPED = (
+    ("pytest", "runs the reader's own suite"),
     ("make serve", "starts the server (the test runs its own)"),
     ("make test", "runs every test, this one included"),
     ("stagemock serve", "starts the server (the test runs its own)"),
@@ -90,18 +94,29 @@ curl() { __readme_curl "$@"; }
 
 @dataclass
 class Command:
-    block: int  # 1-based index of the sh block
-    line: int  # README line of the command's first line
+    file: str  # the file, relative to the checkout (README.md, docs/stagepro.md, ...)
+    block: int  # 1-based index of the sh block in that file
+    line: int  # the file's line of the command's first line
     text: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.file} sh block {self.block}, line {self.line}"
+
+
+def example_files() -> list[Path]:
+    """README first, then every page of docs/ in name order."""
+    return [README, *sorted(DOCS.glob("*.md"))]
 
 
 def _complete(text: str) -> bool:
     return subprocess.run(["bash", "-n", "-c", text], capture_output=True).returncode == 0
 
 
-def sh_blocks() -> list[list[Command]]:
-    """Every fenced ``sh`` block of README, split into complete shell commands."""
-    lines = README.read_text().splitlines()
+def sh_blocks(path: Path = README) -> list[list[Command]]:
+    """Every fenced ``sh`` block of one markdown file, split into complete shell commands."""
+    name = path.relative_to(ROOT).as_posix()
+    lines = path.read_text(encoding="utf-8").splitlines()
     blocks: list[list[Command]] = []
     i = 0
     while i < len(lines):
@@ -120,10 +135,10 @@ def sh_blocks() -> list[list[Command]]:
                 buf.append(lines[i])
                 text = "\n".join(buf)
                 if not text.endswith("\\") and _complete(text):
-                    commands.append(Command(n, start, text))
+                    commands.append(Command(name, n, start, text))
                     buf = []
                 i += 1
-            assert not buf, f"README sh block {n}: incomplete command at line {start}"
+            assert not buf, f"{name} sh block {n}: incomplete command at line {start}"
             blocks.append(commands)
         i += 1
     return blocks
@@ -137,7 +152,7 @@ def skip_reason(text: str) -> str | None:
 
 
 class Bash:
-    """One bash per README block, fed command by command (variables carry over)."""
+    """One bash per sh block, fed command by command (variables carry over)."""
 
     def __init__(self, rundir: Path) -> None:
         # cwd: a scratch folder where `fixtures/` is the checkout's (files the examples save
@@ -239,79 +254,93 @@ def test_curl_is_installed() -> None:
     assert shutil.which("bash"), "README's examples need bash: apt-get install -y bash"
 
 
-def test_readme_sh_blocks_run_as_printed(tmp_path: Path) -> None:
+def test_readme_and_docs_sh_blocks_run_as_printed(tmp_path: Path) -> None:
     if not shutil.which("curl"):
         pytest.fail("README's examples need curl: apt-get install -y curl")
-    blocks = sh_blocks()
-    assert len(blocks) >= 8, "README lost its sh blocks"
+    files = {path: sh_blocks(path) for path in example_files()}
+    assert len(files[README]) >= 3, "README lost its sh blocks"
+    assert sum(len(blocks) for blocks in files.values()) >= 8, "README and docs lost their sh blocks"
     server = RunningServer(Settings(deterministic=True, image_workers=0)).start()
     base = server.url  # http://127.0.0.1:<port>
-    placeholders: dict[str, str] = {}
     ran = 0
     skipped: set[str] = set()
     failures: list[str] = []
     try:
-        for commands in blocks:
-            rundir = tmp_path / f"block{commands[0].block if commands else 0}"
-            rundir.mkdir()
-            bash = Bash(rundir)
-            seen = 0
-            try:
-                for cmd in commands:
-                    where = f"README sh block {cmd.block}, line {cmd.line}"
-                    if skip_reason(cmd.text):
-                        skipped.add(next(p for p, _ in SKIPPED if cmd.text.startswith(p)))
-                        continue
-                    try:
-                        text = substitute(cmd.text, base, placeholders)
-                    except AssertionError as exc:
-                        failures.append(f"{where}: {exc}\n  {cmd.text}")
-                        break
-                    try:
-                        rc, output = bash.run(text, cmd.line)
-                    except AssertionError as exc:
-                        failures.append(f"{where}:\n  {cmd.text}\n  {exc}")
-                        break
-                    ran += 1
-                    log = (
-                        (rundir / "log").read_text().splitlines()
-                        if (rundir / "log").exists()
-                        else []
-                    )
-                    calls, seen = log[seen:], len(log)
-                    problems = []
-                    if not calls and "curl" in cmd.text:
-                        problems.append("ran no curl")
-                    for call in calls:
-                        _line, curl_rc, code, out = call.split("\t")
-                        body = Path(out).read_bytes()
-                        if curl_rc != "0" or not code.startswith("2"):
-                            problems.append(f"curl exit {curl_rc}, HTTP {code}: {body[:300]!r}")
-                        try:
-                            fill(placeholders, json.loads(body))
-                        except ValueError:
-                            pass
-                    if rc != 0 and not problems:
-                        problems.append(f"exit {rc}: {output[-500:]}")
-                    if problems:
-                        failures.append(f"{where}:\n  {cmd.text}\n  " + "\n  ".join(problems))
-            finally:
-                bash.close()
+        for path, blocks in files.items():
+            placeholders: dict[str, str] = {}  # a page's examples fill its own placeholders
+            for commands in blocks:
+                if not commands:
+                    continue
+                rundir = tmp_path / f"{path.stem}-block{commands[0].block}"
+                rundir.mkdir()
+                bash = Bash(rundir)
+                try:
+                    ran += run_block(bash, rundir, commands, base, placeholders, skipped, failures)
+                finally:
+                    bash.close()
         journal = server.control.journal()
     finally:
         server.stop()
-    assert not failures, "README examples that fail as printed:\n" + "\n".join(failures)
-    assert ran >= 40, f"only {ran} README commands ran"
-    # README's examples conform to the specs and show every vendor operation answering 2xx
+    assert not failures, "examples that fail as printed:\n" + "\n".join(failures)
+    assert ran >= 40, f"only {ran} README and docs commands ran"
+    # the examples conform to the specs and show every vendor operation answering 2xx
     broken = [
         f"{e['method']} {e['path']}: {e['violations']}" for e in journal if not e["conformant"]
     ]
-    assert not broken, "README examples that break the spec:\n" + "\n".join(broken)
+    assert not broken, "README and docs examples that break the spec:\n" + "\n".join(broken)
     shown = {e["operation_id"] for e in journal if str(e["status"]).startswith("2")}
     missing = vendor_operations() - shown
-    assert not missing, f"operations with no working README example: {sorted(missing)}"
+    assert not missing, f"operations with no working README or docs example: {sorted(missing)}"
     unused = {prefix for prefix, _ in SKIPPED} - skipped - {"stagemock serve"}
-    assert not unused, f"allow-list entries README no longer needs: {sorted(unused)}"
+    assert not unused, f"allow-list entries README and docs no longer need: {sorted(unused)}"
+
+
+def run_block(
+    bash: Bash,
+    rundir: Path,
+    commands: list[Command],
+    base: str,
+    placeholders: dict[str, str],
+    skipped: set[str],
+    failures: list[str],
+) -> int:
+    """Run one block's commands in order; record failures; return how many ran. The block
+    stops at its first command that cannot run (a placeholder no response gave, no answer)."""
+    ran = seen = 0
+    for cmd in commands:
+        if skip_reason(cmd.text):
+            skipped.add(next(p for p, _ in SKIPPED if cmd.text.startswith(p)))
+            continue
+        try:
+            text = substitute(cmd.text, base, placeholders)
+        except AssertionError as exc:
+            failures.append(f"{cmd.where}: {exc}\n  {cmd.text}")
+            break
+        try:
+            rc, output = bash.run(text, cmd.line)
+        except AssertionError as exc:
+            failures.append(f"{cmd.where}:\n  {cmd.text}\n  {exc}")
+            break
+        ran += 1
+        log = (rundir / "log").read_text().splitlines() if (rundir / "log").exists() else []
+        calls, seen = log[seen:], len(log)
+        problems = []
+        if not calls and "curl" in cmd.text:
+            problems.append("ran no curl")
+        for call in calls:
+            _line, curl_rc, code, out = call.split("\t")
+            body = Path(out).read_bytes()
+            if curl_rc != "0" or not code.startswith("2"):
+                problems.append(f"curl exit {curl_rc}, HTTP {code}: {body[:300]!r}")
+            try:
+                fill(placeholders, json.loads(body))
+            except ValueError:
+                pass
+        if rc != 0 and not problems:
+            problems.append(f"exit {rc}: {output[-500:]}")
+        if problems:
+            failures.append(f"{cmd.where}:\n  {cmd.text}\n  " + "\n  ".join(problems))
+    return ran
 
 
 def test_substitute_only_the_host_and_bare_placeholders() -> None:
@@ -329,8 +358,16 @@ def test_substitute_only_the_host_and_bare_placeholders() -> None:
 
 
 def test_commands_split_on_shell_syntax() -> None:
-    blocks = sh_blocks()
+    blocks = [block for path in example_files() for block in sh_blocks(path)]
     texts = [c.text for block in blocks for c in block]
     assert any(t.startswith("for ev in") and t.endswith("done") for t in texts)
     assert not any(t.endswith("\\") for t in texts)
     assert all(c.line > 0 for block in blocks for c in block)
+
+
+def test_every_file_with_examples_is_read() -> None:
+    """docs/ pages are found and named by their path, so a failure points at the page."""
+    names = [path.relative_to(ROOT).as_posix() for path in example_files()]
+    assert names[0] == "README.md" and "docs/stagepro.md" in names
+    commands = [c for block in sh_blocks(DOCS / "stagepro.md") for c in block]
+    assert commands and commands[0].where.startswith("docs/stagepro.md sh block 1, line ")
