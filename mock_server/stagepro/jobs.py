@@ -3,7 +3,7 @@ listing (uploads in ``uploads.py``, outputs in ``outputs.py``, magic inputs in `
 No Starlette and no network: time, ids and the blob store are injected; images are
 rendered by the pure functions of ``images/``.
 
-Rules the vendor leaves open, decided here (and documented in README and the spec):
+Rules the vendor leaves open, decided here (and documented in docs/stagepro.md and the spec):
 - A job is charged when it is accepted (202); a failed job is not refunded.
 - Storage: an upload that would push usage over the plan's limit → 403; a job, batch or
   workflow is refused 403 when usage is already at or over the limit (its outputs would not

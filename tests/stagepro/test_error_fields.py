@@ -1,4 +1,4 @@
-"""README: every failure names the offending field; every 400 validation_error has details
+"""docs/errors.md: every failure names the offending field; every 400 validation_error has details
 (issue 18, "README and behaviour disagree" item 6)."""
 
 from __future__ import annotations

@@ -416,7 +416,7 @@ def test_a_put_with_any_content_type_is_stored_as_sent(sa, stagerai_mock, stagem
 
 
 def test_upload_image_takes_webp_as_readme_says(sa):
-    """README: `/api/image` takes JPEG, PNG and WebP (issue 18 item 2)."""
+    """docs/stagerai.md: `/api/image` takes JPEG, PNG and WebP (issue 18 item 2)."""
     buf = io.BytesIO()
     Image.open(io.BytesIO(EXTERIOR)).save(buf, "WEBP", quality=80)
     r = sa.post("/api/image", files={"File": ("house.webp", buf.getvalue(), "image/webp")})
