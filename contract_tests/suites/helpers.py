@@ -62,7 +62,9 @@ def _operation(r: httpx.Response) -> Any:
 def expect_status(r: httpx.Response, *statuses: int) -> None:
     """Assert ``r`` answered one of ``statuses`` (those the spec gives for this step). When
     it did not and every expected status is a guess of the spec (another 2xx where a guessed
-    2xx is expected; a non-5xx where a guessed error status is), the failure is a guess."""
+    2xx is expected; a non-5xx where a guessed error status is), the failure is a guess. So
+    where refusing at all is documented (a missing key, another account's object), assert
+    that first (``assert not r.is_success``): only the refusal's status is then a guess."""
     if r.status_code in statuses:
         return
     op = _operation(r)
