@@ -283,28 +283,14 @@ def _bad_signature(app: Any) -> None:
     hub._headers = headers
 
 
-def _refuse(field: str, keep: Callable[[], list[str]], bogus: str):
-    """A server that refuses (``400``, the mock's own error naming ``field``) a
-    ``POST /jobs`` whose ``field`` (``input.style``) holds a value of the spec's enum other than
-    ``keep()``: the value is replaced, before the mock sees it, by ``bogus``."""
-
-    def rewrite(scope: dict[str, Any], body: bytes) -> bytes:
-        if scope["method"] != "POST" or scope["path"] != "/api/v1/jobs" or not body:
-            return body
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return body
-        *parents, name = field.split(".")
-        inp = data
-        for part in parents:
-            inp = inp.get(part) if isinstance(inp, dict) else None
-        if isinstance(inp, dict) and isinstance(inp.get(name), str) and inp[name] not in keep():
-            inp[name] = bogus
-            return orjson.dumps(data)
-        return body
-
-    return rewrite
+def _refuse_long_ids(meth, path, status, headers, body):
+    """A server whose ids are at most 32 characters: a longer one is refused ``400`` (the
+    mock's error shape, naming the field), where the spec lets any of 1–64 through to 404."""
+    if meth == "GET" and path.startswith("/api/v1/jobs/") and len(path) - 13 > 32:
+        error = {"code": "validation_error", "message": "id is too long", "field": "id"}
+        headers["content-type"] = "application/json"
+        return 400, headers, orjson.dumps({"error": error})
+    return status, headers, body
 
 
 def _idempotency_per_body() -> Callable[[dict[str, Any], bytes], bytes]:
@@ -416,18 +402,14 @@ MUTANTS = [
         operations=("createJob",), foreign=True, phases="coverage",
         rewrite_request=_accept_any("type", _enum("JobType"), "empty-room"),
     ),
-    # Refusing valid input: a value only a guess allows (every style but the reference's
-    # `modern`) is a guess; a value the reference documents (a listing tool) is a failure.
+    # Refusing valid input that only a guess allows (an id of 33–64 characters: the length
+    # limit is this mock's) is a guess. (createJob's refusals of a style or a listing tool
+    # cannot be told apart here: a 400 there is state-dependent, never a failure of
+    # positive_data_acceptance; tests/contract/test_guess_classifier.py pins those rules.)
     Mutant(
-        "rejects-guessed-style", "stagepro", ("positive_data_acceptance",),
-        operations=("createJob",), foreign=True, exit_code=0, says=("input.style",),
-        phases="coverage", rewrite_request=_refuse("input.style", lambda: ["modern"], "-"),
-    ),
-    Mutant(
-        "rejects-documented-listing-tool", "stagepro", ("positive_data_acceptance",),
-        operations=("createJob",), foreign=True, says=("createJob", "input.listing_tool"),
-        phases="coverage",
-        rewrite_request=_refuse("input.listing_tool", lambda: ["virtual-twilight"], "-"),
+        "rejects-long-ids", "stagepro", ("positive_data_acceptance",),
+        operations=("getJob",), foreign=True, exit_code=0, says=("`id`", "1–64"),
+        phases="coverage", transform=_refuse_long_ids,
     ),
     # Property tests: a failure resting only on a guess is reported; a documented one fails.
     Mutant(
