@@ -49,13 +49,14 @@ def pytest_collection_modifyitems(config, items):
             not wanted or mark.kwargs["name"] in wanted
         )
         (keep if ok else drop).append(item)
-        if api is not None:
+        if ok:
+            own = mark.kwargs["api"]
             for pointer in mark.kwargs.get("rests_on") or ():
                 try:
-                    classifier(api).rule_guess(pointer)
+                    classifier(own).rule_guess(pointer)
                 except (KeyError, IndexError, TypeError, ValueError):
                     raise pytest.UsageError(
-                        f"{item.nodeid}: rests_on {pointer!r} names nothing in the {api} spec"
+                        f"{item.nodeid}: rests_on {pointer!r} names nothing in the {own} spec"
                     ) from None
     if drop:
         config.hook.pytest_deselected(items=drop)
