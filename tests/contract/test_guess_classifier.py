@@ -61,3 +61,20 @@ def test_rule_guess_reads_the_spec(pro):
     assert pro.rule_guess("/components/schemas/JobType/enum") is None
     with pytest.raises(KeyError):
         pro.rule_guess("/paths/~1nowhere")
+
+
+def test_every_rests_on_names_a_rule_of_its_spec():
+    import importlib
+    from pathlib import Path
+
+    from contract_tests import checks
+
+    suites = Path(checks.__file__).parent / "suites"
+    for path in sorted(suites.glob("test_*.py")):
+        module = importlib.import_module(f"contract_tests.suites.{path.stem}")
+        for fn in vars(module).values():
+            for mark in getattr(fn, "pytestmark", []):
+                if mark.name == checks.MARKER:
+                    for pointer in mark.kwargs.get("rests_on") or ():
+                        Classifier(SPECS[mark.kwargs["api"]], mark.kwargs["api"]).rule_guess(
+                            pointer)
