@@ -9,7 +9,23 @@ makes it fail). A failure is guess-only when:
   as the mock's own validators see it, is a guess;
 - an undocumented status was answered (``status_code_conformance``) where the spec's only
   success statuses are guesses and the server answered another 2xx (200 instead of 202);
-- a response body violates its schema (``response_schema_conformance``) only in guessed rules.
+- a response body violates its schema (``response_schema_conformance``) only in guessed rules;
+- valid input was refused (``positive_data_acceptance``, a 4xx) and the refusal can be laid
+  on values only guesses allow (:meth:`Classifier.acceptance_guesses`): either the answer
+  names fields of the request (any string of its body equal to the field's dotted name, e.g.
+  ``error.field: "input.style"``) and every one it names holds such a value, or, naming none,
+  the request holds such a value and no value that a documented rule constrains.
+
+A value "only guesses allow" sits where a constraining keyword (``enum``, ``const``, a
+length, size or range limit, ``pattern``, ``format``, extra properties) applies to it and
+every such keyword there is a guess (:func:`mock_server.spec.guesses.guess_at`), and no
+example of the operation (or ``example`` of its schema) shows that very value at that
+place: a value the vendor's own examples use is documented. A value no keyword constrains
+(a free string) counts for neither side.
+
+The property suites (``contract_tests/suites``) use the same rules through
+:meth:`Classifier.status_guesses`, :meth:`Classifier.body_guesses` and
+:meth:`Classifier.rule_guess` (``suites/helpers.py`` says how).
 
 Everything else, and anything that cannot be attributed, counts as documented.
 """
@@ -25,7 +41,7 @@ from typing import Any
 import orjson
 
 from contract_tests.curl import from_interaction
-from mock_server.spec.guesses import GUESS
+from mock_server.spec.guesses import GUESS, guess_at
 from mock_server.spec.loader import Operation, load_spec, resolve
 from mock_server.spec.validation import (
     OperationValidator,
@@ -78,9 +94,24 @@ class Classifier:
             return self._status_guesses(op, int(response.get("status_code", 0)))
         if check == "response_schema_conformance" and response is not None:
             return self._response_guesses(op, response)
+        if check == "positive_data_acceptance" and response is not None:
+            if 400 <= int(response.get("status_code", 0)) < 500:
+                return self.acceptance_guesses(op, case, _body(response))
         return ()
 
+    def operation(self, operation_id: str) -> Operation | None:
+        return next((o for o in self.ops.values() if o.operation_id == operation_id), None)
+
     def _request_guesses(self, op: Operation, case: dict[str, Any]) -> tuple[str, ...]:
+        violations = self._violations(op, case)
+        if not violations:
+            return ()  # nothing we can attribute: a documented failure
+        if not all(x.get("guess") for x in violations):
+            return ()
+        return tuple(sorted({f"`{x['field'] or 'body'}`: {x['guess']}" for x in violations}))
+
+    def _violations(self, op: Operation, case: dict[str, Any]) -> list[dict[str, Any]]:
+        """What the mock's own validators find wrong with the request of ``case``."""
         v = self.validator(op)
         violations: list[dict[str, Any]] = []
         params = {
@@ -99,21 +130,52 @@ class Classifier:
         if media in v.bodies and "body" in case and v.bodies[media].validator is not None:
             if media == "application/json":
                 violations += v.check_body(media, case["body"])
-        if not violations:
-            return ()  # nothing we can attribute: a documented failure
-        if not all(x.get("guess") for x in violations):
-            return ()
-        return tuple(sorted({f"`{x['field'] or 'body'}`: {x['guess']}" for x in violations}))
+        return violations
 
     def _status_guesses(self, op: Operation, status: int) -> tuple[str, ...]:
-        if not 200 <= status < 300:
+        return self.status_guesses(op, status)
+
+    def status_guesses(self, op: Operation, status: int,
+                       expected: tuple[int, ...] | None = None) -> tuple[str, ...]:
+        """Why answering ``status`` where the spec says one of ``expected`` (default: the
+        operation's success statuses) disagrees only with guesses: every expected status is a
+        response the spec marks as a guess, and the answer is of the same kind (another 2xx
+        for a guessed success; any non-5xx for a guessed error status, such as a 403 where
+        the guessed 401 is expected). Empty: documented."""
+        codes = [str(c) for c in expected] if expected is not None else [
+            str(c) for c in op.responses if str(c).startswith("2")]
+        if not codes or any(c not in op.responses for c in codes):
+            return ()  # a status the spec does not list for the operation: not ours to judge
+        if all(c.startswith("2") for c in codes):
+            if not 200 <= status < 300:
+                return ()
+        elif all(c.startswith("4") for c in codes):
+            if status >= 500:
+                return ()
+        else:
             return ()
-        success = {code: resolve(self.document, r) for code, r in op.responses.items()
-                   if str(code).startswith("2")}
-        raw = {code: self.document_response(op, code) for code in success}
-        if not success or not all(isinstance(r, dict) and GUESS in r for r in raw.values()):
+        raw = {code: self.document_response(op, code) for code in codes}
+        if not all(isinstance(r, dict) and GUESS in r for r in raw.values()):
             return ()
         return tuple(f"status {code}: {r[GUESS]}" for code, r in sorted(raw.items()))
+
+    def rule_guess(self, pointer: str) -> str | None:
+        """The guess of the rule at ``pointer`` (a JSON pointer into the spec, e.g.
+        ``/paths/~1jobs/get/parameters/3/schema``): the node's own ``x-stagemock-guess``, or
+        the guess it falls under (:func:`guess_at`). Raises ``KeyError`` for a pointer that
+        names nothing."""
+        parts = _pointer(pointer)
+        node: Any = self.document
+        for part in parts:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if isinstance(node, dict) and isinstance(node.get(GUESS), str):
+            return node[GUESS]
+        return guess_at(self.document, self.document, parts) if parts else None
+
+    def body_guesses(self, op: Operation, status: int, body: Any) -> tuple[str, ...]:
+        """Why ``body``, answered with ``status``, disagrees only with guessed rules of its
+        schema (empty: documented, or nothing to attribute)."""
+        return self._response_guesses(op, {"status_code": status, "json": body})
 
     def document_response(self, op: Operation, code: str) -> dict[str, Any]:
         """The response object as written (a guess may sit on the referencing object or on
@@ -131,7 +193,7 @@ class Classifier:
             return ()
         spec = resolve(self.document, spec)
         schema = (spec.get("content", {}).get("application/json") or {}).get("schema")
-        body = _body(response)
+        body = response["json"] if "json" in response else _body(response)
         if schema is None or body is None:
             return ()
         validator = _compile(self.document, schema)
@@ -142,6 +204,189 @@ class Classifier:
         if not all(x.get("guess") for x in violations):
             return ()
         return tuple(sorted({f"`{x['field'] or 'body'}`: {x['guess']}" for x in violations}))
+
+    # ------------------------------------------------------------------ valid input refused
+    def acceptance_guesses(self, op: Operation, case: dict[str, Any], answer: Any
+                           ) -> tuple[str, ...]:
+        """Why refusing the schema-valid request of ``case`` (answered ``answer``, a parsed
+        body or ``None``) disagrees only with guesses (the module docstring's rule); empty:
+        documented."""
+        if self._violations(op, case):
+            return ()  # not valid by the spec after all: nothing to attribute
+        values = self._values(op, case)
+        guessed = {f: why for f, kind, why in values if kind == "guess"}
+        if not guessed:
+            return ()
+        named = {f for f, _, _ in values if f in _strings(answer)}
+        if named:
+            if not named <= set(guessed):
+                return ()
+            return tuple(sorted(f"`{f}`: {guessed[f]}" for f in named))
+        if any(kind == "documented" for _, kind, _ in values):
+            return ()
+        return tuple(sorted(f"`{f}`: {why}" for f, why in guessed.items()))
+
+    def _values(self, op: Operation, case: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """Every value of the request as ``(field, kind, why)``: kind ``guess`` (only guessed
+        rules constrain it), ``documented`` (a documented rule does), ``free`` (nothing does,
+        or an example of the spec shows it)."""
+        out: list[tuple[str, str, str]] = []
+        shown = self._examples(op)
+        item = self.document["paths"][op.path]
+        method = op.method.lower()
+        params = [(["paths", op.path, "parameters", i], p)
+                  for i, p in enumerate(item.get("parameters") or [])]
+        params += [(["paths", op.path, method, "parameters", i], p)
+                   for i, p in enumerate(item[method].get("parameters") or [])]
+        sent = {
+            "path": case.get("path_parameters") or {},
+            "query": case.get("query") or {},
+            "header": {str(k).lower(): v for k, v in (case.get("headers") or {}).items()},
+        }
+        for path, param in params:
+            if "$ref" in param:
+                path, param = _ref_path(param["$ref"]), resolve(self.document, param)
+            where = param.get("in")
+            name = param.get("name", "")
+            key = name.lower() if where == "header" else name
+            values = sent.get(where) or {}
+            if key not in values or "schema" not in param:
+                continue
+            raw = values[key]
+            if isinstance(raw, list) and len(raw) == 1 and where != "query":
+                raw = raw[0]
+            value = coerce(raw, resolve(self.document, param["schema"])) \
+                if isinstance(raw, (str, list)) else raw
+            self._walk(path + ["schema"], param["schema"], value, name, shown, out)
+        media = case.get("media_type")
+        body = item[method].get("requestBody")
+        if media == "application/json" and "body" in case and body is not None:
+            body_path = ["paths", op.path, method, "requestBody"]
+            if "$ref" in body:
+                body_path, body = _ref_path(body["$ref"]), resolve(self.document, body)
+            content = (body.get("content") or {}).get(media)
+            if isinstance(content, dict) and "schema" in content:
+                self._walk(body_path + ["content", media, "schema"], content["schema"],
+                           case["body"], "", shown, out)
+        return out
+
+    def _examples(self, op: Operation) -> dict[str, list[Any]]:
+        """Field → the values the operation's request examples show there."""
+        out: dict[str, list[Any]] = {}
+
+        def flatten(value: Any, name: str) -> None:
+            out.setdefault(name, []).append(value)
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    flatten(v, f"{name}.{k}" if name else str(k))
+            elif isinstance(value, list):
+                for v in value:
+                    flatten(v, f"{name}[]")
+
+        raw = self.document["paths"][op.path][op.method.lower()]
+        body = resolve(self.document, raw.get("requestBody") or {})
+        for content in (body.get("content") or {}).values():
+            if "example" in content:
+                flatten(content["example"], "")
+            for example in (content.get("examples") or {}).values():
+                example = resolve(self.document, example)
+                if isinstance(example, dict) and "value" in example:
+                    flatten(example["value"], "")
+        return out
+
+    def _walk(self, path: list[Any], schema: Any, value: Any, name: str,
+              shown: dict[str, list[Any]], out: list[tuple[str, str, str]]) -> None:
+        if not isinstance(schema, dict):
+            return
+        if "$ref" in schema:  # a referenced schema carries its own marks
+            ref = schema["$ref"]
+            self._walk(_ref_path(ref), resolve(self.document, schema), value, name, shown, out)
+            return
+        kinds: list[str | None] = []
+        for keyword in _applies(schema, value):
+            kinds.append(guess_at(self.document, self.document, [*path, keyword]))
+        if isinstance(value, dict):
+            props = schema.get("properties") or {}
+            extra = [k for k in value if k not in props]
+            if extra and schema.get("additionalProperties", True) is not False:
+                if "additionalProperties" in schema:
+                    kinds.append(guess_at(self.document, self.document,
+                                          [*path, "additionalProperties"]))
+        if kinds:
+            shows = _field_key(name) in shown and value in shown[_field_key(name)]
+            shows = shows or value == schema.get("example", object()) or \
+                value in (schema.get("examples") or [])
+            if shows:
+                out.append((name or "body", "free", ""))
+            elif all(kinds):
+                out.append((name or "body", "guess", str(kinds[0])))
+            else:
+                out.append((name or "body", "documented", ""))
+        for i, sub in enumerate(schema.get("allOf") or []):
+            self._walk([*path, "allOf", i], sub, value, name, shown, out)
+        for keyword in ("oneOf", "anyOf"):
+            for i, sub in enumerate(schema.get(keyword) or []):
+                if _compile(self.document, sub).is_valid(value):
+                    self._walk([*path, keyword, i], sub, value, name, shown, out)
+        if isinstance(value, dict):
+            props = schema.get("properties") or {}
+            for key, sub in value.items():
+                child = f"{name}.{key}" if name else key
+                if key in props:
+                    self._walk([*path, "properties", key], props[key], sub, child, shown, out)
+                elif isinstance(schema.get("additionalProperties"), dict):
+                    self._walk([*path, "additionalProperties"], schema["additionalProperties"],
+                               sub, child, shown, out)
+        elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+            for sub in value:
+                self._walk([*path, "items"], schema["items"], sub, f"{name}[]", shown, out)
+
+
+#: Keywords that refuse values, by the JSON type they apply to (``None``: any value).
+_CONSTRAINING: dict[type | tuple[type, ...] | None, tuple[str, ...]] = {
+    None: ("enum", "const"),
+    str: ("maxLength", "minLength", "pattern", "format"),
+    (int, float): ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "multipleOf"),
+    list: ("maxItems", "minItems", "uniqueItems"),
+    dict: ("maxProperties", "minProperties"),
+}
+
+
+def _applies(schema: dict[str, Any], value: Any) -> list[str]:
+    out = []
+    for kind, keywords in _CONSTRAINING.items():
+        if kind is None or (isinstance(value, kind) and not isinstance(value, bool)):
+            out += [k for k in keywords if k in schema]
+    return out
+
+
+def _field_key(name: str) -> str:
+    return name
+
+
+def _strings(answer: Any) -> set[str]:
+    """Every string of a parsed answer (the fields an error body names)."""
+    out: set[str] = set()
+    stack = [answer]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            out.add(node)
+        elif isinstance(node, dict):
+            stack += list(node.values())
+        elif isinstance(node, list):
+            stack += node
+    return out
+
+
+def _pointer(pointer: str) -> list[str]:
+    if pointer in ("", "/"):
+        return []
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("#").split("/")[1:]]
+
+
+def _ref_path(ref: str) -> list[Any]:
+    return list(_pointer(ref))
 
 
 def _body(response: dict[str, Any]) -> Any:

@@ -41,6 +41,9 @@ class Mutant:
     phases: str | None = None
     #: ``stagemock check``'s exit code for the mutant (1: caught; 0: only guesses differ).
     exit_code: int = 1
+    #: Jobs advance on the wall clock (quickly): a foreign mutant has no ``/__mock/`` to move
+    #: the virtual clock of a deterministic mock, so its jobs would never end.
+    live_clock: bool = False
 
     def wrap(self, app: Any) -> Any:
         if self.patch is not None:
@@ -280,6 +283,51 @@ def _bad_signature(app: Any) -> None:
     hub._headers = headers
 
 
+def _refuse_long_ids(meth, path, status, headers, body):
+    """A server whose ids are at most 32 characters: a longer one is refused ``400`` (the
+    mock's error shape, naming the field), where the spec lets any of 1–64 through to 404."""
+    if meth == "GET" and path.startswith("/api/v1/jobs/") and len(path) - 13 > 32:
+        error = {"code": "validation_error", "message": "id is too long", "field": "id"}
+        headers["content-type"] = "application/json"
+        return 400, headers, orjson.dumps({"error": error})
+    return status, headers, body
+
+
+def _idempotency_per_body() -> Callable[[dict[str, Any], bytes], bytes]:
+    """A server whose idempotency key is scoped to the body: the same key with another body
+    creates another job (the mock answers 409; that conflict is a guess of the spec)."""
+    bodies: dict[str, bytes] = {}
+
+    def rewrite(scope: dict[str, Any], body: bytes) -> bytes:
+        if scope["method"] != "POST" or scope["path"] != "/api/v1/jobs" or not body:
+            return body
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return body
+        key = data.get("idempotency_key") if isinstance(data, dict) else None
+        if not isinstance(key, str):
+            return body
+        rest = orjson.dumps({k: v for k, v in data.items() if k != "idempotency_key"},
+                            option=orjson.OPT_SORT_KEYS)
+        if bodies.setdefault(key, rest) != rest:
+            data["idempotency_key"] = f"{key}-{len(bodies)}-{hash(rest) & 0xFFFF}"
+            return orjson.dumps(data)
+        return body
+
+    return rewrite
+
+
+def _ignore_cursor(scope: dict[str, Any], body: bytes) -> bytes:
+    """A server that pages some other way than the spec's cursors: ``cursor`` is ignored."""
+    if scope["method"] == "GET" and scope["path"] == "/api/v1/jobs":
+        from urllib.parse import parse_qsl, urlencode
+
+        query = parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)
+        scope["query_string"] = urlencode([(k, v) for k, v in query if k != "cursor"]).encode()
+    return body
+
+
 JOB = r"/api/v1/jobs/[^/]+"
 
 MUTANTS = [
@@ -353,5 +401,28 @@ MUTANTS = [
         "accepts-unknown-job-type", "stagepro", ("negative_data_rejection",),
         operations=("createJob",), foreign=True, phases="coverage",
         rewrite_request=_accept_any("type", _enum("JobType"), "empty-room"),
+    ),
+    # Refusing valid input that only a guess allows (an id of 33–64 characters: the length
+    # limit is this mock's) is a guess. (createJob's refusals of a style or a listing tool
+    # cannot be told apart here: a 400 there is state-dependent, never a failure of
+    # positive_data_acceptance; tests/contract/test_guess_classifier.py pins those rules.)
+    Mutant(
+        "rejects-long-ids", "stagepro", ("positive_data_acceptance",),
+        operations=("getJob",), foreign=True, exit_code=0, says=("`id`", "1–64"),
+        phases="coverage", transform=_refuse_long_ids,
+    ),
+    # Property tests: a failure resting only on a guess is reported; a documented one fails.
+    Mutant(
+        "jobs-answer-201", "stagepro", ("terminal_state",), foreign=True,
+        says=("answered 201, not 202",),
+        transform=_status_of(r"/api/v1/jobs", "POST", 202, 201),
+    ),
+    Mutant(
+        "idempotency-per-body", "stagepro", ("idempotent_replay",), foreign=True, exit_code=0,
+        says=("status 409", "no 409"), rewrite_request=_idempotency_per_body(),
+    ),
+    Mutant(
+        "pagination-without-cursors", "stagepro", ("pagination",), foreign=True, exit_code=0,
+        says=("cursors", "pagination"), rewrite_request=_ignore_cursor,
     ),
 ]

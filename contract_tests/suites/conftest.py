@@ -3,7 +3,10 @@
 Every test carries ``@check("<name>", api=...)`` (``contract_tests/checks.py``); the runner
 selects by name and API (``STAGEMOCK_CONTRACT_CHECKS``), never by test-name text. Each test's
 last request to the API is recorded; a failing test's JUnit entry carries the check's name,
-the operation, a plain message and that request as ``curl`` (read by ``report.py``).
+the operation, a plain message and that request as ``curl`` (read by ``report.py``), and
+``guess`` (the spec's reason) when the failure rests only on a guessed rule of the spec: the
+failure says so itself (``helpers.RuleFailure``) or, unattributed, the test ``rests_on`` a
+guessed rule (``checks.check``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import pytest
 from contract_tests.checks import MARKER
 from contract_tests.curl import LastRequest, as_curl, operation_of
 from contract_tests.target import Target
+
+from .helpers import RuleFailure, classifier
 
 ENV_CHECKS = "STAGEMOCK_CONTRACT_CHECKS"
 _LAST = LastRequest()
@@ -44,6 +49,15 @@ def pytest_collection_modifyitems(config, items):
             not wanted or mark.kwargs["name"] in wanted
         )
         (keep if ok else drop).append(item)
+        if ok:
+            own = mark.kwargs["api"]
+            for pointer in mark.kwargs.get("rests_on") or ():
+                try:
+                    classifier(own).rule_guess(pointer)
+                except (KeyError, IndexError, TypeError, ValueError):
+                    raise pytest.UsageError(
+                        f"{item.nodeid}: rests_on {pointer!r} names nothing in the {own} spec"
+                    ) from None
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -86,12 +100,35 @@ def pytest_runtest_makereport(item, call):
         where = f"{request.method} {request.url.path}" if request is not None else "the API"
         message = f"{where} answered something unexpected ({type(exc).__name__}: {exc})"
     props = [("check", mark.kwargs["name"]), ("message", message.splitlines()[0])]
+    guess = _guess(exc, target.api, mark.kwargs.get("rests_on") or ())
+    if guess:
+        props.append(("guess", guess))
     if request is not None:
         path = request.url.path
         props.append(("operation", operation_of(target.api, request.method, path, target.base_url)))
         props.append(("curl", as_curl(request)))
     item.user_properties.extend(props)
     report.user_properties.extend(props)
+
+
+def _leaf(exc: BaseException | None) -> BaseException | None:
+    """The failure itself (hypothesis may wrap several in an exception group)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _guess(exc: BaseException | None, api: str, rests_on: tuple[str, ...]) -> str | None:
+    """The guess a failure rests on only (``None``: documented)."""
+    exc = _leaf(exc)
+    if isinstance(exc, RuleFailure):  # attributed by the assertion itself
+        return exc.guess
+    guesses = []
+    for pointer in rests_on:
+        why = classifier(api).rule_guess(pointer)
+        if why:
+            guesses.append(f"`{pointer}`: {why}")
+    return "; ".join(guesses) or None
 
 
 @pytest.fixture(scope="session")

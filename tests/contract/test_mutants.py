@@ -46,7 +46,9 @@ def _section(out: str, mutant: Mutant) -> str:
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
 def test_suite_catches_mutant(mutant, tmp_path):
     junit = tmp_path / "report.xml"
-    with RunningServer(Settings(deterministic=True), app_wrapper=mutant.wrap) as server:
+    settings = (Settings(deterministic=False, job_seconds=0.5) if mutant.live_clock
+                else Settings(deterministic=True))
+    with RunningServer(settings, app_wrapper=mutant.wrap) as server:
         proc = _check(mutant.api, server.url, *_args(mutant), "--junit", str(junit))
     out = proc.stdout + proc.stderr
     if mutant.exit_code == 1:
