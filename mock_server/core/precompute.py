@@ -23,9 +23,11 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, ProcessPoolExecutor
 from typing import Any, Generic, TypeVar
 
@@ -39,15 +41,53 @@ PRELOAD = ["mock_server.images.work"]
 def process_pool(workers: int = 2) -> ProcessPoolExecutor:
     """Workers forked from a clean fork server (never from the server itself, whose threads
     and sockets must not be copied), or spawned where there is no fork server (Windows);
-    they start on first use and end with the server, however it ends."""
+    they start on first use and end with the server, however it ends. They never import the
+    caller's ``__main__`` (see ``_WorkerContext``)."""
+    ctx: Any
     if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
+        ctx = _WorkerContext()
         ctx.set_forkserver_preload(PRELOAD)
     else:  # pragma: no cover - Windows
         ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=watch_server, initargs=(os.getpid(),)
     )
+
+
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """``__main__`` replaced by an empty module while a worker is launched: multiprocessing
+    would otherwise have each worker re-run the main script (as ``__mp_main__``), which in a
+    user's script without an ``if __name__ == "__main__":`` guard runs the whole script again
+    in every worker, servers and requests included. The workers run only this package's
+    module-level functions, so they need nothing from ``__main__``."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+if "forkserver" in multiprocessing.get_all_start_methods():
+    from multiprocessing import popen_forkserver
+    from multiprocessing.context import ForkServerContext, ForkServerProcess
+
+    class _WorkerPopen(popen_forkserver.Popen):
+        def _launch(self, process_obj: Any) -> None:
+            with _main_hidden():
+                super()._launch(process_obj)
+
+    class _WorkerProcess(ForkServerProcess):
+        @staticmethod
+        def _Popen(process_obj: Any) -> Any:
+            return _WorkerPopen(process_obj)
+
+    class _WorkerContext(ForkServerContext):
+        """The fork-server context, whose processes never import the caller's ``__main__``."""
+
+        Process = _WorkerProcess  # type: ignore[assignment]
 
 
 def watch_server(server_pid: int, every: float = 0.5) -> None:
