@@ -27,6 +27,11 @@ TEST_KEY = re.compile(r"(sk_test_|stager_test_)[A-Za-z0-9_]*")
 SKIP = {"host", "content-length", "accept", "accept-encoding", "connection", "user-agent",
         "x-schemathesis-testcaseid"}
 MAX_BODY = 2000
+#: Checks whose failing request carries a credential schemathesis made up on purpose (it
+#: filters every credential in its events): putting the configured key back would
+#: reproduce a different request, so the curl shows an invalid one instead.
+INVALID_CREDENTIAL_CHECKS = frozenset({"ignored_auth"})
+INVALID_CREDENTIAL = "not-a-valid-key"
 
 
 class LastRequest:
@@ -51,6 +56,8 @@ def _header(name: str, value: str, credentials: dict[str, str] | None = None) ->
         return shlex.quote(f"{name}: {value}")
     if value == "[Filtered]" and credentials and name.lower() in credentials:
         value = credentials[name.lower()]
+    if value.endswith(INVALID_CREDENTIAL):  # made up by the check: nothing secret
+        return shlex.quote(f"{name}: {value}")
     if value == "[Filtered]" or (value and not TEST_KEY.search(value)):
         prefix = {"authorization": "Bearer ", "cookie": "stagepro_session="}.get(name.lower(), "")
         return f'"{name}: {prefix}${var}"'
@@ -88,11 +95,20 @@ def as_curl(request: Any) -> str:
     return command(request.method, str(request.url), dict(request.headers), body)
 
 
-def from_interaction(request: dict[str, Any], credentials: dict[str, str] | None = None) -> str:
-    """A request as schemathesis's NDJSON records it (``interactions[id].request``)."""
+def from_interaction(
+    request: dict[str, Any], credentials: dict[str, str] | None = None, check: str = ""
+) -> str:
+    """A request as schemathesis's NDJSON records it (``interactions[id].request``). The
+    filtered credentials become the configured ones, except for a check that sends an
+    invalid credential on purpose (``INVALID_CREDENTIAL_CHECKS``)."""
     headers: dict[str, str] = {}
+    invalid = check in INVALID_CREDENTIAL_CHECKS
     for name, value in (request.get("headers") or {}).items():
         headers[name] = value[0] if isinstance(value, list) and value else str(value)
+        if invalid and headers[name] == "[Filtered]" and name.lower() in SECRET_HEADERS:
+            prefix = {"authorization": "Bearer ", "cookie": "stagepro_session="}.get(
+                name.lower(), "")
+            headers[name] = prefix + INVALID_CREDENTIAL
     raw = request.get("body")
     body: bytes | None = None
     if isinstance(raw, dict) and "$base64" in raw:

@@ -450,7 +450,8 @@ def findings(ndjson: Path, classifier: Classifier, ids: dict[str, str],
                         guesses=classifier.guesses_for(check.get("name", ""), case, response),
                         request=_request(case),
                         message=str(failure.get("message") or ""),
-                        curl=from_interaction(interaction["request"], credentials)
+                        curl=from_interaction(interaction["request"], credentials,
+                                              check.get("name", ""))
                         if interaction.get("request") else "",
                     )
                 )

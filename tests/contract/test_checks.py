@@ -116,3 +116,13 @@ def test_a_live_key_never_lands_in_a_curl():
     assert "'stager-api-key: stager_test_k'" in from_interaction(
         recorded, {"stager-api-key": "stager_test_k"})
     assert "$STAGEMOCK_API_KEY" in from_interaction(recorded, None)
+
+
+def test_a_credential_made_up_by_the_check_is_not_replaced_by_the_good_key():
+    """ignored_auth sends an invalid key on purpose; the curl must not put the real one back."""
+    recorded = {"method": "GET", "uri": "http://x/api/v1/usage",
+                "headers": {"Authorization": ["[Filtered]"]}}
+    curl = from_interaction(recorded, {"authorization": "Bearer sk_test_k"}, "ignored_auth")
+    assert "sk_test_k" not in curl and "'Authorization: Bearer not-a-valid-key'" in curl
+    other = from_interaction(recorded, {"authorization": "Bearer sk_test_k"}, "not_a_server_error")
+    assert "'Authorization: Bearer sk_test_k'" in other
