@@ -141,7 +141,6 @@ for _c in [
           apis=("stagepro",)),
     Check(
         "object_isolation", "property", "a second account saw the first account's objects",
-        without_mutant="needs two accounts a mutant cannot merge without rewriting every id",
     ),
     Check(
         "magic_failure", "property", "a magic fail- input did not fail its job with that code",
@@ -155,7 +154,6 @@ for _c in [
         "signed_upload", "property",
         "the signed-upload flow failed or a tampered signed URL was accepted",
         apis=("stagerai",),
-        without_mutant="the signature check is pinned by tests/stagerai",
     ),
 ]:
     register(_c)

@@ -127,14 +127,21 @@ def _templates(api: str) -> list[tuple[re.Pattern[str], str, str, str]]:
 
     doc = yaml.safe_load(SPECS[api].read_text())
     out = []
+    loose = []
     for path, item in doc["paths"].items():
-        pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
+        exact = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))
+        pattern = re.compile("^" + exact + "$")
+        # a path ending in a parameter also matches a value with slashes in it (a GCS object
+        # name), after every exact match was tried
+        tail = re.compile("^" + exact[: -len("[^/]+")] + ".+$") if path.endswith("}") else None
         for method, op in item.items():
             if isinstance(op, dict) and "operationId" in op:
                 out.append((pattern, method.upper(), path, op["operationId"]))
+                if tail is not None:
+                    loose.append((tail, method.upper(), path, op["operationId"]))
     # literal paths before templated ones (``/jobs/batch`` before ``/jobs/{id}``)
     out.sort(key=lambda t: t[2].count("{"))
-    return out
+    return out + loose
 
 
 def operation_of(api: str, method: str, path: str, base_url: str) -> str:

@@ -200,17 +200,24 @@ def _repeat_item(data: Any) -> Any:
     return data
 
 
+def _job_request(scope: dict[str, Any], body: bytes) -> Any:
+    """The parsed JSON of a ``POST /api/v1/jobs``; ``None`` for any other request or body."""
+    if scope["method"] != "POST" or scope["path"] != "/api/v1/jobs" or not body:
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _accept_any(field: str, allowed: Callable[[], list[str]], replacement: str):
     """A server whose ``field`` of ``POST /jobs`` (``type``, ``input.style``) takes any string:
     a value outside the spec's enum is replaced (before the mock sees it) by an allowed one,
     so the request is accepted."""
 
     def rewrite(scope: dict[str, Any], body: bytes) -> bytes:
-        if scope["method"] != "POST" or scope["path"] != "/api/v1/jobs" or not body:
-            return body
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
+        data = _job_request(scope, body)
+        if data is None:
             return body
         *parents, name = field.split(".")
         inp = data
@@ -267,6 +274,40 @@ def _ignore_idempotency(scope: dict[str, Any], body: bytes) -> bytes:
     return body
 
 
+def _jobs_shared_across_accounts(app: Any) -> None:
+    """``GET /jobs/{id}`` finds the job in any account: another key reads the first's job."""
+    backend = app.state.ctx.backends["stagepro"]
+    engine = backend.engine
+    original = engine.job
+
+    def job(account: Any, job_id: str) -> Any:
+        for record in list(backend.state.keys.values()):
+            found = record.account.jobs.get(job_id)
+            if found is not None:
+                return found
+        return original(account, job_id)
+
+    engine.job = job
+
+
+def _any_signature_accepted(app: Any) -> None:
+    """Signed upload URLs whose signature is never compared: a tampered URL is accepted."""
+    import hashlib
+    import hmac
+
+    from mock_server.stagerai.signing import Signer, _string_to_sign
+
+    class AnySignature(Signer):
+        def verify(self, method: str, path: str, params: dict[str, str], now: float) -> None:
+            # the signature that would match, in place of the one sent: every other rule holds
+            sts = _string_to_sign(method, path, params)
+            real = hmac.new(self.secret, sts.encode(), hashlib.sha256).hexdigest()
+            super().verify(method, path, {**params, "X-Goog-Signature": real}, now)
+
+    backend = app.state.ctx.backends["stagerai"]
+    backend.signer = AnySignature(backend.signer.secret)
+
+
 def _bad_signature(app: Any) -> None:
     """Webhooks signed with the wrong key (the secret reversed)."""
     hub = app.state.ctx.webhooks
@@ -299,11 +340,8 @@ def _idempotency_per_body() -> Callable[[dict[str, Any], bytes], bytes]:
     bodies: dict[str, bytes] = {}
 
     def rewrite(scope: dict[str, Any], body: bytes) -> bytes:
-        if scope["method"] != "POST" or scope["path"] != "/api/v1/jobs" or not body:
-            return body
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
+        data = _job_request(scope, body)
+        if data is None:
             return body
         key = data.get("idempotency_key") if isinstance(data, dict) else None
         if not isinstance(key, str):
@@ -383,6 +421,14 @@ MUTANTS = [
     ),
     Mutant(
         "bad-webhook-signature", "stagepro", ("webhook_signature",), patch=_bad_signature,
+    ),
+    Mutant(
+        "jobs-shared-across-accounts", "stagepro", ("object_isolation",),
+        patch=_jobs_shared_across_accounts, says=("another account read job",),
+    ),
+    Mutant(
+        "any-signature-accepted", "stagerai", ("signed_upload",),
+        patch=_any_signature_accepted, says=("tampered signed URL answered 200",),
     ),
     # Servers that are not ours (no /__mock/), as the vendor's API is: disagreeing only with a
     # guess of the spec (x-stagemock-guess) is reported and passes; a documented rule fails.

@@ -3,7 +3,6 @@ APIs: what a person would see on each page, live updates, buttons, and escaping.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer, WebhookReceiver
+from tests.waiting import wait_for
 
 from .conftest import ROOT, screenshot
 
@@ -23,14 +23,6 @@ BRACKETS = sorted((ROOT / "fixtures" / "brackets").glob("*.jpg"))
 EXTERIOR = (ROOT / "fixtures" / "photos" / "exterior.jpg").read_bytes()
 
 
-def _wait(predicate: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 @dataclass
@@ -69,7 +61,7 @@ def _populate(w: World) -> None:
                            timeout=30)
     ep = console.post("/webhooks", json={"url": w.receiver.url}).json()
     w.endpoint_id = ep["id"]
-    _wait(lambda: console.get("/webhooks").json()["data"][0]["status"] == "active")
+    wait_for(lambda: console.get("/webhooks").json()["data"][0]["status"] == "active")
     hook = {"webhook_endpoint_id": w.endpoint_id}
     for name, body in {
         "ok": {"type": "listing-tool", "input": {"image_url": "https://example.com/exterior.jpg",
@@ -112,7 +104,7 @@ def _populate(w: World) -> None:
     # Everything so far completes; the webhook deliveries arrive.
     w.server.advance(60)
     w.receiver.wait_for(2)
-    _wait(lambda: all(d["attempts"] for d in
+    wait_for(lambda: all(d["attempts"] for d in
                       w.server.admin("GET", "webhooks/deliveries").json()["data"]))
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from mock_server import verify_signature
 from mock_server.webhooks import SignatureVerificationError
+from tests.waiting import wait_for
 
 JOB = {"type": "listing-tool", "input": {"image_url": "https://example.com/exterior.jpg", "listing_tool": "virtual-twilight"}}
 
@@ -34,14 +35,6 @@ def _deliveries(http, **params):
     return http.get("/__mock/webhooks/deliveries", params=params).json()["data"]
 
 
-def _wait(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def _endpoint(console, http, receiver, events=None):
@@ -50,7 +43,7 @@ def _endpoint(console, http, receiver, events=None):
     assert r.status_code == 201
     ep = r.json()
     assert ep["status"] == "pending_verification" and ep["secret"].startswith("whsec_")
-    _wait(lambda: console.get("/webhooks").json()["data"][0]["status"] == "active")
+    wait_for(lambda: console.get("/webhooks").json()["data"][0]["status"] == "active")
     return ep
 
 
@@ -79,16 +72,16 @@ def test_retries_follow_the_schedule_with_one_event_id(console, http, sp, stagep
     sp.post("/jobs", json=dict(JOB, webhook_endpoint_id=ep["id"]))
     stagepro_mock.advance(10)
     rx.wait_for(1)
-    _wait(lambda: _deliveries(http, endpoint_id=ep["id"])[0]["state"] == "pending")
+    wait_for(lambda: _deliveries(http, endpoint_id=ep["id"])[0]["state"] == "pending")
     stagepro_mock.advance(10)  # first retry is due 10 s after the failure
     rx.wait_for(2)
-    _wait(lambda: _deliveries(http, endpoint_id=ep["id"])[0]["state"] == "pending")
+    wait_for(lambda: _deliveries(http, endpoint_id=ep["id"])[0]["state"] == "pending")
     stagepro_mock.advance(29)
     time.sleep(0.2)
     assert len(rx.deliveries) == 2  # not yet: the second retry waits 30 s
     stagepro_mock.advance(1)
     rx.wait_for(3)
-    d = _wait(lambda: [x for x in _deliveries(http, endpoint_id=ep["id"]) if x["state"] == "succeeded"])[0]
+    d = wait_for(lambda: [x for x in _deliveries(http, endpoint_id=ep["id"]) if x["state"] == "succeeded"])[0]
     times = [a["at_unix"] for a in d["attempts"]]
     assert [a["status"] for a in d["attempts"]] == [500, 500, 200]
     assert times[1] - times[0] == 10 and times[2] - times[1] == 30
@@ -101,7 +94,7 @@ def test_receiver_down_loses_nothing(console, http, sp, stagepro_mock, stagepro_
     rx.stop()
     ids = [sp.post("/jobs", json=dict(JOB, webhook_endpoint_id=ep["id"])).json()["id"] for _ in range(3)]
     stagepro_mock.advance(10)
-    _wait(lambda: all(d["attempts"] and d["state"] == "pending" for d in _deliveries(http, endpoint_id=ep["id"])) and len(_deliveries(http, endpoint_id=ep["id"])) == 3)
+    wait_for(lambda: all(d["attempts"] and d["state"] == "pending" for d in _deliveries(http, endpoint_id=ep["id"])) and len(_deliveries(http, endpoint_id=ep["id"])) == 3)
     rx.start()
     stagepro_mock.advance(10)
     rx.wait_for(3)
@@ -133,7 +126,7 @@ def test_verification_failure_and_retry(console, http, sp, stagepro_webhook_rece
     rx = stagepro_webhook_receiver
     rx.echo_challenge = False
     ep = console.post("/webhooks", json={"url": rx.url}).json()
-    _wait(lambda: console.get("/webhooks").json()["data"][0]["status"] == "verification_failed")
+    wait_for(lambda: console.get("/webhooks").json()["data"][0]["status"] == "verification_failed")
     r = sp.post("/jobs", json=dict(JOB, webhook_endpoint_id=ep["id"]))
     assert r.status_code == 400 and "verification_failed" in r.json()["error"]["message"]
     rx.echo_challenge = True
@@ -148,7 +141,7 @@ def test_force_fail_and_redeliver(console, http, sp, stagepro_mock, stagepro_web
     http.patch(f"/__mock/webhooks/endpoints/{ep['id']}", json={"force_fail": True})
     sp.post("/jobs", json=dict(JOB, webhook_endpoint_id=ep["id"]))
     stagepro_mock.advance(10)
-    d = _wait(lambda: [x for x in _deliveries(http, endpoint_id=ep["id"]) if x["attempts"]])[0]
+    d = wait_for(lambda: [x for x in _deliveries(http, endpoint_id=ep["id"]) if x["attempts"]])[0]
     assert "forced failure" in d["attempts"][0]["error"] and rx.deliveries == []
     http.patch(f"/__mock/webhooks/endpoints/{ep['id']}", json={"force_fail": False})
     http.post(f"/__mock/webhooks/events/{d['event_id']}/redeliver")
