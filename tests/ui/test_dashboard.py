@@ -326,6 +326,41 @@ def test_journal_highlights_violations_and_shows_markup_as_text(world: World, pa
     screenshot(page, "journal.png")
 
 
+def test_a_poll_answered_after_a_filter_change_never_adds_its_rows(world: World, page: Any
+                                                                   ) -> None:
+    """A journal poll sent before the API filter changed, answered after it (a slow network):
+    its StagePro rows must not join the Stager AI list (CI once caught this race)."""
+    from playwright.sync_api import expect
+
+    held: list[Any] = []
+    armed = [False]
+
+    def hold(route: Any) -> None:
+        url = route.request.url
+        if armed[0] and not held and "since=0" in url and "api=" not in url and (
+                "nonconformant" not in url):
+            held.append(route)  # answered later, by the test
+            return
+        route.continue_()
+
+    page.route("**/__mock/journal?*", hold)
+    page.goto(f"{world.ui}#/journal")
+    expect(page.locator("#journal tr.entry", has_text="createJob").first).to_be_visible()
+    armed[0] = True
+    page.select_option("#filter-conformance", "bad")
+    page.select_option("#filter-conformance", "")  # starts over: every entry, from seq 0
+    while not held:  # that request is in flight, unanswered
+        page.wait_for_timeout(20)
+    page.select_option("#filter-api", "stagerai")
+    expect(page.locator("#journal tr.entry", has_text="createProject")).to_have_count(1)
+    with page.expect_response(lambda r: "/__mock/journal" in r.url and "api=" not in r.url):
+        held[0].continue_()
+    with page.expect_response(lambda r: "/__mock/journal" in r.url and "api=stagerai" in r.url):
+        pass  # one more poll: the stale answer has long been handled
+    expect(page.locator("#journal tr.entry", has_text="/api/v1/")).to_have_count(0)
+    expect(page.locator("#journal tr.entry", has_text="createProject")).to_have_count(1)
+
+
 def test_job_metadata_with_markup_shows_as_text(world: World, page: Any) -> None:
     from playwright.sync_api import expect
 
