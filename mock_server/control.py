@@ -1,5 +1,6 @@
 """One client for a running mock's control plane (``/__mock/``), used by the pytest plugin,
-``mock_server.testing.RunningServer`` and the contract suites.
+``mock_server.testing.RunningServer``, the contract suites and the MCP server's mock-aware
+tools.
 
 It keeps one pooled HTTP connection, so the plugin's per-test resets cost a round trip on an
 open socket rather than a new client each. Importing this module is cheap (httpx is imported

@@ -7,6 +7,7 @@ every request has a bounded timeout.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import time
@@ -15,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from ..control import ControlPlane, ControlPlaneError
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/api/v1"
 #: Long edge of the images returned to the model (context size).
@@ -54,6 +57,7 @@ class StageProClient:
         self._is_mock: bool | None = None
         self._not_mock_until = 0.0
         self.mock_extras = mock_extras  # False: never probe /__mock/
+        self._control_plane: ControlPlane | None = None
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -67,6 +71,9 @@ class StageProClient:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+        if self._control_plane is not None:
+            self._control_plane.close()
+            self._control_plane = None
 
     def _headers(self) -> dict[str, str]:
         h = {"accept": "application/json", "user-agent": "stagemock-mcp"}
@@ -123,6 +130,17 @@ class StageProClient:
         return data
 
     # mock-aware extras ------------------------------------------------------------------
+    # Through the package's one control-plane client (``mock_server.control``), in a thread:
+    # it is synchronous, and the MCP server's event loop must never wait on a socket.
+    @property
+    def control_plane(self) -> ControlPlane:
+        if self._control_plane is None:
+            self._control_plane = ControlPlane(self.origin, timeout=self.timeout)
+        return self._control_plane
+
+    async def _control_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await asyncio.to_thread(self.control_plane.request, method, path, **kwargs)
+
     async def is_mock(self) -> bool:
         """True when the server has stagemock's control plane (``GET /__mock/health``); a
         positive answer is remembered, a negative one for 30 s (the server may start later)."""
@@ -131,16 +149,22 @@ class StageProClient:
         if not self.mock_extras or not self.origin or time.monotonic() < self._not_mock_until:
             return False
         try:
-            r = await self.http.get(f"{self.origin}/__mock/health", timeout=2.0)
+            r = await self._control_request("GET", "health", timeout=2.0)
             self._is_mock = r.status_code == 200 and isinstance(r.json(), dict)
-        except (httpx.HTTPError, ValueError):
+        except (ControlPlaneError, httpx.HTTPError, ValueError):
             self._is_mock = False
         if not self._is_mock:
             self._not_mock_until = time.monotonic() + 30.0
         return self._is_mock
 
     async def control(self, method: str, path: str, **kwargs: Any) -> Any:
-        r = await self._send(method, f"{self.origin}/__mock/{path}", **kwargs)
+        try:
+            r = await self._control_request(method, path, **kwargs)
+        except ControlPlaneError as exc:
+            raise ApiCallError(None, "connection_error", str(exc)) from None
+        except httpx.TimeoutException:
+            raise ApiCallError(None, "timeout", f"no answer from {self.origin}/__mock/{path} "
+                               f"within {self.timeout:g} s") from None
         if r.status_code >= 400:
             raise ApiCallError(r.status_code, "mock_error", r.text[:300])
         return r.json()
