@@ -97,6 +97,21 @@ def test_the_wheel_carries_specs_fixtures_and_types(wheel):
     assert not [n for n in names if n.startswith(("tests/", "bench/", "openapi/"))]
 
 
+def test_the_sdist_carries_what_the_tests_read(tmp_path):
+    """The sdist is the checkout minus git: the specs, fixtures, tests and the docs pages whose
+    shell examples ``tests/test_readme.py`` runs."""
+    import tarfile
+
+    ok(run([*UV, "build", "--sdist", "--quiet", "-o", str(tmp_path), str(ROOT)], cwd=tmp_path,
+           timeout=300))
+    (built,) = tmp_path.glob("stagemock-*.tar.gz")
+    with tarfile.open(built) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    for needed in ("openapi/stagepro.yaml", "fixtures/accounts.yaml", "README.md",
+                   "docs/stagepro.md", "docs/FIDELITY.md", "tests/test_readme.py", "Makefile"):
+        assert needed in names, needed
+
+
 def test_the_base_install_has_no_contract_dependencies(venv, empty):
     probe = "import importlib.util as u; print([m for m in ('schemathesis', 'hypothesis', 'mcp') if u.find_spec(m)])"
     assert ok(run([str(venv / "bin" / "python"), "-c", probe], cwd=empty)).stdout.strip() == "[]"
