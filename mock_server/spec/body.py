@@ -175,12 +175,22 @@ async def read_body(
         # The whole body first, bounded (a chunked upload has no Content-Length to refuse
         # early, and Starlette's parser bounds only the non-file parts), then parsed from it.
         try:
-            request._body = await read_limited(request, upload.plus(MULTIPART_OVERHEAD))
+            raw = await read_limited(request, upload.plus(MULTIPART_OVERHEAD))
         except PayloadTooLarge:
             raise upload.too_large() from None
+
+        async def replay() -> dict[str, Any]:
+            return {"type": "http.request", "body": raw, "more_body": False}
+
         try:
-            form = await request.form(max_files=10, max_fields=100, max_part_size=JSON_MAX_BYTES)
+            form = await Request(request.scope, replay).form(
+                max_files=10, max_fields=100, max_part_size=JSON_MAX_BYTES
+            )
         except Exception as exc:  # multipart errors, a non-file part too large
+            if "maximum size" in str(exc):
+                raise PayloadTooLarge(
+                    f"a form field (not a file part) is larger than {JSON_MAX_BYTES} bytes"
+                ) from None
             raise ValidationFailed(f"malformed multipart body: {exc}") from None
         fields: dict[str, Any] = {}
         files: dict[str, UploadFile] = {}

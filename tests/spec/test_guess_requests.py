@@ -209,3 +209,13 @@ def test_lenient_still_stops_at_the_mocks_own_ceiling(monkeypatch):
             "file": ("big.jpg", _padded(UPLOAD_MAX_BYTES + 2 * MiB), "image/jpeg")})
     assert r.status_code == 413, r.text
     assert "even with --lenient" in r.json()["error"]["message"]
+
+
+def test_an_oversized_form_field_is_a_413_not_a_parse_error(server):
+    from mock_server.limits import JSON_MAX_BYTES
+
+    _lenient, client = server
+    r = client.post("/api/v1/uploads", headers=PRO, files={"file": ("a.jpg", _jpeg(), "image/jpeg")},
+                    data={"note": "x" * (JSON_MAX_BYTES + 1)})
+    assert r.status_code == 413, r.text
+    assert "form field" in r.json()["error"]["message"]
