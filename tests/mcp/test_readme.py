@@ -49,7 +49,10 @@ def test_readme_snippet_runs_a_job_to_an_image():
                                                     {"id": job_id, "timeout_seconds": 30})
 
     tools, done = anyio.run(main)
-    assert "create_job" in {t.name for t in tools.tools}
+    names = {t.name for t in tools.tools}
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## MCP server")[1]
+    listed = set(re.findall(r"`([a-z_]+)`", section.split("\n## ")[0]))
+    assert names <= listed, f"tools the README does not list: {sorted(names - listed)}"
     assert not done.is_error, text_of(done)
     assert json.loads(done.content[0].text)["status"] == "completed"
     assert len(images_of(done)) == 1
