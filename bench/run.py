@@ -208,7 +208,10 @@ end
 
 
 def bench_images() -> dict[str, Any]:
+    from mock_server.core.precompute import keep_freed_memory
     from mock_server.images import hdr, render
+
+    keep_freed_memory()  # as in the image workers, where renders and merges run
 
     src = render.synthetic_photo("bench-room", "interior", (1024, 768))
     render.render_stagepro(src, job_type="virtual-stage", style="modern", room_type="living-room")

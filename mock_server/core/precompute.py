@@ -50,7 +50,7 @@ def process_pool(workers: int = 2) -> ProcessPoolExecutor:
     else:  # pragma: no cover - Windows
         ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=watch_server, initargs=(os.getpid(),)
+        max_workers=workers, mp_context=ctx, initializer=start_worker, initargs=(os.getpid(),)
     )
 
 
@@ -88,6 +88,39 @@ if "forkserver" in multiprocessing.get_all_start_methods():
         """The fork-server context, whose processes never import the caller's ``__main__``."""
 
         Process = _WorkerProcess  # type: ignore[assignment]
+
+
+#: glibc's ``mallopt`` parameters (malloc.h) and the values image work wants.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+KEEP_BELOW_BYTES = 128 * 1024 * 1024
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc keep freed blocks up to ``KEEP_BELOW_BYTES`` for reuse instead of returning
+    each one to the kernel. A render allocates a dozen frame-sized NumPy temporaries; by
+    default each is a fresh ``mmap`` whose every page faults in zeroed, about a third of a
+    1024×768 render's time. Only the process's own allocator changes, never a byte of
+    output. ``False`` where there is no glibc (musl, macOS): nothing changes there."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, KEEP_BELOW_BYTES)) and bool(
+        mallopt(M_TRIM_THRESHOLD, 2 * KEEP_BELOW_BYTES))
+
+
+def start_worker(server_pid: int) -> None:
+    """Each image worker's start: its allocator tuned for frame-sized arrays, and a watch on
+    the server process."""
+    keep_freed_memory()
+    watch_server(server_pid)
 
 
 def watch_server(server_pid: int, every: float = 0.5) -> None:

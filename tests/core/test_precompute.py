@@ -136,3 +136,19 @@ def test_workers_end_with_a_killed_server(tmp_path):
         assert not [p for p in pids if alive(p)], "worker or fork server outlived the server"
     finally:
         proc.kill()
+
+
+def test_image_workers_keep_freed_memory_for_reuse():
+    """Frame-sized temporaries are reused instead of page-faulted in afresh on every render
+    (glibc's mallopt; a no-op elsewhere). The workers set it when they start."""
+    import platform
+
+    from mock_server.core import precompute
+
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert precompute.keep_freed_memory() is True
+    pool = precompute.process_pool(1)
+    try:
+        assert pool._initializer is precompute.start_worker
+    finally:
+        pool.shutdown()

@@ -197,9 +197,17 @@ def _furniture(
                 [(X0 + 4, Y1 - 4), ((X0 + X1) // 2, Y0 + bh // 3), (X1 - 4, Y1 - 4)],
                 fill=col(i + 2, 0.9),
             )
-    ov = np.asarray(overlay, np.float32) / 255
+    # Only where something was drawn: outside the drawing's box the blend is the identity
+    # (alpha 0 gives ``arr * 1 + 0``, the same floats), so skipping it changes no byte.
+    box = overlay.getchannel("A").getbbox()
+    if box is None:
+        return arr
+    x0, y0, x1, y1 = box
+    ov = np.asarray(overlay.crop(box), np.float32) / 255
     a = ov[..., 3:4]
-    return arr * (1 - a) + ov[..., :3] * a
+    out = arr.copy()
+    out[y0:y1, x0:x1] = arr[y0:y1, x0:x1] * (1 - a) + ov[..., :3] * a
+    return out
 
 
 def _empty_room(px: np.ndarray, s: float) -> np.ndarray:
