@@ -44,7 +44,6 @@ COMMAND_TIMEOUT = 30.0
 
 # Commands README and docs show but this test must not run: (prefix, reason).
 SKIPPED = (
-    ("pytest", "runs the reader's own suite"),
     ("make serve", "starts the server (the test runs its own)"),
     ("make test", "runs every test, this one included"),
     ("stagemock serve", "starts the server (the test runs its own)"),
