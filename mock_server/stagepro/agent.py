@@ -13,12 +13,12 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from ..errors import ApiError, Forbidden, NotFound, PaymentRequired
-from ..http import JSON, RawJSON, base_url, dumps, json_response
+from ..http import RawJSON, base_url, dumps, json_response
 from ..spec.binding import Call
 from . import operation
 from .agent_models import SESSION_TTL, Session, Turn, refused_render, respond, sse_chunks
-from .exceptions import IdempotencyConflict, NotReadyToRender, SessionExpired
-from .handlers import idempotency_header
+from .exceptions import NotReadyToRender, SessionExpired
+from .handlers import idempotency_header, idempotency_lookup, replayed
 from .jobs import fingerprint
 
 
@@ -68,11 +68,6 @@ def _state(job_body: dict[str, Any]) -> str:
     """The session state a render is of: the job it would create (its key aside)."""
     return fingerprint("agentRender", {k: v for k, v in job_body.items()
                                        if k != "idempotency_key"})
-
-
-def _replayed(raw: bytes) -> Response:
-    return Response(raw, status_code=202, media_type=JSON,
-                    headers={"Idempotent-Replayed": "true"})
 
 
 @operation("createAgentSession")
@@ -166,25 +161,16 @@ async def renderAgentSession(call: Call) -> Response:
     job_body = _job_body(session, body.get("job_type", "interior-design"), body)
     account = call.principal.account
     # An idempotency_key works as on POST /jobs (per account): replay, or 409 for another body.
-    key = body.get("idempotency_key")
-    slot = f"renderAgentSession:{key}"
-    fp = fingerprint("renderAgentSession", {**body, "_path": call.path})
-    if key is not None:
-        stored = account.idempotency.get(slot)
-        if stored is not None:
-            if stored[0] != fp:
-                raise IdempotencyConflict(
-                    f"idempotency_key {key!r} was already used with a different request body",
-                    field="idempotency_key",
-                )
-            return _replayed(stored[1])
+    found = idempotency_lookup(call, "renderAgentSession")
+    if found is not None and found[2] is not None:
+        return replayed(found[2])
     # The same session state (the same job to create) renders the same job: no second charge.
     state = _state(job_body)
     raw = session.renders.get(state)
     if raw is not None:
-        if key is not None:
-            account.idempotency[slot] = (fp, raw)
-        return _replayed(raw)
+        if found is not None:
+            account.idempotency[found[0]] = (found[1], raw)
+        return replayed(raw)
     try:
         job = _backend(call).create_job(
             call.principal, job_body, base_url(call.request, call.context.settings.public_url),
@@ -194,8 +180,8 @@ async def renderAgentSession(call: Call) -> Response:
         raise
     raw = dumps(job)
     session.renders[state] = raw
-    if key is not None:
-        account.idempotency[slot] = (fp, raw)
+    if found is not None:
+        account.idempotency[found[0]] = (found[1], raw)
     session.render_job_id = job["id"]
     return RawJSON(raw, 202)
 

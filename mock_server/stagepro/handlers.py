@@ -53,24 +53,40 @@ def idempotency_header(call: Call) -> None:
     call.body["idempotency_key"] = sent
 
 
-def _idempotent(call: Call, operation: str, create: Any) -> Response:
-    """Stored first response for a replayed key and body; 409 for the key with another body."""
-    account = _account(call)
+def replayed(raw: bytes) -> Response:
+    """A stored 202 answered again for a replayed idempotency key."""
+    return Response(raw, status_code=202, media_type=JSON,
+                    headers={"Idempotent-Replayed": "true"})
+
+
+def idempotency_lookup(call: Call, operation: str) -> tuple[str, Any, bytes | None] | None:
+    """For a body with an ``idempotency_key`` (per account, per operation): its slot, the
+    request's fingerprint and the response stored for them (``None``: the key's first use);
+    409 when the key was used with another body. ``None`` when the body has no key."""
     body = call.body or {}
     key = body.get("idempotency_key")
     if key is None:
-        return RawJSON(dumps(create(account)), 202)
+        return None
     slot = f"{operation}:{key}"
     fp = fingerprint(operation, {**body, "_path": call.path})
-    stored = account.idempotency.get(slot)
-    if stored is not None:
-        if stored[0] != fp:
-            raise IdempotencyConflict(
-                f"idempotency_key {key!r} was already used with a different request body",
-                field="idempotency_key",
-            )
-        return Response(stored[1], status_code=202, media_type=JSON,
-                        headers={"Idempotent-Replayed": "true"})
+    stored = call.principal.account.idempotency.get(slot)
+    if stored is not None and stored[0] != fp:
+        raise IdempotencyConflict(
+            f"idempotency_key {key!r} was already used with a different request body",
+            field="idempotency_key",
+        )
+    return slot, fp, stored[1] if stored is not None else None
+
+
+def _idempotent(call: Call, operation: str, create: Any) -> Response:
+    """Stored first response for a replayed key and body; 409 for the key with another body."""
+    account = _account(call)
+    found = idempotency_lookup(call, operation)
+    if found is None:
+        return RawJSON(dumps(create(account)), 202)
+    slot, fp, raw = found
+    if raw is not None:
+        return replayed(raw)
     raw = dumps(create(account))
     account.idempotency[slot] = (fp, raw)
     return RawJSON(raw, 202)
