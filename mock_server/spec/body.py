@@ -4,6 +4,7 @@ sent by ``curl -d`` without its header is read as JSON where the API allows it."
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
@@ -94,9 +95,10 @@ class SizeRule:
 
     def plus(self, extra: int) -> SizeRule:
         """The same rule over ``extra`` more bytes (multipart framing), warning nobody."""
-        rule = SizeRule.__new__(SizeRule)
-        rule.limit, rule.ceiling = self.limit + extra, self.ceiling + extra
-        rule.guess, rule.what, rule.field, rule.entry = self.guess, self.what, self.field, None
+        rule = copy.copy(self)
+        rule.limit += extra
+        rule.ceiling += extra
+        rule.entry = None
         return rule
 
     def too_large(self) -> PayloadTooLarge:

@@ -36,6 +36,8 @@ class Dispatcher:
     ) -> None:
         self.binding = binding
         self.context = context
+        #: ``stagemock serve --lenient`` (Settings are frozen: read once, not per request)
+        self.lenient = bool(getattr(getattr(context, "settings", None), "lenient", False))
         self.by_method: dict[str, tuple[Operation, OperationValidator, Handler]] = {}
         for op in operations:
             validator = compile_operation(binding.spec.document, op)
@@ -171,11 +173,6 @@ class Dispatcher:
         return await handler(
             Call(request, op, path, query, body, principal, self.context)
         )
-
-    @property
-    def lenient(self) -> bool:
-        settings = getattr(self.context, "settings", None)
-        return bool(getattr(settings, "lenient", False))
 
     @staticmethod
     def _warn_guesses(entry: Any, violations: list[dict[str, Any]]) -> None:
