@@ -26,6 +26,7 @@ import queue
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,7 +168,9 @@ class Bash:
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
-            env={**os.environ, "__RD": str(rundir)},
+            # the `stagemock` command of this install on PATH, as it is after `pip install`
+            env={**os.environ, "__RD": str(rundir),
+                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"},
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
