@@ -245,7 +245,7 @@ class Classifier:
         }
         for path, param in params:
             if "$ref" in param:
-                path, param = _ref_path(param["$ref"]), resolve(self.document, param)
+                path, param = _pointer(param["$ref"]), resolve(self.document, param)
             where = param.get("in")
             name = param.get("name", "")
             key = name.lower() if where == "header" else name
@@ -263,7 +263,7 @@ class Classifier:
         if media == "application/json" and "body" in case and body is not None:
             body_path = ["paths", op.path, method, "requestBody"]
             if "$ref" in body:
-                body_path, body = _ref_path(body["$ref"]), resolve(self.document, body)
+                body_path, body = _pointer(body["$ref"]), resolve(self.document, body)
             content = (body.get("content") or {}).get(media)
             if isinstance(content, dict) and "schema" in content:
                 self._walk(body_path + ["content", media, "schema"], content["schema"],
@@ -300,7 +300,7 @@ class Classifier:
             return
         if "$ref" in schema:  # a referenced schema carries its own marks
             ref = schema["$ref"]
-            self._walk(_ref_path(ref), resolve(self.document, schema), value, name, shown, out)
+            self._walk(_pointer(ref), resolve(self.document, schema), value, name, shown, out)
             return
         kinds: list[str | None] = []
         for keyword in _applies(schema, value):
@@ -313,7 +313,7 @@ class Classifier:
                     kinds.append(guess_at(self.document, self.document,
                                           [*path, "additionalProperties"]))
         if kinds:
-            shows = _field_key(name) in shown and value in shown[_field_key(name)]
+            shows = name in shown and value in shown[name]
             shows = shows or value == schema.get("example", object()) or \
                 value in (schema.get("examples") or [])
             if shows:
@@ -360,10 +360,6 @@ def _applies(schema: dict[str, Any], value: Any) -> list[str]:
     return out
 
 
-def _field_key(name: str) -> str:
-    return name
-
-
 def _strings(answer: Any) -> set[str]:
     """Every string of a parsed answer (the fields an error body names)."""
     out: set[str] = set()
@@ -383,10 +379,6 @@ def _pointer(pointer: str) -> list[str]:
     if pointer in ("", "/"):
         return []
     return [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("#").split("/")[1:]]
-
-
-def _ref_path(ref: str) -> list[Any]:
-    return list(_pointer(ref))
 
 
 def _body(response: dict[str, Any]) -> Any:
