@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import yaml
 
+from mock_server.faults import resilience
+
 from .target import SPECS
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -63,14 +65,16 @@ def _request(e: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def summarize(entries: list[dict[str, Any]], deliveries: list[dict[str, Any]]) -> dict[str, Any]:
+def summarize(entries: list[dict[str, Any]], deliveries: list[dict[str, Any]],
+              max_retries: int = resilience.MAX_RETRIES) -> dict[str, Any]:
     """Everything the report says, as data (``--json`` prints it whole)."""
     apis: dict[str, Any] = {}
     for api in ("stagepro", "stagerai"):
         ops = offered(api)
         seen: dict[str, Counter[str]] = {}
         for e in entries:
-            if e.get("api") == api and e.get("operation_id"):
+            # an injected answer (a fault rule, the rate limit) is not the mock's own
+            if e.get("api") == api and e.get("operation_id") and not e.get("fault"):
                 seen.setdefault(e["operation_id"], Counter())[str(e.get("status"))] += 1
         operations = {}
         for op, codes in ops.items():
@@ -101,6 +105,8 @@ def summarize(entries: list[dict[str, Any]], deliveries: list[dict[str, Any]]) -
             for e in notes
         ],
         "webhook_events": {ev: got_events.get(ev, 0) for ev in offered_events()},
+        "faults_injected": sum(1 for e in entries if e.get("fault")),
+        "resilience": [f.as_json() for f in resilience.findings(entries, max_retries)],
     }
 
 
@@ -120,10 +126,11 @@ def _lines(requests: list[dict[str, Any]], limit: int) -> list[str]:
 
 
 def build(
-    entries: list[dict[str, Any]], deliveries: list[dict[str, Any]], limit: int = 20
+    entries: list[dict[str, Any]], deliveries: list[dict[str, Any]], limit: int = 20,
+    max_retries: int = resilience.MAX_RETRIES,
 ) -> str:
     """The report as text; at most ``limit`` requests are listed per section (0: all)."""
-    data = summarize(entries, deliveries)
+    data = summarize(entries, deliveries, max_retries)
     lines = []
     for api, info in data["apis"].items():
         lines.append(f"{api}: {info['exercised']}/{info['operations_total']} operations exercised")
@@ -154,6 +161,16 @@ def build(
     lines.append(f"webhook events delivered: {sum(events.values())}")
     for ev, n in events.items():
         lines.append(f"  [{'x' if n else ' '}] {ev} ×{n}")
+    if data["faults_injected"]:
+        found = data["resilience"]
+        lines.append(
+            f"client resilience: {data['faults_injected']} injected answers, "
+            f"{len(found)} finding{'s' if len(found) != 1 else ''}"
+        )
+        shown = found if limit <= 0 else found[:limit]
+        lines += [f"  [{f['kind']}] {f['message']}" for f in shown]
+        if len(shown) < len(found):
+            lines.append(f"  … {len(found) - len(shown)} more (--limit N, --json)")
     return "\n".join(lines)
 
 
@@ -169,9 +186,16 @@ def main(argv: Sequence[str]) -> int:
         "--json", action="store_true", help="print the whole report as JSON (every request)"
     )
     p.add_argument(
-        "--fail-on", choices=["violations", "guesses", "never"], default="violations",
+        "--fail-on", choices=["violations", "guesses", "resilience", "never"],
+        default="violations",
         help="exit 1 when a request violated a documented rule (violations, the default), any "
-        "rule including the mock's guesses (guesses), or never",
+        "rule including the mock's guesses (guesses), a documented rule or the client "
+        "mishandled an injected fault (resilience), or never",
+    )
+    p.add_argument(
+        "--max-retries", type=int, default=resilience.MAX_RETRIES, metavar="N",
+        help="more retries in a row than N, each failing, is a resilience finding "
+        f"(default {resilience.MAX_RETRIES})",
     )
     args = p.parse_args(list(argv))
     root = args.base_url.rstrip("/")
@@ -196,10 +220,13 @@ def main(argv: Sequence[str]) -> int:
         )
     entries = r.json()["entries"]
     if args.json:
-        print(json.dumps(summarize(entries, deliveries), indent=2, ensure_ascii=False))
+        print(json.dumps(summarize(entries, deliveries, args.max_retries), indent=2,
+                         ensure_ascii=False))
     else:
-        print(build(entries, deliveries, args.limit))
+        print(build(entries, deliveries, args.limit, args.max_retries))
     bad, guessed, _notes = classify(entries)
+    if args.fail_on == "resilience" and (bad or resilience.findings(entries, args.max_retries)):
+        return 1
     if args.fail_on == "violations" and bad:
         return 1
     if args.fail_on == "guesses" and (bad or guessed):

@@ -26,6 +26,7 @@ from .errors import (
     Unauthorized,
     stagepro_shape,
 )
+from .faults.responses import RAW_SEND
 from .http import json_response
 from .settings import Settings
 from .spec.binding import JOURNAL_KEY, ApiBinding
@@ -282,6 +283,26 @@ def _serve_file(ctx: AppContext) -> Any:
     return serve_file
 
 
+class StagemockApp(Starlette):
+    """Starlette, keeping the server's own ``send`` in the scope: an injected fault reaches
+    the connection through it (``mock_server.faults.responses``)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[RAW_SEND] = send
+        await super().__call__(scope, receive, send)
+
+
+def _learn_fault_targets(ctx: AppContext, bindings: list[ApiBinding]) -> None:
+    """Which operations (and webhook events) fault rules may name, from the specs."""
+    for binding in bindings:
+        for op in binding.spec.operations:
+            api = binding.fault_apis.get(op.operation_id, binding.spec.name)
+            ctx.learn_operations(api, {op.operation_id})
+        events = binding.spec.document.get("webhooks") or {}
+        if events:
+            ctx.learn_operations("webhooks", {e for e in events if e != "webhook.verification"})
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     ctx = AppContext(settings)
@@ -291,6 +312,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # The vendor APIs first (the hot paths), then the control plane and static files.
     # Every spec path goes through the front door to its dispatcher; the router keeps the rest.
     bindings: list[ApiBinding] = [backend.binding(ctx) for backend in ctx.backends.values()]
+    _learn_fault_targets(ctx, bindings)
+    ctx.add_startup_faults()
     vendor_routes = [build_routes(binding, ctx) for binding in bindings]
     control = admin_binding(load_spec("admin", settings.openapi_dir / "admin.yaml", ""))
     control_routes = build_routes(control, ctx)
@@ -313,7 +336,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Never open on a reachable address: without a configured token, one nobody can guess
         # (the CLI passes its own, printed at startup; create_app's caller reads app.state).
         admin_token = settings.admin_token or secrets.token_urlsafe(24)
-    app = Starlette(
+    app = StagemockApp(
         routes=routes,
         middleware=[
             Middleware(FrontDoor, ctx=ctx, fast=vendor_routes, control=control_routes,

@@ -52,8 +52,15 @@ def _serve(args: argparse.Namespace) -> int:
         image_workers=args.image_workers,
         admin_token=args.admin_token,
         lenient=args.lenient,
+        faults=tuple(args.fault or ()),
+        rate_limit=args.rate_limit,
     )
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a bad --fault or --rate-limit: one line naming it
+        sock.close()
+        print(f"stagemock: {exc}", file=sys.stderr)
+        return 2
     mode = (
         "deterministic (virtual clock at 2026-01-01T00:00:00Z)"
         if args.deterministic
@@ -173,6 +180,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="accept requests that break only rules the vendors' references do not state "
         "(x-stagemock-guess, see docs/FIDELITY.md), journaling each as a warning",
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        metavar="SPEC",
+        help="a fault rule from the start, repeatable: API[:OPERATION]:ACTION[,key=value...], "
+        "e.g. stagepro:createJob:lose_response or stagepro:error,status=503,times=null "
+        "(docs/faults.md)",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        metavar="N/s",
+        help="answer 429 with Retry-After past N requests per second per key (token bucket on "
+        "the mock's clock; N/min too). The vendors state no limit: off by default",
     )
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")

@@ -15,6 +15,8 @@ from .core.blobs import BlobStore
 from .core.clock import Clock, VirtualClock, WallClock
 from .core.ids import IdGenerator
 from .core.precompute import Precomputer, process_pool
+from .errors import ApiError
+from .faults.models import FaultBook, FaultRule, RateLimit, parse_spec
 from .journal import Journal
 from .settings import VIRTUAL_EPOCH, Settings
 from .webhooks.dispatcher import WebhookHub
@@ -54,10 +56,39 @@ class AppContext:
         self.precompute = Precomputer(
             process_pool(settings.image_workers) if settings.image_workers > 0 else None
         )
+        #: Fault rules and the rate limit (``mock_server.faults``): which names a rule may
+        #: give is learnt from each API's spec (``learn_operations``).
+        self.faults = FaultBook(
+            {}, settings.seed,
+            RateLimit.parse(settings.rate_limit) if settings.rate_limit else None,
+        )
         self.clock.subscribe(self.tick)
 
     def register(self, backend: Backend) -> None:
         self.backends[backend.name] = backend
+
+    def learn_operations(self, api: str, names: set[str]) -> None:
+        """The operationIds (event types for ``webhooks``) fault rules of ``api`` may name."""
+        self.faults.operations.setdefault(api, set()).update(names)
+
+    def add_fault(self, body: dict[str, Any]) -> FaultRule:
+        key = body.get("api_key")
+        return self.faults.add(self.ids.new("flt", f"faults\x00{key or ''}"), body)
+
+    def add_startup_faults(self) -> None:
+        """``--fault`` rules (again after a full reset); a bad one raises ``ValueError``
+        naming it."""
+        for text in self.settings.faults:
+            try:
+                self.add_fault(parse_spec(text))
+            except ApiError as err:
+                raise ValueError(f"--fault {text!r}: {err.message}") from None
+
+    def remove_faults(self, rules: list[FaultRule]) -> None:
+        """Rules taken away: a reorder releases what it held."""
+        for rule in rules:
+            if rule.held:
+                self.webhooks.release(rule)
 
     def backend_for_key(self, api_key: str) -> Backend | None:
         for backend in self.backends.values():
@@ -81,12 +112,16 @@ class AppContext:
             for backend in self.backends.values():
                 backend.reset(None)
             self.webhooks.reset(None)
+            self.faults.clear()
+            self.add_startup_faults()
             return True
         found = False
         for backend in self.backends.values():
             found = backend.reset(api_key) or found
         self.webhooks.reset(api_key)
+        self.faults.clear(api_key)
         self.ids.reset(api_key)
+        self.ids.reset(f"faults\x00{api_key}")
         self.journal.clear(api_key)
         self.blobs.drop_owner(api_key)
         return found

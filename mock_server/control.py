@@ -93,3 +93,23 @@ class ControlPlane:
     def console_session(self, api_key: str) -> str:
         """A StagePro console session token for the account of ``api_key``."""
         return self._ok("POST", "console-sessions", json={"api_key": api_key})["token"]
+
+    # faults (docs/faults.md) ------------------------------------------------------------
+    def fault(self, api: str, action: str, **rule: Any) -> dict[str, Any]:
+        """Add a fault rule (``operation``, ``api_key``, ``status``, ``retry_after``,
+        ``delay_ms``, ``delay_seconds``, ``after``, ``times``, ``probability``,
+        ``lost_as``); returns it, with its ``id``."""
+        return self._ok("POST", "faults", json={"api": api, "action": action, **rule})
+
+    def faults(self, api_key: str | None = None) -> list[dict[str, Any]]:
+        """The fault rules (with their ``hits``), all or one key's."""
+        return self._ok("GET", "faults", params={"api_key": api_key} if api_key else None)[
+            "data"
+        ]
+
+    def delete_fault(self, fault_id: str) -> None:
+        self._ok("DELETE", f"faults/{fault_id}")
+
+    def clear_faults(self, api_key: str | None = None) -> None:
+        """Remove every fault rule, or one key's."""
+        self._ok("DELETE", "faults", params={"api_key": api_key} if api_key else None)

@@ -110,6 +110,30 @@ class Unprocessable(ApiError):
     status, code = 422, "unprocessable"
 
 
+# Injected by a fault rule or the rate limit (``mock_server/faults``): never raised by an
+# API's own logic. The vendors' references state no such codes: each is this mock's choice.
+
+
+class TooManyRequests(ApiError):
+    status, code = 429, "rate_limited"
+
+
+class InternalServerError(ApiError):
+    status, code = 500, "internal_error"
+
+
+class BadGateway(ApiError):
+    status, code = 502, "bad_gateway"
+
+
+class ServiceUnavailable(ApiError):
+    status, code = 503, "service_unavailable"
+
+
+class GatewayTimeout(ApiError):
+    status, code = 504, "gateway_timeout"
+
+
 ErrorShape = Callable[[ApiError], dict[str, Any]]
 
 

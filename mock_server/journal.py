@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from time import time as _wall
 from typing import Any
 
 from .core.clock import iso
@@ -27,6 +28,21 @@ class JournalEntry:
     #: Stager AI JSON body sent as ``application/x-www-form-urlencoded`` and read as JSON.
     warnings: list[dict[str, Any]] = field(default_factory=list)
     duration_ms: float = 0.0
+    #: When the request arrived, in wall-clock seconds (Unix): what a client's backoff is
+    #: measured in, whatever the mock's clock says.
+    wall_time: float = 0.0
+    #: The fault rule (``flt_...``) or ``rate_limit`` that changed the answer, and how
+    #: (``fault_action``); ``status`` is then what the client got (``None``: no response).
+    fault: str | None = None
+    fault_action: str | None = None
+    #: ``Retry-After`` sent with an injected answer (seconds).
+    retry_after: int | None = None
+    #: ``lose_response``: the status of the answer the client never got.
+    lost_status: int | None = None
+    #: Recorded while a fault rule or the rate limit is set (the resilience report's
+    #: evidence): the ``Idempotency-Key`` sent, and the id of what a 2xx answer created.
+    idempotency_key: str | None = None
+    created: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +59,13 @@ class JournalEntry:
             "violations": self.violations,
             "warnings": self.warnings,
             "duration_ms": round(self.duration_ms, 3),
+            "wall_time": round(self.wall_time, 6),
+            "fault": self.fault,
+            "fault_action": self.fault_action,
+            "retry_after": self.retry_after,
+            "lost_status": self.lost_status,
+            "idempotency_key": self.idempotency_key,
+            "created": self.created,
         }
 
 
@@ -57,6 +80,7 @@ class Journal:
     def open(self, time: float, method: str, path: str, query: str) -> JournalEntry:
         self._seq += 1
         entry = JournalEntry(self._seq, time, method, path, query)
+        entry.wall_time = _wall()
         if len(self._entries) == self.capacity:
             self._dropped += 1  # the deque drops its oldest entry on append
         self._entries.append(entry)

@@ -5,13 +5,16 @@ Fixtures:
   With ``--stagemock-url URL`` an already running mock is used instead.
 - ``stagepro_mock`` / ``stagerai_mock`` (function): an isolated key for this test
   (``sk_test_<test>`` / ``stager_test_<test>``), ``base_url``, ``advance(seconds)``,
-  ``journal()``, ``client()``, ``console()``. Every test starts from a freshly started mock
+  ``journal()``, ``client()``, ``console()``, ``fault(...)`` (a fault rule scoped to the key,
+  removed at the test's end; ``resilience()`` says what the client did about it). Every test
+  starts from a freshly started mock
   (clock at 2026-01-01T00:00:00Z): the server is reset after each test that used one. With
   ``--stagemock-url`` only the test's key is reset (the server is shared). Parallel tests
   (xdist) never collide: each worker runs its own server and each test its own key.
 
 ``--stagemock-strict`` (or the ``stagemock_strict`` marker) fails a test whose client sent a
-request that violates the spec, naming each such request.
+request that violates the spec, naming each such request, or mishandled an injected fault
+(``mock_server.faults.resilience``).
 """
 
 from __future__ import annotations
@@ -126,6 +129,8 @@ class MockApi:
     base_url: str
     api_key: str
     auth_headers: dict[str, str]
+    #: ``stagepro`` or ``stagerai``: what ``fault()`` targets unless told otherwise
+    api: str = "stagepro"
 
     @property
     def url(self) -> str:
@@ -160,6 +165,33 @@ class MockApi:
 
     def reset(self) -> None:
         self.server.reset(self.api_key)
+
+    def fault(self, action: str, operation: str | None = None, *, api: str | None = None,
+              **rule: Any) -> dict[str, Any]:
+        """Rehearse a failure: a fault rule scoped to this test's key (no other test sees
+        it), removed when the test ends. ``api`` defaults to this fixture's API; ``"gcs"``
+        (Stager AI's signed storage) and ``"webhooks"`` (StagePro's deliveries; ``operation``
+        is then an event type) are the others. The rest as ``POST /__mock/faults``:
+        ``status``, ``retry_after``, ``delay_ms``, ``delay_seconds``, ``after``, ``times``,
+        ``probability``, ``lost_as``. Returns the rule (``id``, ``hits``, ``remaining``)."""
+        if operation is not None:
+            rule["operation"] = operation
+        return self.server.fault(api or self.api, action, api_key=self.api_key, **rule)
+
+    def faults(self) -> list[dict[str, Any]]:
+        """This test's fault rules, with their ``hits``."""
+        return self.server.faults(self.api_key)
+
+    def resilience(self, max_retries: int | None = None) -> list[str]:
+        """What the client did wrong after the faults injected so far, in words (empty: it
+        handled them): a duplicate after a lost response, a retry sooner than Retry-After,
+        too many retries in a row, a 503 never retried."""
+        from .faults import resilience
+
+        found = resilience.findings(
+            self.journal(), resilience.MAX_RETRIES if max_retries is None else max_retries
+        )
+        return [f"[{f.kind}] {f.message}" for f in found]
 
 
 def _begin(server: Any, key: str) -> None:
@@ -208,12 +240,15 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     apis = [funcargs[n] for n in ("stagepro_mock", "stagerai_mock") if n in funcargs]
     if apis and _strict(item):
         lines = [line for api in apis for line in _violation_lines(api)]
+        # both fixtures of a test see the same journal when they share a key: say it once
+        handled = list(dict.fromkeys(line for api in apis for line in api.resilience()))
+        parts = []
         if lines:
-            pytest.fail(
-                "stagemock strict mode: requests that violate the spec:\n  "
-                + "\n  ".join(lines),
-                pytrace=False,
-            )
+            parts.append("requests that violate the spec:\n  " + "\n  ".join(lines))
+        if handled:
+            parts.append("the client mishandled injected faults:\n  " + "\n  ".join(handled))
+        if parts:
+            pytest.fail("stagemock strict mode: " + "\n".join(parts), pytrace=False)
     return result
 
 
@@ -237,7 +272,8 @@ def stagepro_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iter
 def stagerai_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iterator[MockApi]:
     key = "stager_test_" + _key_suffix(request.node.nodeid)
     _begin(stagemock_server, key)
-    api = MockApi(stagemock_server, stagemock_server.url, key, {"stager-api-key": key})
+    api = MockApi(stagemock_server, stagemock_server.url, key, {"stager-api-key": key},
+                  api="stagerai")
     try:
         yield api
     finally:

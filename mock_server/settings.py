@@ -63,6 +63,12 @@ class Settings:
     #: references do not state (``x-stagemock-guess`` in the specs), journaling each broken
     #: guess as a warning. Off: such a request is a 400 whose message says the rule is a guess.
     lenient: bool = False
+    #: ``stagemock serve --fault SPEC``: fault rules set at startup, in their compact form
+    #: (``mock_server.faults.models.parse_spec``); a full reset sets them again.
+    faults: tuple[str, ...] = ()
+    #: ``stagemock serve --rate-limit N/s``: a token bucket per key on the mock's clock; over
+    #: it, 429 with ``Retry-After``. Off (``None``) by default: the references state no limit.
+    rate_limit: str | None = None
 
     @property
     def control_plane_needs_token(self) -> bool:

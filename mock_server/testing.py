@@ -86,6 +86,18 @@ class RunningServer:
     def console_session(self, api_key: str) -> str:
         return self.control.console_session(api_key)
 
+    def fault(self, api: str, action: str, **rule: Any) -> dict[str, Any]:
+        return self.control.fault(api, action, **rule)
+
+    def faults(self, api_key: str | None = None) -> list[dict[str, Any]]:
+        return self.control.faults(api_key)
+
+    def delete_fault(self, fault_id: str) -> None:
+        self.control.delete_fault(fault_id)
+
+    def clear_faults(self, api_key: str | None = None) -> None:
+        self.control.clear_faults(api_key)
+
 
 class WebhookReceiver:
     """A real HTTP webhook receiver on 127.0.0.1:<port> for tests: answers the verification

@@ -194,6 +194,40 @@ async def rotateWebhookSecret(call: Call) -> Response:
 
 
 
+@operation("createFault")
+async def createFault(call: Call) -> Response:
+    return json_response(call.context.add_fault(call.body).as_json(), 201)
+
+
+@operation("listFaults")
+async def listFaults(call: Call) -> Response:
+    faults = call.context.faults
+    limit = faults.rate_limit
+    return json_response({
+        "data": [r.as_json() for r in faults.listing(call.query.get("api_key"))],
+        "rate_limit": limit.text if limit is not None else None,
+    })
+
+
+@operation("getFault")
+async def getFault(call: Call) -> Response:
+    return json_response(call.context.faults.get(call.path["fault_id"]).as_json())
+
+
+@operation("deleteFault")
+async def deleteFault(call: Call) -> Response:
+    ctx = call.context
+    ctx.remove_faults([ctx.faults.remove(call.path["fault_id"])])
+    return Response(status_code=204)
+
+
+@operation("clearFaults")
+async def clearFaults(call: Call) -> Response:
+    ctx = call.context
+    ctx.remove_faults(ctx.faults.clear(call.query.get("api_key")))
+    return Response(status_code=204)
+
+
 def _no_auth(op: Operation, request: Any) -> None:
     return None
 

@@ -68,6 +68,12 @@ class ApiBinding:
     #: JSON (``curl -d`` without ``-H 'Content-Type: application/json'`` sends that type, and
     #: Stager AI's reference never shows the header); the journal entry gets a warning.
     json_sent_as_form: bool = False
+    #: Fault rules (``mock_server.faults``) name an operation's API: the spec's name, unless
+    #: listed here (Stager AI's signed storage is ``gcs``).
+    fault_apis: Mapping[str, str] = field(default_factory=dict)
+    #: The key a request was sent with, read before (and whatever) authentication decides:
+    #: fault rules and the rate limit are scoped by it.
+    caller_key: Callable[[Operation, Request], str | None] | None = None
 
     def check_handlers(self) -> None:
         ops = {op.operation_id for op in self.spec.operations}

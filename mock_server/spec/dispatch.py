@@ -4,9 +4,11 @@ the API's own shape (a bug becomes a logged 500, never a hang)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -16,6 +18,9 @@ from ..errors import (
     Unauthorized,
     ValidationFailed,
 )
+from ..faults import responses as injected
+from ..faults.models import RATE_LIMIT_ID
+from ..http import header
 from .binding import JOURNAL_KEY, ApiBinding, Call, Handler
 from .body import read_body
 from .guesses import SUFFIX
@@ -48,6 +53,14 @@ class Dispatcher:
         #: the error format shared by every operation of the path (GCS XML), for its 405
         renderers = {binding.error_renderers.get(op.operation_id) for op in operations}
         self.renderer = renderers.pop() if len(renderers) == 1 else None
+        #: The server's fault rules (``mock_server.faults``); ``armed`` is false while no rule
+        #: and no rate limit is set: the one check a request then pays.
+        self.faults = getattr(context, "faults", None)
+        #: operationId → the API a fault rule names for it (``gcs`` for signed storage)
+        self.fault_apis = {
+            op.operation_id: binding.fault_apis.get(op.operation_id, binding.spec.name)
+            for op in operations
+        }
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """ASGI entry: the dispatcher answers every error itself, so Starlette's per-route
@@ -76,6 +89,19 @@ class Dispatcher:
         op, validator, handler = found
         if entry is not None:
             entry.operation_id = op.operation_id
+        faults = self.faults
+        if faults is not None and faults.armed:
+            return await self._with_faults(request, op, validator, handler, entry)
+        return await self._run(request, op, validator, handler, entry)
+
+    async def _run(
+        self,
+        request: Request,
+        op: Operation,
+        validator: OperationValidator,
+        handler: Handler,
+        entry: Any,
+    ) -> Response:
         try:
             return await self._handle(request, op, validator, handler, entry)
         except ApiError as err:
@@ -90,6 +116,82 @@ class Dispatcher:
             return self.binding.error_response(
                 ApiError("internal error in the mock (this is a bug)", status=500, code="internal")
             )
+
+    async def _with_faults(
+        self,
+        request: Request,
+        op: Operation,
+        validator: OperationValidator,
+        handler: Handler,
+        entry: Any,
+    ) -> Response:
+        """The request path while a fault rule or the rate limit is set: the first rule that
+        fires changes the answer (``mock_server.faults``), and the journal keeps what the
+        resilience report needs (the key, the ``Idempotency-Key``, what was created)."""
+        faults = self.faults
+        api = self.fault_apis[op.operation_id]
+        caller = self.binding.caller_key
+        key = caller(op, request) if caller is not None else None
+        if entry is not None:
+            entry.idempotency_key = header(request, b"idempotency-key")
+            entry.api_key = key
+        rule = faults.match(api, op.operation_id, key)
+        if rule is None:
+            limit = faults.rate_limit
+            if limit is not None and key is not None:
+                wait = limit.take(key, self.context.clock.now())
+                if wait is not None:
+                    return self._injected_error(op, api, entry, RATE_LIMIT_ID, 429, wait)
+            return self._created(entry, await self._run(request, op, validator, handler, entry))
+        if rule.action == "error":
+            status = rule.error_status()
+            return self._injected_error(op, api, entry, rule.id, status,
+                                        rule.retry_after_for(status))
+        if entry is not None:
+            entry.fault, entry.fault_action = rule.id, rule.action
+        if rule.action == "reset":
+            return injected.ResetResponse()
+        if rule.action == "delay":
+            await asyncio.sleep((rule.delay_ms or 0) / 1000)
+        response = self._created(entry, await self._run(request, op, validator, handler, entry))
+        if rule.action == "truncate":
+            return injected.TruncatedResponse(response)
+        if rule.action == "lose_response":
+            if entry is not None:
+                entry.lost_status = response.status_code
+            if rule.lost_as == "reset":
+                return injected.ResetResponse()
+            status = rule.error_status()
+            return self._injected_error(op, api, entry, rule.id, status,
+                                        rule.retry_after_for(status))
+        return response
+
+    def _injected_error(self, op: Operation, api: str, entry: Any, fault_id: str,
+                        status: int, retry_after: int | None) -> Response:
+        if entry is not None:
+            entry.fault, entry.retry_after = fault_id, retry_after
+            entry.fault_action = entry.fault_action or "error"
+        if api == "gcs":
+            return injected.gcs_error(fault_id, status, retry_after)
+        return self.binding.error_response(injected.api_error(fault_id, status, retry_after))
+
+    @staticmethod
+    def _created(entry: Any, response: Response) -> Response:
+        """Note the id of what a 2xx answer created (the report names duplicates by it)."""
+        if entry is None or not 200 <= response.status_code < 300:
+            return response
+        if entry.method not in ("POST", "PUT"):
+            return response
+        body = getattr(response, "body", None)
+        if not body or not body.startswith(b"{"):
+            return response
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return response
+        if isinstance(data, dict):
+            entry.created = created_id(data)
+        return response
 
     async def _handle(
         self,
@@ -112,7 +214,7 @@ class Dispatcher:
             if getattr(err, "missing", False):
                 violations.append({"field": err.field, "message": err.message})
         if entry is not None and principal is not None:
-            entry.api_key = getattr(principal, "api_key", None)
+            entry.api_key = getattr(principal, "api_key", None) or entry.api_key
 
         path = {
             p.name: coerce(request.path_params[p.name], p.schema)
@@ -210,3 +312,20 @@ class Dispatcher:
             else:
                 query[p.name] = coerce(params[p.name], p.schema)
         return query
+
+
+#: Where an answer names what it created, most specific first.
+_ID_FIELDS = ("id", "batch_id", "upload_id", "job_id", "session_id", "groupId", "projectId",
+              "imageId", "uploadId")
+
+
+def created_id(data: dict[str, Any]) -> str | None:
+    """The id a create's answer gives (``{"id": ...}``, ``{"batch_id": ...}``, Stager AI's
+    ``{"success": true, "groupId": ...}``; one level of nesting under ``data``)."""
+    for where in (data, data.get("data")):
+        if isinstance(where, dict):
+            for name in _ID_FIELDS:
+                value = where.get(name)
+                if isinstance(value, str):
+                    return value
+    return None

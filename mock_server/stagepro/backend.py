@@ -112,6 +112,7 @@ class StageProBackend:
             max_upload_bytes=self.limits["upload_max_bytes"],
             explain=explain_violation,
             due_work=lambda principal: self.due_work(ctx.clock.now(), principal.account),
+            caller_key=self.caller_key,
         )
 
     def owns_key(self, api_key: str) -> bool:
@@ -198,6 +199,15 @@ class StageProBackend:
         return self.state.open_console_session(api_key, token)
 
     # authentication ---------------------------------------------------------------------
+    def caller_key(self, op: Operation, request: Request) -> str | None:
+        """The bearer key sent, or the key of the console session's account."""
+        authorization = header(request, b"authorization")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            return token.strip() or None if scheme.lower() == "bearer" else None
+        token = request.cookies.get("stagepro_session")
+        return self.state.console_sessions.get(token) if token else None
+
     def authenticate(self, op: Operation, request: Request) -> Principal | None:
         schemes = op.security_schemes
         if "ConsoleSession" in schemes:

@@ -56,7 +56,18 @@ class StagerAIBackend:
             # The reference's examples never show a Content-Type header (curl -d then sends
             # application/x-www-form-urlencoded); StagePro's examples always do.
             json_sent_as_form=True,
+            fault_apis={"putSignedUpload": "gcs", "getStorageObject": "gcs"},
+            caller_key=self.caller_key,
         )
+
+    def caller_key(self, op: Operation, request: Request) -> str | None:
+        """The ``stager-api-key`` sent; for signed storage, the key of the account the
+        object was issued to (a URL carries no key)."""
+        if op.operation_id in ("putSignedUpload", "getStorageObject"):
+            path = request.path_params
+            owner = self.objects.get((path.get("bucket", ""), path.get("object", "")))
+            return owner[0].key if owner is not None else None
+        return request.headers.get(API_KEY_HEADER, "").strip() or None
 
     def owns_key(self, api_key: str) -> bool:
         return api_key.startswith("stager_")

@@ -158,8 +158,46 @@ class WebhookHub:
         )
         delivery = Delivery(event_id, event_type, api_key, endpoint_id, body, now, now)
         self.deliveries[event_id] = delivery
-        self._start(delivery)
+        faults = self.ctx.faults
+        rule = faults.match("webhooks", event_type, api_key) if faults.armed else None
+        if rule is None:
+            self._start(delivery)
+            return delivery
+        delivery.fault = rule.id
+        if rule.action == "duplicate":
+            twin = Delivery(event_id, event_type, api_key, endpoint_id, body, now, now,
+                            fault=rule.id, duplicate=True)
+            self.deliveries[f"{event_id}#duplicate"] = twin
+            self._start(delivery)
+            self._start(twin)
+        elif rule.action == "delay":
+            # held on the mock's clock: a tick starts it when due
+            delivery.next_attempt_at = now + (rule.delay_seconds or 0.0)
+            if delivery.next_attempt_at <= now:
+                self._start(delivery)
+        else:  # reorder: held until the rule has held its count, then newest first
+            delivery.state = "held"
+            delivery.next_attempt_at = None
+            rule.held.append(delivery)
+            if rule.exhausted:
+                self.release(rule)
         return delivery
+
+    def release(self, rule: Any) -> None:
+        """Deliver what a reorder rule held, newest first, one after another."""
+        held, rule.held = [d for d in reversed(rule.held) if d.state == "held"], []
+        for delivery in held:
+            delivery.state = "in_flight"
+
+        async def in_order() -> None:
+            for delivery in held:
+                await self._attempt(delivery)
+
+        try:
+            self.ctx.spawn(in_order())
+        except RuntimeError:  # no running loop (direct model use): due at the next tick
+            for delivery in held:
+                delivery.state, delivery.next_attempt_at = "pending", self.ctx.clock.now()
 
     def tick(self, now: float) -> None:
         for delivery in list(self.deliveries.values()):

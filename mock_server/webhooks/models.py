@@ -81,8 +81,13 @@ class Delivery:
     body: bytes
     created: float
     next_attempt_at: float | None
-    state: str = "pending"  # pending | in_flight | succeeded | failed
+    state: str = "pending"  # held | pending | in_flight | succeeded | failed
     attempts: list[Attempt] = field(default_factory=list)
+    #: The fault rule that duplicated, delayed or held this delivery (``flt_...``).
+    fault: str | None = None
+    #: ``duplicate``: the second delivery of the same event (same id, body and signature
+    #: scheme) is listed beside the first with this set.
+    duplicate: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,4 +99,6 @@ class Delivery:
             "created": iso(self.created),
             "next_attempt_at": iso(self.next_attempt_at) if self.next_attempt_at else None,
             "attempts": [a.as_json() for a in self.attempts],
+            "fault": self.fault,
+            "duplicate": self.duplicate,
         }

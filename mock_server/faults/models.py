@@ -1,0 +1,352 @@
+"""Fault rules and the per-key rate limit: pure state (no Starlette, no I/O).
+
+A rule says which calls it matches (``api``, optionally ``operation`` and ``api_key``), how
+many of them it lets through first (``after``), how many it fails (``times``; ``None``: until
+deleted) and with what chance (``probability``, drawn from the rule's own generator, seeded
+from the server's seed and the rule's id, so two deterministic runs inject on the same calls
+whatever other rules or keys do). Rules are consulted in the order they were created; the
+first that fires wins and the later ones do not see the call.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import NotFound, ValidationFailed
+
+#: What each kind of target accepts. ``gcs`` is Stager AI's signed storage (the PUT of an
+#: upload URL, the GET of a result); ``webhooks`` are StagePro's event deliveries.
+APIS = ("stagepro", "stagerai", "gcs", "webhooks")
+CALL_ACTIONS = ("error", "delay", "reset", "truncate", "lose_response")
+WEBHOOK_ACTIONS = ("duplicate", "reorder", "delay")
+ACTIONS = ("error", "delay", "reset", "truncate", "lose_response", "duplicate", "reorder")
+STATUSES = (429, 500, 502, 503, 504)
+#: ``Retry-After`` sent by default with these statuses (when the rule gives none): seconds.
+DEFAULT_RETRY_AFTER = {429: 1, 503: 1}
+#: What a lost response answers by default instead of the real one.
+LOST_STATUS = 502
+#: Longest wall-clock delay a rule may ask for (a test must never hang for long).
+MAX_DELAY_MS = 60_000
+#: The fields of a rule (``openapi/admin.yaml``'s ``FaultInput``).
+FIELDS = ("api", "operation", "api_key", "action", "status", "retry_after", "delay_ms",
+          "delay_seconds", "after", "times", "probability", "lost_as")
+#: ``journal`` and the report name the rate limit with this in place of a rule id.
+RATE_LIMIT_ID = "rate_limit"
+
+
+@dataclass
+class FaultRule:
+    id: str
+    api: str
+    action: str
+    operation: str | None = None
+    api_key: str | None = None
+    status: int | None = None
+    retry_after: int | None = None
+    delay_ms: int | None = None
+    delay_seconds: float | None = None
+    after: int = 0
+    times: int | None = 1
+    probability: float = 1.0
+    #: ``lose_response`` only: answer the client with ``status`` (``"error"``) or drop the
+    #: connection (``"reset"``) once the operation has run.
+    lost_as: str = "error"
+    #: Matching calls seen (the ones let through by ``after`` or by chance included).
+    seen: int = 0
+    #: Calls (or deliveries) this rule changed.
+    hits: int = 0
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+    #: ``reorder``: the deliveries held so far (released newest first).
+    held: list[Any] = field(default_factory=list, repr=False)
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.times is None else max(0, self.times - self.hits)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times is not None and self.hits >= self.times
+
+    def matches(self, api: str, operation: str | None, api_key: str | None) -> bool:
+        return (
+            self.api == api
+            and (self.operation is None or self.operation == operation)
+            and (self.api_key is None or self.api_key == api_key)
+        )
+
+    def fires(self) -> bool:
+        """Count one matching call and say whether this rule changes it."""
+        if self.exhausted:
+            return False
+        self.seen += 1
+        if self.seen <= self.after:
+            return False
+        if self.probability < 1.0 and self.rng.random() >= self.probability:
+            return False
+        self.hits += 1
+        return True
+
+    def error_status(self) -> int:
+        if self.status is not None:
+            return self.status
+        return LOST_STATUS if self.action == "lose_response" else 503
+
+    def retry_after_for(self, status: int) -> int | None:
+        if self.retry_after is not None:
+            return self.retry_after
+        return DEFAULT_RETRY_AFTER.get(status)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "api": self.api,
+            "operation": self.operation,
+            "api_key": self.api_key,
+            "action": self.action,
+            "status": self.status,
+            "retry_after": self.retry_after,
+            "delay_ms": self.delay_ms,
+            "delay_seconds": self.delay_seconds,
+            "after": self.after,
+            "times": self.times,
+            "probability": self.probability,
+            "lost_as": self.lost_as,
+            "seen": self.seen,
+            "hits": self.hits,
+            "remaining": self.remaining,
+            "held": len(self.held),
+        }
+
+
+def _int(body: dict[str, Any], name: str, low: int, high: int | None = None) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+        high is not None and value > high
+    ):
+        bound = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise ValidationFailed(f"`{name}` must be an integer {bound}", field=name)
+    return value
+
+
+class FaultBook:
+    """Every rule of one server, and the optional rate limit. ``armed`` is the one cheap
+    check a request pays when neither is set."""
+
+    def __init__(self, operations: dict[str, set[str]], seed: int,
+                 rate_limit: RateLimit | None = None) -> None:
+        #: api → the names ``operation`` may take (operationIds; event types for webhooks)
+        self.operations = operations
+        self.seed = seed
+        self.rules: list[FaultRule] = []
+        self.rate_limit = rate_limit
+        self.armed = rate_limit is not None
+
+    def _rearm(self) -> None:
+        self.armed = bool(self.rules) or self.rate_limit is not None
+
+    # the resource ------------------------------------------------------------------------
+    def add(self, rule_id: str, body: dict[str, Any]) -> FaultRule:
+        """A rule from the control plane's JSON (schema-checked there); the checks that need
+        the specs or cross fields are here and name the field."""
+        api, action = body["api"], body["action"]
+        if api not in APIS:
+            raise ValidationFailed(f"`api` must be one of {', '.join(APIS)}", field="api")
+        allowed = WEBHOOK_ACTIONS if api == "webhooks" else CALL_ACTIONS
+        if action not in allowed:
+            raise ValidationFailed(
+                f"action {action!r} does not apply to {api}: use one of {', '.join(allowed)}",
+                field="action",
+            )
+        operation = body.get("operation")
+        if operation is not None and operation not in self.operations.get(api, set()):
+            known = ", ".join(sorted(self.operations.get(api, set())))
+            what = "event type" if api == "webhooks" else "operationId"
+            raise ValidationFailed(
+                f"{api} has no {what} {operation!r}; known: {known}", field="operation"
+            )
+        status = body.get("status")
+        if status is not None and (action not in ("error", "lose_response")
+                                   or status not in STATUSES):
+            raise ValidationFailed(
+                "`status` goes with error or lose_response and is one of "
+                + ", ".join(map(str, STATUSES)),
+                field="status",
+            )
+        delay_ms = _int(body, "delay_ms", 0, MAX_DELAY_MS)
+        delay_seconds = body.get("delay_seconds")
+        if delay_seconds is not None and (
+            isinstance(delay_seconds, bool) or not isinstance(delay_seconds, int | float)
+            or delay_seconds < 0
+        ):
+            raise ValidationFailed("`delay_seconds` must be a number, 0 or more",
+                                   field="delay_seconds")
+        if action == "delay":
+            if api == "webhooks" and delay_seconds is None:
+                raise ValidationFailed(
+                    "a webhook delay needs `delay_seconds` (of the mock's clock)",
+                    field="delay_seconds",
+                )
+            if api != "webhooks" and delay_ms is None:
+                raise ValidationFailed(
+                    "a delay of API calls needs `delay_ms` (of wall time)", field="delay_ms"
+                )
+        times_given = "times" in body
+        times = body.get("times") if times_given else (2 if action == "reorder" else 1)
+        if times is not None:
+            times = _int({"times": times}, "times", 1)
+        lost_as = body.get("lost_as") or "error"
+        if lost_as != "error" and action != "lose_response":
+            raise ValidationFailed("`lost_as` goes with lose_response", field="lost_as")
+        probability = body.get("probability", 1.0)
+        if (isinstance(probability, bool) or not isinstance(probability, int | float)
+                or not 0.0 <= probability <= 1.0):
+            raise ValidationFailed("`probability` must be from 0 to 1", field="probability")
+        rule = FaultRule(
+            id=rule_id,
+            api=api,
+            action=action,
+            operation=operation,
+            api_key=body.get("api_key"),
+            status=status,
+            retry_after=_int(body, "retry_after", 0, 86_400),
+            delay_ms=delay_ms,
+            delay_seconds=float(delay_seconds) if delay_seconds is not None else None,
+            after=_int(body, "after", 0) or 0,
+            times=times,
+            probability=float(probability),
+            lost_as=lost_as,
+            rng=random.Random(f"{self.seed}:{rule_id}"),
+        )
+        self.rules.append(rule)
+        self.armed = True
+        return rule
+
+    def get(self, rule_id: str) -> FaultRule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise NotFound(f"no fault rule {rule_id!r}", field="id")
+
+    def remove(self, rule_id: str) -> FaultRule:
+        rule = self.get(rule_id)
+        self.rules.remove(rule)
+        self._rearm()
+        return rule
+
+    def clear(self, api_key: str | None = None) -> list[FaultRule]:
+        """Remove every rule (or one key's); returns them (a reorder may hold deliveries)."""
+        if api_key is None:
+            gone, self.rules = self.rules, []
+            if self.rate_limit is not None:
+                self.rate_limit.buckets.clear()
+        else:
+            gone = [r for r in self.rules if r.api_key == api_key]
+            self.rules = [r for r in self.rules if r.api_key != api_key]
+            if self.rate_limit is not None:
+                self.rate_limit.buckets.pop(api_key, None)
+        self._rearm()
+        return gone
+
+    def listing(self, api_key: str | None = None) -> list[FaultRule]:
+        return [r for r in self.rules if api_key is None or r.api_key == api_key]
+
+    # matching ------------------------------------------------------------------------------
+    def match(self, api: str, operation: str | None, api_key: str | None) -> FaultRule | None:
+        """The rule that changes this call (counted), or ``None``."""
+        for rule in self.rules:
+            if rule.matches(api, operation, api_key) and rule.fires():
+                return rule
+        return None
+
+
+# the rate limit ------------------------------------------------------------------------------
+
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
+
+
+@dataclass
+class RateLimit:
+    """``--rate-limit N/s``: a token bucket per key on the mock's clock (``burst`` tokens,
+    refilled at ``per_second``). The vendors' references state no rate limit: this is the
+    mock's own, off by default."""
+
+    per_second: float
+    burst: float
+    text: str
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        m = _RATE.match(text)
+        if m is None or float(m.group(1)) <= 0:
+            raise ValueError(
+                f"--rate-limit {text!r}: write it as N/s or N/min with N > 0 (e.g. 10/s)"
+            )
+        n = float(m.group(1))
+        per_second = n if m.group(2).startswith("s") else n / 60
+        return cls(per_second=per_second, burst=max(1.0, n), text=text.strip())
+
+    def take(self, api_key: str, now: float) -> int | None:
+        """Spend one token of ``api_key``'s bucket: ``None`` if there was one, else the whole
+        seconds until there is (the ``Retry-After``)."""
+        tokens, last = self.buckets.get(api_key, (self.burst, now))
+        tokens = min(self.burst, tokens + max(0.0, now - last) * self.per_second)
+        if tokens >= 1.0:
+            self.buckets[api_key] = (tokens - 1.0, now)
+            return None
+        self.buckets[api_key] = (tokens, now)
+        return max(1, math.ceil((1.0 - tokens) / self.per_second))
+
+
+# ``stagemock serve --fault SPEC`` ------------------------------------------------------------
+
+
+def parse_spec(text: str) -> dict[str, Any]:
+    """The compact form of a rule: ``API[:OPERATION]:ACTION[,key=value...]``.
+
+    ``stagepro:createJob:lose_response``, ``stagepro:error,status=429,retry_after=2,times=3``,
+    ``webhooks:job.completed:duplicate,times=null``, ``gcs:putSignedUpload:reset``. Values
+    are integers, numbers, ``null`` (also ``forever`` for ``times``) or words."""
+    head, _, rest = text.strip().partition(",")
+    parts = head.split(":")
+    if len(parts) == 2:
+        (api, action), operation = parts, None
+    elif len(parts) == 3:
+        api, operation, action = parts
+    else:
+        raise ValueError(
+            f"--fault {text!r}: write API[:OPERATION]:ACTION[,key=value...], e.g. "
+            "stagepro:createJob:error,status=503"
+        )
+    body: dict[str, Any] = {"api": api.strip(), "action": action.strip()}
+    if operation:
+        body["operation"] = operation.strip()
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, raw = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise ValueError(f"--fault {text!r}: {item!r} is not key=value")
+        if key not in FIELDS or key in ("api", "action", "operation"):
+            raise ValueError(
+                f"--fault {text!r}: unknown key {key!r}; known: "
+                + ", ".join(f for f in FIELDS if f not in ("api", "action", "operation"))
+            )
+        body[key] = _value(raw.strip())
+    return body
+
+
+def _value(raw: str) -> Any:
+    if raw.lower() in ("null", "none", "forever"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            pass
+    return raw

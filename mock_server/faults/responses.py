@@ -1,0 +1,121 @@
+"""What an injected fault sends: an error in the API's own envelope, a dropped connection, a
+body cut short. The edge of the faults package (ASGI); the rules themselves are pure
+(``models``).
+
+ASGI gives an application no socket. uvicorn's ``send`` is a bound method of the connection's
+request cycle, whose ``transport`` is the socket's: ``create_app``'s app leaves that ``send``
+in the scope (``RAW_SEND``), and these responses close or abort the transport through it. A
+server without one (an in-process ASGI transport) gets an exception instead, which its
+client sees as a broken connection too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from xml.sax.saxutils import escape
+
+from starlette.responses import Response
+
+from ..errors import (
+    ApiError,
+    BadGateway,
+    GatewayTimeout,
+    InternalServerError,
+    ServiceUnavailable,
+    TooManyRequests,
+)
+
+#: Where the app leaves the server's own ``send`` in the ASGI scope.
+RAW_SEND = "stagemock.raw_send"
+
+ERRORS: dict[int, type[ApiError]] = {
+    429: TooManyRequests,
+    500: InternalServerError,
+    502: BadGateway,
+    503: ServiceUnavailable,
+    504: GatewayTimeout,
+}
+#: GCS's XML error codes for the same statuses (a guess: Google documents the statuses of
+#: its XML API, and these codes are the S3-style names it uses for them).
+GCS_CODES = {
+    429: "SlowDown",
+    500: "InternalError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
+
+
+class ConnectionDropped(ConnectionError):
+    """Raised where no transport can be reached: the client's connection breaks anyway."""
+
+
+def _transport(scope: Any) -> Any:
+    send = scope.get(RAW_SEND)
+    cycle = getattr(send, "__self__", None)
+    return getattr(cycle, "transport", None)
+
+
+def error_message(fault_id: str, status: int) -> str:
+    what = {429: "too many requests", 500: "internal server error", 502: "bad gateway",
+            503: "service unavailable", 504: "gateway timeout"}[status]
+    return f"{what} (injected by stagemock: fault {fault_id})"
+
+
+def api_error(fault_id: str, status: int, retry_after: int | None) -> ApiError:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return ERRORS[status](error_message(fault_id, status), headers=headers)
+
+
+def gcs_error(fault_id: str, status: int, retry_after: int | None) -> Response:
+    body = (
+        "<?xml version='1.0' encoding='UTF-8'?><Error>"
+        f"<Code>{GCS_CODES[status]}</Code>"
+        f"<Message>{escape(error_message(fault_id, status))}</Message></Error>"
+    ).encode()
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return Response(body, status, headers=headers, media_type="application/xml")
+
+
+class ResetResponse(Response):
+    """No response at all: the connection is aborted (the client sees a reset)."""
+
+    def __init__(self) -> None:
+        self.status_code = None  # type: ignore[assignment]  # journaled as "no status"
+        self.background = None
+        self.body = b""
+        self.raw_headers = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        transport = _transport(scope)
+        if transport is None:
+            raise ConnectionDropped("stagemock fault: connection reset")
+        transport.abort()
+        await asyncio.sleep(0)  # let the server see the connection lost before we return
+
+
+class TruncatedResponse(Response):
+    """The real status line and headers (its full ``Content-Length`` included), then half the
+    body, then the connection closes: the client reads an incomplete body."""
+
+    def __init__(self, inner: Response) -> None:
+        self.inner = inner
+        self.status_code = inner.status_code
+        self.background = None
+        self.body = getattr(inner, "body", b"")
+        self.raw_headers = inner.raw_headers
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        body = self.body
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        if body:
+            await send({"type": "http.response.body", "body": body[: len(body) // 2],
+                        "more_body": True})
+        transport = _transport(scope)
+        if transport is None:
+            raise ConnectionDropped("stagemock fault: body truncated")
+        transport.close()  # sends what is buffered, then closes: the body stays short
+        for _ in range(3):  # let the server see the connection lost before we return
+            await asyncio.sleep(0)
