@@ -1,0 +1,91 @@
+"""Fault rules on StagePro's webhook deliveries, end to end with a real receiver on the virtual
+clock: duplicates carry one event id, reordered events arrive newest first, a delay follows
+the mock's clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.waiting import wait_for
+
+JOB = {"type": "listing-tool", "input": {"image_url": "https://example.com/exterior.jpg",
+       "listing_tool": "virtual-twilight"}}
+
+
+@pytest.fixture
+def endpoint(stagepro_mock, stagepro_webhook_receiver):
+    with stagepro_mock.console() as console:
+        ep = console.post("/webhooks", json={"url": stagepro_webhook_receiver.url}).json()
+        wait_for(lambda: console.get("/webhooks").json()["data"][0]["status"] == "active")
+    return ep
+
+
+def _deliveries(server, key):
+    return server.admin("GET", "webhooks/deliveries", params={"api_key": key}).json()["data"]
+
+
+def _jobs(sp, endpoint, n):
+    return [sp.post("/jobs", json=dict(JOB, webhook_endpoint_id=endpoint["id"])).json()["id"]
+            for _ in range(n)]
+
+
+def test_a_duplicated_event_arrives_twice_with_one_event_id(
+        stagepro_mock, sp, endpoint, stagepro_webhook_receiver):
+    rule = stagepro_mock.fault("duplicate", "job.completed", api="webhooks")
+    [job] = _jobs(sp, endpoint, 1)
+    stagepro_mock.advance(10)
+    got = stagepro_webhook_receiver.wait_for(2)
+    assert [g["json"]["data"]["object"]["id"] for g in got] == [job, job]
+    assert got[0]["headers"]["x-stagepro-event-id"] == got[1]["headers"]["x-stagepro-event-id"]
+    assert got[0]["body"] == got[1]["body"]
+    listed = _deliveries(stagepro_mock.server, stagepro_mock.api_key)
+    assert sorted(d["duplicate"] for d in listed) == [False, True]
+    assert {d["fault"] for d in listed} == {rule["id"]}
+
+
+def test_reordered_events_arrive_newest_first(
+        stagepro_mock, sp, endpoint, stagepro_webhook_receiver):
+    stagepro_mock.fault("reorder", "job.completed", api="webhooks", times=3)
+    jobs = _jobs(sp, endpoint, 3)
+    stagepro_mock.advance(1)  # picked up (4 parallel jobs)
+    stagepro_mock.advance(10)  # all three complete in one step: held, then released
+    got = stagepro_webhook_receiver.wait_for(3)
+    created = [g["json"]["created"] for g in got]
+    assert [g["json"]["data"]["object"]["id"] for g in got] == list(reversed(jobs))
+    assert created == sorted(created, reverse=True)
+
+
+def test_a_reorder_holds_until_deleted(stagepro_mock, sp, endpoint, stagepro_webhook_receiver):
+    rule = stagepro_mock.fault("reorder", "job.completed", api="webhooks", times=None)
+    jobs = _jobs(sp, endpoint, 2)
+    stagepro_mock.advance(11)
+    listed = _deliveries(stagepro_mock.server, stagepro_mock.api_key)
+    assert [d["state"] for d in listed] == ["held", "held"]
+    assert stagepro_webhook_receiver.deliveries == []
+    stagepro_mock.server.delete_fault(rule["id"])
+    got = stagepro_webhook_receiver.wait_for(2)
+    assert [g["json"]["data"]["object"]["id"] for g in got] == list(reversed(jobs))
+
+
+def test_a_delayed_delivery_follows_the_mocks_clock(
+        stagepro_mock, sp, endpoint, stagepro_webhook_receiver):
+    stagepro_mock.fault("delay", api="webhooks", delay_seconds=60)
+    _jobs(sp, endpoint, 1)
+    stagepro_mock.advance(10)
+    [held] = _deliveries(stagepro_mock.server, stagepro_mock.api_key)
+    assert held["state"] == "pending" and held["attempts"] == []
+    stagepro_mock.advance(59)
+    assert stagepro_webhook_receiver.deliveries == []
+    stagepro_mock.advance(1)
+    assert len(stagepro_webhook_receiver.wait_for(1)) == 1
+
+
+def test_a_webhook_rule_for_another_key_changes_nothing(
+        stagepro_mock, sp, endpoint, stagepro_webhook_receiver):
+    stagepro_mock.server.fault("webhooks", "duplicate", api_key="sk_test_someone_else",
+                               times=None)
+    _jobs(sp, endpoint, 1)
+    stagepro_mock.advance(10)
+    stagepro_webhook_receiver.wait_for(1)
+    assert len(_deliveries(stagepro_mock.server, stagepro_mock.api_key)) == 1
+    assert stagepro_mock.server.faults()[0]["hits"] == 0  # the other key's rule: unused
