@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     from dataclasses import fields
 
     from ._version import __version__
+    from .argtypes import non_negative_int, port_number, positive_seconds
     from .settings import Settings
 
     # The defaults are Settings' own (written once there), never repeated here.
@@ -134,7 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the mock server (both APIs and /__mock/)")
     serve.add_argument("--host", default=d["host"], help=f"default {d['host']}")
-    serve.add_argument("--port", type=int, default=d["port"], help=f"default {d['port']}")
+    serve.add_argument(
+        "--port", type=port_number, default=d["port"],
+        help=f"default {d['port']}; 0: any free port (printed at startup)",
+    )
     serve.add_argument(
         "--seed", type=int, default=d["seed"], help=f"id and image seed (default {d['seed']})"
     )
@@ -145,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--job-seconds",
-        type=float,
+        type=positive_seconds,
         default=d["job_seconds"],
         help=f"how long a job processes (default {d['job_seconds']:g} s; 10-30 is realistic)",
     )
@@ -157,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--image-workers",
-        type=int,
+        type=non_negative_int,
         default=d["image_workers"],
         help=f"worker processes for image work (default {d['image_workers']}; 0: in the "
         "server process)",
@@ -174,7 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept requests that break only rules the vendors' references do not state "
         "(x-stagemock-guess, see docs/FIDELITY.md), journaling each as a warning",
     )
-    serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--log-level", default="warning",
+        choices=("critical", "error", "warning", "info", "debug", "trace"),
+    )
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(run=lambda args, rest: _serve(args), takes_rest=False)
     # The commands below parse their own arguments (their parsers live with their code, and
