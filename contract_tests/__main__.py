@@ -64,6 +64,25 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _unwritable(path: Path) -> str | None:
+    """Why a report cannot be written at ``path`` (its folder must exist), or ``None``. An
+    existing file is left as it is, a missing one is not left behind."""
+    folder = path.parent
+    if path.is_dir():
+        return "is a folder; name the report file in it"
+    if not folder.is_dir():
+        return f"no folder {folder}" if not folder.exists() else f"{folder} is not a folder"
+    existed = path.exists()
+    try:  # the real test (permissions, read-only mounts, /proc): open it for appending
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        return f"cannot write there ({exc.strerror or exc})"
+    if not existed:
+        path.unlink()
+    return None
+
+
 def check(argv: Sequence[str]) -> int:
     parser = _parser()
     args = parser.parse_args(list(argv))
@@ -81,6 +100,10 @@ def check(argv: Sequence[str]) -> int:
             print(f"stagemock check: no check {name!r} for {args.api} "
                   f"(known: {', '.join(checks.names(api=args.api))})")
             return 2
+    if args.junit is not None and (problem := _unwritable(args.junit)) is not None:
+        # Found now, not after the whole run when the report is written.
+        print(f"stagemock check: --junit {args.junit}: {problem}")
+        return 2
     server = None
     if args.base_url:
         base = args.base_url.rstrip("/")

@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     from dataclasses import fields
 
     from ._version import __version__
+    from .argtypes import fault_spec, non_negative_int, port_number, positive_seconds, rate_limit
     from .settings import Settings
 
     # The defaults are Settings' own (written once there), never repeated here.
@@ -141,7 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the mock server (both APIs and /__mock/)")
     serve.add_argument("--host", default=d["host"], help=f"default {d['host']}")
-    serve.add_argument("--port", type=int, default=d["port"], help=f"default {d['port']}")
+    serve.add_argument(
+        "--port", type=port_number, default=d["port"],
+        help=f"default {d['port']}; 0: any free port (printed at startup)",
+    )
     serve.add_argument(
         "--seed", type=int, default=d["seed"], help=f"id and image seed (default {d['seed']})"
     )
@@ -152,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--job-seconds",
-        type=float,
+        type=positive_seconds,
         default=d["job_seconds"],
         help=f"how long a job processes (default {d['job_seconds']:g} s; 10-30 is realistic)",
     )
@@ -164,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--image-workers",
-        type=int,
+        type=non_negative_int,
         default=d["image_workers"],
         help=f"worker processes for image work (default {d['image_workers']}; 0: in the "
         "server process)",
@@ -184,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--fault",
         action="append",
+        type=fault_spec,
         metavar="SPEC",
         help="a fault rule from the start, repeatable: API[:OPERATION]:ACTION[,key=value...], "
         "e.g. stagepro:createJob:lose_response or stagepro:error,status=503,times=null "
@@ -191,11 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--rate-limit",
+        type=rate_limit,
         metavar="N/s",
         help="answer 429 with Retry-After past N requests per second per key (token bucket on "
         "the mock's clock; N/min too). The vendors state no limit: off by default",
     )
-    serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--log-level", default="warning",
+        choices=("critical", "error", "warning", "info", "debug", "trace"),
+    )
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(run=lambda args, rest: _serve(args), takes_rest=False)
     # The commands below parse their own arguments (their parsers live with their code, and

@@ -1,8 +1,11 @@
 """pytest plugin (entry point ``pytest11: stagemock``) for integrators' test suites.
 
 Fixtures:
-- ``stagemock_server`` (session): the mock on a free port, deterministic (virtual clock).
-  With ``--stagemock-url URL`` an already running mock is used instead.
+- ``stagemock_server`` (session): the mock on a free port, deterministic (virtual clock);
+  ``--stagemock-port N`` / ``$STAGEMOCK_PORT`` pins the port (plus the xdist worker's number).
+  With ``--stagemock-url URL`` an already running mock is used instead (its control plane is
+  asked once, before the first test: a missing token is one line naming
+  ``--stagemock-token``).
 - ``stagepro_mock`` / ``stagerai_mock`` (function): an isolated key for this test
   (``sk_test_<test>`` / ``stager_test_<test>``), ``base_url``, ``advance(seconds)``,
   ``journal()``, ``client()``, ``console()``, ``fault(...)`` (a fault rule scoped to the key,
@@ -12,6 +15,9 @@ Fixtures:
   ``--stagemock-url`` only the test's key is reset (the server is shared). Parallel tests
   (xdist) never collide: each worker runs its own server and each test its own key.
 
+``stagepro_webhook_receiver`` (function): a real webhook receiver on a free port, or the one
+``--stagemock-webhook-port N`` / ``$STAGEMOCK_WEBHOOK_PORT`` pins (plus the xdist worker's number).
+
 ``--stagemock-strict`` (or the ``stagemock_strict`` marker) fails a test whose client sent a
 request that violates the spec, naming each such request, or mishandled an injected fault
 (``mock_server.faults.resilience``).
@@ -19,16 +25,19 @@ request that violates the spec, naming each such request, or mishandled an injec
 
 from __future__ import annotations
 
+import argparse
+import errno
 import hashlib
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from .control import ControlPlane
+from .argtypes import non_negative_int, port_number
+from .control import ControlPlane, ControlPlaneError
 
 if TYPE_CHECKING:  # imported on first use: pytest loads this plugin in every run
     import httpx
@@ -60,10 +69,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--stagemock-image-workers",
-        type=int,
+        type=non_negative_int,
         default=1,
         help="worker processes for the mock's image work (default 1 per test process; "
         "0: in the server's process)",
+    )
+    group.addoption(
+        "--stagemock-port",
+        type=port_number,
+        default=None,
+        help="port of the plugin's mock (default: $STAGEMOCK_PORT, else a free port); under "
+        "pytest-xdist each worker adds its number (gw0 +0, gw1 +1, ...)",
+    )
+    group.addoption(
+        "--stagemock-webhook-port",
+        type=port_number,
+        default=None,
+        help="port of stagepro_webhook_receiver (default: $STAGEMOCK_WEBHOOK_PORT, else a free "
+        "port); under pytest-xdist each worker adds its number (gw0 +0, gw1 +1, ...)",
     )
 
 
@@ -88,14 +111,94 @@ class _Remote(ControlPlane):
         self.close()
 
 
+def _refuse(request: pytest.FixtureRequest, message: str) -> NoReturn:
+    """A setup problem of the plugin's (a port in use, a missing token): this test ERRORs
+    with the one line ``message`` (no traceback) and the run stops after it, also under
+    pytest-xdist, instead of every test repeating it."""
+    request.session.shouldstop = message
+    pytest.fail(message, pytrace=False)
+
+
+def _xdist_worker(config: pytest.Config) -> str | None:
+    """``gw0``, ``gw1``, ... in a pytest-xdist worker; ``None`` otherwise."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return str(workerinput["workerid"])
+    return os.environ.get("PYTEST_XDIST_WORKER") or None
+
+
+def _pinned_port(request: pytest.FixtureRequest, option: str, env: str) -> tuple[int, str]:
+    """The port ``option`` (else ``$env``) pins, plus the xdist worker's number (gw0 +0, gw1
+    +1, ...), and how to name it in a message; ``(0, "")``: nothing pinned, any free port."""
+    port = request.config.getoption(option)
+    source = option
+    if port is None:
+        raw = os.environ.get(env, "").strip()
+        if not raw:
+            return 0, ""
+        try:
+            port = port_number(raw)
+        except argparse.ArgumentTypeError as exc:
+            _refuse(request, f"stagemock: ${env} {exc}")
+        source = f"${env}"
+    if port == 0:
+        return 0, ""
+    source = f"{source} {port}"
+    worker = _xdist_worker(request.config)
+    if worker is not None:
+        port += int(re.sub(r"\D", "", worker) or 0)
+        source += f" + xdist worker {worker}"
+        if port > 65535:
+            _refuse(request, f"stagemock: {source} is past 65535: pin a lower port")
+    return port, source
+
+
+#: Why binding a pinned port fails (in use, privileged, not this machine's): the user's to fix.
+_BIND_ERRNOS = (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL)
+
+
+def _cannot_listen(port: int, source: str, exc: OSError, option: str) -> str:
+    if not port or exc.errno not in _BIND_ERRNOS:
+        raise exc
+    why = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+    return (f"stagemock: cannot listen on 127.0.0.1:{port} ({source}): {why}; pick another "
+            f"port, or leave {option} unset for a free one")
+
+
+def _remote_problem(remote: _Remote, url: str, token_from: str | None) -> str | None:
+    """Why the control plane of the mock at ``--stagemock-url`` cannot be used (one line),
+    asked once before any test: ``None`` when it answers."""
+    try:
+        r = remote.request("GET", "health")
+    except ControlPlaneError as exc:
+        return f"stagemock: --stagemock-url {url}: {exc}"
+    if r.status_code == 401:
+        if token_from is None:
+            return (f"stagemock: the control plane of the mock at {remote.url} needs its token: "
+                    "pass --stagemock-token TOKEN or set $STAGEMOCK_ADMIN_TOKEN (the token "
+                    "`stagemock serve` printed at startup, or its --admin-token)")
+        return (f"stagemock: the control plane of the mock at {remote.url} refuses the token "
+                f"of {token_from}: pass the one `stagemock serve` printed at startup, or its "
+                "--admin-token")
+    if r.status_code >= 400:
+        return (f"stagemock: --stagemock-url {url}: GET {remote.url}/__mock/health answered "
+                f"{r.status_code}: is a stagemock listening there?")
+    return None
+
+
 @pytest.fixture(scope="session")
 def stagemock_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     url = request.config.getoption("--stagemock-url")
     if url:
-        token = request.config.getoption("--stagemock-token") or os.environ.get(
-            "STAGEMOCK_ADMIN_TOKEN"
-        )
+        token = request.config.getoption("--stagemock-token")
+        token_from = "--stagemock-token" if token else None
+        if not token and os.environ.get("STAGEMOCK_ADMIN_TOKEN"):
+            token, token_from = os.environ["STAGEMOCK_ADMIN_TOKEN"], "$STAGEMOCK_ADMIN_TOKEN"
         remote = _Remote(url, token)
+        problem = _remote_problem(remote, url, token_from)
+        if problem is not None:
+            remote.stop()
+            _refuse(request, problem)
         try:
             yield remote
         finally:
@@ -106,9 +209,14 @@ def stagemock_server(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     workers = request.config.getoption("--stagemock-image-workers")
     lenient = request.config.getoption("--stagemock-lenient")
-    server = RunningServer(
-        Settings(deterministic=True, image_workers=workers, lenient=lenient)
-    ).start()
+    port, source = _pinned_port(request, "--stagemock-port", "STAGEMOCK_PORT")
+    try:
+        server = RunningServer(
+            Settings(deterministic=True, image_workers=workers, lenient=lenient), port=port
+        )
+    except OSError as exc:
+        _refuse(request, _cannot_listen(port, source, exc, "--stagemock-port"))
+    server.start()
     try:
         yield server
     finally:
@@ -281,13 +389,18 @@ def stagerai_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iter
 
 
 @pytest.fixture
-def stagepro_webhook_receiver() -> Iterator[Any]:
+def stagepro_webhook_receiver(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A real HTTP receiver for StagePro webhooks (see ``mock_server.testing.WebhookReceiver``):
     ``url``, ``events``, ``deliveries``, ``respond_with([...])``, ``wait_for(n)``,
-    ``stop()`` / ``start()``."""
+    ``stop()`` / ``start()``. On a free port, or the one ``--stagemock-webhook-port`` /
+    ``$STAGEMOCK_WEBHOOK_PORT`` pins (plus the xdist worker's number)."""
     from .testing import WebhookReceiver
 
-    receiver = WebhookReceiver().start()
+    port, source = _pinned_port(request, "--stagemock-webhook-port", "STAGEMOCK_WEBHOOK_PORT")
+    try:
+        receiver = WebhookReceiver(port=port).start()
+    except OSError as exc:
+        _refuse(request, _cannot_listen(port, source, exc, "--stagemock-webhook-port"))
     try:
         yield receiver
     finally:

@@ -19,16 +19,32 @@ from .http import read_body
 from .settings import Settings
 
 
+def listening_socket(host: str, port: int | None) -> socket.socket:
+    """A socket bound to ``host:port`` (``port`` 0 or ``None``: a free one). A port already in
+    use raises ``OSError`` (``errno.EADDRINUSE``) here, before any server starts."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port or 0))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class RunningServer:
-    """A mock listening on 127.0.0.1:<free port> until ``stop()``."""
+    """A mock listening on ``settings.host``:``port`` until ``stop()``; ``port`` 0 or
+    ``None`` (the default): a free port. Binding happens here: a port already in use raises
+    ``OSError`` from the constructor."""
 
     def __init__(
-        self, settings: Settings | None = None, app_wrapper: Callable[[Any], Any] | None = None
+        self,
+        settings: Settings | None = None,
+        app_wrapper: Callable[[Any], Any] | None = None,
+        port: int | None = None,
     ) -> None:
         settings = settings or Settings(deterministic=True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((settings.host, 0))
+        self.sock = listening_socket(settings.host, port)
         self.port = self.sock.getsockname()[1]
         self.settings = replace(settings, port=self.port)
         self.app = create_app(self.settings)
@@ -103,9 +119,10 @@ class WebhookReceiver:
     """A real HTTP webhook receiver on 127.0.0.1:<port> for tests: answers the verification
     challenge, records every delivery (headers, raw body, JSON), answers the statuses you
     queue with ``respond_with([500, 500, 200])`` (then 200), and can be stopped and started
-    again on the same port to simulate an outage."""
+    again on the same port to simulate an outage. ``port`` 0 or ``None`` (the default): a
+    free port; a port already in use raises ``OSError`` from ``start()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         import json as _json
         import threading as _threading
 
@@ -115,13 +132,16 @@ class WebhookReceiver:
         self.challenges: list[dict[str, Any]] = []
         self.statuses: list[int] = []
         self.echo_challenge = True
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
+        if port:
+            self.port = port
+        else:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}/webhook"
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
 
     async def _app(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -150,14 +170,20 @@ class WebhookReceiver:
         await send({"type": "http.response.body", "body": reply})
 
     def start(self) -> WebhookReceiver:
-        config = uvicorn.Config(self._app, host="127.0.0.1", port=self.port, log_level="error",
-                                access_log=False, lifespan="off", interface="asgi3")
+        # Bound here, not by uvicorn: a port in use is an OSError now, not a thread's exit.
+        self._sock = listening_socket("127.0.0.1", self.port)
+        config = uvicorn.Config(self._app, log_level="error", access_log=False,
+                                lifespan="off", interface="asgi3")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True,
+            name=f"stagemock-webhooks-{self.port}",
+        )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
-            if time.monotonic() > deadline:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError("webhook receiver did not start")
             time.sleep(0.01)
         return self
@@ -167,6 +193,9 @@ class WebhookReceiver:
             self._server.should_exit = True
             self._thread.join(timeout=10)
             self._server = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
     def respond_with(self, statuses: list[int]) -> None:
         with self.lock:

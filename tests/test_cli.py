@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from mock_server import cli
 
 
@@ -53,3 +55,48 @@ def test_a_closed_stdout_pipe_ends_quietly():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141, err
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def _refused(capsys, argv):
+    """Run the real command line; it must stop with argparse's exit 2 and one error line."""
+    try:
+        code = cli.main(argv)
+    except SystemExit as stop:
+        code = stop.code
+    captured = capsys.readouterr()
+    assert code == 2, (argv, captured)
+    assert "Traceback" not in captured.err, captured.err
+    errors = [line for line in captured.err.splitlines() if "error:" in line]
+    assert len(errors) == 1, captured.err
+    return errors[0]
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--port", "99999"], "argument --port: must be a port number from 0 to 65535"),
+    (["--port", "-1"], "argument --port: must be a port number from 0 to 65535"),
+    (["--job-seconds", "-5"], "argument --job-seconds: must be a number of seconds above 0"),
+    (["--job-seconds", "0"], "argument --job-seconds: must be a number of seconds above 0"),
+    (["--job-seconds", "inf"], "argument --job-seconds: must be a number of seconds above 0"),
+    (["--image-workers", "-1"], "argument --image-workers: must be a whole number, 0 or more"),
+    (["--log-level", "loud"], "argument --log-level: invalid choice: 'loud'"),
+])
+def test_serve_refuses_a_bad_value_in_one_line_naming_the_flag(capsys, argv, says):
+    line = _refused(capsys, ["serve", *argv])
+    assert line.startswith("stagemock serve: error: " + says), line
+
+
+def test_serve_still_takes_the_edges_of_each_range():
+    args = cli.build_parser().parse_args(
+        ["serve", "--port", "65535", "--job-seconds", "0.5", "--image-workers", "0"])
+    assert (args.port, args.job_seconds, args.image_workers) == (65535, 0.5, 0)
+    assert cli.build_parser().parse_args(["serve", "--port", "0"]).port == 0
+
+
+def test_a_bad_port_from_the_installed_command_is_one_line_and_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--port", "99999"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "OverflowError" not in proc.stderr, proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        "stagemock serve: error: argument --port: must be a port number from 0 to 65535 "
+        "(0: any free port), not '99999'")

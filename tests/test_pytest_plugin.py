@@ -116,3 +116,148 @@ def test_lenient_mode_accepts_a_request_that_breaks_only_a_guess(tmp_path):
     outcomes, out = run_suite(tmp_path, "test_suite.py::test_an_undocumented_style",
                               "--stagemock-lenient", "--stagemock-strict", expect=202)
     assert outcomes["test_an_undocumented_style"][0] == "passed", out
+
+
+PORT_SUITE = '''
+import os, pathlib
+
+import httpx
+
+
+def test_listens_where_pinned(stagemock_server, stagepro_webhook_receiver):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    with open(os.environ["SEEN_OUT"], "a") as out:
+        out.write(f"{worker} {stagemock_server.port} {stagepro_webhook_receiver.port}\\n")
+    health = httpx.get(f"http://127.0.0.1:{stagemock_server.port}/__mock/health", timeout=10)
+    assert health.status_code == 200
+
+
+def test_second(stagemock_server):
+    pass
+'''
+
+
+def run_pytest(tmp_path: Path, suite: str, *args: str,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    (tmp_path / "test_suite.py").write_text(suite)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "--stagemock-image-workers", "0", *args],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+        env={"PATH": "/usr/bin:/bin", **(env or {})})
+
+
+def _free_ports(count: int) -> list[int]:
+    """``count`` consecutive free ports (xdist workers add their number to a pinned one)."""
+    import socket
+
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count > 65535:
+            continue
+        try:
+            socks = []
+            for port in range(base, base + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+        return list(range(base, base + count))
+    raise AssertionError("no run of free ports")
+
+
+def _seen(path: Path) -> list[tuple[str, int, int]]:
+    rows = [line.split(" ") for line in path.read_text().splitlines()]
+    return [(worker, int(port), int(hook)) for worker, port, hook in rows]
+
+
+def test_pinned_ports_are_where_the_mock_and_the_receiver_listen(tmp_path):
+    port, hook = _free_ports(1)[0], _free_ports(1)[0]
+    seen = tmp_path / "seen.txt"
+    proc = run_pytest(tmp_path, PORT_SUITE, "-p", "no:xdist", f"--stagemock-port={port}",
+                      "--stagemock-webhook-port", str(hook), env={"SEEN_OUT": str(seen)})
+    assert proc.returncode == 0, proc.stdout
+    assert _seen(seen) == [("", port, hook)]
+
+
+def test_under_xdist_each_worker_adds_its_number_to_the_pinned_ports(tmp_path):
+    ports, hooks = _free_ports(2), _free_ports(2)
+    seen = tmp_path / "seen.txt"
+    proc = run_pytest(tmp_path, PORT_SUITE, "-n", "2", "--dist", "each",
+                      "test_suite.py::test_listens_where_pinned",
+                      env={"SEEN_OUT": str(seen), "STAGEMOCK_PORT": str(ports[0]),
+                           "STAGEMOCK_WEBHOOK_PORT": str(hooks[0])})
+    assert proc.returncode == 0, proc.stdout
+    assert sorted(_seen(seen)) == [("gw0", ports[0], hooks[0]), ("gw1", ports[1], hooks[1])]
+
+
+def _one_error_line(proc: subprocess.CompletedProcess, line: str) -> None:
+    """The run stopped at its first test with ``line`` (no traceback), not an ERROR each."""
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stdout and "Error:" not in proc.stdout, proc.stdout
+    assert proc.stdout.count(line) == 2, proc.stdout  # under the ERROR, and as "Interrupted"
+    assert "1 error" in proc.stdout and "Interrupted: " + line in proc.stdout, proc.stdout
+
+
+def test_a_pinned_port_in_use_is_one_line_naming_the_option(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_pytest(tmp_path, PORT_SUITE, "-p", "no:xdist", "--stagemock-port",
+                          str(port), env={"SEEN_OUT": str(tmp_path / "seen.txt")})
+        _one_error_line(proc, f"stagemock: cannot listen on 127.0.0.1:{port} (--stagemock-port "
+                              f"{port}): already in use; pick another port, or leave "
+                              "--stagemock-port unset for a free one")
+        proc = run_pytest(tmp_path, PORT_SUITE, "-p", "no:xdist",
+                          env={"SEEN_OUT": str(tmp_path / "seen.txt"),
+                               "STAGEMOCK_WEBHOOK_PORT": str(port)})
+        _one_error_line(proc, f"stagemock: cannot listen on 127.0.0.1:{port} "
+                              f"($STAGEMOCK_WEBHOOK_PORT {port}): already in use; pick another "
+                              "port, or leave --stagemock-webhook-port unset for a free one")
+
+
+def test_a_bad_port_value_is_one_line_naming_it(tmp_path):
+    proc = run_pytest(tmp_path, PORT_SUITE, "-p", "no:xdist", "--stagemock-port", "70000")
+    assert proc.returncode == 4  # pytest's usage error
+    assert "argument --stagemock-port: must be a port number from 0 to 65535" in proc.stderr
+    proc = run_pytest(tmp_path, PORT_SUITE, "-p", "no:xdist",
+                      env={"STAGEMOCK_PORT": "eighty", "SEEN_OUT": str(tmp_path / "s.txt")})
+    _one_error_line(proc, "stagemock: $STAGEMOCK_PORT must be a port number from 0 to 65535 "
+                          "(0: any free port), not 'eighty'")
+
+
+def test_a_control_plane_that_needs_a_token_is_one_line_naming_the_option(tmp_path):
+    """A mock on 0.0.0.0 wants its token on /__mock/: without --stagemock-token every test
+    used to ERROR with a ControlPlaneError traceback naming the server's flags."""
+    from mock_server.settings import Settings
+    from mock_server.testing import RunningServer
+
+    settings = Settings(host="0.0.0.0", admin_token="t0ken", deterministic=True,
+                        image_workers=0)
+    with RunningServer(settings) as server:
+        url = f"http://127.0.0.1:{server.port}"
+        proc = run_pytest(tmp_path, SUITE, "-p", "no:xdist", f"--stagemock-url={url}",
+                          env={"BYTES_OUT": str(tmp_path / "b.json")})
+        _one_error_line(proc, f"stagemock: the control plane of the mock at {url} needs its "
+                              "token: pass --stagemock-token TOKEN or set "
+                              "$STAGEMOCK_ADMIN_TOKEN (the token `stagemock serve` printed at "
+                              "startup, or its --admin-token)")
+        proc = run_pytest(tmp_path, SUITE, "-p", "no:xdist", f"--stagemock-url={url}",
+                          env={"BYTES_OUT": str(tmp_path / "b.json"),
+                               "STAGEMOCK_ADMIN_TOKEN": "wrong"})
+        _one_error_line(proc, f"stagemock: the control plane of the mock at {url} refuses the "
+                              "token of $STAGEMOCK_ADMIN_TOKEN: pass the one `stagemock serve` "
+                              "printed at startup, or its --admin-token")
+        proc = run_pytest(tmp_path, SUITE, "-p", "no:xdist", f"--stagemock-url={url}",
+                          "--stagemock-token", "t0ken",
+                          "test_suite.py::test_console_client_reaches_the_console")
+        assert proc.returncode == 0, proc.stdout

@@ -1,13 +1,15 @@
-"""``stagemock mcp [--http --port N] [--with-mock [--deterministic]] [--base-url URL]
-[--api-key KEY]``: the StagePro MCP server (stdio by default)."""
+"""``stagemock mcp [--http --port N] [--with-mock [--deterministic] [--mock-port N]]
+[--base-url URL] [--api-key KEY]``: the StagePro MCP server (stdio by default)."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
 
+from ..argtypes import port_number, positive_seconds
 from .client import DEFAULT_BASE_URL
 
 MISSING_SDK = "stagemock mcp needs the MCP SDK: pip install 'stagemock[mcp]'"
@@ -24,21 +26,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key", default=None, help="API key (env STAGEPRO_API_KEY)")
     p.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
     p.add_argument("--host", default="127.0.0.1", help="--http: interface (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8765, help="--http: port (default 8765)")
+    p.add_argument("--port", type=port_number, default=8765, help="--http: port (default 8765)")
     p.add_argument("--with-mock", action="store_true",
                    help="start a stagemock server in-process and point at it")
     p.add_argument("--deterministic", action="store_true",
                    help="--with-mock: virtual clock, moved only by the advance_clock tool")
     p.add_argument("--seed", type=int, default=0, help="--with-mock: seed (default 0)")
+    p.add_argument("--mock-port", type=port_number, default=None,
+                   help="--with-mock: the mock's port (env STAGEMOCK_PORT; default a free one)")
     p.add_argument("--no-mock-tools", action="store_true",
                    help="never probe GET /__mock/health (no advance_clock / read_journal)")
-    p.add_argument("--timeout", type=float, default=30.0,
+    p.add_argument("--timeout", type=positive_seconds, default=30.0,
                    help="per-request timeout in seconds (default 30)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.mock_port is not None and not args.with_mock:
+        parser.error("argument --mock-port: only with --with-mock (the port of its mock)")
+    mock_port = args.mock_port
+    if mock_port is None and os.environ.get("STAGEMOCK_PORT", "").strip():
+        try:
+            mock_port = port_number(os.environ["STAGEMOCK_PORT"].strip())
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"$STAGEMOCK_PORT {exc}")
     try:
         import mcp  # noqa: F401
     except ImportError:
@@ -56,8 +69,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..settings import Settings
         from ..testing import RunningServer
 
-        mock = RunningServer(Settings(deterministic=args.deterministic, seed=args.seed,
-                                      image_workers=0)).start()
+        settings = Settings(deterministic=args.deterministic, seed=args.seed, image_workers=0)
+        try:
+            mock = RunningServer(settings, port=mock_port)
+        except OSError as exc:
+            why = ("already in use" if exc.errno == errno.EADDRINUSE
+                   else exc.strerror or str(exc))
+            print(f"stagemock mcp: cannot listen on {settings.host}:{mock_port} "
+                  f"(--mock-port or $STAGEMOCK_PORT): {why}; pick another port, or leave "
+                  "both unset for a free one", file=sys.stderr)
+            return 2
+        mock.start()
         base_url = mock.url + "/api/v1"
         api_key = api_key or "sk_test_mcp"
         print(f"stagemock mcp: in-process mock at {mock.url} "

@@ -1,5 +1,6 @@
-"""`stagemock check` checks its inputs first: a key the API refuses, or nothing listening at
-the URL, is one line and exit 2 (not hundreds of cases, a KeyError or nine ConnectErrors)."""
+"""`stagemock check` checks its inputs first: a key the API refuses, nothing listening at the
+URL, or a --junit path it cannot write, is one line and exit 2 (not hundreds of cases, a
+KeyError, nine ConnectErrors or a traceback after the whole run)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,27 @@ def test_nothing_listening_is_said_once():
     line = _one_line(proc)
     assert f"nothing answers at {url}" in line
     assert "control plane" not in line
+
+
+def test_a_junit_path_it_cannot_write_is_said_before_any_case(tmp_path):
+    """Before: the whole check ran, then writing the report was a FileNotFoundError traceback.
+    Now nothing runs (no --base-url: not even the mock it would start)."""
+    missing = tmp_path / "no" / "such" / "r.xml"
+    proc = _check("stagepro", "--junit", str(missing))
+    assert proc.returncode == 2
+    assert _one_line(proc) == (
+        f"stagemock check: --junit {missing}: no folder {missing.parent}")
+    proc = _check("stagepro", "--junit", str(tmp_path))
+    assert proc.returncode == 2
+    assert _one_line(proc) == (
+        f"stagemock check: --junit {tmp_path}: is a folder; name the report file in it")
+    assert list(tmp_path.iterdir()) == []  # nothing left behind
+
+
+def test_a_writable_junit_path_is_taken_and_left_as_it_was(tmp_path):
+    from contract_tests.__main__ import _unwritable
+
+    report = tmp_path / "r.xml"
+    assert _unwritable(report) is None and not report.exists()
+    report.write_text("old")
+    assert _unwritable(report) is None and report.read_text() == "old"

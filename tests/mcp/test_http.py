@@ -9,6 +9,7 @@ import sys
 import time
 
 import anyio
+import httpx
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
@@ -35,8 +36,9 @@ def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20) -> N
 
 
 def test_streamable_http_with_its_own_mock():
-    port = _free_port()
-    env = {"PATH": "/usr/bin:/bin", "STAGEPRO_API_KEY": "sk_test_mcp_http"}
+    port, mock_port = _free_port(), _free_port()
+    env = {"PATH": "/usr/bin:/bin", "STAGEPRO_API_KEY": "sk_test_mcp_http",
+           "STAGEMOCK_PORT": str(mock_port)}  # pins the in-process mock's port
     proc = subprocess.Popen(
         [sys.executable, "-m", "mock_server", "mcp", "--http", "--port", str(port),
          "--with-mock", "--deterministic"],
@@ -56,6 +58,8 @@ def test_streamable_http_with_its_own_mock():
                         return tools, caps, usage
 
         tools, caps, usage = anyio.run(main)
+        health = httpx.get(f"http://127.0.0.1:{mock_port}/__mock/health", timeout=10)
+        assert health.status_code == 200 and health.json()["deterministic"] is True
     finally:
         proc.terminate()
         try:
