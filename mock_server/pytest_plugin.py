@@ -254,11 +254,13 @@ class MockApi:
         return [e for e in self.journal() if not e["conformant"]]
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        """An ``httpx.Client`` on the API's base URL with this test's key."""
+        """An ``httpx.Client`` on the API's base URL with this test's key (``headers`` given
+        are added to it)."""
         import httpx
 
         kwargs.setdefault("timeout", 30)
-        return httpx.Client(base_url=self.base_url, headers=self.auth_headers, **kwargs)
+        headers = {**self.auth_headers, **(kwargs.pop("headers", None) or {})}
+        return httpx.Client(base_url=self.base_url, headers=headers, **kwargs)
 
     def console(self, **kwargs: Any) -> httpx.Client:
         """An ``httpx.Client`` on the API's base URL signed in to the console of this test's

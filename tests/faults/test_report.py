@@ -1,0 +1,39 @@
+"""``stagemock journal-report`` reads what a client did after each injected fault."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+
+JOB = {"type": "virtual-stage", "input": {"image_url": "https://x.test/room.jpg",
+       "style": "modern", "room_type": "bedroom"}}
+
+
+def _report(url: str, key: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mock_server", "journal-report", "--base-url", url,
+         "--api-key", key, *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_fail_on_resilience_names_the_duplicate_and_injected_codes_are_not_undocumented(
+        server):
+    key = "sk_test_resilience_report"
+    server.fault("stagepro", "lose_response", operation="createJob", api_key=key)
+    server.fault("stagepro", "error", operation="getUsage", api_key=key, status=503)
+    with httpx.Client(base_url=server.url + "/api/v1", timeout=10,
+                      headers={"Authorization": f"Bearer {key}"}) as api:
+        assert api.post("/jobs", json=JOB).status_code == 502
+        job = api.post("/jobs", json=JOB).json()["id"]
+        assert api.get("/usage").status_code == 503  # and never retried
+    proc = _report(server.url, key, "--fail-on", "resilience")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "client resilience: 2 injected answers, 2 findings" in out, out
+    assert "[duplicate]" in out and job in out
+    assert "[never_retried] GET /api/v1/usage (getUsage)" in out
+    assert "UNDOCUMENTED" not in out  # 502 and 503 were the faults', not the mock's
+    assert _report(server.url, key).returncode == 0  # the default gate: spec violations only
