@@ -94,6 +94,29 @@ class ControlPlane:
         """A StagePro console session token for the account of ``api_key``."""
         return self._ok("POST", "console-sessions", json={"api_key": api_key})["token"]
 
+    def wait_for_webhook(self, endpoint_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Wait until a new webhook endpoint has answered its verification challenge (a real
+        request the mock sends at once) and return it, ``active``. A failed verification, or
+        none within ``timeout`` seconds, raises ``ControlPlaneError`` saying why."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            endpoint = self._ok("GET", f"webhooks/endpoints/{endpoint_id}")
+            if endpoint["status"] == "active":
+                return endpoint
+            if endpoint["status"] == "verification_failed":
+                why = (endpoint.get("last_verification") or {}).get("error") or "no reason"
+                raise ControlPlaneError(
+                    f"webhook endpoint {endpoint_id} failed its verification: {why}"
+                )
+            if time.monotonic() > deadline:
+                raise ControlPlaneError(
+                    f"webhook endpoint {endpoint_id} is still {endpoint['status']} after "
+                    f"{timeout:g} s: does its URL answer the challenge?"
+                )
+            time.sleep(0.01)
+
     # faults (docs/faults.md) ------------------------------------------------------------
     def fault(self, api: str, action: str, **rule: Any) -> dict[str, Any]:
         """Add a fault rule (``operation``, ``api_key``, ``status``, ``retry_after``,

@@ -276,6 +276,12 @@ class MockApi:
     def reset(self) -> None:
         self.server.reset(self.api_key)
 
+    def wait_for_webhook(self, endpoint_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Wait until a webhook endpoint this test created is ``active`` (it answered the
+        verification challenge the mock sends at once) and return it; a failed verification
+        fails the test saying why."""
+        return self.server.wait_for_webhook(endpoint_id, timeout)
+
     def fault(self, action: str, operation: str | None = None, *, api: str | None = None,
               **rule: Any) -> dict[str, Any]:
         """Rehearse a failure: a fault rule scoped to this test's key (no other test sees

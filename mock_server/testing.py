@@ -102,6 +102,9 @@ class RunningServer:
     def console_session(self, api_key: str) -> str:
         return self.control.console_session(api_key)
 
+    def wait_for_webhook(self, endpoint_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        return self.control.wait_for_webhook(endpoint_id, timeout)
+
     def fault(self, api: str, action: str, **rule: Any) -> dict[str, Any]:
         return self.control.fault(api, action, **rule)
 

@@ -1,0 +1,36 @@
+"""The recipes of docs/faults.md run as printed: each ``python`` block under "Recipes" is a
+test module of an integrator's suite, run by pytest with the plugin from its entry point."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "faults.md"
+
+
+def recipes() -> list[str]:
+    text = DOC.read_text()
+    section = text[text.index("## Recipes"):]
+    section = section[: section.index("\n## ", 1)]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_every_recipe_passes_as_printed(tmp_path):
+    blocks = recipes()
+    assert len(blocks) == 3
+    for i, block in enumerate(blocks):
+        (tmp_path / f"test_recipe_{i}.py").write_text(block)
+    report = tmp_path / "junit.xml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "-p", "no:xdist", "--stagemock-strict", "--stagemock-image-workers", "0",
+         f"--junitxml={report}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+        env={"PATH": "/usr/bin:/bin"})
+    cases = list(ET.parse(report).getroot().iter("testcase"))
+    assert len(cases) == 3, proc.stdout
+    assert proc.returncode == 0, proc.stdout[-3000:]
