@@ -104,10 +104,9 @@ class AppContext:
 
     def reset(self, api_key: str | None = None) -> bool:
         if api_key is None:
-            if isinstance(self.clock, VirtualClock):
-                self.clock.reset()
+            self.clock.reset()  # as freshly started: no offset (either clock)
             self.ids.reset()
-            self.journal.clear()
+            self.journal.restart()  # seq counts from 1 again
             self.blobs.drop_owner(None)
             for backend in self.backends.values():
                 backend.reset(None)

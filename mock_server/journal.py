@@ -115,6 +115,12 @@ class Journal:
             out.append(e)
         return out
 
+    def restart(self) -> None:
+        """As at startup (a full reset): empty, and ``seq`` counts from 1 again."""
+        self._entries.clear()
+        self._seq = 0
+        self._dropped = 0
+
     def clear(self, api_key: str | None = None) -> None:
         if api_key is None:
             self._entries.clear()

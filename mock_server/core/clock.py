@@ -52,6 +52,11 @@ class Clock:
     def subscribe(self, listener: Callable[[float], None]) -> None:
         self._listeners.append(listener)
 
+    def reset(self) -> None:
+        """As at startup (a full reset): no offset; the virtual clock is back at its start,
+        the wall clock at wall time."""
+        self._offset = 0.0
+
     @property
     def offset(self) -> float:
         return self._offset
@@ -81,6 +86,3 @@ class VirtualClock(Clock):
 
     def now(self) -> float:
         return self._start + self._offset
-
-    def reset(self) -> None:
-        self._offset = 0.0
