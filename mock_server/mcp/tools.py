@@ -3,8 +3,9 @@
 
 Each tool's input schema comes from the spec (``schemas.tool_schema``); descriptions say what
 a tool does, when to use it and what it costs (``fixtures/prices.yaml``). Tools return a list
-of parts: ``str`` (text) and ``Image`` (JPEG bytes); the server turns them into MCP content.
-This module does not import the MCP SDK.
+of parts: ``Data`` (the API's JSON object: the result's structured content, and its first text
+block as JSON alone), ``str`` (a hint for the model: a later text block) and ``Image`` (JPEG
+bytes); the server turns them into MCP content. This module does not import the MCP SDK.
 """
 
 from __future__ import annotations
@@ -34,7 +35,17 @@ class Image:
     mime_type: str = "image/jpeg"
 
 
-Part = str | Image
+@dataclass(frozen=True)
+class Data:
+    """The object a tool answers with (the API's JSON, as decoded)."""
+
+    value: Any
+
+    def text(self) -> str:
+        return json.dumps(self.value, indent=1, ensure_ascii=False)
+
+
+Part = str | Image | Data
 Runner = Callable[[StageProClient, dict[str, Any]], Awaitable[list[Part]]]
 
 
@@ -58,8 +69,8 @@ class ToolFailure(Exception):
 
 
 # ------------------------------------------------------------------------------ helpers
-def _dump(data: Any) -> str:
-    return json.dumps(data, indent=1, ensure_ascii=False)
+def _dump(data: Any) -> Data:
+    return Data(data)
 
 
 def _id(args: dict[str, Any]) -> str:
@@ -74,7 +85,7 @@ def _body(args: dict[str, Any], *, drop: tuple[str, ...] = ("id",)) -> dict[str,
 
 
 async def job_parts(client: StageProClient, job: dict[str, Any], *, images: bool) -> list[Part]:
-    """A job as text (JSON, then its output URLs) and, when completed, its output images."""
+    """A job (its JSON, then its output URLs) and, when completed, its output images."""
     parts: list[Part] = [_dump(job)]
     outputs = ((job.get("output") or {}).get("images") or []) if isinstance(job, dict) else []
     status = job.get("status") if isinstance(job, dict) else None
@@ -197,7 +208,7 @@ async def _send_agent_message(c: StageProClient, a: dict[str, Any]) -> list[Part
     message = (reply.get("message") or {}).get("content", "")
     state = ("readyToRender: true — call render_agent_session to create the render job"
              if reply.get("readyToRender") else "readyToRender: false")
-    return [f"Agent: {message}\n\n{state}", _dump(reply)]
+    return [_dump(reply), f"Agent: {message}\n\n{state}"]
 
 
 async def _render_agent_session(c: StageProClient, a: dict[str, Any]) -> list[Part]:

@@ -123,3 +123,24 @@ def test_job_created_advanced_waited_completed_with_an_image(mock):
         assert f"/files/stagepro/{job['id']}/" in text_of(result)
     entries = json.loads(journal.content[0].text)["entries"]
     assert any(e.get("path", "").endswith(f"/jobs/{job['id']}") for e in entries)
+
+
+def test_results_carry_the_object_as_structured_content_and_json_alone_first(mock):
+    """A client parses a result: ``structured_content`` is the API's object, and the first
+    text block is that object as JSON and nothing else; hints come in later blocks."""
+    async def body(s):
+        created = await s.call_tool("create_job", {
+            "type": "empty-room", "input": {"image_url": "https://example.com/c.jpg"}})
+        usage = await s.call_tool("get_usage", {})
+        return created, usage
+
+    created, usage = run_session(mock.url + "/api/v1", "sk_test_mcp_structured", body)
+    for result in (created, usage):
+        assert not result.is_error, text_of(result)
+        assert isinstance(result.structured_content, dict)
+        assert json.loads(result.content[0].text) == result.structured_content
+    assert created.structured_content["status"] == "queued"
+    assert created.structured_content["id"].startswith("job_")
+    hints = [c.text for c in created.content[1:] if c.type == "text"]
+    assert any("wait_for_job" in h for h in hints)  # the hint is still there, after the JSON
+    assert usage.structured_content["livemode"] is False
