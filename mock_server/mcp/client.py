@@ -24,23 +24,31 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000/api/v1"
 PREVIEW_EDGE = 512
 
 
+def field_words(field: Any) -> str:
+    """An error's ``field`` in words: a choice between fields (the API sends a list) reads
+    ``input.image_url or input.upload_id``."""
+    if isinstance(field, (list, tuple)):
+        return " or ".join(str(f) for f in field)
+    return str(field)
+
+
 @dataclass(eq=False)  # an exception stays hashable
 class ApiCallError(Exception):
     status: int | None  # None: no HTTP answer (connection refused, timeout, bad URL)
     code: str
     message: str
-    field: str | None = None
+    field: str | list[str] | None = None
     details: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def __str__(self) -> str:
         head = f"StagePro API error {self.status}" if self.status else "StagePro unreachable"
         text = f"{head} [{self.code}]: {self.message}"
         if self.field:
-            text += f" (field: {self.field})"
+            text += f" (field: {field_words(self.field)})"
         extra = [d for d in self.details if d.get("field") != self.field]
         if extra:
             text += "; also: " + "; ".join(
-                f"{d.get('field')}: {d.get('message')}" for d in extra[:5]
+                f"{field_words(d.get('field'))}: {d.get('message')}" for d in extra[:5]
             )
         return text
 

@@ -51,6 +51,10 @@ def test_401_403_400_keep_code_message_and_field(mock):
     bad = {"type": "listing-tool", "input": {"image_url": "https://example.com/a.jpg"}}
     text, err = _call(mock.url, "sk_test_mcp_errors", "create_job", bad)
     assert err and "400" in text and "(field: input.listing_tool)" in text
+    neither = {"type": "empty-room", "input": {}}
+    text, err = _call(mock.url, "sk_test_mcp_errors", "create_job", neither)
+    assert err and "(field: input.image_url or input.upload_id)" in text, text
+    assert "[" not in text.split("(field:")[1]  # no Python list
     text, err = _call(mock.url, "sk_test_mcp_errors", "get_job", {"id": "job_nope"})
     assert err and "[not_found]" in text
 
