@@ -53,6 +53,17 @@ class ApiCallError(Exception):
         return text
 
 
+class ControlPlaneRefused(ApiCallError):
+    """The mock's control plane (``/__mock/``) answered an error: said in words, not as the
+    StagePro API's error (it is not part of that API)."""
+
+    def __str__(self) -> str:
+        text = f"the mock's control plane refused: {self.message}"
+        if self.field and f"`{field_words(self.field)}`" not in self.message:
+            text += f" (field: {field_words(self.field)})"
+        return text
+
+
 class StageProClient:
     def __init__(self, base_url: str, api_key: str | None, timeout: float = 30.0,
                  mock_extras: bool = True) -> None:
@@ -174,7 +185,15 @@ class StageProClient:
             raise ApiCallError(None, "timeout", f"no answer from {self.origin}/__mock/{path} "
                                f"within {self.timeout:g} s") from None
         if r.status_code >= 400:
-            raise ApiCallError(r.status_code, "mock_error", r.text[:300])
+            try:
+                err = r.json().get("error")
+            except (ValueError, AttributeError):
+                err = None
+            if isinstance(err, dict) and err.get("message"):
+                raise ControlPlaneRefused(r.status_code, str(err.get("code") or "error"),
+                                          str(err["message"]), err.get("field"))
+            raise ControlPlaneRefused(r.status_code, "http_error", f"HTTP {r.status_code} "
+                                      f"{r.reason_phrase} on /__mock/{path}")
         return r.json()
 
     # images ---------------------------------------------------------------------------

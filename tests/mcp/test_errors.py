@@ -79,3 +79,12 @@ def test_bad_base_url_is_one_clear_tool_error_quickly():
     assert "Traceback" not in text and len(text.splitlines()) == 1
     text, err = _call("not-a-url", "sk_test_x", "get_usage", {})
     assert err and "[bad_base_url]" in text
+
+
+def test_control_plane_refusals_are_said_in_words(mock):
+    text, err = _call(mock.url, "sk_test_mcp_errors", "advance_clock", {"seconds": -5})
+    assert err and text.startswith("the mock's control plane refused: "), text
+    assert "seconds" in text and "minimum of 0" in text
+    assert "StagePro API error" not in text and "{" not in text  # no raw JSON body
+    text, err = _call(mock.url, "sk_test_mcp_errors", "read_journal", {"since": -1})
+    assert err and text.startswith("the mock's control plane refused: ") and "since" in text
