@@ -249,6 +249,16 @@ def _id_schema(doc: dict[str, Any]) -> dict[str, Any]:
     return schemas.tool_schema("get", "/jobs/{id}", doc=doc)["properties"]["id"]
 
 
+def _advance_clock_schema() -> dict[str, Any]:
+    """The control plane's own request schema (``advanceClock`` in ``openapi/admin.yaml``):
+    the tool takes exactly what ``POST /__mock/clock/advance`` takes."""
+    schema = schemas.tool_schema("post", "/__mock/clock/advance", doc=schemas.admin_document())
+    seconds = schema["properties"]["seconds"]
+    seconds.setdefault("description", "How far to move the clock, in seconds (0 to "
+                       f"{seconds.get('maximum', 0) / 86400:g} days).")
+    return schema
+
+
 def build_tools() -> list[ToolDef]:
     doc = schemas.document()
     costs = _costs()
@@ -360,10 +370,7 @@ def build_tools() -> list[ToolDef]:
                 "stagemock only: move the mock's clock forward so queued and processing jobs "
                 "progress at once (a job takes a few seconds of mock time). Use it in tests "
                 "instead of waiting, then get_job or wait_for_job. Free.",
-                {"type": "object", "additionalProperties": False, "required": ["seconds"],
-                 "properties": {"seconds": {"type": "number", "exclusiveMinimum": 0,
-                                            "maximum": 86400 * 30,
-                                            "description": "How far to move the clock."}}},
+                _advance_clock_schema(),
                 _advance_clock, mock_only=True),
         ToolDef("read_journal", "Read the mock's request journal",
                 "stagemock only: the requests the mock received (method, path, status, the "
