@@ -10,6 +10,8 @@ from typing import Any
 
 import mcp.types as types
 from mcp.server import Server, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 
 from .client import StageProClient
 from .tools import Data, Image, Part, ToolDef, build_tools, run_tool
@@ -79,8 +81,9 @@ def build_server(client: StageProClient) -> Server[Any]:
     ) -> types.CallToolResult:
         tool = tools.get(params.name)
         if tool is None:
-            return _result(
-                [f"unknown tool {params.name!r}; known: {', '.join(sorted(tools))}"], True)
+            # a protocol error, as the MCP spec says of unknown tools (not a tool result)
+            raise MCPError(INVALID_PARAMS, f"Unknown tool: {params.name!r}; known: "
+                           f"{', '.join(sorted(tools))}")
         if tool.mock_only and not await client.is_mock():
             return _result(
                 [f"{tool.name} needs a stagemock server (GET {client.origin}/__mock/health did "

@@ -88,3 +88,21 @@ def test_control_plane_refusals_are_said_in_words(mock):
     assert "StagePro API error" not in text and "{" not in text  # no raw JSON body
     text, err = _call(mock.url, "sk_test_mcp_errors", "read_journal", {"since": -1})
     assert err and text.startswith("the mock's control plane refused: ") and "since" in text
+
+
+def test_an_unknown_tool_is_a_protocol_error(mock):
+    """The MCP spec: an unknown tool is a JSON-RPC error (-32602), not a tool result."""
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import INVALID_PARAMS
+
+    async def body(s):
+        try:
+            result = await s.call_tool("no_such_tool", {})
+        except MCPError as exc:
+            return exc
+        return result
+
+    got = run_session(mock.url + "/api/v1", "sk_test_mcp_errors", body)
+    assert isinstance(got, MCPError), f"a tool result instead of an error: {got!r}"
+    assert got.code == INVALID_PARAMS
+    assert "no_such_tool" in got.message and "create_job" in got.message
