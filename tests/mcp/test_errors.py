@@ -106,3 +106,26 @@ def test_an_unknown_tool_is_a_protocol_error(mock):
     assert isinstance(got, MCPError), f"a tool result instead of an error: {got!r}"
     assert got.code == INVALID_PARAMS
     assert "no_such_tool" in got.message and "create_job" in got.message
+
+
+def test_docs_show_the_error_lines_as_the_tools_print_them(mock):
+    """docs/mcp.md's example error lines, in order, are what these calls print."""
+    import re
+
+    from .conftest import ROOT
+
+    doc = (ROOT / "docs" / "mcp.md").read_text(encoding="utf-8")
+    shown = re.search(r"As printed:\n\n```text\n(.*?)```", doc, re.S).group(1).splitlines()
+    calls = [
+        ("sk_live_mock_no_credits", "create_job", JOB),
+        ("sk_test_mcp_docs", "create_job",
+         {"type": "listing-tool", "input": {"image_url": "https://example.com/a.jpg"}}),
+        ("sk_test_mcp_docs", "create_job", {"type": "empty-room", "input": {}}),
+        ("sk_test_mcp_docs", "advance_clock", {"seconds": -5}),
+    ]
+    printed = []
+    for key, name, args in calls:
+        text, err = _call(mock.url, key, name, args)
+        assert err, text
+        printed.append(text)
+    assert shown == printed
