@@ -91,9 +91,12 @@ class WebhookReceiver:
     """A real HTTP webhook receiver on 127.0.0.1:<port> for tests: answers the verification
     challenge, records every delivery (headers, raw body, JSON), answers the statuses you
     queue with ``respond_with([500, 500, 200])`` (then 200), and can be stopped and started
-    again on the same port to simulate an outage."""
+    again on the same port to simulate an outage. ``port`` (default: a free one) and
+    ``on_request`` (called with each request's record, challenges included, from the
+    receiver's thread) serve ``stagemock webhook-receiver``."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None,
+                 on_request: Callable[[dict[str, Any]], None] | None = None) -> None:
         import json as _json
         import threading as _threading
 
@@ -103,10 +106,13 @@ class WebhookReceiver:
         self.challenges: list[dict[str, Any]] = []
         self.statuses: list[int] = []
         self.echo_challenge = True
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
+        self.on_request = on_request
+        if port is None:
+            probe = socket.socket()
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+            probe.close()
+        self.port = port
         self.url = f"http://127.0.0.1:{self.port}/webhook"
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -123,16 +129,20 @@ class WebhookReceiver:
         status, reply = 200, b"{}"
         with self.lock:
             if isinstance(data, dict) and data.get("type") == "webhook.verification":
-                self.challenges.append({"headers": headers, "body": body, "json": data})
+                record = {"headers": headers, "body": body, "json": data}
+                self.challenges.append(record)
                 if self.echo_challenge:
                     reply = self._json.dumps({"challenge": data["challenge"]}).encode()
                 else:
                     reply = b'{"nope": true}'
+                record = {**record, "status": status, "challenge": True}
             else:
                 status = self.statuses.pop(0) if self.statuses else 200
-                self.deliveries.append(
-                    {"headers": headers, "body": body, "json": data, "status": status}
-                )
+                record = {"headers": headers, "body": body, "json": data, "status": status}
+                self.deliveries.append(record)
+                record = {**record, "challenge": False}
+        if self.on_request is not None:
+            self.on_request({**record, "path": scope["path"]})
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": reply})
@@ -145,6 +155,9 @@ class WebhookReceiver:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
+            if not self._thread.is_alive():  # uvicorn gave up: the port is taken
+                self._server = None
+                raise RuntimeError(f"webhook receiver cannot listen on 127.0.0.1:{self.port}")
             if time.monotonic() > deadline:
                 raise RuntimeError("webhook receiver did not start")
             time.sleep(0.01)
