@@ -1,0 +1,27 @@
+"""docs/webhooks.md's Python examples run as printed."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "webhooks.md"
+
+
+def python_blocks(section: str) -> list[str]:
+    text = DOC.read_text(encoding="utf-8")
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", body, re.S)
+
+
+def test_the_signature_check_runs_as_printed():
+    (block,) = python_blocks("Verifying a signature")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, f"{DOC}:Verifying a signature", "exec"), {"__name__": "snippet"})
+    printed = out.getvalue().splitlines()
+    assert printed[0] == "accepted job.completed evt_1"
+    assert len(printed) == 3 and all(line.startswith("refused: ") for line in printed[1:])
