@@ -403,3 +403,14 @@ def test_every_file_with_examples_is_read() -> None:
     assert names[0] == "README.md" and "docs/stagepro.md" in names
     commands = [c for block in sh_blocks(DOCS / "stagepro.md") for c in block]
     assert commands and commands[0].where.startswith("docs/stagepro.md sh block 1, line ")
+
+
+def test_readme_says_where_stagemock_is_in_a_checkout() -> None:
+    """``make install`` puts the command in .venv/bin, which is not on PATH: README says so
+    before its first ``stagemock`` command line."""
+    text = README.read_text(encoding="utf-8")
+    first_command = min(c.line for block in sh_blocks(README) for c in block
+                        if c.text.startswith("stagemock "))
+    before = "\n".join(text.splitlines()[:first_command])
+    assert ".venv/bin/stagemock" in before and "PATH" in before
+    assert (Path(sys.executable).parent / "stagemock").exists()  # the venv's console script
