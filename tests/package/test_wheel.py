@@ -126,6 +126,16 @@ def test_one_version_everywhere(venv, empty):
     assert ok(run([py, "-c", "import mock_server; print(mock_server.__version__)"], cwd=empty)).stdout.strip() == meta
 
 
+def test_the_sample_photos_are_public_from_an_empty_folder(venv, empty):
+    """``mock_server.fixture_path`` (docs/stagepro.md#sample-photos) finds the photos and
+    brackets inside the installed wheel."""
+    code = ("import mock_server as m; p = m.fixture_path('photos', 'interior.jpg'); "
+            "b = m.fixture_path('brackets', 'living_room_ev0.jpg'); "
+            "print('fixture_path' in m.__all__, p.is_file(), b.is_file(), '_data' in p.parts)")
+    out = ok(run([str(venv / "bin" / "python"), "-c", code], cwd=empty)).stdout.strip()
+    assert out == "True True True True"
+
+
 @pytest.mark.parametrize("command, extra", [("check", "contract"), ("mcp", "mcp")])
 def test_a_command_without_its_extra_names_the_install_command(venv, empty, command, extra):
     proc = run([str(venv / "bin" / "stagemock"), command, "stagepro"], cwd=empty)
