@@ -63,10 +63,11 @@ def install(venv: Path, *requirements: str) -> None:
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory, wheel) -> Path:
-    """A virtualenv outside the checkout with the base install, pytest and pytest-xdist."""
+    """A virtualenv outside the checkout with the base install and the ``xdist`` extra
+    (pytest, pytest-xdist), as README tells a parallel suite to install it."""
     where = tmp_path_factory.mktemp("venv")
     ok(run([*UV, "venv", "--quiet", "--python", sys.executable, str(where)], cwd=where))
-    install(where, str(wheel), "pytest>=9.0,<9.2", "pytest-xdist>=3.5")
+    install(where, f"stagemock[xdist] @ {wheel.as_uri()}")
     return where
 
 
