@@ -5,6 +5,9 @@ Public surface::
     from mock_server import create_app, Settings
     app = create_app(Settings(deterministic=True))
 
+    from mock_server import fixture_path   # the sample photos and brackets the package ships
+    fixture_path("photos", "interior.jpg")  # a pathlib.Path, installed wheel or checkout
+
 The names are imported on first use: pytest loads ``mock_server.pytest_plugin`` in every run
 wherever stagemock is installed, and that must not pay for Starlette, NumPy or Pillow.
 """
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._version import __version__
     from .app import create_app
+    from .resources import fixture_path
     from .settings import Settings
     from .webhooks.signing import SignatureVerificationError, verify_signature
 
@@ -25,6 +29,7 @@ __all__ = [
     "Settings",
     "verify_signature",
     "SignatureVerificationError",
+    "fixture_path",
 ]
 
 _LAZY = {
@@ -33,6 +38,7 @@ _LAZY = {
     "Settings": ".settings",
     "verify_signature": ".webhooks.signing",
     "SignatureVerificationError": ".webhooks.signing",
+    "fixture_path": ".resources",
 }
 
 

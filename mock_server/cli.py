@@ -1,5 +1,5 @@
 """The ``stagemock`` command: ``serve`` the mock, ``check`` a server against the specs, ``mcp``
-(the StagePro MCP server)."""
+(the StagePro MCP server), ``webhook-receiver`` (a receiver to point webhooks at)."""
 
 from __future__ import annotations
 
@@ -128,6 +128,49 @@ def _mcp(argv: Sequence[str]) -> int:
     return int(mcp_main(list(argv)) or 0)
 
 
+# ``stagemock webhook-receiver``: ``mock_server.testing.WebhookReceiver`` for shell users. It
+# answers the verification challenge and prints one JSON line per request it answers.
+def _webhook_receiver(args: argparse.Namespace) -> int:
+    import json
+    import threading
+
+    from .testing import WebhookReceiver
+
+    def show(record: dict) -> None:
+        body = record["json"] if record["json"] is not None else record["body"].decode(
+            "utf-8", "replace")
+        print(json.dumps({
+            "path": record["path"], "challenge": record["challenge"], "status": record["status"],
+            "event_id": record["headers"].get("x-stagepro-event-id"),
+            "signature": record["headers"].get("x-stagepro-signature"), "body": body,
+        }), flush=True)
+
+    receiver = WebhookReceiver(port=args.port, on_request=show)
+    try:
+        receiver.start()
+    except (OSError, RuntimeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        print(f"stagemock webhook-receiver: cannot listen on 127.0.0.1:{args.port}: {why} "
+              f"(in use? pick another: --port {args.port + 1})", file=sys.stderr)
+        return 2
+    print(f"stagemock webhook-receiver: listening on http://127.0.0.1:{args.port}/ (any path)",
+          file=sys.stderr, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()
+    return 0
+
+
+def _add_webhook_receiver(sub: argparse._SubParsersAction) -> None:
+    rx = sub.add_parser("webhook-receiver", help="answer StagePro webhooks on 127.0.0.1 (the "
+                        "verification challenge too), printing each as one JSON line")
+    rx.add_argument("--port", type=int, default=9000, help="default 9000")
+    rx.set_defaults(run=lambda args, rest: _webhook_receiver(args), takes_rest=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from dataclasses import fields
 
@@ -207,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(run=lambda args, rest: _serve(args), takes_rest=False)
+    _add_webhook_receiver(sub)
     # The commands below parse their own arguments (their parsers live with their code, and
     # load only when called): the rest of the command line is handed over as it is.
     for name, help_text, run in HANDOVERS:

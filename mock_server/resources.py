@@ -41,5 +41,6 @@ def spec_path(api: str) -> Path:
 
 
 def fixture_path(*parts: str) -> Path:
-    """A file under ``fixtures/``, e.g. ``fixture_path("photos", "interior.jpg")``."""
+    """A file under ``fixtures/``, e.g. ``fixture_path("photos", "interior.jpg")`` (no
+    arguments: the folder itself). Public as ``mock_server.fixture_path``."""
     return data_dir("fixtures").joinpath(*parts)

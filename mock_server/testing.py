@@ -123,9 +123,12 @@ class WebhookReceiver:
     challenge, records every delivery (headers, raw body, JSON), answers the statuses you
     queue with ``respond_with([500, 500, 200])`` (then 200), and can be stopped and started
     again on the same port to simulate an outage. ``port`` 0 or ``None`` (the default): a
-    free port; a port already in use raises ``OSError`` from ``start()``."""
+    free port; a port already in use raises ``OSError`` from ``start()``. ``on_request``
+    (called with each request's record, challenges included, from the receiver's thread)
+    serves ``stagemock webhook-receiver``."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None,
+                 on_request: Callable[[dict[str, Any]], None] | None = None) -> None:
         import json as _json
         import threading as _threading
 
@@ -135,6 +138,7 @@ class WebhookReceiver:
         self.challenges: list[dict[str, Any]] = []
         self.statuses: list[int] = []
         self.echo_challenge = True
+        self.on_request = on_request
         if port:
             self.port = port
         else:
@@ -158,16 +162,20 @@ class WebhookReceiver:
         status, reply = 200, b"{}"
         with self.lock:
             if isinstance(data, dict) and data.get("type") == "webhook.verification":
-                self.challenges.append({"headers": headers, "body": body, "json": data})
+                record = {"headers": headers, "body": body, "json": data}
+                self.challenges.append(record)
                 if self.echo_challenge:
                     reply = self._json.dumps({"challenge": data["challenge"]}).encode()
                 else:
                     reply = b'{"nope": true}'
+                record = {**record, "status": status, "challenge": True}
             else:
                 status = self.statuses.pop(0) if self.statuses else 200
-                self.deliveries.append(
-                    {"headers": headers, "body": body, "json": data, "status": status}
-                )
+                record = {"headers": headers, "body": body, "json": data, "status": status}
+                self.deliveries.append(record)
+                record = {**record, "challenge": False}
+        if self.on_request is not None:
+            self.on_request({**record, "path": scope["path"]})
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": reply})

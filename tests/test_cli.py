@@ -18,7 +18,7 @@ def test_help_lists_every_command_once(capsys):
     except SystemExit as stop:
         assert stop.code == 0
     out = capsys.readouterr().out
-    for name in ("serve", "check", "journal-report", "mcp"):
+    for name in ("serve", "check", "journal-report", "mcp", "webhook-receiver"):
         assert f"    {name} " in out, out
 
 

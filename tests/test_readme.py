@@ -4,7 +4,8 @@ Every fenced ``sh`` block of README.md and of ``docs/*.md`` is run, command by c
 ``bash`` per block against one live deterministic mock, file after file (README first). The
 only rewrites are the ones a reader does by hand:
 
-- the host and port (``localhost:8000`` / ``127.0.0.1:8000``) become the test server's;
+- the host and port (``localhost:8000`` / ``127.0.0.1:8000``) become the test server's, and
+  the webhook receiver's port (``--port 9000``, ``127.0.0.1:9000``) a free one;
 - placeholders (``JOB_ID``, ``PROJECT_ID``, ``GROUP_ID``, ...) become ids from the responses
   printed before them in the same file, in file order (the latest response that carries one
   fills it): each page's examples stand on their own.
@@ -13,7 +14,8 @@ only rewrites are the ones a reader does by hand:
 '%{http_code}'``, prints the body as curl would, and records the status: every request must
 answer 2xx and every command must exit 0, else the test fails naming the file, the block and the line.
 Commands that start servers, install packages or run long suites are skipped by the small
-allow-list below, each with its reason. Afterwards the mock's journal must show every request
+allow-list below, each with its reason; a process a block starts in the background
+(``stagemock webhook-receiver ... &``) runs for real and ends with its block. Afterwards the mock's journal must show every request
 conformant and every operation of both vendor specs answered 2xx at least once (over all the
 files together), so each operation keeps a working example.
 """
@@ -25,6 +27,8 @@ import os
 import queue
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -168,6 +172,7 @@ class Bash:
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
+            start_new_session=True,  # its own process group: what it leaves running ends too
             # the `stagemock` command of this install on PATH, as it is after `pip install`
             env={**os.environ, "__RD": str(rundir),
                  "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"},
@@ -209,6 +214,10 @@ class Bash:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        try:  # a background process of the block (a webhook receiver) that is still running
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 def fill(placeholders: dict[str, str], body: object) -> None:
@@ -230,8 +239,21 @@ def fill(placeholders: dict[str, str], body: object) -> None:
                 placeholders[name] = scope[field]
 
 
-def substitute(text: str, base: str, placeholders: dict[str, str]) -> str:
+#: The port the docs' webhook receiver listens on; the test gives it a free one.
+RECEIVER_PORT = 9000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def substitute(text: str, base: str, placeholders: dict[str, str],
+               receiver_port: int = RECEIVER_PORT) -> str:
     text = re.sub(r"(https?://)?(localhost|127\.0\.0\.1):8000", base, text)
+    text = re.sub(rf"(localhost:|127\.0\.0\.1:|--port ){RECEIVER_PORT}\b",
+                  lambda m: f"{m.group(1)}{receiver_port}", text)
     for name in PLACEHOLDERS:
         # a bare word: not a shell variable ($NAME, ${NAME}) nor an assignment (NAME=...)
         word = rf"(?<![A-Za-z0-9_${{]){name}(?![A-Za-z0-9_=}}])"
@@ -264,6 +286,7 @@ def test_readme_and_docs_sh_blocks_run_as_printed(tmp_path: Path) -> None:
     assert sum(len(blocks) for blocks in files.values()) >= 8, "README and docs lost their sh blocks"
     server = RunningServer(Settings(deterministic=True, image_workers=0)).start()
     base = server.url  # http://127.0.0.1:<port>
+    receiver_port = free_port()
     ran = 0
     skipped: set[str] = set()
     failures: list[str] = []
@@ -277,7 +300,8 @@ def test_readme_and_docs_sh_blocks_run_as_printed(tmp_path: Path) -> None:
                 rundir.mkdir()
                 bash = Bash(rundir)
                 try:
-                    ran += run_block(bash, rundir, commands, base, placeholders, skipped, failures)
+                    ran += run_block(bash, rundir, commands, base, placeholders, skipped,
+                                     failures, receiver_port)
                 finally:
                     bash.close()
         journal = server.control.journal()
@@ -305,6 +329,7 @@ def run_block(
     placeholders: dict[str, str],
     skipped: set[str],
     failures: list[str],
+    receiver_port: int = RECEIVER_PORT,
 ) -> int:
     """Run one block's commands in order; record failures; return how many ran. The block
     stops at its first command that cannot run (a placeholder no response gave, no answer)."""
@@ -314,7 +339,7 @@ def run_block(
             skipped.add(next(p for p, _ in SKIPPED if cmd.text.startswith(p)))
             continue
         try:
-            text = substitute(cmd.text, base, placeholders)
+            text = substitute(cmd.text, base, placeholders, receiver_port)
         except AssertionError as exc:
             failures.append(f"{cmd.where}: {exc}\n  {cmd.text}")
             break
@@ -355,6 +380,11 @@ def test_substitute_only_the_host_and_bare_placeholders() -> None:
     assert substitute("curl http://127.0.0.1:8000/x", base, ids) == "curl http://127.0.0.1:9/x"
     assert substitute('TOKEN=$(x) "$TOKEN" ${TOKEN}', base, ids) == 'TOKEN=$(x) "$TOKEN" ${TOKEN}'
     assert substitute('"UPLOAD_URL" JOB_IDS', base, ids) == '"http://h/u" JOB_IDS'
+    assert (
+        substitute("x --port 9000 > a & curl -d '{\"url\":\"http://127.0.0.1:9000/hook\"}'",
+                   base, ids, 9123)
+        == "x --port 9123 > a & curl -d '{\"url\":\"http://127.0.0.1:9123/hook\"}'"
+    )
     with pytest.raises(AssertionError, match="GROUP_ID is used before"):
         substitute("curl localhost:8000/api/hdr-image-group/GROUP_ID", base, ids)
 
@@ -373,3 +403,14 @@ def test_every_file_with_examples_is_read() -> None:
     assert names[0] == "README.md" and "docs/stagepro.md" in names
     commands = [c for block in sh_blocks(DOCS / "stagepro.md") for c in block]
     assert commands and commands[0].where.startswith("docs/stagepro.md sh block 1, line ")
+
+
+def test_readme_says_where_stagemock_is_in_a_checkout() -> None:
+    """``make install`` puts the command in .venv/bin, which is not on PATH: README says so
+    before its first ``stagemock`` command line."""
+    text = README.read_text(encoding="utf-8")
+    first_command = min(c.line for block in sh_blocks(README) for c in block
+                        if c.text.startswith("stagemock "))
+    before = "\n".join(text.splitlines()[:first_command])
+    assert ".venv/bin/stagemock" in before and "PATH" in before
+    assert (Path(sys.executable).parent / "stagemock").exists()  # the venv's console script

@@ -24,24 +24,43 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000/api/v1"
 PREVIEW_EDGE = 512
 
 
+def field_words(field: Any) -> str:
+    """An error's ``field`` in words: a choice between fields (the API sends a list) reads
+    ``input.image_url or input.upload_id``."""
+    if isinstance(field, (list, tuple)):
+        return " or ".join(str(f) for f in field)
+    return str(field)
+
+
 @dataclass(eq=False)  # an exception stays hashable
 class ApiCallError(Exception):
     status: int | None  # None: no HTTP answer (connection refused, timeout, bad URL)
     code: str
     message: str
-    field: str | None = None
+    field: str | list[str] | None = None
     details: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def __str__(self) -> str:
         head = f"StagePro API error {self.status}" if self.status else "StagePro unreachable"
         text = f"{head} [{self.code}]: {self.message}"
         if self.field:
-            text += f" (field: {self.field})"
+            text += f" (field: {field_words(self.field)})"
         extra = [d for d in self.details if d.get("field") != self.field]
         if extra:
             text += "; also: " + "; ".join(
-                f"{d.get('field')}: {d.get('message')}" for d in extra[:5]
+                f"{field_words(d.get('field'))}: {d.get('message')}" for d in extra[:5]
             )
+        return text
+
+
+class ControlPlaneRefused(ApiCallError):
+    """The mock's control plane (``/__mock/``) answered an error: said in words, not as the
+    StagePro API's error (it is not part of that API)."""
+
+    def __str__(self) -> str:
+        text = f"the mock's control plane refused: {self.message}"
+        if self.field and f"`{field_words(self.field)}`" not in self.message:
+            text += f" (field: {field_words(self.field)})"
         return text
 
 
@@ -166,7 +185,15 @@ class StageProClient:
             raise ApiCallError(None, "timeout", f"no answer from {self.origin}/__mock/{path} "
                                f"within {self.timeout:g} s") from None
         if r.status_code >= 400:
-            raise ApiCallError(r.status_code, "mock_error", r.text[:300])
+            try:
+                err = r.json().get("error")
+            except (ValueError, AttributeError):
+                err = None
+            if isinstance(err, dict) and err.get("message"):
+                raise ControlPlaneRefused(r.status_code, str(err.get("code") or "error"),
+                                          str(err["message"]), err.get("field"))
+            raise ControlPlaneRefused(r.status_code, "http_error", f"HTTP {r.status_code} "
+                                      f"{r.reason_phrase} on /__mock/{path}")
         return r.json()
 
     # images ---------------------------------------------------------------------------

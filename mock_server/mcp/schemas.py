@@ -25,6 +25,11 @@ def document() -> dict[str, Any]:
     return read_document(spec_path())
 
 
+def admin_document() -> dict[str, Any]:
+    """The mock's control plane (``openapi/admin.yaml``): the mock-only tools' schemas."""
+    return read_document(Settings().openapi_dir / "admin.yaml")
+
+
 def inline(doc: dict[str, Any], node: Any, depth: int = 0) -> Any:
     """``node`` with every local ``$ref`` replaced by a copy of its target (recursively)."""
     if depth > 40:

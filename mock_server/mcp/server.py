@@ -10,9 +10,11 @@ from typing import Any
 
 import mcp.types as types
 from mcp.server import Server, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 
 from .client import StageProClient
-from .tools import Image, ToolDef, build_tools, run_tool
+from .tools import Data, Image, Part, ToolDef, build_tools, run_tool
 
 log = logging.getLogger("stagemock.mcp")
 
@@ -33,15 +35,25 @@ def _version() -> str:
         return "0"
 
 
-def _content(parts: list[Any]) -> list[types.TextContent | types.ImageContent]:
-    out: list[types.TextContent | types.ImageContent] = []
+def _result(parts: list[Part], is_error: bool) -> types.CallToolResult:
+    """The tool's object (its first ``Data`` part) as the result's structured content and, as
+    JSON alone, its first text block; then the hints (text) and images in their order."""
+    data = next((p for p in parts if isinstance(p, Data)), None)
+    content: list[types.TextContent | types.ImageContent] = []
+    if data is not None:
+        content.append(types.TextContent(type="text", text=data.text()))
     for part in parts:
         if isinstance(part, Image):
-            out.append(types.ImageContent(type="image", mime_type=part.mime_type,
-                                          data=base64.b64encode(part.data).decode("ascii")))
-        else:
-            out.append(types.TextContent(type="text", text=str(part)))
-    return out
+            content.append(types.ImageContent(type="image", mime_type=part.mime_type,
+                                              data=base64.b64encode(part.data).decode("ascii")))
+        elif part is not data:
+            text = part.text() if isinstance(part, Data) else str(part)
+            content.append(types.TextContent(type="text", text=text))
+    structured = None
+    if data is not None:  # MCP's structured content is a JSON object
+        structured = data.value if isinstance(data.value, dict) else {"result": data.value}
+    return types.CallToolResult(is_error=is_error, content=content,
+                                structured_content=structured)
 
 
 def build_server(client: StageProClient) -> Server[Any]:
@@ -69,18 +81,19 @@ def build_server(client: StageProClient) -> Server[Any]:
     ) -> types.CallToolResult:
         tool = tools.get(params.name)
         if tool is None:
-            return types.CallToolResult(is_error=True, content=_content(
-                [f"unknown tool {params.name!r}; known: {', '.join(sorted(tools))}"]))
+            # a protocol error, as the MCP spec says of unknown tools (not a tool result)
+            raise MCPError(INVALID_PARAMS, f"Unknown tool: {params.name!r}; known: "
+                           f"{', '.join(sorted(tools))}")
         if tool.mock_only and not await client.is_mock():
-            return types.CallToolResult(is_error=True, content=_content(
+            return _result(
                 [f"{tool.name} needs a stagemock server (GET {client.origin}/__mock/health did "
-                 "not answer): it is not part of the StagePro API"]))
+                 "not answer): it is not part of the StagePro API"], True)
         try:
             parts, is_error = await run_tool(tool, client, dict(params.arguments or {}))
         except Exception as exc:  # a bug here must reach the model as one line, not a trace
             log.exception("tool %s failed", tool.name)
             parts, is_error = [f"{tool.name} failed: {type(exc).__name__}: {exc}"], True
-        return types.CallToolResult(is_error=is_error, content=_content(parts))
+        return _result(parts, is_error)
 
     def input_schema(name: str) -> dict[str, Any] | None:
         tool = tools.get(name)

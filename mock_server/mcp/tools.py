@@ -3,8 +3,9 @@
 
 Each tool's input schema comes from the spec (``schemas.tool_schema``); descriptions say what
 a tool does, when to use it and what it costs (``fixtures/prices.yaml``). Tools return a list
-of parts: ``str`` (text) and ``Image`` (JPEG bytes); the server turns them into MCP content.
-This module does not import the MCP SDK.
+of parts: ``Data`` (the API's JSON object: the result's structured content, and its first text
+block as JSON alone), ``str`` (a hint for the model: a later text block) and ``Image`` (JPEG
+bytes); the server turns them into MCP content. This module does not import the MCP SDK.
 """
 
 from __future__ import annotations
@@ -34,7 +35,17 @@ class Image:
     mime_type: str = "image/jpeg"
 
 
-Part = str | Image
+@dataclass(frozen=True)
+class Data:
+    """The object a tool answers with (the API's JSON, as decoded)."""
+
+    value: Any
+
+    def text(self) -> str:
+        return json.dumps(self.value, indent=1, ensure_ascii=False)
+
+
+Part = str | Image | Data
 Runner = Callable[[StageProClient, dict[str, Any]], Awaitable[list[Part]]]
 
 
@@ -58,8 +69,8 @@ class ToolFailure(Exception):
 
 
 # ------------------------------------------------------------------------------ helpers
-def _dump(data: Any) -> str:
-    return json.dumps(data, indent=1, ensure_ascii=False)
+def _dump(data: Any) -> Data:
+    return Data(data)
 
 
 def _id(args: dict[str, Any]) -> str:
@@ -74,7 +85,7 @@ def _body(args: dict[str, Any], *, drop: tuple[str, ...] = ("id",)) -> dict[str,
 
 
 async def job_parts(client: StageProClient, job: dict[str, Any], *, images: bool) -> list[Part]:
-    """A job as text (JSON, then its output URLs) and, when completed, its output images."""
+    """A job (its JSON, then its output URLs) and, when completed, its output images."""
     parts: list[Part] = [_dump(job)]
     outputs = ((job.get("output") or {}).get("images") or []) if isinstance(job, dict) else []
     status = job.get("status") if isinstance(job, dict) else None
@@ -197,7 +208,7 @@ async def _send_agent_message(c: StageProClient, a: dict[str, Any]) -> list[Part
     message = (reply.get("message") or {}).get("content", "")
     state = ("readyToRender: true — call render_agent_session to create the render job"
              if reply.get("readyToRender") else "readyToRender: false")
-    return [f"Agent: {message}\n\n{state}", _dump(reply)]
+    return [_dump(reply), f"Agent: {message}\n\n{state}"]
 
 
 async def _render_agent_session(c: StageProClient, a: dict[str, Any]) -> list[Part]:
@@ -236,6 +247,16 @@ def _costs() -> str:
 
 def _id_schema(doc: dict[str, Any]) -> dict[str, Any]:
     return schemas.tool_schema("get", "/jobs/{id}", doc=doc)["properties"]["id"]
+
+
+def _advance_clock_schema() -> dict[str, Any]:
+    """The control plane's own request schema (``advanceClock`` in ``openapi/admin.yaml``):
+    the tool takes exactly what ``POST /__mock/clock/advance`` takes."""
+    schema = schemas.tool_schema("post", "/__mock/clock/advance", doc=schemas.admin_document())
+    seconds = schema["properties"]["seconds"]
+    seconds.setdefault("description", "How far to move the clock, in seconds (0 to "
+                       f"{seconds.get('maximum', 0) / 86400:g} days).")
+    return schema
 
 
 def build_tools() -> list[ToolDef]:
@@ -349,10 +370,7 @@ def build_tools() -> list[ToolDef]:
                 "stagemock only: move the mock's clock forward so queued and processing jobs "
                 "progress at once (a job takes a few seconds of mock time). Use it in tests "
                 "instead of waiting, then get_job or wait_for_job. Free.",
-                {"type": "object", "additionalProperties": False, "required": ["seconds"],
-                 "properties": {"seconds": {"type": "number", "exclusiveMinimum": 0,
-                                            "maximum": 86400 * 30,
-                                            "description": "How far to move the clock."}}},
+                _advance_clock_schema(),
                 _advance_clock, mock_only=True),
         ToolDef("read_journal", "Read the mock's request journal",
                 "stagemock only: the requests the mock received (method, path, status, the "

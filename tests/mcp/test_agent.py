@@ -26,10 +26,10 @@ def test_agent_session_chatted_to_ready_and_rendered(mock):
     early, brief, confirm, render, done = run_session(mock.url + "/api/v1", "sk_test_mcp_agent",
                                                       body)
     assert early.is_error and "[not_ready_to_render]" in text_of(early)
-    assert not brief.is_error and json.loads(brief.content[1].text)["readyToRender"] is False
-    assert json.loads(brief.content[1].text)["design_brief"]["style"] == "scandinavian"
-    assert not confirm.is_error and json.loads(confirm.content[1].text)["readyToRender"] is True
-    assert "render_agent_session" in confirm.content[0].text
+    assert not brief.is_error and json.loads(brief.content[0].text)["readyToRender"] is False
+    assert brief.structured_content["design_brief"]["style"] == "scandinavian"
+    assert not confirm.is_error and json.loads(confirm.content[0].text)["readyToRender"] is True
+    assert "render_agent_session" in confirm.content[1].text
     assert not render.is_error, text_of(render)
     job = json.loads(render.content[0].text)
     assert job["type"] == "interior-design" and job["input"]["style"] == "scandinavian"

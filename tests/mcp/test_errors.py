@@ -51,6 +51,10 @@ def test_401_403_400_keep_code_message_and_field(mock):
     bad = {"type": "listing-tool", "input": {"image_url": "https://example.com/a.jpg"}}
     text, err = _call(mock.url, "sk_test_mcp_errors", "create_job", bad)
     assert err and "400" in text and "(field: input.listing_tool)" in text
+    neither = {"type": "empty-room", "input": {}}
+    text, err = _call(mock.url, "sk_test_mcp_errors", "create_job", neither)
+    assert err and "(field: input.image_url or input.upload_id)" in text, text
+    assert "[" not in text.split("(field:")[1]  # no Python list
     text, err = _call(mock.url, "sk_test_mcp_errors", "get_job", {"id": "job_nope"})
     assert err and "[not_found]" in text
 
@@ -75,3 +79,53 @@ def test_bad_base_url_is_one_clear_tool_error_quickly():
     assert "Traceback" not in text and len(text.splitlines()) == 1
     text, err = _call("not-a-url", "sk_test_x", "get_usage", {})
     assert err and "[bad_base_url]" in text
+
+
+def test_control_plane_refusals_are_said_in_words(mock):
+    text, err = _call(mock.url, "sk_test_mcp_errors", "advance_clock", {"seconds": -5})
+    assert err and text.startswith("the mock's control plane refused: "), text
+    assert "seconds" in text and "minimum of 0" in text
+    assert "StagePro API error" not in text and "{" not in text  # no raw JSON body
+    text, err = _call(mock.url, "sk_test_mcp_errors", "read_journal", {"since": -1})
+    assert err and text.startswith("the mock's control plane refused: ") and "since" in text
+
+
+def test_an_unknown_tool_is_a_protocol_error(mock):
+    """The MCP spec: an unknown tool is a JSON-RPC error (-32602), not a tool result."""
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import INVALID_PARAMS
+
+    async def body(s):
+        try:
+            result = await s.call_tool("no_such_tool", {})
+        except MCPError as exc:
+            return exc
+        return result
+
+    got = run_session(mock.url + "/api/v1", "sk_test_mcp_errors", body)
+    assert isinstance(got, MCPError), f"a tool result instead of an error: {got!r}"
+    assert got.code == INVALID_PARAMS
+    assert "no_such_tool" in got.message and "create_job" in got.message
+
+
+def test_docs_show_the_error_lines_as_the_tools_print_them(mock):
+    """docs/mcp.md's example error lines, in order, are what these calls print."""
+    import re
+
+    from .conftest import ROOT
+
+    doc = (ROOT / "docs" / "mcp.md").read_text(encoding="utf-8")
+    shown = re.search(r"As printed:\n\n```text\n(.*?)```", doc, re.S).group(1).splitlines()
+    calls = [
+        ("sk_live_mock_no_credits", "create_job", JOB),
+        ("sk_test_mcp_docs", "create_job",
+         {"type": "listing-tool", "input": {"image_url": "https://example.com/a.jpg"}}),
+        ("sk_test_mcp_docs", "create_job", {"type": "empty-room", "input": {}}),
+        ("sk_test_mcp_docs", "advance_clock", {"seconds": -5}),
+    ]
+    printed = []
+    for key, name, args in calls:
+        text, err = _call(mock.url, key, name, args)
+        assert err, text
+        printed.append(text)
+    assert shown == printed

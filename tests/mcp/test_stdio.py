@@ -123,3 +123,51 @@ def test_job_created_advanced_waited_completed_with_an_image(mock):
         assert f"/files/stagepro/{job['id']}/" in text_of(result)
     entries = json.loads(journal.content[0].text)["entries"]
     assert any(e.get("path", "").endswith(f"/jobs/{job['id']}") for e in entries)
+
+
+def test_results_carry_the_object_as_structured_content_and_json_alone_first(mock):
+    """A client parses a result: ``structured_content`` is the API's object, and the first
+    text block is that object as JSON and nothing else; hints come in later blocks."""
+    async def body(s):
+        created = await s.call_tool("create_job", {
+            "type": "empty-room", "input": {"image_url": "https://example.com/c.jpg"}})
+        usage = await s.call_tool("get_usage", {})
+        return created, usage
+
+    created, usage = run_session(mock.url + "/api/v1", "sk_test_mcp_structured", body)
+    for result in (created, usage):
+        assert not result.is_error, text_of(result)
+        assert isinstance(result.structured_content, dict)
+        assert json.loads(result.content[0].text) == result.structured_content
+    assert created.structured_content["status"] == "queued"
+    assert created.structured_content["id"].startswith("job_")
+    hints = [c.text for c in created.content[1:] if c.type == "text"]
+    assert any("wait_for_job" in h for h in hints)  # the hint is still there, after the JSON
+    assert usage.structured_content["livemode"] is False
+
+
+def test_advance_clock_takes_what_the_control_plane_takes(mock):
+    """advance_clock's limits are advanceClock's in openapi/admin.yaml (read here on its own):
+    0 is accepted, a year is the most."""
+    import yaml
+
+    from .conftest import ROOT
+
+    admin = yaml.safe_load((ROOT / "openapi" / "admin.yaml").read_text(encoding="utf-8"))
+    body = admin["paths"]["/__mock/clock/advance"]["post"]["requestBody"]
+    want = body["content"]["application/json"]["schema"]
+
+    async def body_(s):
+        listed = await s.list_tools()
+        zero = await s.call_tool("advance_clock", {"seconds": 0})
+        return listed, zero
+
+    listed, zero = run_session(mock.url + "/api/v1", "sk_test_mcp_clock", body_)
+    got = next(t for t in listed.tools if t.name == "advance_clock").input_schema
+    seconds = dict(got["properties"]["seconds"])
+    seconds.pop("description", None)
+    assert seconds == want["properties"]["seconds"]
+    assert got["required"] == want["required"]
+    assert got["additionalProperties"] == want["additionalProperties"]
+    assert not zero.is_error, text_of(zero)
+    assert "unix" in zero.structured_content

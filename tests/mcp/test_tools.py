@@ -11,7 +11,7 @@ import anyio
 
 from mock_server.mcp import schemas
 from mock_server.mcp.client import StageProClient
-from mock_server.mcp.tools import Image, build_tools, run_tool
+from mock_server.mcp.tools import Data, Image, build_tools, run_tool
 
 PHOTOS = Path(__file__).resolve().parents[2] / "fixtures" / "photos"
 
@@ -34,7 +34,9 @@ class Tools:
         return parts
 
     def json(self, name: str, **args):
-        return json.loads(self(name, **args)[0])
+        parts = self(name, **args)
+        assert isinstance(parts[0], Data), parts  # the object first, hints after
+        return json.loads(parts[0].text())
 
 
 def test_capabilities_usage_upload_batch_workflows_list_regenerate(mock):
@@ -68,7 +70,7 @@ def test_capabilities_usage_upload_batch_workflows_list_regenerate(mock):
 
     mock.advance(120)
     done = t("get_job", id=batch["job_ids"][0])
-    assert json.loads(done[0])["status"] == "completed"
+    assert done[0].value["status"] == "completed"
     assert any(isinstance(p, Image) for p in done)
     again = t.json("regenerate_job", id=batch["job_ids"][0])
     assert again["regenerated_from"] == batch["job_ids"][0] and again["status"] == "queued"

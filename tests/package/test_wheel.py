@@ -63,10 +63,11 @@ def install(venv: Path, *requirements: str) -> None:
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory, wheel) -> Path:
-    """A virtualenv outside the checkout with the base install, pytest and pytest-xdist."""
+    """A virtualenv outside the checkout with the base install and the ``xdist`` extra
+    (pytest, pytest-xdist), as README tells a parallel suite to install it."""
     where = tmp_path_factory.mktemp("venv")
     ok(run([*UV, "venv", "--quiet", "--python", sys.executable, str(where)], cwd=where))
-    install(where, str(wheel), "pytest>=9.0,<9.2", "pytest-xdist>=3.5")
+    install(where, f"stagemock[xdist] @ {wheel.as_uri()}")
     return where
 
 
@@ -124,6 +125,16 @@ def test_one_version_everywhere(venv, empty):
     assert ok(run([str(venv / "bin" / "stagemock"), "--version"], cwd=empty)).stdout.strip() == f"stagemock {meta}"
     assert ok(run([py, "-m", "mock_server", "--version"], cwd=empty)).stdout.strip() == f"stagemock {meta}"
     assert ok(run([py, "-c", "import mock_server; print(mock_server.__version__)"], cwd=empty)).stdout.strip() == meta
+
+
+def test_the_sample_photos_are_public_from_an_empty_folder(venv, empty):
+    """``mock_server.fixture_path`` (docs/stagepro.md#sample-photos) finds the photos and
+    brackets inside the installed wheel."""
+    code = ("import mock_server as m; p = m.fixture_path('photos', 'interior.jpg'); "
+            "b = m.fixture_path('brackets', 'living_room_ev0.jpg'); "
+            "print('fixture_path' in m.__all__, p.is_file(), b.is_file(), '_data' in p.parts)")
+    out = ok(run([str(venv / "bin" / "python"), "-c", code], cwd=empty)).stdout.strip()
+    assert out == "True True True True"
 
 
 @pytest.mark.parametrize("command, extra", [("check", "contract"), ("mcp", "mcp")])

@@ -484,3 +484,12 @@ def test_cursor_is_tied_to_account_and_filters(stagemock_server):
         assert a.get("/jobs", params={"limit": 2}).json()["next_cursor"] == cursor
     stagemock_server.reset("sk_test_cursor_a")
     stagemock_server.reset("sk_test_cursor_b")
+
+
+def test_a_single_jobs_listing_is_metadata_listing_id(sp):
+    """As docs/stagepro.md says: metadata.listing_id, echoed as listing_id; a top-level
+    listing_id in a job's body is refused naming it."""
+    job = sp.post("/jobs", json=dict(JOB, metadata={"listing_id": "MLS-M"}))
+    assert job.status_code == 202 and job.json()["listing_id"] == "MLS-M"
+    refused = sp.post("/jobs", json=dict(JOB, listing_id="MLS-M"))
+    assert refused.status_code == 400 and refused.json()["error"]["field"] == "listing_id"
