@@ -390,3 +390,224 @@ def test_stager_ai_groups_brackets_merge_and_edits(world: World, page: Any) -> N
     assert not [e for e in world.server.journal()
                 if e["method"] == "GET" and e["path"].startswith(("/files/", "/gcs/"))]
     screenshot(page, "stager.png", full_page=True)
+
+
+FAULT_KEY = "sk_test_dashboard_faults"
+HOOK_KEY = "sk_test_dashboard_hooks"
+
+
+def test_faults_page_lists_rules_with_hits_and_removes_them(world: World, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    url = world.server.url
+    sp = httpx.Client(base_url=f"{url}/api/v1",
+                      headers={"Authorization": f"Bearer {FAULT_KEY}"}, timeout=30)
+
+    def add(rule: dict[str, Any]) -> dict[str, Any]:
+        r = httpx.post(f"{url}/__mock/faults", json=rule)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    try:
+        error = add({"api": "stagepro", "operation": "listJobs", "api_key": FAULT_KEY,
+                     "action": "error", "status": 503, "retry_after": 7})
+        lost = add({"api": "stagepro", "operation": "createJob", "api_key": FAULT_KEY,
+                    "action": "lose_response", "lost_as": "reset"})
+        slow = add({"api": "stagerai", "api_key": "stager_test_nobody", "action": "delay",
+                    "delay_ms": 5, "times": None, "after": 2, "probability": 0.5})
+        page.goto(f"{world.ui}#/faults")
+        expect(page.locator("#faults tr.fault")).to_have_count(3)
+        expect(page.locator("#rate-limit")).to_contain_text("off")
+        row = page.locator(f"#faults tr.fault[data-id={error['id']}]")
+        expect(row).to_contain_text("StagePro")
+        expect(row).to_contain_text("listJobs")
+        expect(row).to_contain_text("sk_test_…ults")
+        expect(row).to_contain_text("error 503 · Retry-After 7 s")
+        expect(row.locator("td.hits")).to_have_text("0")
+        expect(row.locator("td.remaining")).to_have_text("1")
+        lost_row = page.locator(f"#faults tr.fault[data-id={lost['id']}]")
+        expect(lost_row).to_contain_text("lose_response → connection dropped")
+        slow_row = page.locator(f"#faults tr.fault[data-id={slow['id']}]")
+        expect(slow_row).to_contain_text("every operation")
+        expect(slow_row).to_contain_text("delay 5 ms")
+        expect(slow_row).to_contain_text("after 2 calls · every call until removed · probability 50%")
+        expect(slow_row.locator("td.remaining")).to_have_text("∞")
+        assert FAULT_KEY not in page.locator("#faults").inner_text()  # keys are masked
+
+        # the rules fire; the page follows without a reload
+        page.evaluate("window.__same_document = true")
+        assert sp.get("/jobs").status_code == 503
+        with pytest.raises(httpx.TransportError):
+            sp.post("/jobs", json={"type": "edit",
+                                   "input": {"image_url": "https://example.com/lost.jpg"}})
+        expect(row.locator("td.hits")).to_have_text("1")
+        expect(row.locator("td.remaining")).to_have_text("0")
+        expect(lost_row.locator("td.hits")).to_have_text("1")
+        assert page.evaluate("window.__same_document") is True
+        screenshot(page, "faults.png", full_page=True)
+
+        # the journal marks the injected answers, never as the mock breaking its spec
+        page.goto(f"{world.ui}#/journal?key={FAULT_KEY}")
+        injected = page.locator("#journal tr.entry.injected")
+        expect(injected).to_have_count(2)
+        listed = injected.filter(has_text="listJobs")
+        expect(listed).to_contain_text(f"fault {error['id']} · error")
+        expect(listed).to_contain_text("503")
+        expect(listed).to_contain_text("Retry-After 7 s")
+        expect(listed).to_contain_text("conformant")
+        created = injected.filter(has_text="createJob")
+        expect(created).to_contain_text("no response")
+        expect(created).to_contain_text(f"fault {lost['id']} · lose_response")
+        expect(created).to_contain_text("lost answer: 202")
+        expect(created).to_contain_text("created job_")
+        expect(page.locator("#journal tr.entry.injected.bad")).to_have_count(0)
+        expect(page.locator("#journal .badge.bad")).to_have_count(0)
+        screenshot(page, "journal-faults.png")
+        page.select_option("#filter-conformance", "bad")
+        expect(page.locator("#journal tr.entry")).to_have_count(0)
+
+        # remove one rule, then the rest (asked first)
+        page.goto(f"{world.ui}#/faults")
+        row.get_by_role("button", name="Remove").click()
+        expect(row).to_have_count(0)
+        expect(page.locator("#faults tr.fault")).to_have_count(2)
+        assert [r["id"] for r in httpx.get(f"{url}/__mock/faults").json()["data"]] == [
+            lost["id"], slow["id"]]
+        messages: list[str] = []
+        page.once("dialog", lambda d: (messages.append(d.message), d.accept()))
+        page.get_by_role("button", name="Remove all").click()
+        expect(page.locator("#faults")).to_have_count(0)
+        expect(page.locator("#content")).to_contain_text("No fault rule")
+        assert messages and "Remove all 2 fault rules" in messages[0]
+        assert httpx.get(f"{url}/__mock/faults").json()["data"] == []
+    finally:
+        httpx.delete(f"{url}/__mock/faults")
+
+
+def test_a_faults_poll_answered_after_a_remove_never_draws_the_rule_again(
+    world: World, page: Any
+) -> None:
+    """A poll of the rules sent before a remove, answered after it: the removed rule must not
+    come back on the page."""
+    from playwright.sync_api import expect
+
+    url = world.server.url
+    rule = world.server.admin("POST", "faults", json={
+        "api": "stagepro", "operation": "getJob", "api_key": FAULT_KEY, "action": "reset"}).json()
+    held: list[Any] = []
+    armed = [False]
+
+    def hold(route: Any) -> None:
+        if armed[0] and not held and route.request.method == "GET":
+            held.append((route, route.fetch()))  # the server's answer now, delivered later
+            return
+        route.continue_()
+
+    try:
+        page.route("**/__mock/faults", hold)
+        page.goto(f"{world.ui}#/faults")
+        row = page.locator(f"#faults tr.fault[data-id={rule['id']}]")
+        expect(row).to_have_count(1)
+        armed[0] = True
+        while not held:  # the next poll is in flight, unanswered
+            page.wait_for_timeout(20)
+        row.get_by_role("button", name="Remove").click()
+        expect(page.locator("#content")).to_contain_text("No fault rule")
+        page.evaluate("""id => { window.__redrawn = false;
+            new MutationObserver(() => { if (document.querySelector(`tr.fault[data-id="${id}"]`))
+              window.__redrawn = true; }).observe(document.getElementById('content'),
+              { childList: true, subtree: true }); }""", rule["id"])
+        with page.expect_response(lambda r: r.url.endswith("/__mock/faults")):
+            held[0][0].fulfill(response=held[0][1])  # its answer still lists the rule
+        with page.expect_response(lambda r: r.url.endswith("/__mock/faults")):
+            pass  # one more poll: the stale answer has long been handled
+        expect(row).to_have_count(0)
+        assert page.evaluate("window.__redrawn") is False  # not even for a moment
+        assert httpx.get(f"{url}/__mock/faults").json()["data"] == []
+    finally:
+        httpx.delete(f"{url}/__mock/faults")
+
+
+def test_webhook_deliveries_a_fault_duplicated_or_held_are_marked(world: World, page: Any
+                                                                  ) -> None:
+    from playwright.sync_api import expect
+
+    url = world.server.url
+    admin = world.server.admin
+    token = admin("POST", "console-sessions", json={"api_key": HOOK_KEY}).json()["token"]
+    console = httpx.Client(base_url=f"{url}/api/v1", cookies={"stagepro_session": token},
+                           timeout=30)
+    endpoint = console.post("/webhooks", json={"url": world.receiver.url}).json()["id"]
+    wait_for(lambda: console.get("/webhooks").json()["data"][0]["status"] == "active")
+    try:
+        dup = admin("POST", "faults", json={"api": "webhooks", "operation": "job.completed",
+                                            "api_key": HOOK_KEY, "action": "duplicate"}).json()
+        held = admin("POST", "faults", json={"api": "webhooks", "operation": "job.failed",
+                                             "api_key": HOOK_KEY, "action": "reorder"}).json()
+        sp = httpx.Client(base_url=f"{url}/api/v1",
+                          headers={"Authorization": f"Bearer {HOOK_KEY}"}, timeout=30)
+        for image in ("https://example.com/hook.jpg", "https://x.test/fail-image_too_dark.jpg"):
+            body = {"type": "edit", "input": {"image_url": image},
+                    "webhook_endpoint_id": endpoint}
+            assert sp.post("/jobs", json=body).status_code == 202
+
+        def mine() -> list[dict[str, Any]]:
+            return [d for d in admin("GET", "webhooks/deliveries").json()["data"]
+                    if d["api_key"] == HOOK_KEY]
+
+        world.server.advance(60)
+        deliveries = wait_for(lambda: (lambda ds: ds if len(ds) == 3 and all(
+            d["attempts"] or d["state"] == "held" for d in ds) else None)(mine()))
+        completed = next(d["event_id"] for d in deliveries if d["type"] == "job.completed")
+        failed = next(d["event_id"] for d in deliveries if d["type"] == "job.failed")
+
+        page.goto(f"{world.ui}#/webhooks")
+        pair = page.locator(f"#deliveries .delivery[data-event={completed}]")
+        expect(pair).to_have_count(2)  # the same event, delivered twice
+        twin = page.locator(f"#deliveries .delivery[data-event={completed}][data-duplicate=true]")
+        expect(twin).to_contain_text(f"fault {dup['id']} · duplicate")
+        expect(twin).to_contain_text("second delivery (duplicate)")
+        expect(twin.locator("tr.attempt")).to_have_count(1)
+        kept = page.locator(f"#deliveries .delivery[data-event={failed}]")
+        expect(kept.locator(".badge.held")).to_have_text("held")
+        expect(kept).to_contain_text(f"fault {held['id']} · reorder")
+        expect(kept).to_contain_text("No attempt yet.")
+        screenshot(page, "webhooks-faults.png", full_page=True)
+
+        # removing the reorder rule from the faults page sends what it held
+        page.goto(f"{world.ui}#/faults")
+        expect(page.locator(f"#faults tr.fault[data-id={held['id']}]")).to_contain_text(
+            "reorder · 1 held")
+        page.locator(f"#faults tr.fault[data-id={held['id']}]").get_by_role(
+            "button", name="Remove").click()
+        expect(page.locator(f"#faults tr.fault[data-id={held['id']}]")).to_have_count(0)
+        assert [r["id"] for r in admin("GET", "faults").json()["data"]] == [dup["id"]]
+        page.goto(f"{world.ui}#/webhooks")
+        expect(kept.locator("tr.attempt")).to_have_count(1)
+        expect(kept).to_contain_text(f"fault {held['id']}")  # its rule is gone: id only
+        expect(kept.locator(".badge.held")).to_have_count(0)
+    finally:
+        admin("DELETE", "faults")
+
+
+def test_rate_limit_shows_on_the_faults_page_and_in_the_journal(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    server = RunningServer(Settings(deterministic=True, image_workers=0,
+                                    rate_limit="1/s")).start()
+    try:
+        sp = httpx.Client(base_url=f"{server.url}/api/v1",
+                          headers={"Authorization": f"Bearer {FAULT_KEY}"}, timeout=30)
+        statuses = [sp.get("/jobs").status_code for _ in range(3)]
+        assert 429 in statuses, statuses
+        page.goto(f"{server.url}/__mock/ui#/faults")
+        expect(page.locator("#rate-limit")).to_contain_text("Rate limit: 1/s per key")
+        expect(page.locator("#content")).to_contain_text("No fault rule")
+        page.goto(f"{server.url}/__mock/ui#/journal")
+        limited = page.locator("#journal tr.entry.injected")
+        expect(limited).to_have_count(statuses.count(429))
+        expect(limited.first).to_contain_text("429")
+        expect(limited.first).to_contain_text("rate limit")
+        expect(limited.first).to_contain_text("Retry-After")
+    finally:
+        server.stop()

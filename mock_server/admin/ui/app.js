@@ -353,7 +353,7 @@ PAGES.job = (args) => {
         h('h2', {}, 'Timeline'),
         h('ol', { class: 'timeline', id: 'timeline' }, steps),
         h('h2', {}, 'Webhook events'),
-        d.deliveries.length ? h('div', { class: 'card' }, d.deliveries.map(deliveryView))
+        d.deliveries.length ? h('div', { class: 'card' }, d.deliveries.map((x) => deliveryView(x)))
           : h('p', { class: 'muted' }, j.webhook_endpoint_id ? 'No event yet.' : 'This job has no webhook endpoint.'),
         h('h2', {}, 'As the API returns it'),
         h('pre', { id: 'job-json' }, JSON.stringify(j, null, 2)));
@@ -361,7 +361,10 @@ PAGES.job = (args) => {
   };
 };
 
-function deliveryView(d) {
+// `actions`: fault rule id → its action, when the page knows the rules (a removed rule's
+// id is still shown, without its action).
+function deliveryView(d, actions) {
+  const action = d.fault && actions ? actions[d.fault] : null;
   const rows = d.attempts.map((a) => h('tr', { class: 'attempt', 'data-ok': String(a.ok) },
     h('td', { class: 'num' }, a.attempt),
     h('td', { class: 'mono' }, time(a.at)),
@@ -369,10 +372,13 @@ function deliveryView(d) {
     h('td', { class: 'num' }, `${a.latency_ms} ms`),
     h('td', { class: 'mono' }, a.response_excerpt || ''),
     h('td', {}, a.error || '')));
-  return h('div', { class: 'delivery', 'data-event': d.event_id },
+  return h('div', { class: 'delivery', 'data-event': d.event_id, 'data-duplicate': d.duplicate ? 'true' : null },
     h('div', { class: 'row' }, h('strong', {}, d.type), h('span', { class: 'mono' }, d.event_id),
       badge(d.state, d.state), h('span', { class: 'muted' }, 'endpoint ', d.endpoint_id),
-      d.next_attempt_at ? h('span', { class: 'muted' }, 'next retry due ', time(d.next_attempt_at)) : '',
+      d.fault ? h('a', { href: '#/faults', class: 'fault-link' }, badge(`fault ${d.fault}${action ? ' · ' + action : ''}`, 'fault')) : '',
+      d.duplicate ? badge('second delivery (duplicate)', 'duplicate') : '',
+      d.state === 'held' ? h('span', { class: 'muted' }, 'held until its reorder rule has held its count or is removed') : '',
+      d.next_attempt_at ? h('span', { class: 'muted' }, d.attempts.length ? 'next retry due ' : 'due ', time(d.next_attempt_at)) : '',
       h('button', { class: 'redeliver', onclick: () => act(() => api('POST', `webhooks/events/${enc(d.event_id)}/redeliver`)) }, 'Redeliver')),
     rows.length ? table(['#', 'At', 'Status', 'Latency', 'Response', 'Error'], rows)
       : h('p', { class: 'muted' }, 'No attempt yet.'));
@@ -411,8 +417,10 @@ PAGES.webhooks = () => ({
   title: 'Webhooks',
   controls: advanceButtons(),
   load: async () => {
-    const [endpoints, deliveries] = await Promise.all([api('GET', 'webhooks/endpoints'), api('GET', 'webhooks/deliveries')]);
-    return { endpoints: endpoints.data, deliveries: deliveries.data };
+    const [endpoints, deliveries, faults] = await Promise.all([
+      api('GET', 'webhooks/endpoints'), api('GET', 'webhooks/deliveries'), api('GET', 'faults')]);
+    const actions = Object.fromEntries(faults.data.map((r) => [r.id, r.action]));
+    return { endpoints: endpoints.data, deliveries: deliveries.data, actions };
   },
   render: (d) => {
     const rows = d.endpoints.map((e) => {
@@ -435,7 +443,7 @@ PAGES.webhooks = () => ({
       rows.length ? table(['Endpoint', 'Account', 'URL', 'Status', 'Verification', 'Secret', 'Force-fail', ''], rows, { id: 'endpoints' })
         : h('p', { class: 'muted' }, 'No endpoint yet (StagePro console: POST /api/v1/webhooks).'),
       h('h2', {}, 'Deliveries'),
-      d.deliveries.length ? h('div', { class: 'card', id: 'deliveries' }, d.deliveries.slice().reverse().map(deliveryView))
+      d.deliveries.length ? h('div', { class: 'card', id: 'deliveries' }, d.deliveries.slice().reverse().map((x) => deliveryView(x, d.actions)))
         : h('p', { class: 'muted' }, 'No delivery yet.'));
   },
 });
@@ -484,12 +492,12 @@ PAGES.journal = (args, query) => {
       if (!d.entries.length) return h('p', { class: 'muted' }, 'No request journaled yet.');
       const rows = [];
       for (const e of d.entries.slice().reverse()) {
-        rows.push(h('tr', { class: 'entry' + (e.conformant ? '' : ' bad'), 'data-seq': e.seq },
+        rows.push(h('tr', { class: 'entry' + (e.conformant ? '' : ' bad') + (e.fault ? ' injected' : ''), 'data-seq': e.seq },
           h('td', { class: 'num' }, e.seq), h('td', { class: 'mono nowrap', title: e.time }, e.time.slice(11, 19)),
           h('td', {}, e.method), h('td', { class: 'mono path' }, e.path,
             e.query ? h('span', { class: 'muted query', title: '?' + e.query }, '?' + short(e.query, 60)) : ''),
           h('td', {}, e.operation_id || h('span', { class: 'muted' }, 'none')),
-          h('td', {}, e.status === null ? '—' : badge(String(e.status), e.status < 400 ? 'ok' : 'bad')),
+          h('td', {}, statusView(e)),
           h('td', { class: 'num nowrap' }, `${e.duration_ms} ms`),
           h('td', { class: 'mono nowrap' }, mask(e.api_key)),
           h('td', {}, e.conformant ? badge('conformant', 'ok') : badge('non-conformant', 'bad'))));
@@ -504,6 +512,71 @@ PAGES.journal = (args, query) => {
     },
   };
 };
+
+// The status of a journaled request. An answer a fault rule (or the rate limit) injected is
+// marked as such, never as the mock failing: its status is what the client got (null: the
+// connection was dropped), and the rule that changed it is named.
+function statusView(e) {
+  if (!e.fault) return e.status === null ? '—' : badge(String(e.status), e.status < 400 ? 'ok' : 'bad');
+  const label = e.fault === 'rate_limit' ? 'rate limit' : `fault ${e.fault} · ${e.fault_action || 'error'}`;
+  const notes = [];
+  if (e.retry_after !== null && e.retry_after !== undefined) notes.push(`Retry-After ${e.retry_after} s`);
+  if (e.lost_status !== null && e.lost_status !== undefined) notes.push(`lost answer: ${e.lost_status}`);
+  if (e.created) notes.push(`created ${e.created}`);
+  return h('div', { class: 'injected-status' },
+    e.status === null ? badge('no response', 'fault') : badge(String(e.status), 'fault'), ' ',
+    h('a', { href: '#/faults', class: 'fault-link' }, badge(label, 'fault')),
+    notes.length ? h('div', { class: 'muted' }, notes.join(' · ')) : '');
+}
+
+// Faults --------------------------------------------------------------------------------
+function faultAction(r) {
+  const parts = [r.action];
+  if (r.action === 'error') parts.push(String(r.status === null ? 503 : r.status));
+  if (r.action === 'lose_response') parts.push(r.lost_as === 'reset' ? '→ connection dropped' : `→ ${r.status === null ? 502 : r.status}`);
+  if (r.action === 'delay') parts.push(r.delay_ms !== null ? `${r.delay_ms} ms` : `${r.delay_seconds || 0} s of the mock's clock`);
+  if (r.action === 'reset') parts.push('(connection dropped)');
+  if (r.retry_after !== null && r.retry_after !== undefined) parts.push(`· Retry-After ${r.retry_after} s`);
+  if (r.action === 'reorder') parts.push(`· ${r.held} held`);
+  const when = [];
+  if (r.after) when.push(`after ${r.after} call${r.after === 1 ? '' : 's'}`);
+  when.push(r.times === null ? 'every call until removed' : `${r.times} time${r.times === 1 ? '' : 's'}`);
+  if (r.probability < 1) when.push(`probability ${Math.round(r.probability * 1000) / 10}%`);
+  return [h('code', {}, parts.join(' ')), h('div', { class: 'muted' }, when.join(' · '))];
+}
+
+const API_NAMES = { stagepro: 'StagePro', stagerai: 'Stager AI', gcs: 'Stager AI storage', webhooks: 'StagePro webhooks' };
+
+PAGES.faults = () => ({
+  title: 'Faults',
+  load: () => api('GET', 'faults'),
+  render: (d) => {
+    const rows = d.data.map((r) => h('tr', { class: 'fault', 'data-id': r.id },
+      h('td', { class: 'mono' }, r.id),
+      h('td', {}, API_NAMES[r.api] || r.api),
+      h('td', {}, r.operation ? h('span', { class: 'mono' }, r.operation) : h('span', { class: 'muted' }, 'every operation')),
+      h('td', { class: 'mono' }, r.api_key ? mask(r.api_key) : h('span', { class: 'muted' }, 'every key')),
+      h('td', {}, faultAction(r)),
+      h('td', { class: 'num hits', title: `${r.seen} matching seen` }, r.hits),
+      h('td', { class: 'num remaining' }, r.remaining === null ? '∞' : r.remaining),
+      h('td', {}, h('button', { class: 'danger remove', onclick: (ev) => {
+        ev.currentTarget.disabled = true;
+        act(() => api('DELETE', `faults/${enc(r.id)}`));
+      } }, 'Remove'))));
+    return h('div', {},
+      h('p', { id: 'rate-limit' }, d.rate_limit
+        ? ['Rate limit: ', h('strong', {}, d.rate_limit), ' per key (beyond it: 429 with Retry-After).']
+        : h('span', { class: 'muted' }, 'Rate limit: off.')),
+      rows.length ? [
+        table(['Rule', 'API', 'Operation', 'Key', 'Action', 'Hits', 'Remaining', ''], rows, { id: 'faults' }),
+        h('p', {}, h('button', { class: 'danger', id: 'remove-all-faults', onclick: () => {
+          if (confirm(`Remove all ${rows.length} fault rules? Deliveries a reorder rule holds are sent.`)) {
+            act(() => api('DELETE', 'faults'));
+          }
+        } }, 'Remove all'))]
+        : h('p', { class: 'muted' }, 'No fault rule (POST /__mock/faults, or stagemock serve --fault).'));
+  },
+});
 
 // Stager AI -----------------------------------------------------------------------------
 PAGES.stager = (args) => {
