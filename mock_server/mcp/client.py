@@ -194,7 +194,7 @@ class StageProClient:
                                           str(err["message"]), err.get("field"))
             raise ControlPlaneRefused(r.status_code, "http_error", f"HTTP {r.status_code} "
                                       f"{r.reason_phrase} on /__mock/{path}")
-        return r.json()
+        return r.json() if r.content else None  # 204: nothing to decode
 
     # images ---------------------------------------------------------------------------
     async def preview(self, url: str) -> bytes:

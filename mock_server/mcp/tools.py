@@ -1,5 +1,6 @@
 """The MCP tools: one ``ToolDef`` per StagePro operation an agent needs, plus ``wait_for_job``,
-``upload_image`` and the mock-only ``advance_clock`` / ``read_journal``.
+``upload_image`` and the mock-only ``advance_clock`` / ``read_journal`` / ``inject_fault`` /
+``clear_faults``.
 
 Each tool's input schema comes from the spec (``schemas.tool_schema``); descriptions say what
 a tool does, when to use it and what it costs (``fixtures/prices.yaml``). Tools return a list
@@ -236,6 +237,29 @@ async def _read_journal(c: StageProClient, a: dict[str, Any]) -> list[Part]:
     return [_dump({"total": len(entries), "entries": entries[-limit:]})]
 
 
+async def _inject_fault(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+    rule = {k: v for k, v in a.items() if v is not None or k == "times"}
+    rule.setdefault("api", "stagepro")
+    if "api_key" not in rule and c.api_key:
+        rule["api_key"] = c.api_key  # scoped to this server's key: never another client's
+    return [_dump(await c.control("POST", "faults", json=rule))]
+
+
+async def _clear_faults(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+    params = {} if a.get("all_keys") or not c.api_key else {"api_key": c.api_key}
+    await c.control("DELETE", "faults", params=params)
+    left = await c.control("GET", "faults")
+    return [_dump({"removed": True, "rules_left": len(left.get("data", []))})]
+
+
+def _fault_schema() -> dict[str, Any]:
+    """The control plane's own rule (``FaultInput`` in ``openapi/admin.yaml``), ``api``
+    optional (StagePro)."""
+    schema = schemas.tool_schema("post", "/__mock/faults", doc=schemas.admin_document())
+    schema["required"] = [r for r in schema.get("required", []) if r != "api"]
+    return schema
+
+
 # ------------------------------------------------------------------------------ catalogue
 def _costs() -> str:
     p = schemas.prices()
@@ -388,6 +412,21 @@ def build_tools() -> list[ToolDef]:
                                   "description": "Every API key's requests, not only ours."},
                  }},
                 _read_journal, read_only=True, mock_only=True),
+        ToolDef("inject_fault", "Make the mock fail on purpose",
+                "stagemock only: rehearse a failure of the real service. The next matching "
+                "call (or `times` of them; null: until cleared) gets `action`: error (status "
+                "429/500/502/503/504, Retry-After), delay (delay_ms), reset (no response), "
+                "truncate (half a body), lose_response (the job is created, the answer lost); "
+                "api 'webhooks' with duplicate, reorder or delay (delay_seconds) changes "
+                "deliveries. Scoped to this server's API key unless api_key is given. Free.",
+                _fault_schema(), _inject_fault, mock_only=True),
+        ToolDef("clear_faults", "Remove the mock's fault rules",
+                "stagemock only: remove the fault rules set for this API key (all_keys: every "
+                "rule). Free.",
+                {"type": "object", "additionalProperties": False,
+                 "properties": {"all_keys": {"type": "boolean", "default": False,
+                                             "description": "Every key's rules, not only ours."}}},
+                _clear_faults, mock_only=True),
     ]
     return out
 

@@ -18,7 +18,7 @@ EXPECTED = {
     "get_capabilities", "get_usage", "create_job", "get_job", "list_jobs", "regenerate_job",
     "wait_for_job", "create_batch", "get_batch", "create_workflow", "get_workflow",
     "upload_image", "start_agent_session", "send_agent_message", "render_agent_session",
-    "advance_clock", "read_journal",
+    "advance_clock", "read_journal", "inject_fault", "clear_faults",
 }
 
 
