@@ -251,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(run=lambda args, rest: _serve(args), takes_rest=False)
     _add_webhook_receiver(sub)
+    from .proxy.cli import add_commands as add_proxy_commands
+
+    add_proxy_commands(sub)
     # The commands below parse their own arguments (their parsers live with their code, and
     # load only when called): the rest of the command line is handed over as it is.
     for name, help_text, run in HANDOVERS:

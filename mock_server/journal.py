@@ -77,9 +77,10 @@ class Journal:
         #: entries that fell off the ring (cleared ones are not counted: they were not lost)
         self._dropped = 0
 
-    def open(self, time: float, method: str, path: str, query: str) -> JournalEntry:
+    def open(self, time: float, method: str, path: str, query: str,
+             kind: type[JournalEntry] = JournalEntry) -> JournalEntry:
         self._seq += 1
-        entry = JournalEntry(self._seq, time, method, path, query)
+        entry = kind(self._seq, time, method, path, query)
         entry.wall_time = _wall()
         if len(self._entries) == self.capacity:
             self._dropped += 1  # the deque drops its oldest entry on append

@@ -1,0 +1,143 @@
+"""The recording format (``stagemock proxy --record FILE``, read by ``stagemock replay`` and
+``stagemock drift``): JSON Lines, versioned, redacted.
+
+- Line 1, the header: ``{"format": "stagemock-recording", "version": 1, "api", "upstream",
+  "base_path", "created"}``.
+- Then one line per exchange, in the order the requests arrived: ``{"seq", "time",
+  "duration_ms", "first_byte_ms", "operation_id", "request": {"method", "path", "query",
+  "headers": [[name, value], ...], "body"}, "response": {"status", "headers", "body"} | null,
+  "error", "verdicts": {"request": {...}, "response": {...}}}``.
+- A body is ``null`` (none), or ``{"size", "sha256"}`` of the bytes as relayed plus one of
+  ``"json"`` (the parsed, redacted document), ``"text"`` (redacted) or ``"file"`` (a path
+  relative to the recording: ``<FILE>.bodies/<sha256>``, the bytes as relayed, for binary and
+  large bodies). Secrets are masked (``mock_server.proxy.redact``) in headers, queries and
+  inline bodies; binary files are kept as sent (an image carries no key).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..core.clock import iso
+from . import redact
+from .flow import Exchange, Tap
+
+FORMAT = "stagemock-recording"
+VERSION = 1
+#: Text bodies up to this size are written inline; larger ones beside the file.
+INLINE_LIMIT = 64 * 1024
+TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
+
+
+def _media(headers: list[tuple[str, str]]) -> str:
+    for k, v in headers:
+        if k.lower() == "content-type":
+            return v.split(";", 1)[0].strip().lower()
+    return ""
+
+
+class Recorder:
+    """Appends exchanges to a recording as they finish (one writer, thread-safe)."""
+
+    def __init__(self, path: str | Path, api: str, upstream: str, base_path: str) -> None:
+        self.path = Path(path)
+        self.bodies = Path(str(self.path) + ".bodies")
+        self.bodies.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        header = {"format": FORMAT, "version": VERSION, "api": api, "upstream": upstream,
+                  "base_path": base_path, "created": iso(__import__("time").time())}
+        with self.path.open("w") as f:
+            f.write(json.dumps(header) + "\n")
+
+    @property
+    def spool_dir(self) -> str:
+        return str(self.bodies)
+
+    def body(self, tap: Tap | None, headers: list[tuple[str, str]]) -> dict[str, Any] | None:
+        if tap is None or tap.size == 0:
+            if tap is not None:
+                tap.discard()
+            return None
+        media = _media(headers)
+        out: dict[str, Any] = {"size": tap.size, "sha256": tap.digest}
+        encoded = any(k.lower() == "content-encoding" and v.lower() not in ("", "identity")
+                      for k, v in headers)
+        inline = (tap.size <= INLINE_LIMIT and not encoded
+                  and any(media.startswith(t) for t in TEXT_TYPES))
+        if inline and tap.body is not None:
+            raw = tap.body
+            tap.discard()
+            if media == "application/json":
+                try:
+                    out["json"] = redact.json_value(json.loads(raw))
+                    return out
+                except ValueError:
+                    pass
+            out["text"] = redact.text(raw.decode("utf-8", "replace"))
+            return out
+        name = f"{tap.digest}"
+        target = self.bodies / name
+        if tap.spool_path is not None:
+            if target.exists():
+                tap.discard()
+            else:
+                os.replace(tap.spool_path, target)
+                tap.spool_path = None
+        out["file"] = f"{self.bodies.name}/{name}"
+        if media:
+            out["content_type"] = media
+        return out
+
+    def write(self, flow: Exchange, verdicts: dict[str, Any]) -> None:
+        line = {
+            "seq": flow.seq,
+            "time": iso(flow.started_wall),
+            "duration_ms": round((flow.finished or 0.0) * 1000, 3),
+            "first_byte_ms": round(flow.first_byte * 1000, 3) if flow.first_byte else None,
+            "operation_id": flow.operation_id,
+            "request": {
+                "method": flow.method,
+                "path": flow.path,
+                "query": redact.text(flow.query),
+                "headers": [list(h) for h in redact.headers(flow.request_headers)],
+                "body": self.body(flow.request, flow.request_headers),
+            },
+            "response": None if flow.status is None else {
+                "status": flow.status,
+                "headers": [list(h) for h in redact.headers(flow.response_headers)],
+                "body": self.body(flow.response, flow.response_headers),
+            },
+            "error": flow.error,
+            "verdicts": verdicts,
+        }
+        with self._lock, self.path.open("a") as f:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def load(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A recording's header and exchanges; refuses another format or a newer version."""
+    path = Path(path)
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if not lines or lines[0].get("format") != FORMAT:
+        raise ValueError(f"{path} is not a stagemock recording (no {FORMAT!r} header line)")
+    if lines[0].get("version", 0) > VERSION:
+        raise ValueError(f"{path} is a version {lines[0]['version']} recording; this "
+                         f"stagemock reads version {VERSION}")
+    return lines[0], lines[1:]
+
+
+def body_bytes(recording: Path, body: dict[str, Any] | None) -> bytes | None:
+    """The bytes a recorded body stands for (a redacted one re-encoded: secrets masked)."""
+    if body is None:
+        return None
+    if "json" in body:
+        return json.dumps(body["json"], separators=(",", ":"), ensure_ascii=False).encode()
+    if "text" in body:
+        return body["text"].encode()
+    if "file" in body:
+        return (recording.parent / body["file"]).read_bytes()
+    return b""

@@ -1,0 +1,73 @@
+"""Secrets never reach the proxy's journal or a recording: API keys (StagePro bearer keys,
+Stager AI's ``stager-api-key``), console session cookies and tokens, webhook secrets, GCS
+URL signatures. A key keeps its prefix and last four characters (``sk_test_…b3f9``), enough
+to tell two keys apart and never enough to use one."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+REDACTED = "<redacted>"
+#: Request or response headers whose whole value is a secret (or carries one).
+SECRET_HEADERS = frozenset({"authorization", "stager-api-key", "cookie", "set-cookie",
+                            "proxy-authorization", "x-stagepro-signature"})
+#: JSON fields whose value is a secret whatever it looks like.
+SECRET_FIELDS = frozenset({"secret", "token", "api_key", "key", "cookie", "password"})
+
+_PATTERNS = (
+    (re.compile(r"\b(sk_(?:test|live)_)([A-Za-z0-9_]+)"), "key"),
+    (re.compile(r"\b(stager_(?:test_)?)([A-Za-z0-9_]+)"), "key"),
+    (re.compile(r"\b(whsec_)([A-Za-z0-9]+)"), "all"),
+    (re.compile(r"\b(cs_)([0-9a-f]{16,})"), "all"),
+    (re.compile(r"((?:X-Goog-Signature|x-goog-signature)=)([0-9A-Fa-f]+)"), "all"),
+)
+
+
+def mask_key(value: str) -> str:
+    """``sk_test_abcdef123456`` → ``sk_test_…3456``; anything else → ``<redacted>``."""
+    for pattern, how in _PATTERNS:
+        m = pattern.fullmatch(value.strip())
+        if m is not None:
+            rest = m.group(2)
+            tail = rest[-4:] if how == "key" and len(rest) > 8 else ""
+            return f"{m.group(1)}…{tail}" if tail else f"{m.group(1)}{REDACTED}"
+    return REDACTED
+
+
+def text(value: str) -> str:
+    """Every secret inside a string (a URL, a message, a body) masked."""
+    for pattern, how in _PATTERNS:
+        value = pattern.sub(lambda m, how=how: mask_key(m.group(0)) if how == "key"
+                            else f"{m.group(1)}{REDACTED}", value)
+    return value
+
+
+def header(name: str, value: str) -> str:
+    lower = name.lower()
+    if lower in ("authorization", "proxy-authorization"):
+        scheme, _, credential = value.partition(" ")
+        return f"{scheme} {mask_key(credential)}" if credential else REDACTED
+    if lower == "stager-api-key":
+        return mask_key(value)
+    if lower in ("cookie", "set-cookie"):
+        return re.sub(r"=([^;,\s]+)", lambda m: "=" + REDACTED, value)
+    if lower == "x-stagepro-signature":
+        return re.sub(r"v1=[0-9a-f]+", "v1=" + REDACTED, value)
+    return text(value)
+
+
+def headers(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, header(k, v)) for k, v in items]
+
+
+def json_value(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, dict):
+        return {k: json_value(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_value(v) for v in value]
+    if isinstance(value, str):
+        if key is not None and key.lower() in SECRET_FIELDS:
+            return mask_key(value)
+        return text(value)
+    return value

@@ -1,0 +1,175 @@
+"""Comparing two answers by shape, as the spec sees them (pure): status, error code, fields
+present or absent, JSON types, enum values. Volatile values (ids, times, URLs, signatures)
+are never compared. Each difference says whether the rule behind it is documented, a guess
+of this mock (with its reason), or something the spec does not describe at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..spec.guesses import GUESS, GUESS_KEYWORDS
+from ..spec.loader import resolve
+
+#: An object whose recorded ``status`` is one of these has finished its asynchronous work:
+#: a replay polls until the new answer says the same.
+TERMINAL = frozenset({"completed", "failed", "succeeded", "canceled", "cancelled", "active",
+                      "verification_failed", "expired", "ready"})
+
+
+@dataclass
+class Difference:
+    kind: str  # status | error_code | missing | extra | type | enum | no_answer
+    where: str  # "status", "body.output.images[0].url"...
+    expected: Any
+    got: Any
+    #: documented | guess | unspecified
+    rule: str = "documented"
+    guess: str | None = None
+    #: where in the spec the rule is (a JSON pointer), when known
+    pointer: str | None = None
+    #: filled in by the caller
+    seq: int = 0
+    operation_id: str | None = None
+    request: str = ""
+    curl: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "operation_id": self.operation_id, "request": self.request,
+                "kind": self.kind, "where": self.where, "expected": self.expected,
+                "got": self.got, "rule": self.rule, "guess": self.guess,
+                "pointer": self.pointer, "curl": self.curl}
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+class SchemaWalker:
+    """Finds the schema that describes a place in a JSON document, and whether it is
+    guessed."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+
+    def child(self, schema: Any, key: str | int, value: Any = None) -> tuple[Any, str | None]:
+        """The schema of ``key`` (a property name or an array index) under ``schema``, and
+        the guess covering it (if any)."""
+        for node in self.branches(schema, value):
+            if isinstance(key, int):
+                if isinstance(node, dict) and "items" in node:
+                    return resolve(self.document, node["items"]), self.guess(node)
+            elif isinstance(node, dict):
+                props = node.get("properties") or {}
+                if key in props:
+                    sub = resolve(self.document, props[key])
+                    return sub, self.guess(sub) or self.guess(node)
+                extra = node.get("additionalProperties")
+                if isinstance(extra, dict):
+                    return resolve(self.document, extra), self.guess(node)
+        return None, None
+
+    def branches(self, schema: Any, value: Any = None) -> list[Any]:
+        """The schema and what it is made of (``allOf``; the ``oneOf``/``anyOf`` branches,
+        those whose ``const`` discriminators fit ``value`` first)."""
+        schema = resolve(self.document, schema)
+        if not isinstance(schema, dict):
+            return []
+        out = [schema]
+        for sub in schema.get("allOf", ()):
+            out += self.branches(sub, value)
+        for key in ("oneOf", "anyOf"):
+            options = [resolve(self.document, b) for b in schema.get(key, ())]
+            fitting = [b for b in options if self._fits(b, value)]
+            for b in fitting + [b for b in options if b not in fitting]:
+                out += self.branches(b, value)
+        return out
+
+    def _fits(self, branch: Any, value: Any) -> bool:
+        if not isinstance(branch, dict) or not isinstance(value, dict):
+            return False
+        for name, prop in (branch.get("properties") or {}).items():
+            prop = resolve(self.document, prop)
+            if isinstance(prop, dict) and "const" in prop and value.get(name) != prop["const"]:
+                return False
+        return True
+
+    def enum(self, schema: Any, value: Any = None) -> list[Any] | None:
+        for node in self.branches(schema, value):
+            if isinstance(node, dict):
+                if "enum" in node:
+                    return list(node["enum"])
+                if "const" in node:
+                    return [node["const"]]
+        return None
+
+    def lists(self, schema: Any, key: str, value: Any = None) -> bool:
+        return any(isinstance(n, dict) and key in (n.get("properties") or {})
+                   for n in self.branches(schema, value))
+
+    def guess(self, node: Any) -> str | None:
+        if isinstance(node, dict):
+            if isinstance(node.get(GUESS), str):
+                return node[GUESS]
+            local = node.get(GUESS_KEYWORDS)
+            if isinstance(local, dict):
+                for keyword in ("enum", "properties", "required"):
+                    if isinstance(local.get(keyword), str):
+                        return local[keyword]
+        return None
+
+
+def compare(walker: SchemaWalker, schema: Any, expected: Any, got: Any, where: str = "body",
+            inherited: str | None = None) -> list[Difference]:
+    """Shape differences between the recorded value (``expected``) and the new one."""
+    out: list[Difference] = []
+    guess = walker.guess(resolve(walker.document, schema)) or inherited
+
+    def rule(g: str | None, known: bool = True) -> dict[str, Any]:
+        if g:
+            return {"rule": "guess", "guess": g}
+        return {"rule": "documented" if known else "unspecified"}
+
+    if json_type(expected) != json_type(got) and not (
+            {json_type(expected), json_type(got)} <= {"integer", "number"}):
+        out.append(Difference("type", where, json_type(expected), json_type(got),
+                              **rule(guess, schema is not None)))
+        return out
+    if isinstance(expected, dict):
+        for key in expected:
+            sub, g = walker.child(schema, key, expected)
+            path = f"{where}.{key}"
+            if key not in got:
+                out.append(Difference("missing", path, json_type(expected[key]), None,
+                                      **rule(g or guess, walker.lists(schema, key, expected))))
+            else:
+                out += compare(walker, sub, expected[key], got[key], path, g or guess)
+        for key in got:
+            if key not in expected:
+                sub, g = walker.child(schema, key, got)
+                out.append(Difference("extra", f"{where}.{key}", None, json_type(got[key]),
+                                      **rule(g or guess, walker.lists(schema, key, got))))
+    elif isinstance(expected, list):
+        if expected and got:
+            sub, g = walker.child(schema, 0)
+            out += compare(walker, sub, expected[0], got[0], f"{where}[0]", g or guess)
+    elif isinstance(expected, str) and schema is not None:
+        allowed = walker.enum(schema)
+        if allowed is not None and expected != got:
+            if where.endswith(".status") and expected not in TERMINAL:
+                return out  # a moment of asynchronous work, not a rule
+            out.append(Difference("enum", where, expected, got, **rule(guess)))
+    return out

@@ -1,0 +1,316 @@
+"""What the spec says of one exchange seen by the proxy: which operation it is, whether the
+client's request conformed (the client's problems) and whether the upstream's response did
+(the upstream's problems), each deviation classified as breaking a documented rule or
+contradicting a guess of this mock (``x-stagemock-guess``, with its reason). Pure: bytes and
+headers in, violations out; the validators are compiled once per spec.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import jsonschema_rs
+
+from ..spec.guesses import GUESS, SUFFIX, guess_at, mark
+from ..spec.loader import ApiSpec, Operation, resolve
+from ..spec.validation import (
+    OperationValidator,
+    _compile,
+    coerce,
+    compile_operation,
+    describe_errors,
+)
+
+JSON_TYPES = ("application/json",)
+#: Response bodies larger than this are not validated (their size and hash are still kept).
+VALIDATE_LIMIT = 8 * 1024 * 1024
+
+
+def _media(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _pattern(route_path: str) -> re.Pattern[str]:
+    """``/api/v1/jobs/{id}`` → a regex with named groups; ``{object:path}`` takes slashes."""
+    out, pos = "", 0
+    for m in re.finditer(r"\{([^}:]+)(:path)?\}", route_path):
+        out += re.escape(route_path[pos:m.start()])
+        out += f"(?P<{m.group(1)}>.*)" if m.group(2) else f"(?P<{m.group(1)}>[^/]+)"
+        pos = m.end()
+    return re.compile("^" + out + re.escape(route_path[pos:]) + "$")
+
+
+@dataclass
+class ResponseRule:
+    status: str
+    guess: str | None  # the response object's own x-stagemock-guess
+    bodies: dict[str, tuple[jsonschema_rs.Validator, dict[str, Any]]] = field(
+        default_factory=dict
+    )
+
+
+@dataclass
+class OperationRules:
+    operation: Operation
+    request: OperationValidator
+    responses: dict[str, ResponseRule]
+
+
+class SpecIndex:
+    """One vendor spec, as the proxy checks traffic against it."""
+
+    def __init__(self, spec: ApiSpec) -> None:
+        self.spec = spec
+        self.document = spec.document
+        self.routes: list[tuple[re.Pattern[str], dict[str, OperationRules]]] = []
+        by_path: dict[str, dict[str, OperationRules]] = {}
+        for op in spec.operations:
+            by_path.setdefault(op.route_path, {})[op.method] = self._rules(op)
+        # literal paths first, then by fewer parameters: /jobs/batch before /jobs/{id}
+        for path in sorted(by_path, key=lambda p: (p.count("{"), p)):
+            self.routes.append((_pattern(path), by_path[path]))
+
+    def _rules(self, op: Operation) -> OperationRules:
+        responses = {}
+        for status, response in (op.responses or {}).items():
+            response = resolve(self.document, response)
+            rule = ResponseRule(str(status), response.get(GUESS))
+            for media, content in (response.get("content") or {}).items():
+                schema = content.get("schema")
+                if schema is not None:
+                    rule.bodies[media] = (_compile(self.document, schema), schema)
+            responses[str(status)] = rule
+        return OperationRules(op, compile_operation(self.document, op), responses)
+
+    def match(self, method: str, path: str) -> tuple[OperationRules | None, dict[str, str]]:
+        """The operation of ``method path`` (``None`` if the spec has no such path or
+        method) and its path parameters."""
+        for pattern, methods in self.routes:
+            m = pattern.match(path)
+            if m is not None:
+                rules = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
+                return rules, m.groupdict()
+        return None, {}
+
+    # the request ------------------------------------------------------------------------
+    def check_request(
+        self, rules: OperationRules | None, method: str, path: str, query: dict[str, list[str]],
+        headers: dict[str, str], body: bytes | None, body_complete: bool,
+        form: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The client's violations (``[]``: conformant). ``body`` is the captured request
+        body (``None`` past the capture limit); ``form`` the parts of a multipart body read
+        as it streamed (fields and files' sizes)."""
+        if rules is None:
+            return [{"field": None, "message": f"no operation of the spec matches {method} "
+                                               f"{path}"}]
+        op, validator = rules.operation, rules.request
+        _, path_params = self.match(method, path)
+        out: list[dict[str, Any]] = []
+        values = {p.name: coerce(path_params[p.name], p.schema)
+                  for p in op.parameters if p.location == "path" and p.name in path_params}
+        out += validator.check("path", values)
+        q: dict[str, Any] = {}
+        for p in op.parameters:
+            if p.location == "query" and p.name in query:
+                raw = query[p.name]
+                q[p.name] = coerce(raw if p.schema.get("type") == "array" else raw[-1],
+                                   p.schema)
+        out += validator.check("query", q)
+        if "header" in validator.params:
+            h = {p.name.lower(): coerce(headers[p.name.lower()], p.schema)
+                 for p in op.parameters
+                 if p.location == "header" and p.name.lower() in headers}
+            out += validator.check("header", h)
+        out += self._check_auth(op, headers)
+        if op.body_content:
+            out += self._check_body(rules, headers, body, body_complete, form)
+        return out
+
+    def _check_auth(self, op: Operation, headers: dict[str, str]) -> list[dict[str, Any]]:
+        if not op.security or any(not req for req in op.security):
+            return []
+        schemes = self.document.get("components", {}).get("securitySchemes", {})
+        for requirement in op.security:
+            if all(_credential_sent(schemes.get(name, {}), headers) for name in requirement):
+                return []
+        names = " or ".join(sorted(op.security_schemes))
+        return [{"field": None, "message": f"no credential sent ({names})"}]
+
+    def _check_body(self, rules: OperationRules, headers: dict[str, str], body: bytes | None,
+                    complete: bool, form: dict[str, Any] | None) -> list[dict[str, Any]]:
+        op, validator = rules.operation, rules.request
+        media = _media(headers.get("content-type"))
+        empty = body is not None and complete and not body.strip()
+        if empty:
+            return ([{"field": None, "message": "a request body is required"}]
+                    if op.body_required else [])
+        if media not in validator.bodies:
+            if "*/*" in validator.bodies:
+                return []
+            return [{"field": "Content-Type", "message": f"Content-Type {media or '(none)'} is "
+                     f"not one the operation accepts ({', '.join(validator.bodies)})"}]
+        if media in JSON_TYPES:
+            if body is None or not complete:
+                return []  # past the capture limit: not validated (said in the journal)
+            try:
+                data = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                return [{"field": None, "message": f"the request body is not valid JSON: {exc}"}]
+            return validator.check_body(media, data)
+        if media == "multipart/form-data" and form is not None:
+            rule = validator.bodies[media]
+            out: list[dict[str, Any]] = []
+            fields = {k: coerce(v, rule.properties.get(k, {}))
+                      for k, v in form["fields"].items()}
+            for name in form["files"]:
+                if rule.strict and name not in rule.file_fields:
+                    out.append(mark({"field": name, "message": "is not a known field"},
+                                    rule.strict_guess))
+            for name in rule.required_fields & rule.file_fields:
+                if name not in form["files"]:
+                    out.append({"field": name, "message": "is required (a file part)"})
+            if rule.file_alternatives:
+                sent = [n for n in rule.file_alternatives if n in form["files"]]
+                if len(sent) != 1:
+                    out.append({"field": rule.file_alternatives[0],
+                                "message": "exactly one of the file parts "
+                                f"{', '.join(rule.file_alternatives)} is required"})
+            return out + validator.check_body(media, fields)
+        return []
+
+    # the response -----------------------------------------------------------------------
+    def check_response(
+        self, rules: OperationRules | None, status: int, headers: dict[str, str],
+        body: bytes | None, body_complete: bool,
+    ) -> list[dict[str, Any]]:
+        """The upstream's violations: an undocumented status, a body that breaks the
+        schema of its status. Each has ``rule``: ``documented`` or ``guess`` (then ``guess``
+        holds the reason)."""
+        if rules is None:
+            return []
+        documented = rules.responses
+        rule = documented.get(str(status)) or documented.get(f"{str(status)[0]}XX") \
+            or documented.get("default")
+        if rule is None:
+            return [self._undocumented_status(rules, status)]
+        media = _media(headers.get("content-type"))
+        out: list[dict[str, Any]] = []
+        if rule.bodies and media not in rule.bodies and not _wildcard(rule.bodies, media):
+            out.append(_classified({"field": "Content-Type", "message": f"status {status} "
+                                    f"answered {media or 'no content type'}; the spec gives "
+                                    f"{', '.join(rule.bodies)}"}, rule.guess))
+            return out
+        found = rule.bodies.get(media)
+        if found is None or body is None or not body_complete or len(body) > VALIDATE_LIMIT:
+            return out
+        validator, schema = found
+        data = _decode(body, headers.get("content-encoding"))
+        if data is None:
+            return out
+        if media in JSON_TYPES:
+            try:
+                value = orjson.loads(data)
+            except orjson.JSONDecodeError as exc:
+                return [_classified({"field": None, "message": f"the body is not valid JSON: "
+                                     f"{exc}"}, rule.guess)]
+            values = [value]
+        elif media == "text/event-stream":
+            values = list(_sse_events(data))
+        else:
+            return out
+        for value in values:
+            errors = list(validator.iter_errors(value))
+            for v in describe_errors(self.document, schema, errors, "body"):
+                v["message"] = v["message"].replace(
+                    "is not a known field (request bodies are strict)",
+                    "is a field the spec does not list")
+                out.append(_classified(v, v.get("guess") or rule.guess))
+        return out
+
+    def _undocumented_status(self, rules: OperationRules, status: int) -> dict[str, Any]:
+        """An answer status the operation does not list: contradicting a guess when the
+        statuses of its class (2xx, 4xx...) are all guesses, else breaking a documented
+        rule."""
+        same_class = [r for s, r in rules.responses.items() if s[:1] == str(status)[:1]]
+        listed = ", ".join(sorted(rules.responses))
+        message = f"status {status} is not one the spec lists for " \
+                  f"{rules.operation.operation_id} ({listed})"
+        guesses = [r.guess for r in same_class if r.guess]
+        if same_class and len(guesses) == len(same_class):
+            expected = ", ".join(r.status for r in same_class)
+            return _classified({"field": "status", "message": f"got {status} where the spec's "
+                                f"status is {expected}"}, guesses[0])
+        return _classified({"field": "status", "message": message}, None)
+
+
+def _wildcard(bodies: dict[str, Any], media: str) -> bool:
+    return any(m.endswith("/*") and media.startswith(m[:-1]) for m in bodies) or "*/*" in bodies
+
+
+def _classified(violation: dict[str, Any], why: str | None) -> dict[str, Any]:
+    out = mark(violation, why) if why else dict(violation)
+    out["rule"] = "guess" if why else "documented"
+    if why:
+        out["message"] = out["message"].replace(f" {SUFFIX}", "")
+    return out
+
+
+def _credential_sent(scheme: dict[str, Any], headers: dict[str, str]) -> bool:
+    kind = scheme.get("type")
+    if kind == "http":
+        return headers.get("authorization", "").lower().startswith(
+            (scheme.get("scheme") or "bearer").lower() + " ")
+    if kind == "apiKey":
+        name = str(scheme.get("name", "")).lower()
+        where = scheme.get("in")
+        if where == "header":
+            return bool(headers.get(name))
+        if where == "cookie":
+            return f"{name}=" in headers.get("cookie", "")
+        return True
+    return True
+
+
+def _decode(body: bytes, encoding: str | None) -> bytes | None:
+    encoding = (encoding or "").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    try:
+        if encoding == "gzip":
+            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        if encoding == "deflate":
+            return zlib.decompress(body)
+    except zlib.error:
+        return None
+    return None  # br and others: not validated
+
+
+def _sse_events(data: bytes) -> list[dict[str, Any]]:
+    """``event:`` / ``data:`` blocks of a Server-Sent Events stream, as the spec's
+    ``{event, data}`` objects."""
+    out = []
+    for block in re.split(rb"\r?\n\r?\n", data):
+        event: dict[str, Any] = {}
+        lines = []
+        for line in block.splitlines():
+            name, _, value = line.decode("utf-8", "replace").partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "data":
+                lines.append(value)
+            elif name in ("event", "id"):
+                event[name] = value
+        if lines:
+            event["data"] = "\n".join(lines)
+        if event:
+            out.append(event)
+    return out
+
+
+def guess_of(document: dict[str, Any], pointer: list[Any]) -> str | None:
+    """The guess (reason) a rule at ``pointer`` of the document falls under, if any."""
+    return guess_at(document, document, pointer)
