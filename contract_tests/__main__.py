@@ -18,6 +18,7 @@ from .target import (
     origin,
     probe_control_plane,
     unreachable,
+    wrong_base,
 )
 
 
@@ -96,8 +97,12 @@ def check(argv: Sequence[str]) -> int:
         if down is not None:
             print(f"stagemock check: nothing answers at {base} ({down})")
             return 2
-        has_cp = probe_control_plane(root)
         api_key = args.api_key or DEFAULT_KEYS[args.api]
+        misplaced = wrong_base(args.api, base, api_key)
+        if misplaced is not None:
+            print(f"stagemock check: {misplaced}")
+            return 2
+        has_cp = probe_control_plane(root)
         keys = [("--api-key", api_key)]
         if args.other_api_key:
             keys.append(("--other-api-key", args.other_api_key))

@@ -42,3 +42,14 @@ def test_nothing_listening_is_said_once():
     line = _one_line(proc)
     assert f"nothing answers at {url}" in line
     assert "control plane" not in line
+
+
+def test_a_base_without_the_api_path_says_which_base_answers(stagemock_server):
+    """The server's root given for StagePro (whose base is ``/api/v1``): every operation of
+    the spec answers 404 there. One line naming the base that answers, exit 2 (not nine
+    misleading violations and a ``KeyError: 'data'``)."""
+    proc = _check("stagepro", "--base-url", stagemock_server.url + "/", "--api-key", "sk_test_x")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    line = _one_line(proc)
+    assert "answer 404 at" in line and "GET /usage" in line, line
+    assert line.endswith(f"did you mean {stagemock_server.url}/api/v1?"), line
