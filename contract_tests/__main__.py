@@ -61,6 +61,18 @@ def _parser() -> argparse.ArgumentParser:
         help="against a server that is not the mock, fail on rules the vendors' references do "
         "not state (x-stagemock-guess) too; by default they are only reported",
     )
+    p.add_argument(
+        "-x", "--fail-fast", action="store_true",
+        help="stop at the first problem: schemathesis at its first failure that counts (a "
+        "guess reported apart does not stop it), the property tests at their first failing "
+        "test (not run at all when schemathesis found one)",
+    )
+    p.add_argument(
+        "--job-timeout", type=float, default=120, metavar="SECONDS",
+        help="how long the property tests wait for a job to end (virtual seconds against the "
+        "mock, real ones elsewhere) before reporting it never completed; after one such job "
+        "a server without /__mock/ is not waited for again. Default 120",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print schemathesis's own output")
     return p
 

@@ -418,33 +418,42 @@ def findings(ndjson: Path, classifier: Classifier, ids: dict[str, str],
             event = json.loads(line)
         except ValueError:
             continue
-        finished = event.get("ScenarioFinished")
-        if not isinstance(finished, dict):
-            continue
-        recorder = finished.get("recorder") or {}
-        cases = recorder.get("cases") or {}
-        interactions = recorder.get("interactions") or {}
-        for case_id, checks in (recorder.get("checks") or {}).items():
-            case = (cases.get(case_id) or {}).get("value") or {}
-            interaction = interactions.get(case_id) or {}
-            response = interaction.get("response")
-            for check in checks:
-                if check.get("status") != "failure":
-                    continue
-                failure = (check.get("failure_info") or {}).get("failure") or {}
-                label = failure.get("operation") or f"{case.get('method')} {case.get('path')}"
-                name = ids.get(label)
-                out.append(
-                    Finding(
-                        operation=f"{name} ({label})" if name else label,
-                        check=check.get("name", ""),
-                        title=failure.get("title") or check.get("name", ""),
-                        guesses=classifier.guesses_for(check.get("name", ""), case, response),
-                        request=_request(case),
-                        message=str(failure.get("message") or ""),
-                        curl=from_interaction(interaction["request"], credentials,
-                                              check.get("name", ""))
-                        if interaction.get("request") else "",
-                    )
+        out += event_findings(event, classifier, ids, credentials)
+    return out
+
+
+def event_findings(event: Any, classifier: Classifier, ids: dict[str, str],
+                   credentials: dict[str, str] | None = None) -> list[Finding]:
+    """The failed checks of one NDJSON event (a ``ScenarioFinished``; nothing for any
+    other), classified: read while schemathesis runs, for progress and ``--fail-fast``."""
+    out: list[Finding] = []
+    finished = event.get("ScenarioFinished") if isinstance(event, dict) else None
+    if not isinstance(finished, dict):
+        return out
+    recorder = finished.get("recorder") or {}
+    cases = recorder.get("cases") or {}
+    interactions = recorder.get("interactions") or {}
+    for case_id, checks in (recorder.get("checks") or {}).items():
+        case = (cases.get(case_id) or {}).get("value") or {}
+        interaction = interactions.get(case_id) or {}
+        response = interaction.get("response")
+        for check in checks:
+            if check.get("status") != "failure":
+                continue
+            failure = (check.get("failure_info") or {}).get("failure") or {}
+            label = failure.get("operation") or f"{case.get('method')} {case.get('path')}"
+            name = ids.get(label)
+            out.append(
+                Finding(
+                    operation=f"{name} ({label})" if name else label,
+                    check=check.get("name", ""),
+                    title=failure.get("title") or check.get("name", ""),
+                    guesses=classifier.guesses_for(check.get("name", ""), case, response),
+                    request=_request(case),
+                    message=str(failure.get("message") or ""),
+                    curl=from_interaction(interaction["request"], credentials,
+                                          check.get("name", ""))
+                    if interaction.get("request") else "",
                 )
+            )
     return out

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .problems import Problem
+from .progress import Progress, SchemathesisEvents, follow
 from .target import SPECS, Target
 
 #: Statuses a schema-valid request may legitimately get: live keys run out of credits (402)
@@ -79,6 +80,7 @@ def command(
     include: list[str],
     workers: int = 1,
     checks: list[str] | None = None,
+    max_failures: int | None = None,
 ) -> list[str]:
     cmd = [
         sys.executable,
@@ -117,6 +119,8 @@ def command(
     ]
     if junit:
         cmd += ["--report-junit-path", str(junit)]
+    if max_failures:
+        cmd += ["--max-failures", str(max_failures)]
     for op in exclude + NOT_FUZZABLE[target.api]:
         cmd += ["--exclude-operation-id", op]
     for op in include:
@@ -175,11 +179,32 @@ def run_schemathesis(
     echo: bool = False,
     strict_guesses: bool = False,
     checks: list[str] | None = None,
+    progress: Progress | None = None,
+    fail_fast: bool = False,
 ) -> SchemathesisResult:
     """Run schemathesis and read its structured output (the JSON report and the NDJSON
     events, never its console text). Against a server without the control plane, a failure
     caused only by guessed rules goes to ``guesses`` instead of ``failures`` unless
-    ``strict_guesses``; against the mock, guesses are enforced like every rule."""
+    ``strict_guesses``; against the mock, guesses are enforced like every rule.
+
+    The NDJSON events are read as schemathesis writes them: ``progress`` hears of each
+    phase and operation; ``fail_fast`` stops the run at the first failure that counts (a
+    guess-only one, reported apart, does not stop it)."""
+    from .guesses import Classifier, event_findings
+
+    split_guesses = not target.has_control_plane and not strict_guesses
+    classifier, ids, credentials = Classifier(SPECS[target.api], target.api), \
+        operation_ids(target.api), _credentials(target)
+    found: list[Any] = []
+    shown = SchemathesisEvents(progress) if progress is not None else None
+
+    def on_event(event: dict[str, Any]) -> bool:
+        if shown is not None:
+            shown(event)
+        new = event_findings(event, classifier, ids, credentials)
+        found.extend(new)
+        return fail_fast and any(not (f.guesses and split_guesses) for f in new)
+
     with tempfile.TemporaryDirectory(prefix="stagemock-contract-") as tmp:
         workdir = Path(tmp)
         cmd = command(
@@ -192,17 +217,19 @@ def run_schemathesis(
             exclude=list(exclude or []),
             include=list(include or []),
             checks=checks,
+            # schemathesis's own stop counts every failure, guesses too: only where every
+            # failure counts; elsewhere ``on_event`` stops it at a documented one
+            max_failures=1 if fail_fast and not split_guesses else None,
         )
-        proc = subprocess.run(
-            cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        output = proc.stdout + proc.stderr
+        console = workdir / "console.txt"
+        with console.open("w") as out:
+            returncode = follow(cmd, workdir / "events.ndjson", on_event, timeout=timeout,
+                                cwd=workdir, stdout=out, stderr=subprocess.STDOUT, text=True)
+        output = console.read_text()
         if echo:
             print(output)
         report_path = workdir / "report.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
-        found = _findings(workdir / "events.ndjson", target.api, _credentials(target))
-    split_guesses = not target.has_control_plane and not strict_guesses
     failures: list[Problem] = []
     guesses: list[Problem] = []
     #: one problem per (check, operation, what failed): the first case's curl, then a count
@@ -242,17 +269,11 @@ def run_schemathesis(
     ] == ["Missing Open API links"]
     if only_links:  # operations were filtered out: stateful phase has nothing to follow
         return SchemathesisResult(0, report, output, [], guesses)
-    if proc.returncode != 0 and not failures and not guesses:
+    if returncode != 0 and not failures and not guesses:
         why = "without a report" if not report else "reporting no failure"
         failures = [Problem("schemathesis_error", "-",
-                            f"schemathesis exited {proc.returncode} {why} (-v prints its output)")]
-    return SchemathesisResult(proc.returncode, report, output, failures, guesses)
-
-
-def _findings(ndjson: Path, api: str, credentials: dict[str, str]) -> list[Any]:
-    from .guesses import Classifier, findings
-
-    return findings(ndjson, Classifier(SPECS[api], api), operation_ids(api), credentials)
+                            f"schemathesis exited {returncode} {why} (-v prints its output)")]
+    return SchemathesisResult(returncode, report, output, failures, guesses)
 
 
 def _credentials(target: Target) -> dict[str, str]:

@@ -25,7 +25,38 @@ from contract_tests.target import Target
 from .helpers import RuleFailure, classifier
 
 ENV_CHECKS = "STAGEMOCK_CONTRACT_CHECKS"
+#: A file the suites append their progress to, one JSON line per event, for ``stagemock
+#: check`` to show while they run (``contract_tests/progress.py``): ``{"collected": n}``,
+#: then per test ``{"started", "check"}`` and ``{"test", "check", "outcome"}``.
+ENV_PROGRESS = "STAGEMOCK_CONTRACT_PROGRESS"
 _LAST = LastRequest()
+
+
+def _progress(event: dict) -> None:
+    path = os.environ.get(ENV_PROGRESS)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(event) + "\n")
+
+
+def _check_name(item) -> str:
+    mark = item.get_closest_marker(MARKER)
+    return mark.kwargs["name"] if mark is not None else "?"
+
+
+def pytest_collection_finish(session):
+    _progress({"collected": len(session.items)})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _progress({"started": item.name, "check": _check_name(item)})
+
+
+def _report_progress(item, report) -> None:
+    """The outcome of a test, once: its call, or the setup that skipped or broke it."""
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        _progress({"test": item.name, "check": _check_name(item), "outcome": report.outcome})
 
 
 def pytest_configure(config):
@@ -85,6 +116,7 @@ def _record_last_request(target):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
+    _report_progress(item, report)
     if report.when != "call" or not report.failed:
         return
     mark = item.get_closest_marker(MARKER)

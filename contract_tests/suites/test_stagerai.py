@@ -9,7 +9,7 @@ import pytest
 
 from contract_tests.checks import check
 
-from .helpers import expect_status, field, let_time_pass
+from .helpers import expect_status, field, wait_until_ended
 
 
 @check("auth_required", api="stagerai")
@@ -61,11 +61,11 @@ def test_stagerai_signed_upload_flow_and_tampering(target, client):
         ),
         200,
     )
-    for _ in range(30):
+    def poll():
         status = field(client.get(f"/api/hdr-image-group/{group['groupId']}"), "status")
-        if status["status"] in ("completed", "failed"):
-            break
-        let_time_pass(target, 5)
+        return status["status"], status
+
+    status = wait_until_ended(target, f"HDR group {group['groupId']}", poll)
     assert status["status"] == "completed", f"HDR group ended {status}"
     assert httpx.get(status["imageUrl"], timeout=30).status_code == 200
 
