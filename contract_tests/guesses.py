@@ -66,6 +66,8 @@ class Finding:
     message: str = ""
     #: the failing request as a curl command
     curl: str = ""
+    #: a success answered with an error body, in words ("expected 404, got 200: …")
+    misplaced: str | None = None
 
 
 class Classifier:
@@ -204,6 +206,43 @@ class Classifier:
         if not all(x.get("guess") for x in violations):
             return ()
         return tuple(sorted({f"`{x['field'] or 'body'}`: {x['guess']}" for x in violations}))
+
+    # ------------------------------------------------------------------ an error answered 2xx
+    def _json_schema(self, op: Operation, status: str) -> Any:
+        spec = op.responses.get(status)
+        if spec is None:
+            return None
+        spec = resolve(self.document, spec)
+        return (spec.get("content", {}).get("application/json") or {}).get("schema")
+
+    def misplaced_error(self, op: Operation, status: int, body: Any) -> str | None:
+        """In words, when a success (2xx) answers with an error body of the spec (the body
+        fits the schema of one of the operation's 4xx responses, not its 2xx one): "expected
+        404, got 200: the body is a `not_found` error (no job … in this account)". ``None``
+        otherwise. The expected status: the one 4xx whose schema fits, else the one whose
+        description or examples name the body's code (404 for a ``*not_found`` code)."""
+        if not 200 <= status < 300 or not isinstance(body, dict):
+            return None
+        ok = self._json_schema(op, str(status))
+        if ok is not None and _compile(self.document, ok).is_valid(body):
+            return None
+        fits = [c for c in map(str, op.responses) if c.startswith("4")
+                and (schema := self._json_schema(op, c)) is not None
+                and _compile(self.document, schema).is_valid(body)]
+        if not fits:
+            return None
+        error = body["error"] if isinstance(body.get("error"), dict) else body
+        code, message = str(error.get("code") or ""), str(error.get("message") or "")
+        expected = fits[0] if len(fits) == 1 else None
+        if expected is None and code:
+            named = ["404"] if "not_found" in code and "404" in fits else [
+                c for c in fits if code in _strings(self.document_response(op, c))
+                or f"`{code}`" in str(self.document_response(op, c).get("description", ""))]
+            expected = named[0] if len(named) == 1 else None
+        said = f"a `{code}` error" if code else "an error"
+        if message:
+            said += f" ({message if len(message) <= 120 else message[:120] + '…'})"
+        return f"expected {expected or 'a 4xx'}, got {status}: the body is {said}"
 
     # ------------------------------------------------------------------ valid input refused
     def acceptance_guesses(self, op: Operation, case: dict[str, Any], answer: Any
@@ -454,6 +493,14 @@ def event_findings(event: Any, classifier: Classifier, ids: dict[str, str],
                     curl=from_interaction(interaction["request"], credentials,
                                           check.get("name", ""))
                     if interaction.get("request") else "",
+                    misplaced=_misplaced(classifier, case, response),
                 )
             )
     return out
+
+
+def _misplaced(classifier: Classifier, case: dict[str, Any], response: Any) -> str | None:
+    op = classifier.ops.get((str(case.get("method", "")).upper(), case.get("path", "")))
+    if op is None or not isinstance(response, dict):
+        return None
+    return classifier.misplaced_error(op, int(response.get("status_code", 0)), _body(response))

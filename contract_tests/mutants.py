@@ -34,6 +34,8 @@ class Mutant:
     patch: Callable[[Any], None] | None = None
     #: Words the report must also contain (a plain message, not ``KeyError: 'status'``).
     says: tuple[str, ...] = ()
+    #: Words the report must not contain (what a misleading report would say).
+    never_says: tuple[str, ...] = ()
     #: Served without the ``/__mock/`` control plane: a server that is not ours, as the
     #: vendor's API would be (guessed rules are then reported, not failed).
     foreign: bool = False
@@ -425,6 +427,12 @@ MUTANTS = [
     Mutant(
         "jobs-shared-across-accounts", "stagepro", ("object_isolation",),
         patch=_jobs_shared_across_accounts, says=("another account read job",),
+    ),
+    Mutant(
+        "not-found-answers-200", "stagepro", ("object_isolation", "response_schema_conformance"),
+        operations=("getJob",), transform=_status_of(JOB, "GET", 404, 200),
+        says=("expected 404, got 200: the body is a `not_found` error",),
+        never_says=("a second account saw", "violates its schema", "Schema at"),
     ),
     Mutant(
         "any-signature-accepted", "stagerai", ("signed_upload",),

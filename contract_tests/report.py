@@ -105,6 +105,7 @@ def run_properties(
                             props.get("operation", "-"),
                             message,
                             props.get("curl", ""),
+                            say_means=not props.get("plain"),
                         )
                         if problem not in into:
                             into.append(problem)

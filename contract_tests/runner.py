@@ -242,15 +242,19 @@ def run_schemathesis(
                 seen[key] = [guesses, problem, 0]
             seen[key][2] += 1
             continue
-        message = f.title + (": " + "; ".join(f.message.splitlines()) if f.message else "")
+        if f.misplaced:  # an error body answered 2xx: that, not the schema it breaks
+            message = f.misplaced
+        else:
+            message = f.title + (": " + "; ".join(f.message.splitlines()) if f.message else "")
         if f.guesses:  # --strict-guesses, or against the mock: say which guess
             message += " (a guess of the spec: " + "; ".join(f.guesses) + ")"
         if f.check == "positive_data_acceptance" and target.has_control_plane:
             message += (f" (if the mock refuses it because of state, mark the operation "
                         f"`{STATE_DEPENDENT}: [<status>]` in the spec)")
-        key = ("failure", f.check, f.operation, f.title, f.guesses)
+        key = ("failure", f.check, f.operation, f.misplaced or f.title, f.guesses)
         if key not in seen:
-            seen[key] = [failures, Problem(f.check, f.operation, message, f.curl), 0]
+            seen[key] = [failures, Problem(f.check, f.operation, message, f.curl,
+                                           say_means=not f.misplaced), 0]
         seen[key][2] += 1
     for into, problem, count in seen.values():
         if count > 1:

@@ -22,7 +22,7 @@ from contract_tests.checks import MARKER
 from contract_tests.curl import LastRequest, as_curl, operation_of
 from contract_tests.target import Target
 
-from .helpers import RuleFailure, classifier
+from .helpers import RuleFailure, WrongStatus, classifier
 
 ENV_CHECKS = "STAGEMOCK_CONTRACT_CHECKS"
 #: A file the suites append their progress to, one JSON line per event, for ``stagemock
@@ -132,6 +132,8 @@ def pytest_runtest_makereport(item, call):
         where = f"{request.method} {request.url.path}" if request is not None else "the API"
         message = f"{where} answered something unexpected ({type(exc).__name__}: {exc})"
     props = [("check", mark.kwargs["name"]), ("message", message.splitlines()[0])]
+    if isinstance(_leaf(exc), WrongStatus):  # the check's meaning would mislead
+        props.append(("plain", "1"))
     guess = _guess(exc, target.api, mark.kwargs.get("rests_on") or ())
     if guess:
         props.append(("guess", guess))

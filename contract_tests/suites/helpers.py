@@ -73,6 +73,37 @@ def expect_status(r: httpx.Response, *statuses: int) -> None:
     raise RuleFailure(f"{_what(r)} answered {r.status_code}, not {wanted}: {r.text[:200]}",
                       "; ".join(guesses) or None)
 
+class WrongStatus(RuleFailure):
+    """A success status answered with an error body of the spec: a wrong status, said as
+    "expected 404, got 200", not as whatever the test checks (``stagemock check`` leaves the
+    check's meaning out of the line)."""
+
+
+def _misplaced(r: httpx.Response) -> str | None:
+    """"expected 404, got 200: the body is a `not_found` error (…)" when ``r`` is a 2xx
+    whose body is an error of the spec (``Classifier.misplaced_error``)."""
+    if not r.is_success:
+        return None
+    op = _operation(r)
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    return classifier(op.api).misplaced_error(op, r.status_code, body) if op else None
+
+
+def refused(r: httpx.Response, what: str, *statuses: int) -> None:
+    """Assert ``r`` refused (not 2xx), with one of ``statuses``. That it refuses at all is
+    documented (``what`` says what a success would mean: "another account read job …");
+    a 2xx carrying an error body is a wrong status, said so; which refusal status is a
+    guess where the spec marks it so (:func:`expect_status`)."""
+    misplaced = _misplaced(r)
+    if misplaced:
+        raise WrongStatus(f"{_what(r)}: {misplaced}")
+    assert not r.is_success, f"{what} ({r.status_code})"
+    expect_status(r, *statuses)
+
+
 ORDER = {"queued": 0, "processing": 1, "completed": 2, "failed": 2}
 TERMINAL = {"completed", "failed"}
 
@@ -98,6 +129,9 @@ def field(r: httpx.Response, *keys: str) -> dict[str, Any]:
         op = _operation(r)
         guesses = classifier(op.api).body_guesses(op, r.status_code, body) if op else ()
         message = f"{_what(r)} answered {r.status_code} without {names}"
+        misplaced = _misplaced(r)
+        if misplaced:  # an error answered 2xx: say the status, not the missing fields
+            raise WrongStatus(f"{_what(r)}: {misplaced}", "; ".join(guesses) or None)
         if guesses:  # the answer breaks only guesses of its schema
             raise RuleFailure(message, "; ".join(guesses))
         raise AssertionError(message)
