@@ -68,6 +68,9 @@ class Finding:
     curl: str = ""
     #: a success answered with an error body, in words ("expected 404, got 200: …")
     misplaced: str | None = None
+    #: the request's method and the response's status (0: no response)
+    method: str = ""
+    status: int = 0
 
 
 class Classifier:
@@ -494,6 +497,8 @@ def event_findings(event: Any, classifier: Classifier, ids: dict[str, str],
                                           check.get("name", ""))
                     if interaction.get("request") else "",
                     misplaced=_misplaced(classifier, case, response),
+                    method=str(case.get("method", "")).upper(),
+                    status=int((response or {}).get("status_code") or 0),
                 )
             )
     return out

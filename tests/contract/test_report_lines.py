@@ -1,0 +1,52 @@
+"""What one problem line of ``stagemock check`` says (issue 24): one cause is one problem,
+whichever checks and operations saw it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import orjson
+
+from contract_tests.mutants import Mutant
+from mock_server import Settings
+from mock_server.testing import RunningServer
+
+
+def _check(base: str, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "contract_tests", "stagepro", "--base-url", base, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+
+
+def _problems(out: str) -> list[str]:
+    assert "problem(s):" in out, out[-3000:]
+    return [line for line in out[out.index("problem(s):"):].splitlines() if line.startswith("  - [")]
+
+
+def _post_501(meth, path, status, headers, body):
+    """A server that implements no POST: 501 to every one, on any path."""
+    if meth == "POST":
+        headers["content-type"] = "application/json"
+        body = orjson.dumps({"error": {"code": "not_implemented", "message": "no POST here"}})
+        return 501, headers, body
+    return status, headers, body
+
+
+def test_a_501_to_one_method_is_one_problem_listing_its_paths():
+    no_post = Mutant("post-answers-501", "stagepro", ("not_a_server_error",), transform=_post_501)
+    with RunningServer(Settings(deterministic=True), app_wrapper=no_post.wrap) as server:
+        proc = _check(server.url + "/api/v1", "--max-examples", "3", "--phases",
+                      "examples,coverage", "--no-properties", "--check", "not_a_server_error",
+                      "--check", "unsupported_method", "--check", "status_code_conformance")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]
+    problems = _problems(out)
+    assert len(problems) == 1, "\n".join(problems)
+    line = problems[0]
+    assert line.startswith("  - [not_a_server_error] POST (") and "every POST answered 501" in line
+    for name in ("not_a_server_error", "unsupported_method", "status_code_conformance"):
+        assert name in line, line
+    # the requests sent, a GET-only path among them (the unsupported-method probe)
+    assert "POST /jobs" in line and "POST /usage" in line, line
+    assert int(re.search(r"POST \((\d+) paths\)", line).group(1)) >= 10, line
