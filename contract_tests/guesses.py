@@ -162,7 +162,8 @@ class Classifier:
         raw = {code: self.document_response(op, code) for code in codes}
         if not all(isinstance(r, dict) and GUESS in r for r in raw.values()):
             return ()
-        return tuple(f"status {code}: {r[GUESS]}" for code, r in sorted(raw.items()))
+        return tuple(f"got {status}, the spec's status is {code} (a guess: {r[GUESS]})"
+                     for code, r in sorted(raw.items()))
 
     def rule_guess(self, pointer: str) -> str | None:
         """The guess of the rule at ``pointer`` (a JSON pointer into the spec, e.g.
