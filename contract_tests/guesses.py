@@ -68,6 +68,8 @@ class Finding:
     curl: str = ""
     #: a success answered with an error body, in words ("expected 404, got 200: …")
     misplaced: str | None = None
+    #: a schema finding in words: keyword, place in the body, value (``schema_violations``)
+    detail: tuple[str, ...] = ()
     #: the request's method and the response's status (0: no response)
     method: str = ""
     status: int = 0
@@ -247,6 +249,37 @@ class Classifier:
         if message:
             said += f" ({message if len(message) <= 120 else message[:120] + '…'})"
         return f"expected {expected or 'a 4xx'}, got {status}: the body is {said}"
+
+    def schema_violations(self, op: Operation, response: dict[str, Any], most: int = 3
+                          ) -> list[str]:
+        """How a response body breaks its schema, one short phrase per place: the keyword,
+        where in the body (``data[0].status``) and the offending value, truncated
+        ("`data[0].status` is "bogus…" (`enum`)", "`data[0]` lacks `type`, `input`
+        (`required`)"); at most ``most``, then "… N more". Empty when nothing is found."""
+        schema = self._json_schema(op, str(response.get("status_code")))
+        body = response["json"] if "json" in response else _body(response)
+        if schema is None or body is None:
+            return []
+        errors = list(_compile(self.document, schema).iter_errors(body))
+        if len(errors) > 1:  # "unevaluated properties" only follows from another failure
+            errors = [e for e in errors
+                      if type(e.kind).__name__ != "UnevaluatedProperties"] or errors
+        missing: dict[str, list[str]] = {}
+        out: list[str] = []
+        for err in errors:
+            where = _body_path(list(err.instance_path))
+            if type(err.kind).__name__ == "Required":
+                missing.setdefault(where, []).append(str(err.kind.property))
+                continue
+            path = list(err.schema_path)
+            keyword = next((str(k) for k in reversed(path) if isinstance(k, str)), "?")
+            out.append(f"`{where}` is {_short(err.instance)} (`{keyword}`)")
+        said = [f"`{where}` lacks " + ", ".join(f"`{n}`" for n in names[:6])
+                + (f" and {len(names) - 6} more" if len(names) > 6 else "") + " (`required`)"
+                for where, names in missing.items()] + out
+        if len(said) > most:
+            said = said[:most] + [f"… {len(said) - most} more"]
+        return said
 
     # ------------------------------------------------------------------ valid input refused
     def acceptance_guesses(self, op: Operation, case: dict[str, Any], answer: Any
@@ -498,6 +531,7 @@ def event_findings(event: Any, classifier: Classifier, ids: dict[str, str],
                                           check.get("name", ""))
                     if interaction.get("request") else "",
                     misplaced=_misplaced(classifier, case, response),
+                    detail=_detail(classifier, check.get("name", ""), case, response),
                     method=str(case.get("method", "")).upper(),
                     status=int((response or {}).get("status_code") or 0),
                 )
@@ -510,3 +544,24 @@ def _misplaced(classifier: Classifier, case: dict[str, Any], response: Any) -> s
     if op is None or not isinstance(response, dict):
         return None
     return classifier.misplaced_error(op, int(response.get("status_code", 0)), _body(response))
+
+
+def _detail(classifier: Classifier, check: str, case: dict[str, Any], response: Any
+            ) -> tuple[str, ...]:
+    op = classifier.ops.get((str(case.get("method", "")).upper(), case.get("path", "")))
+    if check != "response_schema_conformance" or op is None or not isinstance(response, dict):
+        return ()
+    return tuple(classifier.schema_violations(op, response))
+
+
+def _body_path(parts: list[Any]) -> str:
+    """``["data", 0, "status"]`` → ``data[0].status`` (the body itself: ``body``)."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def _short(value: Any, most: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= most else text[: most - 1] + "…"

@@ -373,7 +373,8 @@ JOB = r"/api/v1/jobs/[^/]+"
 MUTANTS = [
     Mutant(
         "required-field-dropped", "stagepro", ("response_schema_conformance",),
-        operations=("getCapabilities",),
+        operations=("getCapabilities",), says=("`body` lacks `listing_tools` (`required`)",),
+        never_says=("Schema at",),
         transform=_json_edit(r"/api/v1/capabilities", "GET", _drop("listing_tools")),
     ),
     Mutant(

@@ -244,6 +244,8 @@ def run_schemathesis(
             continue
         if f.misplaced:  # an error body answered 2xx: that, not the schema it breaks
             message = f.misplaced
+        elif f.detail:  # where and how the body breaks its schema, not the schema itself
+            message = f"{f.title}: " + "; ".join(f.detail)
         else:
             message = f.title + (": " + "; ".join(f.message.splitlines()) if f.message else "")
         if f.guesses:  # --strict-guesses, or against the mock: say which guess

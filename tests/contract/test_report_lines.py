@@ -50,3 +50,28 @@ def test_a_501_to_one_method_is_one_problem_listing_its_paths():
     # the requests sent, a GET-only path among them (the unsupported-method probe)
     assert "POST /jobs" in line and "POST /usage" in line, line
     assert int(re.search(r"POST \((\d+) paths\)", line).group(1)) >= 10, line
+
+
+def _bogus_job_type(data):
+    data["job_types"][2] = "bogus-" + "x" * 300
+    return data
+
+
+def test_a_schema_finding_says_keyword_place_and_value_not_the_schema():
+    from contract_tests.mutants import _json_edit
+
+    bad = Mutant("bogus-job-type", "stagepro", ("response_schema_conformance",),
+                 transform=_json_edit(r"/api/v1/capabilities", "GET", _bogus_job_type))
+    with RunningServer(Settings(deterministic=True), app_wrapper=bad.wrap) as server:
+        proc = _check(server.url + "/api/v1", "--max-examples", "3", "--phases", "coverage",
+                      "--include-operation", "getCapabilities",
+                      "--check", "response_schema_conformance")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]
+    problems = _problems(out)
+    assert len(problems) == 1, "\n".join(problems)
+    line = problems[0]
+    assert '`job_types[2]` is "bogus-xxx' in line and "… (`enum`)" in line, line
+    assert "; ;" not in line and "Schema at" not in line and len(line) < 400, line
+    after = out.splitlines()[out.splitlines().index(line) + 1]
+    assert after.strip().startswith("curl -X GET "), after
