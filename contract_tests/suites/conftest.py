@@ -126,13 +126,9 @@ def pytest_runtest_makereport(item, call):
     target = Target(**json.loads(raw))
     request = _LAST.get()
     exc = call.excinfo.value if call.excinfo else None
-    if isinstance(exc, AssertionError):
-        message = str(exc).split("\nassert ")[0].strip() or "an assertion failed"
-    else:  # a body that lacks a field or is not JSON: say so in words
-        where = f"{request.method} {request.url.path}" if request is not None else "the API"
-        message = f"{where} answered something unexpected ({type(exc).__name__}: {exc})"
-    props = [("check", mark.kwargs["name"]), ("message", message.splitlines()[0])]
-    if isinstance(_leaf(exc), WrongStatus):  # the check's meaning would mislead
+    where = f"{request.method} {request.url.path}" if request is not None else "the API"
+    props = [("check", mark.kwargs["name"]), ("message", in_words(exc, where))]
+    if all(isinstance(leaf, WrongStatus) for leaf in leaves(exc)):  # the meaning would mislead
         props.append(("plain", "1"))
     guess = _guess(exc, target.api, mark.kwargs.get("rests_on") or ())
     if guess:
@@ -145,16 +141,44 @@ def pytest_runtest_makereport(item, call):
     report.user_properties.extend(props)
 
 
-def _leaf(exc: BaseException | None) -> BaseException | None:
-    """The failure itself (hypothesis may wrap several in an exception group)."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
+def leaves(exc: BaseException | None) -> list[BaseException]:
+    """The failures themselves: hypothesis wraps several distinct ones in an exception
+    group (``Hypothesis found 2 distinct failures``), possibly nested."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for sub in exc.exceptions for leaf in leaves(sub)]
+    return [exc] if exc is not None else []
+
+
+def _one(exc: BaseException, where: str) -> str:
+    if isinstance(exc, AssertionError):
+        text = str(exc).split("\nassert ")[0].strip() or "an assertion failed"
+    else:  # a body that lacks a field or is not JSON: say so in words
+        text = f"{where} answered something unexpected ({type(exc).__name__}: {exc})"
+    return text.splitlines()[0]
+
+
+def in_words(exc: BaseException | None, where: str) -> str:
+    """One line: the failure in words, or each distinct failure of a group, numbered."""
+    found = list(dict.fromkeys(_one(leaf, where) for leaf in leaves(exc)))
+    if not found:
+        return "the test failed"
+    if len(found) == 1:
+        return found[0]
+    return f"{len(found)} distinct failures: " + "; ".join(
+        f"({i}) {text}" for i, text in enumerate(found, 1))
 
 
 def _guess(exc: BaseException | None, api: str, rests_on: tuple[str, ...]) -> str | None:
-    """The guess a failure rests on only (``None``: documented)."""
-    exc = _leaf(exc)
+    """The guess a failure rests on only (``None``: documented); a group of failures rests
+    only on guesses when each of them does."""
+    found = leaves(exc) or [None]
+    guesses = [_guess_of(leaf, api, rests_on) for leaf in found]
+    if not all(guesses):
+        return None
+    return "; ".join(dict.fromkeys(g for g in guesses if g))
+
+
+def _guess_of(exc: BaseException | None, api: str, rests_on: tuple[str, ...]) -> str | None:
     if isinstance(exc, RuleFailure):  # attributed by the assertion itself
         return exc.guess
     guesses = []

@@ -75,3 +75,34 @@ def test_a_schema_finding_says_keyword_place_and_value_not_the_schema():
     assert "; ;" not in line and "Schema at" not in line and len(line) < 400, line
     after = out.splitlines()[out.splitlines().index(line) + 1]
     assert after.strip().startswith("curl -X GET "), after
+
+
+def test_distinct_failures_of_a_state_machine_are_each_said_in_words():
+    """Hypothesis finds two distinct failures of ``job_lifecycle`` (a poll and the final
+    wait, both on jobs without ``status``): each is said, not ``ExceptionGroup: …``."""
+    from contract_tests.mutants import MUTANTS
+
+    dropped = next(m for m in MUTANTS if m.name == "job-status-dropped")
+    with RunningServer(Settings(deterministic=True), app_wrapper=dropped.wrap) as server:
+        proc = _check(server.url + "/api/v1", "--check", "job_lifecycle")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]
+    line = next(p for p in _problems(out) if p.startswith("  - [job_lifecycle]"))
+    assert "ExceptionGroup" not in out and "Hypothesis found" not in out, line
+    assert re.search(r"2 distinct failures: \(1\) GET /api/v1/jobs/\S+ answered 200 without "
+                     r"`status`; \(2\) GET /api/v1/jobs/\S+ answered 200 without `status`", line), line
+
+
+def test_a_group_of_failures_reads_as_numbered_words():
+    from contract_tests.suites.conftest import in_words
+    from contract_tests.suites.helpers import NeverCompleted
+
+    group = ExceptionGroup("Hypothesis found 2 distinct failures", [
+        AssertionError("job j1 moved backwards to processing\nassert 1 >= 2"),
+        ExceptionGroup("inner", [NeverCompleted("job j2 never completed within 3 s"),
+                                 KeyError("data")]),
+    ])
+    assert in_words(group, "GET /api/v1/jobs/j2") == (
+        "3 distinct failures: (1) job j1 moved backwards to processing; "
+        "(2) job j2 never completed within 3 s; "
+        "(3) GET /api/v1/jobs/j2 answered something unexpected (KeyError: 'data')")
