@@ -18,6 +18,7 @@ from .target import (
     origin,
     probe_control_plane,
     unreachable,
+    wrong_base,
 )
 
 
@@ -59,6 +60,18 @@ def _parser() -> argparse.ArgumentParser:
         "--strict-guesses", action="store_true",
         help="against a server that is not the mock, fail on rules the vendors' references do "
         "not state (x-stagemock-guess) too; by default they are only reported",
+    )
+    p.add_argument(
+        "-x", "--fail-fast", action="store_true",
+        help="stop at the first problem: schemathesis at its first failure that counts (a "
+        "guess reported apart does not stop it), the property tests at their first failing "
+        "test (not run at all when schemathesis found one)",
+    )
+    p.add_argument(
+        "--job-timeout", type=float, default=120, metavar="SECONDS",
+        help="how long the property tests wait for a job to end (virtual seconds against the "
+        "mock, real ones elsewhere) before reporting it never completed; after one such job "
+        "a server without /__mock/ is not waited for again. Default 120",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="print schemathesis's own output")
     return p
@@ -119,8 +132,12 @@ def check(argv: Sequence[str]) -> int:
         if down is not None:
             print(f"stagemock check: nothing answers at {base} ({down})")
             return 2
-        has_cp = probe_control_plane(root)
         api_key = args.api_key or DEFAULT_KEYS[args.api]
+        misplaced = wrong_base(args.api, base, api_key)
+        if misplaced is not None:
+            print(f"stagemock check: {misplaced}")
+            return 2
+        has_cp = probe_control_plane(root)
         keys = [("--api-key", api_key)]
         if args.other_api_key:
             keys.append(("--other-api-key", args.other_api_key))

@@ -66,6 +66,13 @@ class Finding:
     message: str = ""
     #: the failing request as a curl command
     curl: str = ""
+    #: a success answered with an error body, in words ("expected 404, got 200: …")
+    misplaced: str | None = None
+    #: a schema finding in words: keyword, place in the body, value (``schema_violations``)
+    detail: tuple[str, ...] = ()
+    #: the request's method and the response's status (0: no response)
+    method: str = ""
+    status: int = 0
 
 
 class Classifier:
@@ -157,7 +164,8 @@ class Classifier:
         raw = {code: self.document_response(op, code) for code in codes}
         if not all(isinstance(r, dict) and GUESS in r for r in raw.values()):
             return ()
-        return tuple(f"status {code}: {r[GUESS]}" for code, r in sorted(raw.items()))
+        return tuple(f"got {status}, the spec's status is {code} (a guess: {r[GUESS]})"
+                     for code, r in sorted(raw.items()))
 
     def rule_guess(self, pointer: str) -> str | None:
         """The guess of the rule at ``pointer`` (a JSON pointer into the spec, e.g.
@@ -204,6 +212,74 @@ class Classifier:
         if not all(x.get("guess") for x in violations):
             return ()
         return tuple(sorted({f"`{x['field'] or 'body'}`: {x['guess']}" for x in violations}))
+
+    # ------------------------------------------------------------------ an error answered 2xx
+    def _json_schema(self, op: Operation, status: str) -> Any:
+        spec = op.responses.get(status)
+        if spec is None:
+            return None
+        spec = resolve(self.document, spec)
+        return (spec.get("content", {}).get("application/json") or {}).get("schema")
+
+    def misplaced_error(self, op: Operation, status: int, body: Any) -> str | None:
+        """In words, when a success (2xx) answers with an error body of the spec (the body
+        fits the schema of one of the operation's 4xx responses, not its 2xx one): "expected
+        404, got 200: the body is a `not_found` error (no job … in this account)". ``None``
+        otherwise. The expected status: the one 4xx whose schema fits, else the one whose
+        description or examples name the body's code (404 for a ``*not_found`` code)."""
+        if not 200 <= status < 300 or not isinstance(body, dict):
+            return None
+        ok = self._json_schema(op, str(status))
+        if ok is not None and _compile(self.document, ok).is_valid(body):
+            return None
+        fits = [c for c in map(str, op.responses) if c.startswith("4")
+                and (schema := self._json_schema(op, c)) is not None
+                and _compile(self.document, schema).is_valid(body)]
+        if not fits:
+            return None
+        error = body["error"] if isinstance(body.get("error"), dict) else body
+        code, message = str(error.get("code") or ""), str(error.get("message") or "")
+        expected = fits[0] if len(fits) == 1 else None
+        if expected is None and code:
+            named = ["404"] if "not_found" in code and "404" in fits else [
+                c for c in fits if code in _strings(self.document_response(op, c))
+                or f"`{code}`" in str(self.document_response(op, c).get("description", ""))]
+            expected = named[0] if len(named) == 1 else None
+        said = f"a `{code}` error" if code else "an error"
+        if message:
+            said += f" ({message if len(message) <= 120 else message[:120] + '…'})"
+        return f"expected {expected or 'a 4xx'}, got {status}: the body is {said}"
+
+    def schema_violations(self, op: Operation, response: dict[str, Any], most: int = 3
+                          ) -> list[str]:
+        """How a response body breaks its schema, one short phrase per place: the keyword,
+        where in the body (``data[0].status``) and the offending value, truncated
+        ("`data[0].status` is "bogus…" (`enum`)", "`data[0]` lacks `type`, `input`
+        (`required`)"); at most ``most``, then "… N more". Empty when nothing is found."""
+        schema = self._json_schema(op, str(response.get("status_code")))
+        body = response["json"] if "json" in response else _body(response)
+        if schema is None or body is None:
+            return []
+        errors = list(_compile(self.document, schema).iter_errors(body))
+        if len(errors) > 1:  # "unevaluated properties" only follows from another failure
+            errors = [e for e in errors
+                      if type(e.kind).__name__ != "UnevaluatedProperties"] or errors
+        missing: dict[str, list[str]] = {}
+        out: list[str] = []
+        for err in errors:
+            where = _body_path(list(err.instance_path))
+            if type(err.kind).__name__ == "Required":
+                missing.setdefault(where, []).append(str(err.kind.property))
+                continue
+            path = list(err.schema_path)
+            keyword = next((str(k) for k in reversed(path) if isinstance(k, str)), "?")
+            out.append(f"`{where}` is {_short(err.instance)} (`{keyword}`)")
+        said = [f"`{where}` lacks " + ", ".join(f"`{n}`" for n in names[:6])
+                + (f" and {len(names) - 6} more" if len(names) > 6 else "") + " (`required`)"
+                for where, names in missing.items()] + out
+        if len(said) > most:
+            said = said[:most] + [f"… {len(said) - most} more"]
+        return said
 
     # ------------------------------------------------------------------ valid input refused
     def acceptance_guesses(self, op: Operation, case: dict[str, Any], answer: Any
@@ -418,33 +494,74 @@ def findings(ndjson: Path, classifier: Classifier, ids: dict[str, str],
             event = json.loads(line)
         except ValueError:
             continue
-        finished = event.get("ScenarioFinished")
-        if not isinstance(finished, dict):
-            continue
-        recorder = finished.get("recorder") or {}
-        cases = recorder.get("cases") or {}
-        interactions = recorder.get("interactions") or {}
-        for case_id, checks in (recorder.get("checks") or {}).items():
-            case = (cases.get(case_id) or {}).get("value") or {}
-            interaction = interactions.get(case_id) or {}
-            response = interaction.get("response")
-            for check in checks:
-                if check.get("status") != "failure":
-                    continue
-                failure = (check.get("failure_info") or {}).get("failure") or {}
-                label = failure.get("operation") or f"{case.get('method')} {case.get('path')}"
-                name = ids.get(label)
-                out.append(
-                    Finding(
-                        operation=f"{name} ({label})" if name else label,
-                        check=check.get("name", ""),
-                        title=failure.get("title") or check.get("name", ""),
-                        guesses=classifier.guesses_for(check.get("name", ""), case, response),
-                        request=_request(case),
-                        message=str(failure.get("message") or ""),
-                        curl=from_interaction(interaction["request"], credentials,
-                                              check.get("name", ""))
-                        if interaction.get("request") else "",
-                    )
-                )
+        out += event_findings(event, classifier, ids, credentials)
     return out
+
+
+def event_findings(event: Any, classifier: Classifier, ids: dict[str, str],
+                   credentials: dict[str, str] | None = None) -> list[Finding]:
+    """The failed checks of one NDJSON event (a ``ScenarioFinished``; nothing for any
+    other), classified: read while schemathesis runs, for progress and ``--fail-fast``."""
+    out: list[Finding] = []
+    finished = event.get("ScenarioFinished") if isinstance(event, dict) else None
+    if not isinstance(finished, dict):
+        return out
+    recorder = finished.get("recorder") or {}
+    cases = recorder.get("cases") or {}
+    interactions = recorder.get("interactions") or {}
+    for case_id, checks in (recorder.get("checks") or {}).items():
+        case = (cases.get(case_id) or {}).get("value") or {}
+        interaction = interactions.get(case_id) or {}
+        response = interaction.get("response")
+        for check in checks:
+            if check.get("status") != "failure":
+                continue
+            failure = (check.get("failure_info") or {}).get("failure") or {}
+            label = failure.get("operation") or f"{case.get('method')} {case.get('path')}"
+            name = ids.get(label)
+            out.append(
+                Finding(
+                    operation=f"{name} ({label})" if name else label,
+                    check=check.get("name", ""),
+                    title=failure.get("title") or check.get("name", ""),
+                    guesses=classifier.guesses_for(check.get("name", ""), case, response),
+                    request=_request(case),
+                    message=str(failure.get("message") or ""),
+                    curl=from_interaction(interaction["request"], credentials,
+                                          check.get("name", ""))
+                    if interaction.get("request") else "",
+                    misplaced=_misplaced(classifier, case, response),
+                    detail=_detail(classifier, check.get("name", ""), case, response),
+                    method=str(case.get("method", "")).upper(),
+                    status=int((response or {}).get("status_code") or 0),
+                )
+            )
+    return out
+
+
+def _misplaced(classifier: Classifier, case: dict[str, Any], response: Any) -> str | None:
+    op = classifier.ops.get((str(case.get("method", "")).upper(), case.get("path", "")))
+    if op is None or not isinstance(response, dict):
+        return None
+    return classifier.misplaced_error(op, int(response.get("status_code", 0)), _body(response))
+
+
+def _detail(classifier: Classifier, check: str, case: dict[str, Any], response: Any
+            ) -> tuple[str, ...]:
+    op = classifier.ops.get((str(case.get("method", "")).upper(), case.get("path", "")))
+    if check != "response_schema_conformance" or op is None or not isinstance(response, dict):
+        return ()
+    return tuple(classifier.schema_violations(op, response))
+
+
+def _body_path(parts: list[Any]) -> str:
+    """``["data", 0, "status"]`` → ``data[0].status`` (the body itself: ``body``)."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def _short(value: Any, most: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= most else text[: most - 1] + "…"

@@ -34,6 +34,8 @@ class Mutant:
     patch: Callable[[Any], None] | None = None
     #: Words the report must also contain (a plain message, not ``KeyError: 'status'``).
     says: tuple[str, ...] = ()
+    #: Words the report must not contain (what a misleading report would say).
+    never_says: tuple[str, ...] = ()
     #: Served without the ``/__mock/`` control plane: a server that is not ours, as the
     #: vendor's API would be (guessed rules are then reported, not failed).
     foreign: bool = False
@@ -371,7 +373,8 @@ JOB = r"/api/v1/jobs/[^/]+"
 MUTANTS = [
     Mutant(
         "required-field-dropped", "stagepro", ("response_schema_conformance",),
-        operations=("getCapabilities",),
+        operations=("getCapabilities",), says=("`body` lacks `listing_tools` (`required`)",),
+        never_says=("Schema at",),
         transform=_json_edit(r"/api/v1/capabilities", "GET", _drop("listing_tools")),
     ),
     Mutant(
@@ -427,6 +430,12 @@ MUTANTS = [
         patch=_jobs_shared_across_accounts, says=("another account read job",),
     ),
     Mutant(
+        "not-found-answers-200", "stagepro", ("object_isolation", "response_schema_conformance"),
+        operations=("getJob",), transform=_status_of(JOB, "GET", 404, 200),
+        says=("expected 404, got 200: the body is a `not_found` error",),
+        never_says=("a second account saw", "violates its schema", "Schema at"),
+    ),
+    Mutant(
         "any-signature-accepted", "stagerai", ("signed_upload",),
         patch=_any_signature_accepted, says=("tampered signed URL answered 200",),
     ),
@@ -439,7 +448,8 @@ MUTANTS = [
     ),
     Mutant(
         "batch-answers-200", "stagepro", ("status_code_conformance",),
-        operations=("createBatch",), foreign=True, exit_code=0, says=("createBatch", "202"),
+        operations=("createBatch",), foreign=True, exit_code=0,
+        says=("createBatch", "got 200, the spec's status is 202 (a guess: "),
         phases="examples",
         transform=_status_of(r"/api/v1/batches", "POST", 202, 200),
     ),
@@ -465,7 +475,8 @@ MUTANTS = [
     ),
     Mutant(
         "idempotency-per-body", "stagepro", ("idempotent_replay",), foreign=True, exit_code=0,
-        says=("status 409", "no 409"), rewrite_request=_idempotency_per_body(),
+        says=("got 202, the spec's status is 409 (a guess: ", "no 409"),
+        rewrite_request=_idempotency_per_body(),
     ),
     Mutant(
         "pagination-without-cursors", "stagepro", ("pagination",), foreign=True, exit_code=0,

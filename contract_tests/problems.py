@@ -15,6 +15,9 @@ class Problem:
     operation: str  # "getJob (GET /jobs/{id})", "-" when none
     message: str
     curl: str = ""
+    #: False when the check's meaning would mislead: a success answered with an error body
+    #: is a wrong status ("expected 404, got 200"), not what the check usually catches.
+    say_means: bool = True
 
     @property
     def means(self) -> str:
@@ -23,7 +26,7 @@ class Problem:
 
     def lines(self) -> list[str]:
         head = f"[{self.check}] {self.operation}: "
-        means = self.means
+        means = self.means if self.say_means else ""
         head += f"{means} — {self.message}" if means and means not in self.message else self.message
         out = [head]
         if self.curl:

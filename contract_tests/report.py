@@ -23,6 +23,7 @@ from typing import Any
 
 from . import checks
 from .problems import Problem
+from .progress import Progress, PropertyEvents, follow
 from .runner import run_schemathesis
 from .target import Target
 
@@ -30,22 +31,33 @@ SUITES = Path(__file__).resolve().parent / "suites"
 ENV_TARGET = "STAGEMOCK_CONTRACT_TARGET"
 #: Comma-separated check names the property suites run (empty: all); read by suites/conftest.
 ENV_CHECKS = "STAGEMOCK_CONTRACT_CHECKS"
+#: Where the property suites write their progress events (read by suites/conftest).
+ENV_PROGRESS = "STAGEMOCK_CONTRACT_PROGRESS"
+#: Seconds a job may take to end before the suites say it never completed (suites/helpers).
+ENV_JOB_TIMEOUT = "STAGEMOCK_CONTRACT_JOB_TIMEOUT"
 
 
 def run_properties(
     target: Target, junit: Path | None, seed: int, names: list[str] | None = None,
-    strict_guesses: bool = False,
+    strict_guesses: bool = False, progress: Progress | None = None, fail_fast: bool = False,
+    job_timeout: float | None = None,
 ) -> tuple[int, list[Problem], list[str], list[Problem]]:
     """pytest over ``contract_tests/suites`` (a subprocess), the tests of ``names`` (every
     property check when empty) for ``target.api``; returns (code, problems, skips, guesses):
     ``guesses`` are the failures resting only on guesses of the spec, against a server that
-    is not the mock unless ``strict_guesses`` (otherwise they are problems, saying so)."""
+    is not the mock unless ``strict_guesses`` (otherwise they are problems, saying so).
+    ``progress`` hears of each test as it ends; ``fail_fast`` stops at the first failing
+    test (pytest ``-x``); ``job_timeout``: seconds a job may take to end."""
     split_guesses = not target.has_control_plane and not strict_guesses
     with tempfile.TemporaryDirectory(prefix="stagemock-props-") as tmp:
         xml_path = junit or Path(tmp) / "props.xml"
         env = dict(os.environ)
         env[ENV_TARGET] = json.dumps(asdict(target))
         env[ENV_CHECKS] = ",".join(names or [])
+        events = Path(tmp) / "progress.ndjson"
+        env[ENV_PROGRESS] = str(events)
+        if job_timeout is not None:
+            env[ENV_JOB_TIMEOUT] = str(job_timeout)
         cmd = [
             sys.executable,
             "-m",
@@ -63,10 +75,13 @@ def run_properties(
             "-rs",
             f"--junitxml={xml_path}",
             f"--hypothesis-seed={seed}",
-        ]
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, env=env, check=False, cwd=tmp, timeout=1800
-        )
+        ] + (["-x"] if fail_fast else [])
+        shown = PropertyEvents(progress) if progress is not None else (lambda event: None)
+        console = Path(tmp) / "console.txt"
+        with console.open("w") as out:
+            returncode = follow(cmd, events, shown, timeout=1800, env=env, cwd=tmp,
+                                stdout=out, stderr=subprocess.STDOUT, text=True)
+        output = console.read_text()
         failures: list[Problem] = []
         guesses: list[Problem] = []
         skips: list[str] = []
@@ -90,18 +105,18 @@ def run_properties(
                             props.get("operation", "-"),
                             message,
                             props.get("curl", ""),
+                            say_means=not props.get("plain"),
                         )
                         if problem not in into:
                             into.append(problem)
                 skipped = case.find("skipped")
                 if skipped is not None:
                     skips.append(f"{name}: skipped — {skipped.get('message', '').strip()}")
-        if proc.returncode not in (0, 5) and not failures and not guesses:
+        if returncode not in (0, 5) and not failures and not guesses:
             failures.append(Problem(
-                "property_suite_error", "-",
-                "property suite crashed:\n" + proc.stdout[-2000:] + proc.stderr[-2000:],
+                "property_suite_error", "-", "property suite crashed:\n" + output[-4000:],
             ))
-        code = 0 if (proc.returncode in (0, 5) or guesses) and not failures else 1
+        code = 0 if (returncode in (0, 5) or guesses) and not failures else 1
         return code, failures, skips, guesses
 
 
@@ -146,6 +161,8 @@ def run_all(target: Target, args: Any) -> int:
     run_props = not args.no_properties and (not named or bool(prop_checks))
     problems: list[Problem] = []
     guesses: list[Problem] = []
+    fail_fast = bool(getattr(args, "fail_fast", False))
+    progress = Progress()
     with tempfile.TemporaryDirectory(prefix="stagemock-junit-") as tmp:
         parts = [Path(tmp) / "schemathesis.xml", Path(tmp) / "properties.xml"]
         if run_sm:
@@ -160,7 +177,10 @@ def run_all(target: Target, args: Any) -> int:
                 echo=args.verbose,
                 strict_guesses=getattr(args, "strict_guesses", False),
                 checks=sm_checks,
+                progress=progress,
+                fail_fast=fail_fast,
             )
+            progress.clear()
             tc = sm.report.get("test_cases", {})
             verdict = ("VIOLATIONS" if not sm.ok else "guesses differ" if sm.guesses
                        else "no violations")
@@ -172,11 +192,16 @@ def run_all(target: Target, args: Any) -> int:
             )
             problems += sm.failures
             guesses = sm.guesses
-        if run_props:
+        if run_props and fail_fast and problems:
+            print("property tests: not run (--fail-fast: schemathesis found a problem)")
+        elif run_props:
             code, failures, skips, prop_guesses = run_properties(
                 target, parts[1] if args.junit else None, args.seed, prop_checks,
                 strict_guesses=getattr(args, "strict_guesses", False),
+                progress=progress, fail_fast=fail_fast,
+                job_timeout=getattr(args, "job_timeout", None),
             )
+            progress.clear()
             verdict = "VIOLATIONS" if code else "guesses differ" if prop_guesses else "ok"
             print(
                 f"property tests: {verdict}"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .problems import Problem
+from .progress import Progress, SchemathesisEvents, follow
 from .target import SPECS, Target
 
 #: Statuses a schema-valid request may legitimately get: live keys run out of credits (402)
@@ -79,6 +80,7 @@ def command(
     include: list[str],
     workers: int = 1,
     checks: list[str] | None = None,
+    max_failures: int | None = None,
 ) -> list[str]:
     cmd = [
         sys.executable,
@@ -117,6 +119,8 @@ def command(
     ]
     if junit:
         cmd += ["--report-junit-path", str(junit)]
+    if max_failures:
+        cmd += ["--max-failures", str(max_failures)]
     for op in exclude + NOT_FUZZABLE[target.api]:
         cmd += ["--exclude-operation-id", op]
     for op in include:
@@ -175,11 +179,32 @@ def run_schemathesis(
     echo: bool = False,
     strict_guesses: bool = False,
     checks: list[str] | None = None,
+    progress: Progress | None = None,
+    fail_fast: bool = False,
 ) -> SchemathesisResult:
     """Run schemathesis and read its structured output (the JSON report and the NDJSON
     events, never its console text). Against a server without the control plane, a failure
     caused only by guessed rules goes to ``guesses`` instead of ``failures`` unless
-    ``strict_guesses``; against the mock, guesses are enforced like every rule."""
+    ``strict_guesses``; against the mock, guesses are enforced like every rule.
+
+    The NDJSON events are read as schemathesis writes them: ``progress`` hears of each
+    phase and operation; ``fail_fast`` stops the run at the first failure that counts (a
+    guess-only one, reported apart, does not stop it)."""
+    from .guesses import Classifier, event_findings
+
+    split_guesses = not target.has_control_plane and not strict_guesses
+    classifier, ids, credentials = Classifier(SPECS[target.api], target.api), \
+        operation_ids(target.api), _credentials(target)
+    found: list[Any] = []
+    shown = SchemathesisEvents(progress) if progress is not None else None
+
+    def on_event(event: dict[str, Any]) -> bool:
+        if shown is not None:
+            shown(event)
+        new = event_findings(event, classifier, ids, credentials)
+        found.extend(new)
+        return fail_fast and any(not (f.guesses and split_guesses) for f in new)
+
     with tempfile.TemporaryDirectory(prefix="stagemock-contract-") as tmp:
         workdir = Path(tmp)
         cmd = command(
@@ -192,22 +217,24 @@ def run_schemathesis(
             exclude=list(exclude or []),
             include=list(include or []),
             checks=checks,
+            # schemathesis's own stop counts every failure, guesses too: only where every
+            # failure counts; elsewhere ``on_event`` stops it at a documented one
+            max_failures=1 if fail_fast and not split_guesses else None,
         )
-        proc = subprocess.run(
-            cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        output = proc.stdout + proc.stderr
+        console = workdir / "console.txt"
+        with console.open("w") as out:
+            returncode = follow(cmd, workdir / "events.ndjson", on_event, timeout=timeout,
+                                cwd=workdir, stdout=out, stderr=subprocess.STDOUT, text=True)
+        output = console.read_text()
         if echo:
             print(output)
         report_path = workdir / "report.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
-        found = _findings(workdir / "events.ndjson", target.api, _credentials(target))
-    split_guesses = not target.has_control_plane and not strict_guesses
-    failures: list[Problem] = []
+    failures, rest = _one_cause(found, split_guesses)
     guesses: list[Problem] = []
     #: one problem per (check, operation, what failed): the first case's curl, then a count
     seen: dict[tuple[Any, ...], list[Any]] = {}
-    for f in found:
+    for f in rest:
         if f.guesses and split_guesses:
             key: tuple[Any, ...] = ("guess", f.check, f.operation, f.guesses)
             if key not in seen:
@@ -215,15 +242,21 @@ def run_schemathesis(
                 seen[key] = [guesses, problem, 0]
             seen[key][2] += 1
             continue
-        message = f.title + (": " + "; ".join(f.message.splitlines()) if f.message else "")
+        if f.misplaced:  # an error body answered 2xx: that, not the schema it breaks
+            message = f.misplaced
+        elif f.detail:  # where and how the body breaks its schema, not the schema itself
+            message = f"{f.title}: " + "; ".join(f.detail)
+        else:
+            message = f.title + (": " + "; ".join(f.message.splitlines()) if f.message else "")
         if f.guesses:  # --strict-guesses, or against the mock: say which guess
             message += " (a guess of the spec: " + "; ".join(f.guesses) + ")"
         if f.check == "positive_data_acceptance" and target.has_control_plane:
             message += (f" (if the mock refuses it because of state, mark the operation "
                         f"`{STATE_DEPENDENT}: [<status>]` in the spec)")
-        key = ("failure", f.check, f.operation, f.title, f.guesses)
+        key = ("failure", f.check, f.operation, f.misplaced or f.title, f.guesses)
         if key not in seen:
-            seen[key] = [failures, Problem(f.check, f.operation, message, f.curl), 0]
+            seen[key] = [failures, Problem(f.check, f.operation, message, f.curl,
+                                           say_means=not f.misplaced), 0]
         seen[key][2] += 1
     for into, problem, count in seen.values():
         if count > 1:
@@ -242,17 +275,11 @@ def run_schemathesis(
     ] == ["Missing Open API links"]
     if only_links:  # operations were filtered out: stateful phase has nothing to follow
         return SchemathesisResult(0, report, output, [], guesses)
-    if proc.returncode != 0 and not failures and not guesses:
+    if returncode != 0 and not failures and not guesses:
         why = "without a report" if not report else "reporting no failure"
         failures = [Problem("schemathesis_error", "-",
-                            f"schemathesis exited {proc.returncode} {why} (-v prints its output)")]
-    return SchemathesisResult(proc.returncode, report, output, failures, guesses)
-
-
-def _findings(ndjson: Path, api: str, credentials: dict[str, str]) -> list[Any]:
-    from .guesses import Classifier, findings
-
-    return findings(ndjson, Classifier(SPECS[api], api), operation_ids(api), credentials)
+                            f"schemathesis exited {returncode} {why} (-v prints its output)")]
+    return SchemathesisResult(returncode, report, output, failures, guesses)
 
 
 def _credentials(target: Target) -> dict[str, str]:
@@ -261,3 +288,37 @@ def _credentials(target: Target) -> dict[str, str]:
     if target.console_session:
         out["cookie"] = f"stagepro_session={target.console_session}"
     return out
+
+
+def _one_cause(found: list[Any], split_guesses: bool) -> tuple[list[Problem], list[Any]]:
+    """A server error answered to one method on several operations (501 to every POST) is
+    one cause, whichever checks saw it (a 5xx, an undocumented status, a refused valid input,
+    an unsupported method not answered 405): one problem listing the requests, instead of
+    lines per check and operation. Returns those problems and the findings left."""
+    groups: dict[tuple[str, int], list[Any]] = {}
+    for f in found:
+        if f.status >= 500 and not (f.guesses and split_guesses):
+            groups.setdefault((f.method, f.status), []).append(f)
+    problems, taken = [], set()
+    for (method, status), group in groups.items():
+        where = list(dict.fromkeys(_request_line(method, f.operation) for f in group))
+        if len(where) < 2:
+            continue
+        taken |= {id(f) for f in group}
+        names = list(dict.fromkeys(f.check for f in group))
+        check = "not_a_server_error" if "not_a_server_error" in names else names[0]
+        shown = ", ".join(where[:12]) + (f", … {len(where) - 12} more" if len(where) > 12 else "")
+        message = (f"every {method} answered {status}, one cause reported once (seen by "
+                   f"{', '.join(names)}): {shown}")
+        curl = next((f.curl for f in group if f.check == check and f.curl), group[0].curl)
+        problems.append(Problem(check, f"{method} ({len(where)} paths)", message, curl,
+                                say_means=False))
+    return problems, [f for f in found if id(f) not in taken]
+
+
+def _request_line(method: str, operation: str) -> str:
+    """``POST`` + "getUsage (GET /usage)" → "POST /usage" (the request sent, which may not
+    be the operation's method: an unsupported-method probe)."""
+    label = operation[operation.find("(") + 1:operation.rfind(")")] if "(" in operation \
+        else operation
+    return f"{method} {label.split(' ', 1)[-1]}"

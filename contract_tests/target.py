@@ -3,7 +3,9 @@ there (mock-only suites need it and are skipped, with the reason, when it is not
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -90,3 +92,62 @@ def key_refused(api: str, base_url: str, key: str) -> str | None:
     except ValueError:
         pass
     return f"{r.status_code}{detail}"
+
+
+@functools.cache
+def _spec(api: str) -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load(SPECS[api].read_text())
+
+
+def base_probes(api: str) -> list[str]:
+    """The spec's paths that tell a wrong base: side-effect-free GETs without parameters in
+    the path whose responses do not list 404 (``/usage``, ``/capabilities``). At the API's
+    base they answer anything but 404; a 404 from every one of them means no operation of
+    the spec lives there. Empty for an API without such operations (Stager AI's GETs all
+    name an object that may not exist)."""
+    out = []
+    for path, item in _spec(api)["paths"].items():
+        op = item.get("get") if isinstance(item, dict) else None
+        if not isinstance(op, dict) or "{" in path or "404" in (op.get("responses") or {}):
+            continue
+        if op.get("security") or any(p.get("required") for p in op.get("parameters") or []):
+            continue  # a console session (not the key) or required query: not a plain probe
+        out.append(path)
+    return out[:3]
+
+
+def _answers_404(api: str, base_url: str, key: str, paths: list[str]) -> bool:
+    headers = Target(api, base_url, key, None).auth_headers()
+    for path in paths:
+        try:
+            r = httpx.get(base_url + path, headers=headers, timeout=10)
+        except httpx.HTTPError:
+            return False
+        if r.status_code != 404:
+            return False
+    return True
+
+
+def wrong_base(api: str, base_url: str, key: str) -> str | None:
+    """None when the spec's operations answer at ``base_url``; else one line saying that
+    they answer 404 there and, when one answers, the base they do answer at (the spec's
+    server paths, after the origin or after ``base_url``): "did you mean …?"."""
+    paths = base_probes(api)
+    if not paths or not _answers_404(api, base_url, key, paths):
+        return None
+    root = origin(base_url)
+    candidates: list[str] = []
+    for server in _spec(api).get("servers") or []:
+        suffix = urlsplit(str(server.get("url", ""))).path.rstrip("/")
+        for url in (root + suffix, base_url + suffix):
+            if url != base_url and url not in candidates:
+                candidates.append(url)
+    tried = ", ".join(f"GET {p}" for p in paths)
+    said = (f"the {API_NAMES[api]} API's operations answer 404 at {base_url} ({tried}): "
+            "--base-url is the API's base, the spec's paths go right after it")
+    for url in candidates:
+        if not _answers_404(api, url, key, paths):
+            return f"{said}; did you mean {url}?"
+    return said

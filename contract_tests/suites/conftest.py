@@ -22,10 +22,41 @@ from contract_tests.checks import MARKER
 from contract_tests.curl import LastRequest, as_curl, operation_of
 from contract_tests.target import Target
 
-from .helpers import RuleFailure, classifier
+from .helpers import RuleFailure, WrongStatus, classifier
 
 ENV_CHECKS = "STAGEMOCK_CONTRACT_CHECKS"
+#: A file the suites append their progress to, one JSON line per event, for ``stagemock
+#: check`` to show while they run (``contract_tests/progress.py``): ``{"collected": n}``,
+#: then per test ``{"started", "check"}`` and ``{"test", "check", "outcome"}``.
+ENV_PROGRESS = "STAGEMOCK_CONTRACT_PROGRESS"
 _LAST = LastRequest()
+
+
+def _progress(event: dict) -> None:
+    path = os.environ.get(ENV_PROGRESS)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(event) + "\n")
+
+
+def _check_name(item) -> str:
+    mark = item.get_closest_marker(MARKER)
+    return mark.kwargs["name"] if mark is not None else "?"
+
+
+def pytest_collection_finish(session):
+    _progress({"collected": len(session.items)})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _progress({"started": item.name, "check": _check_name(item)})
+
+
+def _report_progress(item, report) -> None:
+    """The outcome of a test, once: its call, or the setup that skipped or broke it."""
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        _progress({"test": item.name, "check": _check_name(item), "outcome": report.outcome})
 
 
 def pytest_configure(config):
@@ -85,6 +116,7 @@ def _record_last_request(target):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
+    _report_progress(item, report)
     if report.when != "call" or not report.failed:
         return
     mark = item.get_closest_marker(MARKER)
@@ -94,12 +126,10 @@ def pytest_runtest_makereport(item, call):
     target = Target(**json.loads(raw))
     request = _LAST.get()
     exc = call.excinfo.value if call.excinfo else None
-    if isinstance(exc, AssertionError):
-        message = str(exc).split("\nassert ")[0].strip() or "an assertion failed"
-    else:  # a body that lacks a field or is not JSON: say so in words
-        where = f"{request.method} {request.url.path}" if request is not None else "the API"
-        message = f"{where} answered something unexpected ({type(exc).__name__}: {exc})"
-    props = [("check", mark.kwargs["name"]), ("message", message.splitlines()[0])]
+    where = f"{request.method} {request.url.path}" if request is not None else "the API"
+    props = [("check", mark.kwargs["name"]), ("message", in_words(exc, where))]
+    if all(isinstance(leaf, WrongStatus) for leaf in leaves(exc)):  # the meaning would mislead
+        props.append(("plain", "1"))
     guess = _guess(exc, target.api, mark.kwargs.get("rests_on") or ())
     if guess:
         props.append(("guess", guess))
@@ -111,16 +141,44 @@ def pytest_runtest_makereport(item, call):
     report.user_properties.extend(props)
 
 
-def _leaf(exc: BaseException | None) -> BaseException | None:
-    """The failure itself (hypothesis may wrap several in an exception group)."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
+def leaves(exc: BaseException | None) -> list[BaseException]:
+    """The failures themselves: hypothesis wraps several distinct ones in an exception
+    group (``Hypothesis found 2 distinct failures``), possibly nested."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for sub in exc.exceptions for leaf in leaves(sub)]
+    return [exc] if exc is not None else []
+
+
+def _one(exc: BaseException, where: str) -> str:
+    if isinstance(exc, AssertionError):
+        text = str(exc).split("\nassert ")[0].strip() or "an assertion failed"
+    else:  # a body that lacks a field or is not JSON: say so in words
+        text = f"{where} answered something unexpected ({type(exc).__name__}: {exc})"
+    return text.splitlines()[0]
+
+
+def in_words(exc: BaseException | None, where: str) -> str:
+    """One line: the failure in words, or each distinct failure of a group, numbered."""
+    found = list(dict.fromkeys(_one(leaf, where) for leaf in leaves(exc)))
+    if not found:
+        return "the test failed"
+    if len(found) == 1:
+        return found[0]
+    return f"{len(found)} distinct failures: " + "; ".join(
+        f"({i}) {text}" for i, text in enumerate(found, 1))
 
 
 def _guess(exc: BaseException | None, api: str, rests_on: tuple[str, ...]) -> str | None:
-    """The guess a failure rests on only (``None``: documented)."""
-    exc = _leaf(exc)
+    """The guess a failure rests on only (``None``: documented); a group of failures rests
+    only on guesses when each of them does."""
+    found = leaves(exc) or [None]
+    guesses = [_guess_of(leaf, api, rests_on) for leaf in found]
+    if not all(guesses):
+        return None
+    return "; ".join(dict.fromkeys(g for g in guesses if g))
+
+
+def _guess_of(exc: BaseException | None, api: str, rests_on: tuple[str, ...]) -> str | None:
     if isinstance(exc, RuleFailure):  # attributed by the assertion itself
         return exc.guess
     guesses = []

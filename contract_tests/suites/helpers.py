@@ -73,6 +73,37 @@ def expect_status(r: httpx.Response, *statuses: int) -> None:
     raise RuleFailure(f"{_what(r)} answered {r.status_code}, not {wanted}: {r.text[:200]}",
                       "; ".join(guesses) or None)
 
+class WrongStatus(RuleFailure):
+    """A success status answered with an error body of the spec: a wrong status, said as
+    "expected 404, got 200", not as whatever the test checks (``stagemock check`` leaves the
+    check's meaning out of the line)."""
+
+
+def _misplaced(r: httpx.Response) -> str | None:
+    """"expected 404, got 200: the body is a `not_found` error (…)" when ``r`` is a 2xx
+    whose body is an error of the spec (``Classifier.misplaced_error``)."""
+    if not r.is_success:
+        return None
+    op = _operation(r)
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    return classifier(op.api).misplaced_error(op, r.status_code, body) if op else None
+
+
+def refused(r: httpx.Response, what: str, *statuses: int) -> None:
+    """Assert ``r`` refused (not 2xx), with one of ``statuses``. That it refuses at all is
+    documented (``what`` says what a success would mean: "another account read job …");
+    a 2xx carrying an error body is a wrong status, said so; which refusal status is a
+    guess where the spec marks it so (:func:`expect_status`)."""
+    misplaced = _misplaced(r)
+    if misplaced:
+        raise WrongStatus(f"{_what(r)}: {misplaced}")
+    assert not r.is_success, f"{what} ({r.status_code})"
+    expect_status(r, *statuses)
+
+
 ORDER = {"queued": 0, "processing": 1, "completed": 2, "failed": 2}
 TERMINAL = {"completed", "failed"}
 
@@ -98,6 +129,9 @@ def field(r: httpx.Response, *keys: str) -> dict[str, Any]:
         op = _operation(r)
         guesses = classifier(op.api).body_guesses(op, r.status_code, body) if op else ()
         message = f"{_what(r)} answered {r.status_code} without {names}"
+        misplaced = _misplaced(r)
+        if misplaced:  # an error answered 2xx: say the status, not the missing fields
+            raise WrongStatus(f"{_what(r)}: {misplaced}", "; ".join(guesses) or None)
         if guesses:  # the answer breaks only guesses of its schema
             raise RuleFailure(message, "; ".join(guesses))
         raise AssertionError(message)
@@ -128,26 +162,66 @@ def let_time_pass(target: Target, seconds: float) -> None:
         time.sleep(min(seconds, 5))
 
 
-def wait_terminal(
-    client: httpx.Client, target: Target, job_id: str, budget: float = 120
-) -> dict[str, Any]:
-    """Poll a job until it is terminal, within a bounded number of polls; statuses only move
-    forward on the way."""
-    seen = -1
-    waited = 0.0
+#: ``stagemock check --job-timeout``: seconds a job may take to end (virtual against the
+#: mock, real elsewhere).
+ENV_JOB_TIMEOUT = "STAGEMOCK_CONTRACT_JOB_TIMEOUT"
+#: What never ended within the timeout in this run, against a server whose time is real:
+#: a later wait fails at once instead of costing another timeout.
+_NEVER_ENDED: list[str] = []
+
+
+class NeverCompleted(AssertionError):
+    """A job (or an HDR group) did not end within the job timeout."""
+
+
+def job_timeout() -> float:
+    return float(os.environ.get(ENV_JOB_TIMEOUT) or 120)
+
+
+def wait_until_ended(target: Target, what: str, poll: Any, budget: float | None = None
+                     ) -> Any:
+    """Call ``poll()`` (→ ``(status, value)``) until the status is terminal, letting time
+    pass between polls, at most ``budget`` seconds (``job_timeout()``); returns the last
+    value. Raises :class:`NeverCompleted`, saying so in words, when it does not end; against
+    a server without ``/__mock/`` (real time) once per run: later waits fail at once."""
+    budget = job_timeout() if budget is None else budget
+    if _NEVER_ENDED and not target.has_control_plane:
+        raise NeverCompleted(f"{what}: not waited for, {_NEVER_ENDED[0]}")
+    waited, start = 0.0, time.monotonic()
     while True:
+        status, value = poll()
+        if status in TERMINAL:
+            return value
+        if not target.has_control_plane:
+            waited = time.monotonic() - start
+        if waited >= budget:
+            said = f"{what} never completed within {budget:g} s (still {status}; --job-timeout)"
+            if not target.has_control_plane:
+                _NEVER_ENDED.append(said)
+            raise NeverCompleted(said)
+        step = min(5.0, max(budget - waited, 0.5))
+        let_time_pass(target, step)
+        if target.has_control_plane:
+            waited += step
+
+
+def wait_terminal(
+    client: httpx.Client, target: Target, job_id: str, budget: float | None = None
+) -> dict[str, Any]:
+    """Poll a job until it is terminal, within the job timeout; statuses only move forward
+    on the way, and a terminal job stays so."""
+    seen = [-1]
+
+    def poll() -> tuple[str, dict[str, Any]]:
         r = client.get(f"/jobs/{job_id}")
         status_of(r)
         job = r.json()
         rank = ORDER[job["status"]]
-        assert rank >= seen, f"job {job_id} moved backwards to {job['status']}"
-        seen = rank
-        if job["status"] in TERMINAL:
-            again = status_of(client.get(f"/jobs/{job_id}"))
-            assert again == job["status"], (
-                f"job {job_id} moved backwards from {job['status']} to {again}"
-            )
-            return job
-        assert waited < budget, f"job {job_id} still {job['status']} after {budget:.0f} s"
-        let_time_pass(target, 5)
-        waited += 5
+        assert rank >= seen[0], f"job {job_id} moved backwards to {job['status']}"
+        seen[0] = rank
+        return job["status"], job
+
+    job = wait_until_ended(target, f"job {job_id}", poll, budget)
+    again = status_of(client.get(f"/jobs/{job_id}"))
+    assert again == job["status"], f"job {job_id} moved backwards from {job['status']} to {again}"
+    return job

@@ -12,8 +12,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import jsonschema_rs
+import orjson
 
 from ..spec.guesses import GUESS, SUFFIX, guess_at, mark
 from ..spec.loader import ApiSpec, Operation, resolve

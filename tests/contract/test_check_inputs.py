@@ -67,3 +67,14 @@ def test_a_writable_junit_path_is_taken_and_left_as_it_was(tmp_path):
     assert _unwritable(report) is None and not report.exists()
     report.write_text("old")
     assert _unwritable(report) is None and report.read_text() == "old"
+
+
+def test_a_base_without_the_api_path_says_which_base_answers(stagemock_server):
+    """The server's root given for StagePro (whose base is ``/api/v1``): every operation of
+    the spec answers 404 there. One line naming the base that answers, exit 2 (not nine
+    misleading violations and a ``KeyError: 'data'``)."""
+    proc = _check("stagepro", "--base-url", stagemock_server.url + "/", "--api-key", "sk_test_x")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    line = _one_line(proc)
+    assert "answer 404 at" in line and "GET /usage" in line, line
+    assert line.endswith(f"did you mean {stagemock_server.url}/api/v1?"), line
