@@ -22,7 +22,7 @@ from ..journal import Journal, JournalEntry
 from ..resources import data_dir
 from ..spec.loader import load_spec
 from . import redact
-from .flow import Exchange, MultipartTap, Tap
+from .flow import CAPTURE_LIMIT, Exchange, MultipartTap, Tap, capture_for
 from .record import Recorder
 from .verdicts import SpecIndex
 
@@ -145,9 +145,9 @@ class Proxy:
         entry.operation_id = rules.operation.operation_id if rules else None
         entry.api_key = _key(lower)
         spool = self.recorder.spool_dir if self.recorder else None
-        flow = Exchange(entry.seq, method, path, query, headers, time.time(), Tap(spool),
-                        operation_id=entry.operation_id)
         content_type = lower.get("content-type", "")
+        flow = Exchange(entry.seq, method, path, query, headers, time.time(),
+                        Tap(spool, capture_for(content_type)), operation_id=entry.operation_id)
         if content_type.lower().startswith("multipart/form-data"):
             flow.request.multipart = MultipartTap(content_type)
         has_body = lower.get("content-length", "0") != "0" or "transfer-encoding" in lower
@@ -190,7 +190,7 @@ class Proxy:
         flow.status = entry.status = response.status_code
         flow.response_headers = [(k.decode("latin-1"), v.decode("latin-1"))
                                  for k, v in response.headers.raw]
-        flow.response = Tap(spool)
+        flow.response = Tap(spool, capture_for(response.headers.get("content-type")))
         out_headers = [(k.encode("latin-1"), v.encode("latin-1"))
                        for k, v in flow.response_headers if k.lower() not in HOP_BY_HOP]
         await send({"type": "http.response.start", "status": response.status_code,
@@ -244,7 +244,8 @@ class Proxy:
             if multipart.error:
                 entry.notes.append(multipart.error)
             form = multipart.as_form()
-        if req.size > 0 and req.body is None and multipart is None:
+        if req.size > 0 and req.body is None and multipart is None \
+                and capture_for(lower.get("content-type")) == CAPTURE_LIMIT:
             entry.notes.append(f"request body of {req.size} bytes: past the capture limit, "
                                "not validated")
         entry.violations = [_redacted(v) for v in self.index.check_request(

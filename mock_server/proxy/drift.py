@@ -39,7 +39,8 @@ def edit(d: Difference, api: str) -> str:
         where = d.pointer or f"{op}'s responses"
         if d.rule == "guess":
             return (f"{spec}: {op} answers {d.expected} on the real service, {d.got} on the "
-                    f"mock: change the guessed status at {where} to {d.expected}")
+                    f"mock, whose status there is a guess ({where}: {d.guess}): make it "
+                    f"{d.expected}")
         return (f"{spec}: {op} answers {d.expected} on the real service where the spec says "
                 f"{d.got}: document {d.expected} (and what the mock does there)")
     if d.kind == "error_code":

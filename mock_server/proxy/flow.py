@@ -13,8 +13,18 @@ from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-#: A body up to this size is kept in memory (validated; recorded inline when it is text).
+#: A JSON or text body up to this size is kept in memory (validated; recorded inline).
 CAPTURE_LIMIT = 2 * 1024 * 1024
+#: Of any other body (an upload, an image) only this much is kept: it is hashed, measured,
+#: spooled to disk when recording, and (multipart) parsed as it streams.
+BINARY_CAPTURE = 64 * 1024
+TEXT_TYPES = ("application/json", "text/", "application/xml", "application/problem+json",
+              "application/x-www-form-urlencoded")
+
+
+def capture_for(content_type: str | None) -> int:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return CAPTURE_LIMIT if not media or media.startswith(TEXT_TYPES) else BINARY_CAPTURE
 #: A form field (not a file part) larger than this is not kept for validation.
 FIELD_LIMIT = 64 * 1024
 
@@ -24,7 +34,8 @@ class Tap:
     ``spool`` is set, every byte in a temporary file (the recording keeps large bodies
     beside itself, by hash)."""
 
-    def __init__(self, spool_dir: str | None = None) -> None:
+    def __init__(self, spool_dir: str | None = None, capture: int = CAPTURE_LIMIT) -> None:
+        self.capture = capture
         self.size = 0
         self.sha256 = hashlib.sha256()
         self.kept = bytearray()
@@ -41,8 +52,8 @@ class Tap:
             return
         self.size += len(chunk)
         self.sha256.update(chunk)
-        if len(self.kept) < CAPTURE_LIMIT:
-            self.kept += chunk[: CAPTURE_LIMIT - len(self.kept)]
+        if len(self.kept) < self.capture:
+            self.kept += chunk[: self.capture - len(self.kept)]
         if self._spool is not None:
             self._spool.write(chunk)
         if self.multipart is not None:
@@ -57,7 +68,7 @@ class Tap:
     @property
     def body(self) -> bytes | None:
         """The whole body, when it fit in the capture; else ``None``."""
-        return bytes(self.kept) if self.size <= CAPTURE_LIMIT else None
+        return bytes(self.kept) if self.size <= self.capture else None
 
     @property
     def digest(self) -> str:

@@ -295,6 +295,8 @@ def curl(method: str, url: str, headers: dict[str, str], data: bytes | None,
          api_key: str) -> str:
     parts = ["curl", "-X", method, shlex.quote(url)]
     for k, v in headers.items():
+        if k.lower() == "user-agent" or (k.lower() == "accept" and v == "*/*"):
+            continue  # the recording client's, not the request's meaning
         v = v.replace(api_key, "$API_KEY")
         parts += ["-H", f'"{k}: {v}"' if "$API_KEY" in v else shlex.quote(f"{k}: {v}")]
     if data:

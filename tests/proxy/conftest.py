@@ -1,0 +1,55 @@
+"""Servers for the proxy's tests: any ASGI app on a real socket, the proxy in front of an
+upstream, and the small deviating upstream (``deviating.py``)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from mock_server.proxy.app import Proxy
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` on 127.0.0.1:<free port> in a thread; yields its origin."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="on",
+                                           http="httptools"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@contextmanager
+def proxying(api: str, upstream: str, record: Path | None = None,
+             timeout: float = 30.0) -> Iterator[tuple[str, Proxy]]:
+    """A proxy in front of ``upstream``; yields (its origin, the proxy)."""
+    proxy = Proxy(api, upstream, record=record, timeout=timeout)
+    with serving(proxy) as origin:
+        yield origin, proxy
+
+
+@pytest.fixture
+def mock_upstream(stagemock_server: Any) -> Iterator[Any]:
+    """The plugin's mock as the upstream, as fresh afterwards."""
+    yield stagemock_server
+    stagemock_server.reset()
