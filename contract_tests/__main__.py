@@ -169,7 +169,7 @@ def check(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "journal-report":
-        from .journal_report import main as journal_main
+        from mock_server.journal_report import main as journal_main
 
         return journal_main(argv[1:])
     return check(argv)

@@ -101,9 +101,9 @@ def _missing_contract_extra() -> list[str]:
     return [name for name in CONTRACT_MODULES if find_spec(name) is None]
 
 
-def _contract(argv: Sequence[str], *, needs_extra: bool) -> int:
+def _contract(argv: Sequence[str]) -> int:
     # Hand over to the contract suite; imported only now (mock_server never depends on it).
-    if needs_extra and (missing := _missing_contract_extra()):
+    if missing := _missing_contract_extra():
         print(
             f"stagemock check needs the contract extra ({', '.join(missing)} missing): "
             "pip install 'stagemock[contract]'",
@@ -114,6 +114,13 @@ def _contract(argv: Sequence[str], *, needs_extra: bool) -> int:
 
     runner = importlib.import_module("contract_tests.__main__")
     return int(runner.main(list(argv)) or 0)
+
+
+def _journal_report(argv: Sequence[str]) -> int:
+    # Part of the base install: the pytest plugin builds the same report.
+    from .journal_report import main as report_main
+
+    return int(report_main(list(argv)) or 0)
 
 
 def _mcp(argv: Sequence[str]) -> int:
@@ -265,9 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
 #: name, help, runner(args, rest): the commands that hand their arguments to another parser.
 HANDOVERS: tuple[tuple[str, str, Callable[[argparse.Namespace, list[str]], int]], ...] = (
     ("journal-report", "what a client's test run exercised (stagemock journal-report --help)",
-     lambda args, rest: _contract(["journal-report", *rest], needs_extra=False)),
+     lambda args, rest: _journal_report(rest)),
     ("check", "run the contract suite (stagemock check stagepro|stagerai --base-url URL ...)",
-     lambda args, rest: _contract(rest, needs_extra=True)),
+     lambda args, rest: _contract(rest)),
     ("mcp", "StagePro MCP server (stagemock mcp [--with-mock] [--http --port N] ...)",
      lambda args, rest: _mcp(rest)),
 )

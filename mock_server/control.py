@@ -86,9 +86,19 @@ class ControlPlane:
 
     def journal(self, api_key: str | None = None, **params: Any) -> list[dict[str, Any]]:
         """Journal entries, oldest first (``api_key`` and the endpoint's filters)."""
+        return self.journal_page(api_key, **params)["entries"]
+
+    def journal_page(self, api_key: str | None = None, **params: Any) -> dict[str, Any]:
+        """The journal's whole answer: ``entries`` and the ring's ``total`` (the last ``seq``
+        numbered since the server started or was fully reset), ``dropped``, ``capacity``."""
         if api_key:
             params["api_key"] = api_key
-        return self._ok("GET", "journal", params=params)["entries"]
+        return self._ok("GET", "journal", params=params)
+
+    def deliveries(self, api_key: str | None = None) -> list[dict[str, Any]]:
+        """Every webhook event queued (each with its delivery attempts), all or one key's."""
+        params = {"api_key": api_key} if api_key else None
+        return self._ok("GET", "webhooks/deliveries", params=params)["data"]
 
     def console_session(self, api_key: str) -> str:
         """A StagePro console session token for the account of ``api_key``."""

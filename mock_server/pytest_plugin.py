@@ -21,6 +21,14 @@ Fixtures:
 ``--stagemock-strict`` (or the ``stagemock_strict`` marker) fails a test whose client sent a
 request that violates the spec, naming each such request, or mishandled an injected fault
 (``mock_server.faults.resilience``).
+
+``--stagemock-report FILE`` writes the session's ``stagemock journal-report`` (operations and
+codes exercised, violations, webhook events, resilience; ``FILE.json``: as JSON) at its end,
+and ``--stagemock-fail-on violations|guesses|resilience|never`` (default ``never``) fails the
+session when the requests of all its tests break that gate. Each test's journal entries and
+webhook deliveries are collected before its reset wipes them (only when one of the two is
+given); under pytest-xdist each worker hands its own to the controller, which writes one
+report.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from __future__ import annotations
 import argparse
 import errno
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -88,12 +97,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="port of stagepro_webhook_receiver (default: $STAGEMOCK_WEBHOOK_PORT, else a free "
         "port); under pytest-xdist each worker adds its number (gw0 +0, gw1 +1, ...)",
     )
+    group.addoption(
+        "--stagemock-report",
+        default=None,
+        metavar="FILE",
+        help="write the session's journal-report here at its end: operations and codes "
+        "exercised by all tests (every xdist worker's), violations, webhook events, resilience "
+        "(a name ending in .json: the report as JSON)",
+    )
+    group.addoption(
+        "--stagemock-fail-on",
+        default=None,
+        choices=("violations", "guesses", "resilience", "never"),
+        help="fail the session when its tests' requests violated a documented rule "
+        "(violations), any rule including the mock's guesses (guesses), a documented rule or "
+        "mishandled an injected fault (resilience); default never: the report only reports",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "stagemock_strict: fail the test if a request to stagemock violates the spec"
     )
+    report = config.getoption("--stagemock-report")
+    fail_on = config.getoption("--stagemock-fail-on") or "never"
+    if report or fail_on != "never":
+        config.stash[_COLLECTED] = _Collected(report, fail_on)
 
 
 class _Remote(ControlPlane):
@@ -220,6 +249,9 @@ def stagemock_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     try:
         yield server
     finally:
+        collected = _collected(request.config)
+        if collected is not None:  # requests after the last per-test reset (or without one)
+            collected.collect(server, None)
         server.stop()
 
 
@@ -317,16 +349,167 @@ def _begin(server: Any, key: str) -> None:
         server.reset(key)
 
 
-def _end(api: MockApi) -> None:
+def _end(api: MockApi, collected: _Collected | None = None) -> None:
     """Our own server is private to this pytest process, whose tests run one at a time: forget
     everything, clock included, so the next test starts at 2026-01-01T00:00:00Z with the
     fixture accounts as shipped, whatever this one did (its bytes cannot depend on the tests
     before it). A server someone else runs is shared: only this test's key is forgotten, and
-    its clock is not rewound."""
+    its clock is not rewound. When the session's report is asked for, what the test did is
+    collected first."""
+    if collected is not None:
+        collected.collect(api.server, api.api_key)
     if isinstance(api.server, _Remote):
         api.server.reset(api.api_key)
     else:
         api.server.reset()
+        if collected is not None:
+            collected.after_full_reset()
+
+
+# The session's report (--stagemock-report, --stagemock-fail-on) ---------------------------
+
+class _Collected:
+    """The journal entries and webhook deliveries of the session's tests, gathered before each
+    test's reset wipes them. Exists only when a report or a gate was asked for: otherwise the
+    per-test reset stays one round trip."""
+
+    def __init__(self, report: str | None, fail_on: str) -> None:
+        self.report = report
+        self.fail_on = fail_on
+        self.entries: list[dict[str, Any]] = []
+        self.deliveries: list[dict[str, Any]] = []
+        self.problems: list[str] = []  # why the report may be incomplete
+        self.dropped = 0  # entries that fell off our own server's ring before collection
+        self.since = 0  # our own server: the last seq collected (0 after a full reset)
+        self._ring_dropped = 0  # our own server: ``dropped`` as last read
+        self.summary = ""  # the terminal summary's paragraph
+
+    def collect(self, server: Any, key: str | None) -> None:
+        """What happened since the last collection: on our own server the whole journal after
+        the last ``seq`` collected (and every delivery: each collection is followed by a full
+        reset); on a shared one (``--stagemock-url``) ``key``'s entries and deliveries (its
+        ``_begin`` forgot whatever an earlier run left)."""
+        try:
+            if isinstance(server, _Remote):
+                if key is not None:
+                    self.entries += server.journal(key)
+                    self.deliveries += server.deliveries(key)
+                return
+            page = server.journal_page(since=self.since)
+            if page["total"] < self.since:  # fully reset by the test itself: from seq 1 again
+                self.since = self._ring_dropped = 0
+                page = server.journal_page()
+            self.entries += page["entries"]
+            self.dropped += max(page["dropped"] - self._ring_dropped, 0)
+            self._ring_dropped = page["dropped"]
+            self.since = page["total"]
+            self.deliveries += server.deliveries()
+        except ControlPlaneError as exc:
+            self.problems.append(f"entries lost: {exc}")
+
+    def after_full_reset(self) -> None:
+        self.since = self._ring_dropped = 0
+
+    # xdist: each worker hands its collection to the controller -------------------------
+    def export(self) -> str:
+        return json.dumps({"entries": self.entries, "deliveries": self.deliveries,
+                           "problems": self.problems, "dropped": self.dropped})
+
+    def merge(self, exported: str) -> None:
+        data = json.loads(exported)
+        self.entries += data["entries"]
+        self.deliveries += data["deliveries"]
+        self.problems += data["problems"]
+        self.dropped += data["dropped"]
+
+    # the end of the session ------------------------------------------------------------
+    def finish(self) -> list[str]:
+        """Write the report (if asked for) and return why the gate fails (empty: it
+        passes); ``summary`` is then the terminal's paragraph."""
+        from . import journal_report
+
+        notes = list(self.problems)
+        if self.dropped:
+            notes.append(f"{self.dropped} journal entries fell off the mock's ring (10,000 "
+                         "requests) before they were collected")
+        written = ""
+        if self.report:
+            if self.report.endswith(".json"):
+                data = journal_report.summarize(self.entries, self.deliveries)
+                data["incomplete"] = notes
+                text = json.dumps(data, indent=2, ensure_ascii=False)
+            else:
+                text = journal_report.build(self.entries, self.deliveries, limit=0)
+                text += "".join(f"\nincomplete: {n}" for n in notes)
+            try:
+                with open(self.report, "w", encoding="utf-8") as out:
+                    out.write(text + "\n")
+                written = f"report written to {self.report}"
+            except OSError as exc:
+                written = f"could not write the report to {self.report}: {exc.strerror or exc}"
+                notes.append(written)
+        why = journal_report.breaks(self.entries, self.fail_on)
+        data = journal_report.summarize(self.entries, self.deliveries)
+        seen = ", ".join(f"{api} {a['exercised']}/{a['operations_total']} operations exercised"
+                         for api, a in data["apis"].items())
+        counts = (f"{data['requests']} requests, {len(data['violating'])} violating the spec, "
+                  f"{len(data['guesses_only'])} breaking only guesses")
+        parts = [f"stagemock: {seen}; {counts}"]
+        if why:
+            shown = [f"{e['method']} {e['path']} ({e.get('operation_id') or 'no operation'}) "
+                     f"→ {e.get('status')}" for e in data["violating"][:3]]
+            parts.append(
+                f"--stagemock-fail-on {self.fail_on}: {'; '.join(why)}"
+                + (f" (first: {', '.join(shown)})" if shown else "")
+                + ", so the session fails even though its tests passed"
+            )
+        if written:
+            parts.append(written)
+        parts += [f"incomplete: {n}" for n in notes if n != written]
+        self.summary = "; ".join(parts) + "."
+        return why
+
+
+_COLLECTED = pytest.StashKey[_Collected]()
+
+
+def _collected(config: pytest.Config) -> _Collected | None:
+    return config.stash.get(_COLLECTED, None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    collected = _collected(session.config)
+    if collected is None:
+        return
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller writes the report
+        workeroutput["stagemock_report"] = collected.export()
+        return
+    if collected.finish() and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist's controller: a worker is done; its collected entries join ours."""
+    collected = _collected(node.config)
+    if collected is None:
+        return
+    exported = getattr(node, "workeroutput", {}).get("stagemock_report")
+    if exported is None:
+        name = node.gateway.id if hasattr(node, "gateway") else str(node)
+        collected.problems.append(f"xdist worker {name} ended without handing over its entries"
+                                  + (f" ({error})" if error else ""))
+        return
+    collected.merge(exported)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    collected = _collected(config)
+    if collected is not None and collected.summary:
+        terminalreporter.write_sep("-", "stagemock report")
+        terminalreporter.write_line(collected.summary)
 
 
 def _strict(item: pytest.Item) -> bool:
@@ -381,7 +564,7 @@ def stagepro_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iter
     try:
         yield api
     finally:
-        _end(api)
+        _end(api, _collected(request.config))
 
 
 @pytest.fixture
@@ -393,7 +576,7 @@ def stagerai_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iter
     try:
         yield api
     finally:
-        _end(api)
+        _end(api, _collected(request.config))
 
 
 @pytest.fixture

@@ -99,6 +99,12 @@ class RunningServer:
     def journal(self, api_key: str | None = None, **params: Any) -> list[dict[str, Any]]:
         return self.control.journal(api_key, **params)
 
+    def journal_page(self, api_key: str | None = None, **params: Any) -> dict[str, Any]:
+        return self.control.journal_page(api_key, **params)
+
+    def deliveries(self, api_key: str | None = None) -> list[dict[str, Any]]:
+        return self.control.deliveries(api_key)
+
     def console_session(self, api_key: str) -> str:
         return self.control.console_session(api_key)
 

@@ -24,13 +24,35 @@ def test_help_lists_every_command_once(capsys):
 
 def test_handover_commands_get_the_rest_of_the_line_unparsed(monkeypatch):
     seen = {}
-    monkeypatch.setattr(cli, "_contract", lambda argv, needs_extra: seen.update(
-        argv=list(argv), needs_extra=needs_extra) or 0)
+    monkeypatch.setattr(cli, "_contract", lambda argv: seen.update(contract=list(argv)) or 0)
+    monkeypatch.setattr(cli, "_journal_report",
+                        lambda argv: seen.update(report=list(argv)) or 0)
     assert cli.main(["check", "stagepro", "--base-url", "http://x/api/v1", "--help"]) == 0
-    assert seen == {"argv": ["stagepro", "--base-url", "http://x/api/v1", "--help"],
-                    "needs_extra": True}
+    assert seen == {"contract": ["stagepro", "--base-url", "http://x/api/v1", "--help"]}
+    seen.clear()
     assert cli.main(["journal-report", "--fail-on", "never"]) == 0
-    assert seen == {"argv": ["journal-report", "--fail-on", "never"], "needs_extra": False}
+    assert seen == {"report": ["--fail-on", "never"]}
+
+
+def test_journal_report_needs_neither_the_contract_extra_nor_contract_tests():
+    """The report is the package's own (the pytest plugin builds it too): it runs with the
+    contract suite and its extra out of reach."""
+    code = (
+        "import sys\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('contract_tests', 'schemathesis', 'hypothesis'):\n"
+        "            raise ImportError(f'{name} is not installed')\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        "from mock_server.cli import main\n"
+        "sys.exit(main(['journal-report', '--base-url', 'http://127.0.0.1:9', '--fail-on', "
+        "'never']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr  # nothing answers: one line
+    assert "nothing answers at http://127.0.0.1:9" in proc.stdout, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
 
 
 def test_serve_refuses_an_unknown_option(capsys):
