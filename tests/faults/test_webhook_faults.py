@@ -4,6 +4,8 @@ the mock's clock."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from tests.waiting import wait_for
@@ -74,8 +76,13 @@ def test_a_delayed_delivery_follows_the_mocks_clock(
     stagepro_mock.advance(10)
     [held] = _deliveries(stagepro_mock.server, stagepro_mock.api_key)
     assert held["state"] == "pending" and held["attempts"] == []
-    stagepro_mock.advance(59)
+    due = datetime.fromisoformat(held["next_attempt_at"].replace("Z", "+00:00")).timestamp()
+    created = datetime.fromisoformat(held["created"].replace("Z", "+00:00")).timestamp()
+    assert due - created == 60  # held for delay_seconds of the mock's clock
+    now = stagepro_mock.advance(0)["unix"]
+    stagepro_mock.advance(due - now - 1)
     assert stagepro_webhook_receiver.deliveries == []
+    assert _deliveries(stagepro_mock.server, stagepro_mock.api_key)[0]["attempts"] == []
     stagepro_mock.advance(1)
     assert len(stagepro_webhook_receiver.wait_for(1)) == 1
 
