@@ -232,10 +232,48 @@ def _no_auth(op: Operation, request: Any) -> None:
     return None
 
 
+def _explain(spec: ApiSpec) -> Any:
+    """A fault rule whose ``api`` and ``action`` or ``operation`` do not fit fails the
+    schema's ``oneOf`` (one branch per API): say which field, and what fits, instead."""
+    branches = {
+        b["properties"]["api"]["const"]: b["properties"]
+        for b in spec.document["components"]["schemas"]["FaultInput"]["oneOf"]
+    }
+
+    def explain(violation: dict[str, Any], body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            return violation
+        field = violation.get("field")
+        if field == "status" and 'of type "null"' in violation["message"]:
+            return {**violation, "message": f"goes with error and lose_response, not "
+                    f"{body.get('action')}"}
+        if field == "lost_as" and "was expected" in violation["message"]:
+            return {**violation, "message": f"goes with lose_response, not {body.get('action')}"}
+        if field is not None:
+            return violation
+        api = body.get("api")
+        branch = branches.get(api) if isinstance(api, str) else None
+        if branch is None or "oneOf" not in violation["message"]:
+            return violation
+        actions = branch["action"]["enum"]
+        if not isinstance(body.get("action"), str) or body["action"] not in actions:
+            return {**violation, "field": "action", "message": f"{body.get('action')!r} "
+                    f"does not apply to {body['api']}: use one of {', '.join(actions)}"}
+        names = [n for n in branch["operation"]["enum"] if n is not None]
+        if not isinstance(body.get("operation"), str | None) or (
+                body.get("operation") is not None and body["operation"] not in names):
+            what = "event type" if body["api"] == "webhooks" else "operationId"
+            return {**violation, "field": "operation", "message": f"{body.get('operation')!r} "
+                    f"is no {what} of {body['api']}; known: {', '.join(names)}"}
+        return violation
+
+    return explain
+
+
 def admin_binding(spec: ApiSpec) -> ApiBinding:
     from . import dashboard  # noqa: F401  (registers the dashboard's operations)
 
     return ApiBinding(
         spec=spec, handlers=operation.handlers, authenticate=_no_auth,
-        error_shape=stagepro_shape,
+        error_shape=stagepro_shape, explain=_explain(spec),
     )

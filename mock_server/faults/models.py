@@ -29,6 +29,10 @@ STATUSES = (429, 500, 502, 503, 504)
 DEFAULT_RETRY_AFTER = {429: 1, 503: 1}
 #: What a lost response answers by default instead of the real one.
 LOST_STATUS = 502
+#: A ``delay`` without its length: API calls wait this many wall-clock milliseconds, webhook
+#: deliveries this many seconds of the mock's clock.
+DEFAULT_DELAY_MS = 1000
+DEFAULT_DELAY_SECONDS = 60.0
 #: Longest wall-clock delay a rule may ask for (a test must never hang for long).
 MAX_DELAY_MS = 60_000
 #: The fields of a rule (``openapi/admin.yaml``'s ``FaultInput``).
@@ -126,6 +130,8 @@ def _int(body: dict[str, Any], name: str, low: int, high: int | None = None) -> 
     value = body.get(name)
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON's 3.0 is an integer too
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (
         high is not None and value > high
     ):
@@ -171,6 +177,8 @@ class FaultBook:
                 f"{api} has no {what} {operation!r}; known: {known}", field="operation"
             )
         status = body.get("status")
+        if isinstance(status, float) and status.is_integer():
+            status = int(status)
         if status is not None and (action not in ("error", "lose_response")
                                    or status not in STATUSES):
             raise ValidationFailed(
@@ -186,16 +194,11 @@ class FaultBook:
         ):
             raise ValidationFailed("`delay_seconds` must be a number, 0 or more",
                                    field="delay_seconds")
-        if action == "delay":
+        if action == "delay":  # the defaults: a second of wall time, a minute of the clock
             if api == "webhooks" and delay_seconds is None:
-                raise ValidationFailed(
-                    "a webhook delay needs `delay_seconds` (of the mock's clock)",
-                    field="delay_seconds",
-                )
+                delay_seconds = DEFAULT_DELAY_SECONDS
             if api != "webhooks" and delay_ms is None:
-                raise ValidationFailed(
-                    "a delay of API calls needs `delay_ms` (of wall time)", field="delay_ms"
-                )
+                delay_ms = DEFAULT_DELAY_MS
         times_given = "times" in body
         times = body.get("times") if times_given else (2 if action == "reorder" else 1)
         if times is not None:

@@ -87,7 +87,8 @@ def describe_errors(
         elif name == "Enum":
             allowed = _schema_at(document, root, list(err.schema_path))
             if isinstance(allowed, list):
-                message = f"must be one of: {', '.join(map(str, allowed))}"
+                message = "must be one of: " + ", ".join(
+                    "null" if v is None else str(v) for v in allowed)
         out.append(mark({"field": _field(prefix, path) or None, "message": message}, why))
     return out
 

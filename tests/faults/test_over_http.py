@@ -184,8 +184,6 @@ def test_delete_one_and_all(server):
     ({"api": "stagepro", "action": "error", "operation": "createJbo"}, "operation"),
     ({"api": "gcs", "action": "error", "operation": "createJob"}, "operation"),
     ({"api": "stagepro", "action": "error", "status": 418}, "status"),
-    ({"api": "stagepro", "action": "delay"}, "delay_ms"),
-    ({"api": "webhooks", "action": "delay"}, "delay_seconds"),
     ({"api": "stagepro", "action": "error", "probability": 2}, "probability"),
     ({"api": "stagepro", "action": "reset", "lost_as": "reset"}, "lost_as"),
     ({"api": "nowhere", "action": "error"}, "api"),

@@ -162,3 +162,20 @@ def test_a_503_never_sent_again_is_named_and_other_requests_do_not_count():
     entries = [_e(1, 503, fault="flt_1", action="error", retry_after=1),
                _e(2, 200, method="GET", path="/api/v1/usage")]
     assert [f.kind for f in findings(entries)] == ["never_retried"]
+
+
+def test_the_control_planes_rule_schema_names_every_operation_of_the_specs():
+    """``FaultInput``'s branches (one per ``api``) list exactly the operations the server
+    learns from the specs: a new endpoint or event is named here until admin.yaml has it."""
+    import yaml
+
+    from mock_server.app import create_app
+    from mock_server.settings import Settings
+    from tests.conftest import OPENAPI
+
+    schema = yaml.safe_load((OPENAPI / "admin.yaml").read_text())["components"]["schemas"][
+        "FaultInput"]
+    listed = {b["properties"]["api"]["const"]: set(b["properties"]["operation"]["enum"]) - {None}
+              for b in schema["oneOf"]}
+    learnt = create_app(Settings(deterministic=True, image_workers=0)).state.ctx.faults.operations
+    assert listed == learnt
