@@ -89,6 +89,7 @@ class FrontDoor:
         control: SpecRoutes,
         control_binding: ApiBinding,
         admin_token: str | None,
+        capture: Any = None,
     ) -> None:
         self.app = app
         self.ctx = ctx
@@ -96,6 +97,7 @@ class FrontDoor:
         self.control = control
         self.control_binding = control_binding
         self.admin_token = admin_token  # None: the control plane is open (loopback)
+        self.capture = capture
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,6 +118,17 @@ class FrontDoor:
             scope.get("query_string", b"").decode("latin-1"),
         )
         scope[JOURNAL_KEY] = entry
+        if self.capture is not None:  # ``serve --record``: the exchange, as it passes
+            receive, send, done = self.capture.wrap(scope, receive, send, entry)
+            try:
+                await self._journaled(scope, receive, send, entry, start)
+            finally:
+                done()
+            return
+        await self._journaled(scope, receive, send, entry, start)
+
+    async def _journaled(self, scope: Scope, receive: Receive, send: Send, entry: Any,
+                         start: float) -> None:
         for routes in self.fast:
             found = routes.find(scope)
             if found is not None:
@@ -303,6 +316,15 @@ def _learn_fault_targets(ctx: AppContext, bindings: list[ApiBinding]) -> None:
             ctx.learn_operations("webhooks", {e for e in events if e != "webhook.verification"})
 
 
+def _capture(settings: Settings, ctx: AppContext) -> Any:
+    """``serve --record FILE``: every vendor exchange written as a recording."""
+    if not settings.record:
+        return None
+    from .proxy.capture import Capture
+
+    return Capture(settings.record, {b.name: b.base_path for b in ctx.backends.values()})
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     ctx = AppContext(settings)
@@ -340,7 +362,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(FrontDoor, ctx=ctx, fast=vendor_routes, control=control_routes,
-                       control_binding=control, admin_token=admin_token)
+                       control_binding=control, admin_token=admin_token,
+                       capture=_capture(settings, ctx))
         ],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,

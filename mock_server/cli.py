@@ -54,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
         lenient=args.lenient,
         faults=tuple(args.fault or ()),
         rate_limit=args.rate_limit,
+        record=args.record,
     )
     try:
         app = create_app(settings)
@@ -250,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N/s",
         help="answer 429 with Retry-After past N requests per second per key (token bucket on "
         "the mock's clock; N/min too). The vendors state no limit: off by default",
+    )
+    serve.add_argument(
+        "--record",
+        metavar="FILE",
+        help="write every exchange with either API to FILE, in the recording format of "
+        "stagemock proxy (stagemock replay FILE --api stagepro|stagerai sends it again)",
     )
     serve.add_argument(
         "--log-level", default="warning",

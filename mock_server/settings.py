@@ -69,6 +69,9 @@ class Settings:
     #: ``stagemock serve --rate-limit N/s``: a token bucket per key on the mock's clock; over
     #: it, 429 with ``Retry-After``. Off (``None``) by default: the references state no limit.
     rate_limit: str | None = None
+    #: ``stagemock serve --record FILE``: every exchange with either API written to FILE in
+    #: the proxy's recording format (``stagemock replay`` reads it).
+    record: str | None = None
 
     @property
     def control_plane_needs_token(self) -> bool:

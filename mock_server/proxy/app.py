@@ -147,7 +147,8 @@ class Proxy:
         spool = self.recorder.spool_dir if self.recorder else None
         content_type = lower.get("content-type", "")
         flow = Exchange(entry.seq, method, path, query, headers, time.time(),
-                        Tap(spool, capture_for(content_type)), operation_id=entry.operation_id)
+                        Tap(spool, capture_for(content_type)), operation_id=entry.operation_id,
+                        api=self.api)
         if content_type.lower().startswith("multipart/form-data"):
             flow.request.multipart = MultipartTap(content_type)
         has_body = lower.get("content-length", "0") != "0" or "transfer-encoding" in lower

@@ -44,6 +44,9 @@ def add_commands(sub: Any) -> None:
                         help="the API's base URL on the server to replay against")
     replay.add_argument("--api-key", required=True, metavar="KEY",
                         help="the key to send in place of the recorded (redacted) one")
+    replay.add_argument("--api", choices=("stagepro", "stagerai"),
+                        help="which API's exchanges to replay from a `stagemock serve "
+                        "--record` file (it holds both; default: the one --base-url names)")
     replay.add_argument("--json", action="store_true", help="the report as JSON")
     replay.add_argument("--timeout", type=positive_seconds, default=30.0,
                         help="longest wait for one request, or for a job to reach its "

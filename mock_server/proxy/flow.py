@@ -172,6 +172,8 @@ class Exchange:
     #: the proxy's own answer when the upstream failed (502/504), and why
     error: str | None = None
     operation_id: str | None = None
+    #: which API the exchange belongs to (a recording of ``stagemock serve`` holds both)
+    api: str | None = None
 
     def header(self, name: str, response: bool = False) -> str | None:
         name = name.lower()

@@ -99,6 +99,7 @@ class Recorder:
             "duration_ms": round((flow.finished or 0.0) * 1000, 3),
             "first_byte_ms": round(flow.first_byte * 1000, 3) if flow.first_byte else None,
             "operation_id": flow.operation_id,
+            "api": flow.api,
             "request": {
                 "method": flow.method,
                 "path": flow.path,

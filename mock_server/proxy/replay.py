@@ -33,6 +33,8 @@ from .shapes import TERMINAL, Difference, SchemaWalker, compare
 DROPPED = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding",
                      "authorization", "stager-api-key", "cookie", "accept-encoding", "te",
                      "upgrade", "proxy-connection"})
+#: Where ``stagemock serve`` mounts each API (its recordings hold both).
+MOCK_BASE_PATHS = {"stagepro": "/api/v1", "stagerai": ""}
 ID_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9]{6,}$")
 
 
@@ -58,12 +60,19 @@ class Outcome:
 
 class Replayer:
     def __init__(self, recording: str | Path, base_url: str, api_key: str,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, api: str | None = None) -> None:
         self.path = Path(recording)
         self.header, self.exchanges = record.load(self.path)
+        self.base_url = base_url.rstrip("/")
         self.api = self.header.get("api", "stagepro")
         self.recorded_base = self.header.get("base_path", "")
-        self.base_url = base_url.rstrip("/")
+        if self.api == "both":  # ``stagemock serve --record``: one API's exchanges
+            self.api = api or ("stagepro" if urlsplit(self.base_url).path.rstrip("/")
+                               .endswith("/api/v1") else "stagerai")
+            self.recorded_base = MOCK_BASE_PATHS[self.api]
+            self.exchanges = [e for e in self.exchanges if e.get("api") == self.api]
+        elif api is not None and api != self.api:
+            raise ValueError(f"{self.path} records {self.api}, not {api}")
         self.api_key = api_key
         self.timeout = timeout
         spec = load_spec(self.api, data_dir("openapi") / f"{self.api}.yaml", "")
@@ -340,7 +349,8 @@ def report(outcome: Outcome, title: str) -> str:
 
 def main(args: Any) -> int:
     try:
-        replayer = Replayer(args.file, args.base_url, args.api_key, args.timeout)
+        replayer = Replayer(args.file, args.base_url, args.api_key, args.timeout,
+                            getattr(args, "api", None))
     except (OSError, ValueError) as exc:
         print(f"stagemock replay: {exc}")
         return 2

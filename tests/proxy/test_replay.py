@@ -113,3 +113,22 @@ def test_drift_names_where_the_mock_differs_from_a_recorded_service_and_the_edit
     proc = subprocess.run([sys.executable, "-m", "mock_server", "drift", str(path)],
                           capture_output=True, text=True, timeout=120, check=False)
     assert "spec edits the differences call for" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_session_recorded_by_serve_replays_each_api_against_a_fresh_mock(tmp_path):
+    path = tmp_path / "serve.jsonl"
+    with RunningServer(Settings(deterministic=True, image_workers=0,
+                                record=str(path))) as server:
+        _session(server.url, "sk_test_serve_recorded", server.advance)
+        with httpx.Client(base_url=server.url, timeout=30,
+                          headers={"stager-api-key": "stager_test_serve"}) as sa:
+            project = sa.post("/api/projects", json={"title": "t"}).json()["id"]
+            sa.post("/api/hdr-image-group", json={"projectId": project})
+    header, exchanges = record.load(path)
+    assert header["api"] == "both"
+    assert [e["api"] for e in exchanges] == ["stagepro"] * 7 + ["stagerai"] * 2
+    with RunningServer(Settings(deterministic=True, image_workers=0)) as fresh:
+        stagepro = Replayer(path, fresh.url + "/api/v1", "sk_test_other").run()
+        stagerai = Replayer(path, fresh.url, "stager_test_other", api="stagerai").run()
+    assert (stagepro.replayed, stagerai.replayed) == (7, 2)
+    assert stagepro.differences == [] and stagerai.differences == []
