@@ -329,5 +329,6 @@ async def _file(send: Any, path: Path, media: str) -> None:
                 "headers": [(b"content-type", media.encode()),
                             (b"content-length", str(len(data)).encode()),
                             (b"content-security-policy",
-                             b"default-src 'self'; style-src 'self' 'unsafe-inline'")]})
+                             b"default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                             b"img-src data:")]})
     await send({"type": "http.response.body", "body": data})

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
-from ..spec.guesses import GUESS, SUFFIX, guess_at, mark
+from ..spec.guesses import GUESS, SUFFIX, mark
 from ..spec.loader import ApiSpec, Operation, resolve
 from ..spec.validation import (
     OperationValidator,
@@ -238,7 +238,7 @@ class SpecIndex:
         rule."""
         same_class = [r for s, r in rules.responses.items() if s[:1] == str(status)[:1]]
         listed = ", ".join(sorted(rules.responses))
-        message = f"status {status} is not one the spec lists for " \
+        message = f"{status} is not a status the spec lists for " \
                   f"{rules.operation.operation_id} ({listed})"
         guesses = [r.guess for r in same_class if r.guess]
         if same_class and len(guesses) == len(same_class):
@@ -311,6 +311,3 @@ def _sse_events(data: bytes) -> list[dict[str, Any]]:
     return out
 
 
-def guess_of(document: dict[str, Any], pointer: list[Any]) -> str | None:
-    """The guess (reason) a rule at ``pointer`` of the document falls under, if any."""
-    return guess_at(document, document, pointer)
