@@ -233,7 +233,12 @@ def test_vendor_edit_examples_keep_1920x1280_at_high(sa, operation_id, path):
     assert r.status_code == 200, r.text
     data = r.json()["data"][0]
     assert (data["width"], data["height"]) == (result["width"], result["height"])
-    assert Image.open(io.BytesIO(httpx.get(data["imageUrl"]).content)).size == (1920, 1280)
+    got = httpx.get(data["imageUrl"])
+    assert Image.open(io.BytesIO(got.content)).size == (1920, 1280)
+    # A PNG, as the reference's example URL (`…/staged_output.png` etc.); HDR merges stay JPEG.
+    assert result["imageUrl"].endswith(".png") and data["imageUrl"].endswith(".png")
+    assert got.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(got.content)).format == "PNG"
 
 
 def test_sky_options_change_pixels(sa):
