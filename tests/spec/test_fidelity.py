@@ -132,3 +132,12 @@ def test_the_timing_guesses_state_the_defaults():
     for timing in (pro, stager):
         assert timing["option"] == "--job-seconds" and timing["x-stagemock-guess"]
     assert "/x-stagemock-timing" in fidelity.render(ROOT / "openapi")
+
+
+def test_no_claim_about_curl_examples_the_stager_reference_does_not_have():
+    """Stager AI's reference has no curl commands: what the spec and docs say about a
+    missing Content-Type rests on its list of required headers instead."""
+    assert "curl" not in reference("stagerai").lower()
+    for path in ("openapi/stagerai.yaml", "docs/stagerai.md"):
+        text = " ".join((ROOT / path).read_text().split())
+        assert "reference's curl" not in text and "the reference's examples send" not in text
