@@ -19,6 +19,11 @@ class ImageDecodeError(Exception):
         super().__init__(message)
         self.code = code
 
+    def __reduce__(self) -> tuple[type[ImageDecodeError], tuple[str, str]]:
+        # Raised in an image worker process and pickled back: without this, unpickling
+        # fails (two arguments) and the pool breaks instead of the group failing.
+        return type(self), (self.code, str(self))
+
 
 @dataclass(frozen=True)
 class ImageInfo:

@@ -66,7 +66,8 @@ class ApiBinding:
     due_work: Callable[[Any], list[Any]] | None = None
     #: Read a body sent as ``application/x-www-form-urlencoded`` as JSON when it parses as
     #: JSON (``curl -d`` without ``-H 'Content-Type: application/json'`` sends that type, and
-    #: Stager AI's reference never shows the header); the journal entry gets a warning.
+    #: Stager AI's reference lists no such header among the required ones); the journal
+    #: entry gets a warning.
     json_sent_as_form: bool = False
     #: Fault rules (``mock_server.faults``) name an operation's API: the spec's name, unless
     #: listed here (Stager AI's signed storage is ``gcs``).

@@ -68,6 +68,9 @@ def _summary(node: Any, pointer: str = "") -> str:
         return "this status"
     if "properties" in node:
         return "object shape: " + ", ".join(list(node["properties"])[:6])
+    scalars = {k: v for k, v in node.items() if not str(k).startswith("x-")}
+    if scalars and all(isinstance(v, (str, int, float, bool)) for v in scalars.values()):
+        return "; ".join(f"{k} {v}" for k, v in scalars.items())  # e.g. x-stagemock-timing
     return "as written"
 
 

@@ -21,6 +21,9 @@ except AttributeError:  # pragma: no cover
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
+#: ``guesses.GUESS`` (that module imports this one).
+_GUESS = "x-stagemock-guess"
+
 
 @dataclass(frozen=True)
 class Parameter:
@@ -111,11 +114,16 @@ def load_spec(
             raw = item[method]
             params: dict[tuple[str, str], Parameter] = {}
             for p in shared + [resolve(document, p) for p in raw.get("parameters", [])]:
+                schema = p.get("schema", {})
+                if isinstance(p.get(_GUESS), str) and _GUESS not in schema:
+                    # a guessed parameter: its schema's rules are guesses (guesses.guess_at
+                    # walks the schema only), so a violation says so
+                    schema = {**schema, _GUESS: p[_GUESS]}
                 params[(p["name"], p["in"])] = Parameter(
                     name=p["name"],
                     location=p["in"],
                     required=bool(p.get("required", p["in"] == "path")),
-                    schema=p.get("schema", {}),
+                    schema=schema,
                 )
             body = resolve(document, raw.get("requestBody", {}))
             content = {

@@ -53,13 +53,18 @@ def describe_errors(
     if len(errors) > 1:
         # "unevaluated properties" is only a consequence of another branch failing
         errors = [e for e in errors if type(e.kind).__name__ != "UnevaluatedProperties"] or errors
+    mistyped = {
+        tuple(e.instance_path) for e in errors if type(e.kind).__name__ == "Type"
+    }
     for err in errors:
         kind = err.kind
         path = list(err.instance_path)
         name = type(kind).__name__
         message = err.message
         why = guess_at(document, root, list(err.schema_path))
-        if name == "Required":
+        if name == "Type":
+            message = _type_message(list(kind.types), err.instance)
+        elif name == "Required":
             path.append(kind.property)
             message = "is required"
         elif name == "AdditionalProperties":
@@ -76,6 +81,14 @@ def describe_errors(
             continue
         elif name in ("OneOfNotValid", "OneOfMultipleValid", "AnyOf"):
             required = _one_of_required(document, root, list(err.schema_path))
+            if required and not isinstance(err.instance, dict):
+                # `required` holds only for objects: a string `input` passes every branch
+                # ("give only one of" would be false); say what it is instead
+                if tuple(path) in mistyped:
+                    continue  # the type error says it
+                message = _type_message(["object"], err.instance)
+                out.append(mark({"field": _field(prefix, path) or None, "message": message}, why))
+                continue
             if required and all(len(r) == 1 for r in required):
                 # a choice between fields names every field of the choice
                 fields = [_field(prefix, path + r) for r in required]
@@ -91,6 +104,31 @@ def describe_errors(
                     "null" if v is None else str(v) for v in allowed)
         out.append(mark({"field": _field(prefix, path) or None, "message": message}, why))
     return out
+
+
+_ARTICLE = {"object": "an object", "array": "an array", "string": "a string",
+            "integer": "an integer", "number": "a number", "boolean": "a boolean",
+            "null": "null"}
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _type_message(types: list[str], value: Any) -> str:
+    """``must be an object, not a string``: what was expected and what came."""
+    wanted = " or ".join(_ARTICLE.get(t, t) for t in types)
+    return f"must be {wanted}, not {_json_kind(value)}"
 
 
 def _one_of_required(
@@ -175,7 +213,13 @@ class OperationValidator:
         if group is None:
             return []
         errors = list(group.validator.iter_errors(values))
-        return describe_errors(self.document, group.root, errors) if errors else []
+        if not errors:
+            return []
+        found = describe_errors(self.document, group.root, errors)
+        if location == "header":  # validated by lowercase name, named as the spec spells it
+            spelled = {p.name.lower(): p.name for p in group.params}
+            found = [{**v, "field": _spelled(v["field"], spelled)} for v in found]
+        return found
 
     def check_body(self, media_type: str, body: Any) -> list[dict[str, Any]]:
         rule = self.bodies[media_type]
@@ -183,6 +227,12 @@ class OperationValidator:
             return []
         errors = list(rule.validator.iter_errors(body))
         return describe_errors(self.document, rule.root, errors) if errors else []
+
+
+def _spelled(field: Any, spelled: dict[str, str]) -> Any:
+    if isinstance(field, list):
+        return [_spelled(f, spelled) for f in field]
+    return spelled.get(field, field) if isinstance(field, str) else field
 
 
 def _is_file(schema: dict[str, Any]) -> bool:

@@ -53,8 +53,9 @@ class StagerAIBackend:
                 "getStorageObject": handlers.gcs_error,
             },
             due_work=lambda principal: self.due_work(ctx.clock.now(), principal.account),
-            # The reference's examples never show a Content-Type header (curl -d then sends
-            # application/x-www-form-urlencoded); StagePro's examples always do.
+            # The reference lists stager-api-key as the only required header and has no curl
+            # commands: a client may well send JSON unlabelled or as curl -d labels it
+            # (application/x-www-form-urlencoded). StagePro's curl examples always send it.
             json_sent_as_form=True,
             fault_apis={"putSignedUpload": "gcs", "getStorageObject": "gcs"},
             caller_key=self.caller_key,

@@ -192,7 +192,8 @@ async def _edit(call: Call, operation: str) -> Response:
     data, width, height = await call.context.precompute.run(
         partial(stager_edit, blob.data, operation, resolution, options)
     )
-    stored = await _store_image(call, data, RESULTS_BUCKET, "res")
+    # PNG, as the reference's edit results (`…/staged_output.png`); HDR merges stay JPEG.
+    stored = await _store_image(call, data, RESULTS_BUCKET, "res", "image/png")
     stored.width, stored.height = width, height
     stored.source_id, stored.operation = image.id, operation
     call.principal.account.objects["results"][stored.id] = stored

@@ -10,7 +10,8 @@ re-pin with::
     .venv/bin/python -m tests.golden.session --update
 
 Bodies are hashed with the server's address (a free port, different every run) replaced by
-a fixed one, and the GCS V4 signature of upload URLs (which signs that address) masked.
+a fixed one, and the GCS V4 signature of upload URLs masked (it signs a fixed host, never
+that address, so masking only keeps a change of the signing secret from re-pinning bodies).
 """
 
 from __future__ import annotations

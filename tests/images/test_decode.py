@@ -94,3 +94,13 @@ def test_load_rgb_downscales_and_transposes() -> None:
     out = load_rgb(buf.getvalue(), max_side=150)
     assert out.mode == "RGB"
     assert out.size == (50, 150)
+
+
+def test_decode_error_survives_the_trip_back_from_a_worker_process():
+    """Raised in an image worker, it is pickled back: code and message must survive (a
+    bracket that is no image fails its group instead of breaking the process pool)."""
+    import pickle
+
+    err = pickle.loads(pickle.dumps(ImageDecodeError("invalid_image", "not an image")))
+    assert isinstance(err, ImageDecodeError)
+    assert (err.code, str(err)) == ("invalid_image", "not an image")

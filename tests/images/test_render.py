@@ -46,6 +46,15 @@ def _is_jpeg(data: bytes) -> Image.Image:
     return img
 
 
+def _is_png(data: bytes) -> Image.Image:
+    """Stager AI's edits answer PNGs, as the reference's example result URLs."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    assert img.format == "PNG" and img.mode == "RGB"
+    return img
+
+
 def test_guess_kind() -> None:
     assert guess_kind("https://x.test/backyard-pool.jpg") == "pool"
     assert guess_kind("https://x.test/front-of-house.jpg") == "exterior"
@@ -148,14 +157,14 @@ def test_stager_resolution(exterior: Image.Image, res: str, edge: int) -> None:
     data, w, h = render_stager(
         exterior, operation="sky-replace", resolution=res, options={"skyType": "blue"}
     )
-    img = _is_jpeg(data)
+    img = _is_png(data)
     assert img.size == (w, h) and max(w, h) == edge
     assert abs(w / h - 1024 / 768) < 0.01
 
 
 def _stager(src: Image.Image, op: str, **options: object) -> np.ndarray:
     data, _, _ = render_stager(src, operation=op, resolution="low", options=options)
-    _is_jpeg(data)
+    _is_png(data)
     return pixels(data)
 
 

@@ -113,3 +113,31 @@ def test_admin_spec_says_the_extensions_are_the_only_mock_specific_content():
 
 def test_suffix_wording():
     assert SUFFIX == "(an undocumented rule of this mock; the real API may accept it)"
+
+
+def test_the_timing_guesses_state_the_defaults():
+    """The fast default job duration is a marked guess whose numbers are the mock's own
+    (the StagePro reference says typical jobs take 10–30 s; Stager AI's gives none)."""
+    from mock_server import Settings
+    from mock_server.stagepro.jobs import JobEngine
+
+    pro = _doc("stagepro")["paths"]["/jobs/{id}"]["get"]["x-stagemock-timing"]
+    stager = _doc("stagerai")["paths"]["/api/hdr-image-group/{groupId}"]["get"][
+        "x-stagemock-timing"]
+    seconds = Settings().job_seconds
+    pickup = JobEngine.__dataclass_fields__["pickup_seconds"].default
+    assert (pro["processing_seconds"], pro["queued_seconds"]) == (seconds, pickup)
+    assert stager["processing_seconds"] == seconds
+    assert "10-30" in pro["x-stagemock-guess"] and "10–30" in reference("stagepro")
+    for timing in (pro, stager):
+        assert timing["option"] == "--job-seconds" and timing["x-stagemock-guess"]
+    assert "/x-stagemock-timing" in fidelity.render(ROOT / "openapi")
+
+
+def test_no_claim_about_curl_examples_the_stager_reference_does_not_have():
+    """Stager AI's reference has no curl commands: what the spec and docs say about a
+    missing Content-Type rests on its list of required headers instead."""
+    assert "curl" not in reference("stagerai").lower()
+    for path in ("openapi/stagerai.yaml", "docs/stagerai.md"):
+        text = " ".join((ROOT / path).read_text().split())
+        assert "reference's curl" not in text and "the reference's examples send" not in text

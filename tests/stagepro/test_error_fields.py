@@ -53,6 +53,22 @@ def test_a_choice_of_fields_names_every_field_of_the_choice(sp):
     assert r.json()["error"]["field"] == ["photos[0].image_url", "photos[0].upload_id"]
 
 
+def test_a_value_that_is_not_an_object_is_told_so_not_a_choice(sp):
+    """A non-object `input` or `photos[i]` is "must be an object" — never "give only one of
+    `input.image_url`, `input.upload_id`" (a `required` choice holds only for objects)."""
+    for value, kind in (("x", "a string"), ([1], "an array"), (None, "null"), (3, "an integer")):
+        err = sp.post("/jobs", json={"type": "edit", "input": value}).json()["error"]
+        assert err["field"] == "input", err
+        assert err["details"] == [{"field": "input", "message": f"must be an object, not {kind}"}]
+        photos = [{"image_url": "https://example.com/a.jpg"}, value]
+        r = sp.post("/batches", json={"type": "edit", "input": {}, "photos": photos})
+        err = r.json()["error"]
+        assert r.status_code == 400 and err["field"] == "photos[1]", err
+        assert [d["message"] for d in err["details"]] == [f"must be an object, not {kind}"]
+    err = sp.post("/jobs", json={"type": "edit", "input": {"image_url": 5}}).json()["error"]
+    assert err["details"][0] == {"field": "input.image_url", "message": "must be a string, not an integer"}
+
+
 def test_every_validation_error_has_details(sp):
     for r in (sp.post("/jobs", json={"type": "listing-tool", "input": {"image_url": "https://x.test/a.jpg"}}),
               sp.get("/jobs", params={"cursor": "nope"})):

@@ -143,6 +143,21 @@ def test_signed_url_is_checked_before_the_body(sa):
     assert good.status_code == 400 and b"<Code>InvalidArgument</Code>" in good.content
 
 
+def test_a_bracket_takes_any_content_type_but_must_be_an_image(sa, stagerai_mock):
+    """openapi/stagerai.yaml, putSignedUpload's body: any Content-Type is stored as sent (GCS,
+    when the type is not signed); bytes that are no image fail the merge with invalid_bracket."""
+    project_id, group_id = _group(sa)
+    good = httpx.put(_upload_url(sa, project_id, group_id, "a.jpg"), content=BRACKETS[0].read_bytes(),
+                     headers={"content-type": "application/x-www-form-urlencoded"})
+    bad = httpx.put(_upload_url(sa, project_id, group_id, "b.jpg"), content=b"not an image",
+                    headers={"content-type": "text/plain"})
+    assert good.status_code == bad.status_code == 200, (good.text, bad.text)
+    assert sa.post("/api/hdr-enhance", json={"projectId": project_id, "groupId": group_id}).json() == {}
+    stagerai_mock.advance(10)
+    done = sa.get(f"/api/hdr-image-group/{group_id}").json()
+    assert done["status"] == "failed" and done["error"]["code"] == "invalid_bracket", done
+
+
 def test_malformed_storage_paths_answer_gcs_xml(sa, stagerai_mock):
     """A line feed in the object name or an extra `/` gets GCS's XML, never the JSON 404."""
     project_id, group_id = _group(sa)
@@ -233,7 +248,12 @@ def test_vendor_edit_examples_keep_1920x1280_at_high(sa, operation_id, path):
     assert r.status_code == 200, r.text
     data = r.json()["data"][0]
     assert (data["width"], data["height"]) == (result["width"], result["height"])
-    assert Image.open(io.BytesIO(httpx.get(data["imageUrl"]).content)).size == (1920, 1280)
+    got = httpx.get(data["imageUrl"])
+    assert Image.open(io.BytesIO(got.content)).size == (1920, 1280)
+    # A PNG, as the reference's example URL (`…/staged_output.png` etc.); HDR merges stay JPEG.
+    assert result["imageUrl"].endswith(".png") and data["imageUrl"].endswith(".png")
+    assert got.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(got.content)).format == "PNG"
 
 
 def test_sky_options_change_pixels(sa):

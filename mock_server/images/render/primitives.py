@@ -127,11 +127,13 @@ def _fill(
     img[_span(y, y0, y1), _span(x, x0, x1)] = value
 
 
-def _encode(arr: np.ndarray, fmt: str = "JPEG") -> bytes:
+def _encode(arr: np.ndarray, fmt: str = "JPEG", png_level: int | None = None) -> bytes:
+    """``png_level``: zlib's level for a PNG (Pillow's default when None)."""
     img = Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8), "RGB")
     buf = io.BytesIO()
     if fmt.upper() == "PNG":
-        img.save(buf, "PNG", optimize=False)
+        level = {} if png_level is None else {"compress_level": png_level}
+        img.save(buf, "PNG", optimize=False, **level)
     elif fmt.upper() == "WEBP":
         img.save(buf, "WEBP", quality=88, method=0)
     else:
