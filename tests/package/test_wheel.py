@@ -194,6 +194,54 @@ def test_serve_from_an_empty_folder(venv, empty, how):
         log.close()
 
 
+def _up(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"nothing answered at {url}"
+            time.sleep(0.1)
+
+
+def test_proxy_record_and_replay_from_an_empty_folder(venv, empty):
+    """The installed wheel alone: a mock, the proxy in front of it recording, then the
+    recording replayed against the mock with another key (no difference: exit 0)."""
+    bin_ = venv / "bin" / "stagemock"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    mock_port, proxy_port = free_port(), free_port()
+    log = empty / "servers.log"
+    with log.open("w") as out:
+        mock = subprocess.Popen([str(bin_), "serve", "--port", str(mock_port), "--deterministic"],
+                                cwd=empty, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proxy = subprocess.Popen([str(bin_), "proxy", "stagepro", "--upstream",
+                                  f"http://127.0.0.1:{mock_port}/api/v1", "--port",
+                                  str(proxy_port), "--record", "session.jsonl"],
+                                 cwd=empty, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _up(f"http://127.0.0.1:{mock_port}/__mock/health", mock, log)
+            _up(f"http://127.0.0.1:{proxy_port}/__mock/health", proxy, log)
+            api = f"http://127.0.0.1:{proxy_port}/api/v1"
+            key = {"Authorization": "Bearer sk_test_wheel_proxy"}
+            job = httpx.post(f"{api}/jobs", headers=key, json={"type": "empty-room", "input": {
+                "image_url": "https://x.test/room.jpg"}})
+            assert job.status_code == 202, job.text
+            assert httpx.get(f"{api}/jobs/{job.json()['id']}", headers=key).status_code == 200
+            journal = httpx.get(f"http://127.0.0.1:{proxy_port}/__mock/journal").json()
+            assert [e["response_conformant"] for e in journal["entries"]] == [True, True]
+            replay = run([str(bin_), "replay", "session.jsonl", "--base-url",
+                          f"http://127.0.0.1:{mock_port}/api/v1", "--api-key",
+                          "sk_test_wheel_replay"], cwd=empty)
+            assert replay.returncode == 0, replay.stdout + replay.stderr
+            assert "2 exchanges replayed, 0 differences" in replay.stdout
+        finally:
+            for proc in (proxy, mock):
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=20)
+
+
 def test_a_downstream_project_uses_the_plugin_with_xdist(venv, tmp_path):
     project = tmp_path / "listing-photos"
     shutil.copytree(DOWNSTREAM, project)
@@ -207,7 +255,7 @@ def test_a_downstream_project_uses_the_plugin_with_xdist(venv, tmp_path):
             failure = case.find("error")
         outcomes[case.get("name")] = (failure is None, (failure.get("message") or "") + (failure.text or "") if failure is not None else "")
     assert proc.returncode == 1, proc.stdout[-3000:]
-    assert len(outcomes) == 8, outcomes
+    assert len(outcomes) == 9, outcomes
     bad = outcomes.pop("test_strict_mode_catches_a_bad_request")
     assert not bad[0] and "POST /api/v1/jobs" in bad[1] and "image_url" in bad[1], bad
     assert all(passed for passed, _ in outcomes.values()), {k: v for k, v in outcomes.items() if not v[0]}

@@ -34,6 +34,23 @@ class StageProClient:
         }
         return self._call("POST", "/jobs", json=body)
 
+    def stage_safely(self, image_url: str, style: str, room_type: str,
+                     idempotency_key: str, attempts: int = 3) -> dict[str, Any]:
+        """``stage`` that survives a lost answer: retried with the same Idempotency-Key."""
+        body = {"type": "virtual-stage",
+                "input": {"image_url": image_url, "style": style, "room_type": room_type}}
+        for attempt in range(attempts):
+            try:
+                r = self.http.post("/jobs", json=body,
+                                   headers={"Idempotency-Key": idempotency_key})
+            except httpx.TransportError:
+                continue
+            if r.status_code < 500 or attempt == attempts - 1:
+                break
+        if r.status_code >= 400:
+            raise StageProError(r.status_code, r.json()["error"]["code"], r.text)
+        return r.json()
+
     def job(self, job_id: str) -> dict[str, Any]:
         return self._call("GET", f"/jobs/{job_id}")
 

@@ -93,6 +93,15 @@ def test_strict_mode_catches_a_bad_request(stagepro_mock):
     client.send_raw({"type": "virtual-stage", "input": {"image_url": 42}})
 
 
+def test_a_lost_answer_is_retried_without_a_duplicate(stagepro_mock):
+    stagepro_mock.fault("lose_response", "createJob")  # the job is created, the answer lost
+    client = client_for(stagepro_mock)
+    job = client.stage_safely("https://photos.example/den.jpg", "modern", "living-room",
+                              idempotency_key="den-1")
+    assert [j["id"] for j in client._call("GET", "/jobs")["data"]] == [job["id"]]
+    assert stagepro_mock.resilience() == []
+
+
 def test_photo_decodes(stagepro_mock):
     PIL = pytest.importorskip("PIL.Image")
     client = client_for(stagepro_mock)
