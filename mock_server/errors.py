@@ -55,18 +55,29 @@ class InvalidJson(ApiError):
 
 
 class Unauthorized(ApiError):
+    """A 401 naming the credential (``Authorization``, ``stager-api-key``, the console
+    cookie). ``missing``: the credential was absent, which is also a spec violation (the
+    journal records it so); ``sent_key``: the key as sent when it was refused (unknown,
+    malformed, revoked), journaled so that ``?api_key=`` finds refused requests too."""
+
     status, code = 401, "unauthorized"
+
+    def __init__(
+        self, message: str, *, field: str | list[str] | None = "Authorization",
+        missing: bool = False, sent_key: str | None = None, code: str | None = None,
+        headers: dict[str, str] | None = None, status: int | None = None,
+    ) -> None:
+        super().__init__(message, field=field, code=code, headers=headers, status=status)
+        self.missing = missing
+        self.sent_key = sent_key
 
 
 def unauthorized(
     message: str, *, field: str | None = "Authorization", missing: bool = False,
-    code: str = "unauthorized",
+    code: str = "unauthorized", sent_key: str | None = None,
 ) -> Unauthorized:
-    """A 401 naming the credential (``Authorization``, ``stager-api-key``); ``missing``: the
-    credential was absent, which is also a spec violation (the journal records it so)."""
-    err = Unauthorized(message, field=field, code=code)
-    err.missing = missing  # type: ignore[attr-defined]
-    return err
+    """A generic 401 (see ``Unauthorized``)."""
+    return Unauthorized(message, field=field, code=code, missing=missing, sent_key=sent_key)
 
 
 class PaymentRequired(ApiError):

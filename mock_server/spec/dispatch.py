@@ -210,8 +210,8 @@ class Dispatcher:
             auth_error = err
             if entry is not None:
                 # an unknown, malformed or revoked key is journaled as it was sent
-                entry.api_key = getattr(err, "sent_key", None)
-            if getattr(err, "missing", False):
+                entry.api_key = err.sent_key
+            if err.missing:
                 violations.append({"field": err.field, "message": err.message})
         if entry is not None and principal is not None:
             entry.api_key = getattr(principal, "api_key", None) or entry.api_key

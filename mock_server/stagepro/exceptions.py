@@ -33,30 +33,19 @@ class UnsupportedFormat(ValidationFailed):
 # 401 ---------------------------------------------------------------------------------------
 
 
-class _Refused(Unauthorized):
-    """A 401 with its own code, built like ``errors.unauthorized`` (``field`` the credential,
-    ``missing`` false: the credential was sent; the backend may add ``sent_key``)."""
-
-    def __init__(
-        self, message: str, *, field: str | None = "Authorization", missing: bool = False
-    ) -> None:
-        super().__init__(message, field=field)
-        self.missing = missing
-
-
-class InvalidApiKey(_Refused):
+class InvalidApiKey(Unauthorized):
     """401: the bearer key is malformed, or an unknown ``sk_live_`` key."""
 
     code = "invalid_api_key"
 
 
-class RevokedApiKey(_Refused):
+class RevokedApiKey(Unauthorized):
     """401: the bearer key has been revoked."""
 
     code = "revoked_api_key"
 
 
-class InvalidSession(_Refused):
+class InvalidSession(Unauthorized):
     """401: the console session cookie is unknown, or its key has been revoked."""
 
     code = "invalid_session"

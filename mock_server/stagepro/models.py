@@ -197,13 +197,14 @@ class StageProState:
         if record is None:
             if not KEY_RE.match(key):
                 raise InvalidApiKey(
-                    "malformed API key: expected sk_test_<suffix> or sk_live_<suffix>"
+                    "malformed API key: expected sk_test_<suffix> or sk_live_<suffix>",
+                    sent_key=key,
                 )
             if key.startswith("sk_test_"):
                 return self.new_account(key, {})
-            raise InvalidApiKey("unknown API key")
+            raise InvalidApiKey("unknown API key", sent_key=key)
         if record.revoked:
-            raise RevokedApiKey("this API key has been revoked")
+            raise RevokedApiKey("this API key has been revoked", sent_key=key)
         return record
 
     def open_console_session(self, key: str, token: str) -> str | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from ..backend import Principal
-from ..errors import Unauthorized, account_exists, stagerai_shape, unauthorized
+from ..errors import account_exists, stagerai_shape, unauthorized
 from ..limits import UPLOAD_MAX_BYTES
 from ..spec.binding import ApiBinding
 from ..spec.loader import Operation, load_spec
@@ -181,11 +181,7 @@ class StagerAIBackend:
         key = request.headers.get("stager-api-key", "").strip()
         if not key:
             raise unauthorized("missing stager-api-key header", field=API_KEY_HEADER, missing=True)
-        try:
-            account = self.state.account_for(key)
-        except Unauthorized as err:
-            err.sent_key = key  # journaled as sent: ?api_key= finds refused keys too
-            raise
+        account = self.state.account_for(key)  # a refusal carries the key as sent
         return Principal(key, account)
 
 

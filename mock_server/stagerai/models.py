@@ -133,9 +133,10 @@ class StagerState:
         if account is None:
             if TEST_KEY_RE.match(key):
                 return self.new_account(key, {})
-            raise unauthorized("unknown API key", field=API_KEY_HEADER)
+            raise unauthorized("unknown API key", field=API_KEY_HEADER, sent_key=key)
         if account.revoked:
-            raise unauthorized("this API key has been revoked", field=API_KEY_HEADER)
+            raise unauthorized("this API key has been revoked", field=API_KEY_HEADER,
+                               sent_key=key)
         return account
 
     def describe(self, account: Account) -> dict[str, Any]:
