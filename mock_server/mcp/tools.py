@@ -269,6 +269,12 @@ def _costs() -> str:
             f"{p['job_types']['listing-tool']} each except {tools}.")
 
 
+def _render_costs() -> str:
+    """What an agent render costs, per job type it may take (``fixtures/prices.yaml``)."""
+    p = schemas.prices()["job_types"]
+    return ", ".join(f"{t} {p[t]}" for t in ("interior-design", "virtual-stage"))
+
+
 def _id_schema(doc: dict[str, Any]) -> dict[str, Any]:
     return schemas.tool_schema("get", "/jobs/{id}", doc=doc)["properties"]["id"]
 
@@ -387,8 +393,8 @@ def build_tools() -> list[ToolDef]:
         spec("render_agent_session", "Render a design-agent session",
              "Create the render job of a readyToRender session (409 not_ready_to_render "
              "before): job_type interior-design (default) or virtual-stage, with the brief's "
-             "style and room type unless given. Costs its job type (interior-design 2, "
-             "virtual-stage 2 credits on live keys). Follow with wait_for_job.",
+             "style and room type unless given. Costs its job type ("
+             f"{_render_costs()} on live keys). Follow with wait_for_job.",
              _render_agent_session, "post", "/agent/sessions/{id}/render"),
         ToolDef("advance_clock", "Advance the mock clock",
                 "stagemock only: move the mock's clock forward so queued and processing jobs "
