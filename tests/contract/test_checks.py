@@ -13,11 +13,13 @@ import pytest
 
 from contract_tests import checks, runner
 from contract_tests.curl import as_curl, from_interaction, operation_of
-from contract_tests.mutants import MUTANTS
 from contract_tests.problems import Problem
 from contract_tests.target import SPECS, Target
+from tests.contract import catalogue
+from tests.contract.mutants import MUTANTS
 
 SUITES = Path(checks.__file__).parent / "suites"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_mutant_names_registered_checks_of_its_api():
@@ -35,6 +37,29 @@ def test_every_check_has_a_mutant_or_says_why_not():
             assert c.name in caught, f"no mutant proves that {c.name!r} catches anything"
         else:
             assert c.name not in caught, f"{c.name!r} has a mutant: drop its without_mutant"
+
+
+def test_the_docs_list_every_check_and_mutant_from_the_registries():
+    page = catalogue.PAGE.read_text()
+    assert page == catalogue.render(page), (
+        f"docs/contract-tests.md lists checks or mutants that are stale: run "
+        f"`{catalogue.REGEN}`"
+    )
+    for m in MUTANTS:
+        assert m.breaks, f"mutant {m.name}: say what it breaks (Mutant.breaks)"
+    names = {m.name for m in MUTANTS}
+    assert len(names) == len(MUTANTS), "two mutants share a name"
+
+
+def test_every_check_named_in_the_docs_is_registered():
+    import re
+
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    named = {(p.name, n) for p in pages
+             for n in re.findall(r"--check\s+([a-z_]+)\b", p.read_text())}
+    assert named, "no `--check NAME` in the docs: the pattern is broken"
+    unknown = sorted((page, n) for page, n in named if n not in checks.CHECKS)
+    assert not unknown, f"--check names no registered check: {unknown}"
 
 
 def test_the_registry_has_every_schemathesis_check():

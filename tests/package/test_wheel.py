@@ -96,6 +96,8 @@ def test_the_wheel_carries_specs_fixtures_and_types(wheel):
         assert f"mock_server/admin/ui/{asset}" in names
     assert "contract_tests/suites/test_stagepro.py" in names
     assert not [n for n in names if n.startswith(("tests/", "bench/", "openapi/"))]
+    # the mutants patch the mock's internals to prove the suite's power: the tests' own
+    assert not [n for n in names if "mutant" in n], sorted(n for n in names if "mutant" in n)
 
 
 def test_the_sdist_carries_what_the_tests_read(tmp_path):
