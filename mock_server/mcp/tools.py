@@ -222,7 +222,7 @@ async def _advance_clock(c: StageProClient, a: dict[str, Any]) -> list[Part]:
         seconds = float(a["seconds"])
     except (KeyError, TypeError, ValueError):
         raise ToolFailure("seconds must be a number") from None
-    return [_dump(await c.control("POST", "clock/advance", json={"seconds": seconds}))]
+    return [_dump(await c.control("advanceClock", json={"seconds": seconds}))]
 
 
 async def _read_journal(c: StageProClient, a: dict[str, Any]) -> list[Part]:
@@ -231,7 +231,7 @@ async def _read_journal(c: StageProClient, a: dict[str, Any]) -> list[Part]:
         params["nonconformant"] = "true"
     if not a.get("all_keys") and c.api_key:
         params["api_key"] = c.api_key
-    data = await c.control("GET", "journal", params=params)
+    data = await c.control("getJournal", params=params)
     entries = data.get("entries", []) if isinstance(data, dict) else data
     limit = int(a.get("limit") or JOBS_PAGE_DEFAULT)
     return [_dump({"total": len(entries), "entries": entries[-limit:]})]
@@ -242,13 +242,13 @@ async def _inject_fault(c: StageProClient, a: dict[str, Any]) -> list[Part]:
     rule.setdefault("api", "stagepro")
     if "api_key" not in rule and c.api_key:
         rule["api_key"] = c.api_key  # scoped to this server's key: never another client's
-    return [_dump(await c.control("POST", "faults", json=rule))]
+    return [_dump(await c.control("createFault", json=rule))]
 
 
 async def _clear_faults(c: StageProClient, a: dict[str, Any]) -> list[Part]:
     params = {} if a.get("all_keys") or not c.api_key else {"api_key": c.api_key}
-    await c.control("DELETE", "faults", params=params)
-    left = await c.control("GET", "faults")
+    await c.control("clearFaults", params=params)
+    left = await c.control("listFaults")
     return [_dump({"removed": True, "rules_left": len(left.get("data", []))})]
 
 
