@@ -7,7 +7,7 @@ Two kinds:
 - **property**: the tests of ``contract_tests/suites/``, each decorated ``@check("<name>")``;
   several tests may share a name (one per API, or one promise checked two ways).
 
-A mutant (``mutants.py``) names the checks that must catch it (``Mutant.catches``);
+A mutant (``tests/contract/mutants.py``) names the checks that must catch it (``Mutant.catches``);
 ``tests/contract/test_checks.py`` fails when a mutant names a check that is not here, when a
 check has neither a mutant nor a reason in ``without_mutant``, when a property test carries no
 registered name, or when schemathesis's list of checks and this one drift apart.

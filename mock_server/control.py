@@ -5,6 +5,13 @@ tools.
 It keeps one pooled HTTP connection, so the plugin's per-test resets cost a round trip on an
 open socket rather than a new client each. Importing this module is cheap (httpx is imported
 on first use), because pytest loads the plugin in every run wherever stagemock is installed.
+
+Every action is written here once: ``OPERATIONS`` names the ``openapi/admin.yaml`` operation
+each method calls (``tests/admin/test_control_client.py`` holds the table equal to the spec),
+``mock_server.testing.RunningServer`` is a ``ControlPlane`` (it inherits every method), the
+pytest plugin's server for ``--stagemock-url`` is one too, and the MCP server's mock-aware
+tools call the same operations (``ControlPlane.send``). See ARCHITECTURE.md, "A control-plane
+action".
 """
 
 from __future__ import annotations
@@ -18,6 +25,23 @@ if TYPE_CHECKING:
 
 class ControlPlaneError(RuntimeError):
     """The control plane is unreachable or answered an error: the message says which."""
+
+
+#: The control-plane operations this client calls: ``operationId`` of ``openapi/admin.yaml``
+#: → (method, path under ``/__mock/``, ``{name}`` for a path parameter).
+OPERATIONS: dict[str, tuple[str, str]] = {
+    "getHealth": ("GET", "health"),
+    "resetMock": ("POST", "reset"),
+    "advanceClock": ("POST", "clock/advance"),
+    "getJournal": ("GET", "journal"),
+    "listWebhookDeliveries": ("GET", "webhooks/deliveries"),
+    "createConsoleSession": ("POST", "console-sessions"),
+    "getWebhookEndpoint": ("GET", "webhooks/endpoints/{endpoint_id}"),
+    "createFault": ("POST", "faults"),
+    "listFaults": ("GET", "faults"),
+    "deleteFault": ("DELETE", "faults/{fault_id}"),
+    "clearFaults": ("DELETE", "faults"),
+}
 
 
 class ControlPlane:
@@ -59,11 +83,19 @@ class ControlPlane:
                 f"({type(exc).__name__}: {exc}); is the mock running?"
             ) from None
 
-    def _ok(self, method: str, path: str, **kwargs: Any) -> Any:
-        r = self.request(method, path, **kwargs)
+    def send(self, operation: str, ids: dict[str, str] | None = None,
+             **kwargs: Any) -> httpx.Response:
+        """Call the control-plane operation ``operation`` (an ``operationId`` of
+        ``OPERATIONS``), its path parameters from ``ids``; the answer as it came."""
+        method, path = OPERATIONS[operation]
+        return self.request(method, path.format(**(ids or {})), **kwargs)
+
+    def _ok(self, operation: str, ids: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        r = self.send(operation, ids, **kwargs)
         if r.status_code >= 400:
             raise ControlPlaneError(
-                f"{method} {self.url}/__mock/{path} answered {r.status_code}: {r.text[:300]}"
+                f"{r.request.method} {r.request.url} ({operation}) answered "
+                f"{r.status_code}: {r.text[:300]}"
             )
         return r.json() if r.content else None
 
@@ -74,15 +106,15 @@ class ControlPlane:
 
     # the operations ---------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
-        return self._ok("GET", "health")
+        return self._ok("getHealth")
 
     def reset(self, api_key: str | None = None) -> None:
         """Forget all state, or one account's (``api_key``)."""
-        self._ok("POST", "reset", json={"api_key": api_key} if api_key else None)
+        self._ok("resetMock", json={"api_key": api_key} if api_key else None)
 
     def advance(self, seconds: float) -> dict[str, Any]:
         """Move the clock forward; returns the clock after the move."""
-        return self._ok("POST", "clock/advance", json={"seconds": seconds})
+        return self._ok("advanceClock", json={"seconds": seconds})
 
     def journal(self, api_key: str | None = None, **params: Any) -> list[dict[str, Any]]:
         """Journal entries, oldest first (``api_key`` and the endpoint's filters)."""
@@ -93,16 +125,16 @@ class ControlPlane:
         numbered since the server started or was fully reset), ``dropped``, ``capacity``."""
         if api_key:
             params["api_key"] = api_key
-        return self._ok("GET", "journal", params=params)
+        return self._ok("getJournal", params=params)
 
     def deliveries(self, api_key: str | None = None) -> list[dict[str, Any]]:
         """Every webhook event queued (each with its delivery attempts), all or one key's."""
         params = {"api_key": api_key} if api_key else None
-        return self._ok("GET", "webhooks/deliveries", params=params)["data"]
+        return self._ok("listWebhookDeliveries", params=params)["data"]
 
     def console_session(self, api_key: str) -> str:
         """A StagePro console session token for the account of ``api_key``."""
-        return self._ok("POST", "console-sessions", json={"api_key": api_key})["token"]
+        return self._ok("createConsoleSession", json={"api_key": api_key})["token"]
 
     def wait_for_webhook(self, endpoint_id: str, timeout: float = 10.0) -> dict[str, Any]:
         """Wait until a new webhook endpoint has answered its verification challenge (a real
@@ -112,7 +144,7 @@ class ControlPlane:
 
         deadline = time.monotonic() + timeout
         while True:
-            endpoint = self._ok("GET", f"webhooks/endpoints/{endpoint_id}")
+            endpoint = self._ok("getWebhookEndpoint", {"endpoint_id": endpoint_id})
             if endpoint["status"] == "active":
                 return endpoint
             if endpoint["status"] == "verification_failed":
@@ -132,17 +164,17 @@ class ControlPlane:
         """Add a fault rule (``operation``, ``api_key``, ``status``, ``retry_after``,
         ``delay_ms``, ``delay_seconds``, ``after``, ``times``, ``probability``,
         ``lost_as``); returns it, with its ``id``."""
-        return self._ok("POST", "faults", json={"api": api, "action": action, **rule})
+        return self._ok("createFault", json={"api": api, "action": action, **rule})
 
     def faults(self, api_key: str | None = None) -> list[dict[str, Any]]:
         """The fault rules (with their ``hits``), all or one key's."""
-        return self._ok("GET", "faults", params={"api_key": api_key} if api_key else None)[
+        return self._ok("listFaults", params={"api_key": api_key} if api_key else None)[
             "data"
         ]
 
     def delete_fault(self, fault_id: str) -> None:
-        self._ok("DELETE", f"faults/{fault_id}")
+        self._ok("deleteFault", {"fault_id": fault_id})
 
     def clear_faults(self, api_key: str | None = None) -> None:
         """Remove every fault rule, or one key's."""
-        self._ok("DELETE", "faults", params={"api_key": api_key} if api_key else None)
+        self._ok("clearFaults", params={"api_key": api_key} if api_key else None)

@@ -263,9 +263,10 @@ def _key_suffix(nodeid: str) -> str:
 
 @dataclass
 class MockApi:
-    """One test's view of one API of the mock."""
+    """One test's view of one API of the mock: the control plane's actions scoped to this
+    test's key (the server's own client, ``ControlPlane``, has them all, unscoped)."""
 
-    server: Any
+    server: ControlPlane
     base_url: str
     api_key: str
     auth_headers: dict[str, str]

@@ -32,10 +32,14 @@ def listening_socket(host: str, port: int | None) -> socket.socket:
     return sock
 
 
-class RunningServer:
+class RunningServer(ControlPlane):
     """A mock listening on ``settings.host``:``port`` until ``stop()``; ``port`` 0 or
     ``None`` (the default): a free port. Binding happens here: a port already in use raises
-    ``OSError`` from the constructor."""
+    ``OSError`` from the constructor.
+
+    It is its own control-plane client: every ``ControlPlane`` method (``reset``,
+    ``advance``, ``journal``, ``fault``, ``wait_for_webhook``...) is there, written once in
+    ``mock_server/control.py``; ``admin(method, path)`` is any other ``/__mock/`` call."""
 
     def __init__(
         self,
@@ -49,8 +53,7 @@ class RunningServer:
         self.settings = replace(settings, port=self.port)
         self.app = create_app(self.settings)
         served = app_wrapper(self.app) if app_wrapper else self.app
-        self.url = f"http://{self.settings.host}:{self.port}"
-        self.control = ControlPlane(self.url, self.app.state.admin_token)
+        super().__init__(f"http://{self.settings.host}:{self.port}", self.app.state.admin_token)
         config = uvicorn.Config(
             served, log_level="error", access_log=False, lifespan="on",
             http="httptools", loop="auto",
@@ -75,7 +78,7 @@ class RunningServer:
         return self
 
     def stop(self) -> None:
-        self.control.close()
+        self.close()
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()
@@ -86,42 +89,14 @@ class RunningServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # control plane (one pooled client: mock_server.control) ----------------------------
+    @property
+    def control(self) -> ControlPlane:
+        """The control-plane client: the server itself."""
+        return self
+
     def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.control.request(method, path, **kwargs)
-
-    def reset(self, api_key: str | None = None) -> None:
-        self.control.reset(api_key)
-
-    def advance(self, seconds: float) -> dict[str, Any]:
-        return self.control.advance(seconds)
-
-    def journal(self, api_key: str | None = None, **params: Any) -> list[dict[str, Any]]:
-        return self.control.journal(api_key, **params)
-
-    def journal_page(self, api_key: str | None = None, **params: Any) -> dict[str, Any]:
-        return self.control.journal_page(api_key, **params)
-
-    def deliveries(self, api_key: str | None = None) -> list[dict[str, Any]]:
-        return self.control.deliveries(api_key)
-
-    def console_session(self, api_key: str) -> str:
-        return self.control.console_session(api_key)
-
-    def wait_for_webhook(self, endpoint_id: str, timeout: float = 10.0) -> dict[str, Any]:
-        return self.control.wait_for_webhook(endpoint_id, timeout)
-
-    def fault(self, api: str, action: str, **rule: Any) -> dict[str, Any]:
-        return self.control.fault(api, action, **rule)
-
-    def faults(self, api_key: str | None = None) -> list[dict[str, Any]]:
-        return self.control.faults(api_key)
-
-    def delete_fault(self, fault_id: str) -> None:
-        self.control.delete_fault(fault_id)
-
-    def clear_faults(self, api_key: str | None = None) -> None:
-        self.control.clear_faults(api_key)
+        """Any ``/__mock/`` call (``path`` relative to it), answered as it came."""
+        return self.request(method, path, **kwargs)
 
 
 class WebhookReceiver:

@@ -97,3 +97,23 @@ def test_session_covers_the_catalogue(runs: tuple[dict[str, Any], dict[str, Any]
             assert f"sa.image.sky.{sky}.{sub}.0" in labels
     assert sum(label.startswith("sa.hdr.url.") for label in labels) == 7
     assert "sa.hdr.image" in labels
+
+
+def test_every_tool_category_has_a_source_photo() -> None:
+    """A listing tool is shown the sample photo of its registered category: a new category
+    must say which (``PHOTO_OF_CATEGORY``) before the session can run."""
+    from mock_server.images.render.tools import CATEGORIES
+    from tests.golden.session import PHOTO_OF_CATEGORY, PHOTOS
+
+    assert set(PHOTO_OF_CATEGORY) == set(CATEGORIES)
+    for photo in PHOTO_OF_CATEGORY.values():
+        assert (PHOTOS / f"{photo}.jpg").is_file(), photo
+
+
+def test_labels_name_what_they_hash() -> None:
+    """No label is a running count (``clock.advance.53``): each names its operation."""
+    import re
+
+    pinned = json.loads(PINNED.read_text())
+    counted = [k for k in pinned if re.fullmatch(r"[a-z.]+\.\d{2,}", k)]
+    assert not counted, counted

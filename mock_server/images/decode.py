@@ -14,8 +14,14 @@ from ..limits import IMAGE_MAX_PIXELS
 ALLOWED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
+#: Every ``ImageDecodeError.code`` (each API turns each into its own error).
+CODES = ("invalid_image", "image_too_large", "unsupported_format")
+
+
 class ImageDecodeError(Exception):
     def __init__(self, code: str, message: str) -> None:
+        if code not in CODES:
+            raise ValueError(f"image decode code {code!r} is not one of CODES")
         super().__init__(message)
         self.code = code
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..control import ControlPlane, ControlPlaneError
+from ..control import OPERATIONS, ControlPlane, ControlPlaneError
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/api/v1"
 #: Long edge of the images returned to the model (context size).
@@ -157,8 +157,8 @@ class StageProClient:
             self._control_plane = ControlPlane(self.origin, timeout=self.timeout)
         return self._control_plane
 
-    async def _control_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await asyncio.to_thread(self.control_plane.request, method, path, **kwargs)
+    async def _control_request(self, operation: str, **kwargs: Any) -> httpx.Response:
+        return await asyncio.to_thread(self.control_plane.send, operation, None, **kwargs)
 
     async def is_mock(self) -> bool:
         """True when the server has stagemock's control plane (``GET /__mock/health``); a
@@ -168,7 +168,7 @@ class StageProClient:
         if not self.mock_extras or not self.origin or time.monotonic() < self._not_mock_until:
             return False
         try:
-            r = await self._control_request("GET", "health", timeout=2.0)
+            r = await self._control_request("getHealth", timeout=2.0)
             self._is_mock = r.status_code == 200 and isinstance(r.json(), dict)
         except (ControlPlaneError, httpx.HTTPError, ValueError):
             self._is_mock = False
@@ -176,9 +176,12 @@ class StageProClient:
             self._not_mock_until = time.monotonic() + 30.0
         return self._is_mock
 
-    async def control(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def control(self, operation: str, **kwargs: Any) -> Any:
+        """The control-plane operation ``operation`` (an ``operationId`` the package's client
+        knows: ``mock_server.control.OPERATIONS``); an error said in words."""
+        path = OPERATIONS[operation][1]
         try:
-            r = await self._control_request(method, path, **kwargs)
+            r = await self._control_request(operation, **kwargs)
         except ControlPlaneError as exc:
             raise ApiCallError(None, "connection_error", str(exc)) from None
         except httpx.TimeoutException:

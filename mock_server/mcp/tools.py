@@ -222,7 +222,7 @@ async def _advance_clock(c: StageProClient, a: dict[str, Any]) -> list[Part]:
         seconds = float(a["seconds"])
     except (KeyError, TypeError, ValueError):
         raise ToolFailure("seconds must be a number") from None
-    return [_dump(await c.control("POST", "clock/advance", json={"seconds": seconds}))]
+    return [_dump(await c.control("advanceClock", json={"seconds": seconds}))]
 
 
 async def _read_journal(c: StageProClient, a: dict[str, Any]) -> list[Part]:
@@ -231,7 +231,7 @@ async def _read_journal(c: StageProClient, a: dict[str, Any]) -> list[Part]:
         params["nonconformant"] = "true"
     if not a.get("all_keys") and c.api_key:
         params["api_key"] = c.api_key
-    data = await c.control("GET", "journal", params=params)
+    data = await c.control("getJournal", params=params)
     entries = data.get("entries", []) if isinstance(data, dict) else data
     limit = int(a.get("limit") or JOBS_PAGE_DEFAULT)
     return [_dump({"total": len(entries), "entries": entries[-limit:]})]
@@ -242,13 +242,13 @@ async def _inject_fault(c: StageProClient, a: dict[str, Any]) -> list[Part]:
     rule.setdefault("api", "stagepro")
     if "api_key" not in rule and c.api_key:
         rule["api_key"] = c.api_key  # scoped to this server's key: never another client's
-    return [_dump(await c.control("POST", "faults", json=rule))]
+    return [_dump(await c.control("createFault", json=rule))]
 
 
 async def _clear_faults(c: StageProClient, a: dict[str, Any]) -> list[Part]:
     params = {} if a.get("all_keys") or not c.api_key else {"api_key": c.api_key}
-    await c.control("DELETE", "faults", params=params)
-    left = await c.control("GET", "faults")
+    await c.control("clearFaults", params=params)
+    left = await c.control("listFaults")
     return [_dump({"removed": True, "rules_left": len(left.get("data", []))})]
 
 
@@ -267,6 +267,12 @@ def _costs() -> str:
     tools = ", ".join(f"{k} {v}" for k, v in p.get("listing_tools", {}).items())
     return (f"Credits (live keys only; sk_test_ keys never spend): {types}; listing tools "
             f"{p['job_types']['listing-tool']} each except {tools}.")
+
+
+def _render_costs() -> str:
+    """What an agent render costs, per job type it may take (``fixtures/prices.yaml``)."""
+    p = schemas.prices()["job_types"]
+    return ", ".join(f"{t} {p[t]}" for t in ("interior-design", "virtual-stage"))
 
 
 def _id_schema(doc: dict[str, Any]) -> dict[str, Any]:
@@ -387,8 +393,8 @@ def build_tools() -> list[ToolDef]:
         spec("render_agent_session", "Render a design-agent session",
              "Create the render job of a readyToRender session (409 not_ready_to_render "
              "before): job_type interior-design (default) or virtual-stage, with the brief's "
-             "style and room type unless given. Costs its job type (interior-design 2, "
-             "virtual-stage 2 credits on live keys). Follow with wait_for_job.",
+             "style and room type unless given. Costs its job type ("
+             f"{_render_costs()} on live keys). Follow with wait_for_job.",
              _render_agent_session, "post", "/agent/sessions/{id}/render"),
         ToolDef("advance_clock", "Advance the mock clock",
                 "stagemock only: move the mock's clock forward so queued and processing jobs "

@@ -1,6 +1,11 @@
 """What StagePro offers, read from the spec's enums at startup, plus the few facts the
 vendor states that a schema cannot hold (workflow template mapping, prices). Listing tools'
-names and categories live with their renders (``images/render/tools.py``)."""
+names and categories live with their renders (``images/render/tools.py``).
+
+The price table (``fixtures/prices.yaml``) is checked against the spec when the catalog is
+built (``check_prices``): a key that names no job type or listing tool of the spec, a job
+type without a price, or a price that is not a whole number of credits stops startup naming
+it, so a typo can never silently fall back to the listing-tool base price."""
 
 from __future__ import annotations
 
@@ -36,6 +41,56 @@ def tool_category(slug: str) -> str:
     return tool(slug).category
 
 
+#: The keys of ``fixtures/prices.yaml``.
+PRICE_SECTIONS = ("job_types", "listing_tools", "agent_chat")
+
+
+class PriceTableError(ValueError):
+    """``fixtures/prices.yaml`` disagrees with the spec: the message names every problem."""
+
+
+def check_prices(
+    prices: Any, job_types: tuple[str, ...], listing_tools: tuple[str, ...]
+) -> None:
+    """Raise ``PriceTableError`` naming every key of the price table the spec does not have
+    (a job type, a listing tool, a section), every job type without a price and every price
+    that is not a whole number of credits (0 or more)."""
+    if not isinstance(prices, dict):
+        raise PriceTableError("fixtures/prices.yaml: expected a mapping of "
+                              f"{', '.join(PRICE_SECTIONS)}")
+    problems: list[str] = []
+
+    def credits(where: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            problems.append(f"{where}: {value!r} is not a whole number of credits (0 or more)")
+
+    for key in prices:
+        if key not in PRICE_SECTIONS:
+            problems.append(f"unknown section {key!r} (known: {', '.join(PRICE_SECTIONS)})")
+    sections = (("job_types", "job type", job_types),
+                ("listing_tools", "listing tool", listing_tools))
+    for section, what, known in sections:
+        table = prices.get(section) or {}
+        if not isinstance(table, dict):
+            problems.append(f"{section}: expected a mapping of {what} to credits")
+            continue
+        for key, value in table.items():
+            if key not in known:
+                problems.append(f"{section}: {key!r} is not a {what} of the spec "
+                                f"(openapi/stagepro.yaml lists: {', '.join(known)})")
+            else:
+                credits(f"{section}.{key}", value)
+    table = prices.get("job_types")
+    missing = [t for t in job_types if not isinstance(table, dict) or t not in table]
+    if missing:
+        problems.append(f"job_types: no price for {', '.join(missing)}")
+    if "agent_chat" in prices:
+        credits("agent_chat", prices["agent_chat"])
+    if problems:
+        raise PriceTableError("fixtures/prices.yaml disagrees with the spec: "
+                              + "; ".join(problems))
+
+
 @dataclass(frozen=True)
 class Catalog:
     job_types: tuple[str, ...]
@@ -56,8 +111,10 @@ class Catalog:
         webhook = request_schema(document, "/webhooks", "post")
         listing_tools = tuple(enum_at(document, job, "input.listing_tool"))
         check_against(listing_tools)  # every tool of the spec renders, and no other
+        job_types = tuple(enum_at(document, job, "type"))
+        check_prices(prices, job_types, listing_tools)  # every price names a spec value
         return cls(
-            job_types=tuple(enum_at(document, job, "type")),
+            job_types=job_types,
             listing_tools=listing_tools,
             styles=tuple(enum_at(document, job, "input.style")),
             room_types=tuple(enum_at(document, job, "input.room_type")),

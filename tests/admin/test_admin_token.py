@@ -6,13 +6,13 @@ import re
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from mock_server.settings import Settings, is_loopback
 from mock_server.testing import RunningServer
+from tests.waiting import answering
 
 
 @pytest.mark.parametrize(
@@ -87,15 +87,8 @@ def test_serve_on_a_non_loopback_host_prints_a_generated_token():
         banner = [proc.stdout.readline() for _ in range(5)]
         match = re.search(r"Bearer (\S+)'", banner[-1])
         assert match, banner
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/__mock/health",
-                              headers={"Authorization": f"Bearer {match.group(1)}"})
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+        r = answering(f"http://127.0.0.1:{port}/__mock/health", proc,
+                      headers={"Authorization": f"Bearer {match.group(1)}"})
         assert r.status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/__mock/health").status_code == 401
     finally:

@@ -3,21 +3,18 @@ side effect (issue 18)."""
 
 from __future__ import annotations
 
-import time
-
 import httpx
 
 from mock_server.testing import WebhookReceiver
+from tests.waiting import wait_for
 
 
 def _wait_status(http: httpx.Client, endpoint_id: str, status: str) -> dict:
-    deadline = time.monotonic() + 10  # the challenge is a real request in the background
-    while True:
+    def reached() -> dict | None:  # the challenge is a real request in the background
         got = http.get(f"/__mock/webhooks/endpoints/{endpoint_id}").json()
-        if got["status"] == status:
-            return got
-        assert time.monotonic() < deadline, got
-        time.sleep(0.02)
+        return got if got["status"] == status else None
+
+    return wait_for(reached)
 
 
 def test_an_endpoint_and_its_verification_attempts_read_without_side_effects(

@@ -11,10 +11,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from contract_tests import checks
-from contract_tests.mutants import MUTANTS, Mutant
 from contract_tests.target import BASE_PATHS
 from mock_server import Settings
 from mock_server.testing import RunningServer
+from tests.contract.mutants import MUTANTS, Mutant, NoControlPlane
 
 
 def _check(api: str, url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -83,22 +83,8 @@ def test_suite_catches_mutant(mutant, tmp_path):
         assert "schemathesis" in suites, suites
 
 
-class _NoControlPlane:
-    """A server that is not ours: /__mock/ does not exist."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["path"].startswith("/__mock/"):
-            await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
-            await send({"type": "http.response.body", "body": b"not here"})
-            return
-        await self.app(scope, receive, send)
-
-
 def test_suite_runs_against_a_server_without_control_plane():
-    with RunningServer(Settings(deterministic=False, job_seconds=0.5), app_wrapper=_NoControlPlane) as server:
+    with RunningServer(Settings(deterministic=False, job_seconds=0.5), app_wrapper=NoControlPlane) as server:
         proc = _check("stagepro", server.url, "--include-operation", "getCapabilities",
                       "--check", "auth_required", "--check", "magic_failure",
                       "--check", "response_schema_conformance", "--check", "status_code_conformance")

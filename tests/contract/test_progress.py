@@ -11,10 +11,10 @@ import subprocess
 import sys
 import time
 
-from contract_tests.mutants import JOB, MUTANTS, Mutant, _json_edit, _never_completes
 from contract_tests.progress import Progress, PropertyEvents, SchemathesisEvents
 from mock_server import Settings
 from mock_server.testing import RunningServer
+from tests.contract.mutants import JOB, MUTANTS, Mutant, _json_edit, _never_completes
 
 
 def _check(base: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:

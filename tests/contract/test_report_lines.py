@@ -9,9 +9,9 @@ import sys
 
 import orjson
 
-from contract_tests.mutants import Mutant
 from mock_server import Settings
 from mock_server.testing import RunningServer
+from tests.contract.mutants import Mutant
 
 
 def _check(base: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -58,7 +58,7 @@ def _bogus_job_type(data):
 
 
 def test_a_schema_finding_says_keyword_place_and_value_not_the_schema():
-    from contract_tests.mutants import _json_edit
+    from tests.contract.mutants import _json_edit
 
     bad = Mutant("bogus-job-type", "stagepro", ("response_schema_conformance",),
                  transform=_json_edit(r"/api/v1/capabilities", "GET", _bogus_job_type))
@@ -80,7 +80,7 @@ def test_a_schema_finding_says_keyword_place_and_value_not_the_schema():
 def test_distinct_failures_of_a_state_machine_are_each_said_in_words():
     """Hypothesis finds two distinct failures of ``job_lifecycle`` (a poll and the final
     wait, both on jobs without ``status``): each is said, not ``ExceptionGroup: …``."""
-    from contract_tests.mutants import MUTANTS
+    from tests.contract.mutants import MUTANTS
 
     dropped = next(m for m in MUTANTS if m.name == "job-status-dropped")
     with RunningServer(Settings(deterministic=True), app_wrapper=dropped.wrap) as server:

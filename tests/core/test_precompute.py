@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mock_server.core.precompute import Pending, Precomputer
+from tests.waiting import wait_for
 
 
 def test_without_an_executor_work_runs_when_collected():
@@ -99,7 +100,6 @@ def test_workers_end_with_a_killed_server(tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     script = tmp_path / "server.py"
     script.write_text(
@@ -130,10 +130,11 @@ def test_workers_end_with_a_killed_server(tmp_path):
             with open(f"/proc/{pid}/stat") as fh:
                 return fh.read().split(")")[-1].split()[0] != "Z"
 
-        deadline = time.monotonic() + 10
-        while any(alive(p) for p in pids) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [p for p in pids if alive(p)], "worker or fork server outlived the server"
+        try:
+            wait_for(lambda: not any(alive(p) for p in pids))
+        except AssertionError:
+            raise AssertionError("worker or fork server outlived the server: "
+                                 f"{[p for p in pids if alive(p)]}") from None
     finally:
         proc.kill()
 

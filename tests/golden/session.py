@@ -9,6 +9,12 @@ re-pin with::
 
     .venv/bin/python -m tests.golden.session --update
 
+Each hash is labelled by what it is (the operation, the job type or tool slug, the option,
+the settle phase and step), never by a position or a count of what came before, so adding a
+listing tool adds its own labels and renames none. A tool's source photo follows the tool's
+registered category (``images/render/tools.py``). Job ids are per-account counters: the
+bodies of jobs created after a new one still change (their ids moved), their images do not.
+
 Bodies are hashed with the server's address (a free port, different every run) replaced by
 a fixed one, and the GCS V4 signature of upload URLs masked (it signs a fixed host, never
 that address, so masking only keeps a change of the signing secret from re-pinning bodies).
@@ -35,7 +41,10 @@ HASHES = Path(__file__).resolve().parent / "hashes.json"
 SEED = 42
 PHOTOS = ROOT / "fixtures" / "photos"
 BRACKETS = ROOT / "fixtures" / "brackets"
-EXTERIOR_TOOLS = ("lawn", "sky", "driveway", "twilight", "landscape", "season", "rain", "night")
+#: The sample photo a listing tool is shown, by the tool's registered category
+#: (``images/render/tools.py``): a new tool needs no entry here.
+PHOTO_OF_CATEGORY = {"interior": "interior", "exterior": "exterior", "pool": "pool",
+                     "twilight": "exterior", "other": "interior"}
 
 
 @cache
@@ -124,9 +133,10 @@ def _stagepro(server: Any, rec: Recorder) -> None:
         "options": {"creativity": 5, "aspect_ratio": "16:9"}}})
     job("empty-room.options", {"type": "empty-room", "input": {
         "upload_id": uploads["interior"], "options": {"creativity": 1, "aspect_ratio": "9:16"}}})
+    from mock_server.images.render.tools import tool as registered
+
     for tool in _enum("stagepro.yaml", "ListingTool"):
-        src = ("pool" if "pool" in tool
-               else "exterior" if any(k in tool for k in EXTERIOR_TOOLS) else "interior")
+        src = PHOTO_OF_CATEGORY[registered(tool).category]
         job(f"tool.{tool}", {"type": "listing-tool", "input": {
             "upload_id": uploads[src], "listing_tool": tool}})
     for src, tool in (("backyard-pool", "add-water-to-empty-pool"),
@@ -141,20 +151,22 @@ def _stagepro(server: Any, rec: Recorder) -> None:
                    {"image_url": "https://example.com/golden/batch-2.jpg",
                     "listing_tool": "sky-enhancement"}]}))
 
-    def settle() -> None:
-        for _ in range(100):
+    def settle(phase: str) -> None:
+        """Advance the clock 30 s at a time until every job has ended (labels: the phase and
+        the step within it, never a count of what came before)."""
+        for step in range(1, 101):
             listed = sp.get("/jobs", params={"limit": 100}).json()
             assert not listed.get("has_more"), "more jobs than one page"
             if all(j["status"] in ("completed", "failed") for j in listed["data"]):
                 return
-            rec.body(f"clock.advance.{len(rec.hashes)}", rec.advance(30))
+            rec.body(f"sp.settle.{phase}.advance.{step}", rec.advance(30))
         raise AssertionError("jobs did not settle")
 
-    settle()
+    settle("created")
     regen = rec.body("sp.regenerate", sp.post(f"/jobs/{jobs['virtual-stage.upload']}/regenerate",
                                               json={}))
     jobs["virtual-stage.upload.regenerated"] = regen["id"]
-    settle()
+    settle("regenerated")
     for label, jid in jobs.items():
         body = rec.body(f"sp.job.{label}", sp.get(f"/jobs/{jid}"))
         assert body["status"] == "completed", (label, body)

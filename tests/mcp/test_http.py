@@ -6,12 +6,13 @@ import json
 import socket
 import subprocess
 import sys
-import time
 
 import anyio
 import httpx
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
+
+from tests.waiting import wait_for
 
 from .conftest import ROOT
 from .session import text_of
@@ -24,15 +25,20 @@ def _free_port() -> int:
 
 
 def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         assert proc.poll() is None, proc.stderr.read().decode()
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
+                return True
         except OSError:
-            time.sleep(0.1)
-    raise AssertionError("stagemock mcp --http did not listen")
+            return False
+
+    try:
+        wait_for(listening, timeout)
+    except AssertionError as exc:
+        if "condition not met" in str(exc):
+            raise AssertionError("stagemock mcp --http did not listen") from None
+        raise
 
 
 def test_streamable_http_with_its_own_mock():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 import uvicorn
 
 from mock_server.proxy.app import Proxy
+from tests.waiting import wait_for
 
 
 @contextmanager
@@ -27,10 +27,8 @@ def serving(app: Any) -> Iterator[str]:
                                            http="httptools"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
+    wait_for(lambda: server.started or not thread.is_alive())
+    assert server.started, "server did not start"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
+
+from tests.waiting import answering
 
 
 def _free_port() -> int:
@@ -25,14 +26,8 @@ def test_the_command_relays_and_journals(mock_upstream, tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         origin = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                health = httpx.get(origin + "/__mock/health", timeout=1).json()
-                break
-            except httpx.HTTPError:
-                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-                time.sleep(0.05)
+        health = answering(origin + "/__mock/health", proc, timeout=20,
+                           output=proc.stderr.read).json()
         assert health["mode"] == "proxy" and health["base_path"] == "/api/v1"
         key = {"Authorization": "Bearer sk_test_cli_proxy"}
         via = httpx.get(origin + "/api/v1/capabilities", headers=key)

@@ -9,6 +9,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.waiting import wait_for
+
 JOB = {"type": "listing-tool", "input": {"image_url": "https://example.com/exterior.jpg", "listing_tool": "virtual-twilight"}}
 
 
@@ -318,7 +320,6 @@ def test_same_requests_same_bytes(stagemock_server):
 def test_output_rendered_ahead_is_the_inline_render(sp, stagepro_mock, stagemock_server):
     """The render starts in a worker process when the job starts processing; the bytes served
     at completion are exactly what rendering at that instant gives."""
-    import time
 
     job = sp.post("/jobs", json=JOB).json()
     stagepro_mock.advance(1)  # processing: the render is started ahead
@@ -326,9 +327,7 @@ def test_output_rendered_ahead_is_the_inline_render(sp, stagepro_mock, stagemock
     account = stagemock_server.context.backends["stagepro"].state.keys[stagepro_mock.api_key].account
     ahead = account.jobs[job["id"]].rendering
     assert ahead is not None and ahead.future is not None
-    deadline = time.monotonic() + 30
-    while not ahead.future.done() and time.monotonic() < deadline:
-        time.sleep(0.01)  # real work in a real worker process (not the clock)
+    wait_for(ahead.future.done, timeout=30)  # real work in a real worker process (not the clock)
     inline = engine._render_work(account, account.jobs[job["id"]])()
     stagepro_mock.advance(10)
     done = sp.get(f"/jobs/{job['id']}").json()

@@ -59,10 +59,7 @@ def test_answers_the_challenge_and_prints_each_delivery(receiver, stagepro_mock)
     challenge = _next(lines)
     assert challenge["challenge"] is True and challenge["path"] == "/hook"
     assert challenge["body"]["type"] == "webhook.verification" and challenge["status"] == 200
-    deadline = time.monotonic() + 10  # the challenge's answer reaches the mock in real time
-    while console.get("/webhooks").json()["data"][0]["status"] != "active":
-        assert time.monotonic() < deadline, "the endpoint never became active"
-        time.sleep(0.02)
+    stagepro_mock.wait_for_webhook(ep["id"])  # the challenge's answer arrives in real time
     job = stagepro_mock.client().post(
         "/jobs", json=dict(JOB, webhook_endpoint_id=ep["id"])).json()
     stagepro_mock.advance(60)

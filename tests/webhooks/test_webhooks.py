@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 
 import httpx
 import pytest
@@ -33,6 +32,18 @@ def console(http, stagepro_mock):
 
 def _deliveries(http, **params):
     return http.get("/__mock/webhooks/deliveries", params=params).json()["data"]
+
+
+def _all_delivered(http, endpoint_id):
+    """The events queued for the endpoint once every one has succeeded (else ``None``)."""
+    queued = _deliveries(http, endpoint_id=endpoint_id)
+    return queued if queued and all(d["state"] == "succeeded" for d in queued) else None
+
+
+def _unix(stamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 
@@ -76,9 +87,14 @@ def test_retries_follow_the_schedule_with_one_event_id(console, http, sp, stagep
     stagepro_mock.advance(10)  # first retry is due 10 s after the failure
     rx.wait_for(2)
     wait_for(lambda: _deliveries(http, endpoint_id=ep["id"])[0]["state"] == "pending")
-    stagepro_mock.advance(29)
-    time.sleep(0.2)
-    assert len(rx.deliveries) == 2  # not yet: the second retry waits 30 s
+    clock = stagepro_mock.advance(29)
+    # not yet: the second retry waits 30 s. Said by the hub's own record, not by a pause: the
+    # delivery is pending (not in flight) and due after the clock, so nothing can be sent
+    (pending,) = _deliveries(http, endpoint_id=ep["id"])
+    assert pending["state"] == "pending" and len(pending["attempts"]) == 2, pending
+    due = _unix(pending["next_attempt_at"])
+    assert due - pending["attempts"][-1]["at_unix"] == 30 and due > clock["unix"], (pending, clock)
+    assert len(rx.deliveries) == 2
     stagepro_mock.advance(1)
     rx.wait_for(3)
     d = wait_for(lambda: [x for x in _deliveries(http, endpoint_id=ep["id"]) if x["state"] == "succeeded"])[0]
@@ -109,7 +125,9 @@ def test_batch_completed_once_after_all_jobs(console, http, sp, stagepro_mock, s
                               "photos": [{"image_url": f"https://example.com/{i}.jpg"} for i in range(3)]})
     stagepro_mock.advance(60)
     rx.wait_for(1)
-    time.sleep(0.2)
+    # every event the hub queued for the endpoint, all delivered: nothing else can arrive later
+    queued = wait_for(lambda: _all_delivered(http, ep["id"]))
+    assert [d["type"] for d in queued] == ["batch.completed"]
     assert [d["json"]["type"] for d in rx.deliveries] == ["batch.completed"]
     assert rx.deliveries[0]["json"]["data"]["object"]["counts"]["completed"] == 3
 
@@ -216,7 +234,8 @@ def test_batch_jobs_inherit_the_endpoint_and_send_their_own_events(kind, console
     assert {sp.get(f"/jobs/{j}").json()["webhook_endpoint_id"] for j in job_ids} == {ep["id"]}
     stagepro_mock.advance(60)
     rx.wait_for(3)
-    time.sleep(0.2)
+    queued = wait_for(lambda: _all_delivered(http, ep["id"]))  # nothing left to arrive
+    assert len(queued) == 3, queued
     got = sorted((d["json"]["type"], d["json"]["data"]["object"]["id"]) for d in rx.deliveries)
     batch_id = r.json()["batch_id"] if kind == "workflow" else r.json()["id"]
     assert got == sorted([("job.completed", job_ids[0]), ("job.failed", job_ids[1]), ("batch.completed", batch_id)])

@@ -1,8 +1,11 @@
 """Deliberately broken variants of the mock, to prove the suite catches what it claims to.
 
-Each mutant wraps the real app in an ASGI layer that breaks one promise of the spec. The
-project's tests start each one and assert that ``stagemock check --check NAME`` fails, the
-report naming each check of ``Mutant.catches`` (``contract_tests/checks.py``).
+Each mutant wraps the real app in an ASGI layer that breaks one promise of the spec (or
+patches the app's internals). ``tests/contract/test_mutants.py`` starts each one and asserts
+that ``stagemock check --check NAME`` fails, the report naming each check of
+``Mutant.catches`` (``contract_tests/checks.py``). They are the tests' own: the wheel does not
+carry them. Each is listed, with ``Mutant.breaks`` (what it breaks, in words), in
+docs/contract-tests.md (``python -m tests.contract.catalogue --write``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ class Mutant:
     #: The checks (names of ``contract_tests.checks.CHECKS``) that must catch it: only they
     #: run (``stagemock check --check NAME``), and each must be named in the report.
     catches: tuple[str, ...]
+    #: What it breaks, in words (listed in docs/contract-tests.md).
+    breaks: str = ""
     #: Operations to include in the schemathesis run (keeps the run small); empty: all.
     operations: tuple[str, ...] = ()
     transform: Transform | None = None
@@ -373,81 +378,98 @@ JOB = r"/api/v1/jobs/[^/]+"
 MUTANTS = [
     Mutant(
         "required-field-dropped", "stagepro", ("response_schema_conformance",),
+        breaks="a required field dropped (capabilities without `listing_tools`)",
         operations=("getCapabilities",), says=("`body` lacks `listing_tools` (`required`)",),
         never_says=("Schema at",),
         transform=_json_edit(r"/api/v1/capabilities", "GET", _drop("listing_tools")),
     ),
     Mutant(
         "wrong-status-code", "stagepro", ("status_code_conformance",),
+        breaks="a wrong status (usage answered 201)",
         operations=("getUsage",),
         transform=_status_of(r"/api/v1/usage", "GET", 200, 201),
     ),
     Mutant(
         "wrong-content-type", "stagepro", ("content_type_conformance",),
+        breaks="a wrong content type (capabilities as `text/plain`)",
         operations=("getCapabilities",),
         transform=_content_type(r"/api/v1/capabilities", "text/plain"),
     ),
     Mutant(
         "server-error-on-bad-input", "stagepro", ("not_a_server_error",),
+        breaks="a 500 on bad input (every 400 answered 500)",
         operations=("createJob",),
         transform=_bad_input_500,
     ),
     Mutant(
         "auth-ignored", "stagepro", ("auth_required",),
+        breaks="auth ignored (a missing or malformed key served as a valid one)",
         rewrite_request=_ignore_auth,
     ),
     Mutant(
         "status-moves-backwards", "stagepro", ("terminal_state",),
+        breaks="a job's status moving backwards (completed, then processing)",
         transform=_json_edit(JOB, "GET", _status_backwards()),
     ),
     Mutant(
         "job-never-completes", "stagepro", ("terminal_state",),
+        breaks="a job that never completes",
         transform=_json_edit(JOB, "GET", _never_completes),
     ),
     Mutant(
         "job-status-dropped", "stagepro", ("terminal_state",),
+        breaks="a job without `status`",
         transform=_json_edit(JOB, "GET", _drop("status")),
         says=("answered 200 without `status`",),
     ),
     Mutant(
         "idempotency-ignored", "stagepro", ("idempotent_replay",),
+        breaks="idempotency ignored (the key dropped before the mock sees it)",
         rewrite_request=_ignore_idempotency,
     ),
     Mutant(
         "pagination-repeats", "stagepro", ("pagination",),
+        breaks="pagination repeating an item",
         transform=_json_edit(r"/api/v1/jobs", "GET", _repeat_item),
     ),
     Mutant(
         "stagerai-envelope-dropped", "stagerai", ("response_schema_conformance",),
+        breaks="a Stager AI envelope dropped (an upload answered without `data`)",
         operations=("uploadImage",),
         transform=_json_edit(r"/api/image", "POST", _drop("data")),
     ),
     Mutant(
-        "bad-webhook-signature", "stagepro", ("webhook_signature",), patch=_bad_signature,
+        "bad-webhook-signature", "stagepro", ("webhook_signature",),
+        breaks="a bad webhook signature (signed with the wrong secret)", patch=_bad_signature,
     ),
     Mutant(
         "jobs-shared-across-accounts", "stagepro", ("object_isolation",),
+        breaks="a job read by another account",
         patch=_jobs_shared_across_accounts, says=("another account read job",),
     ),
     Mutant(
         "not-found-answers-200", "stagepro", ("object_isolation", "response_schema_conformance"),
+        breaks="a not-found error answered 200",
         operations=("getJob",), transform=_status_of(JOB, "GET", 404, 200),
         says=("expected 404, got 200: the body is a `not_found` error",),
         never_says=("a second account saw", "violates its schema", "Schema at"),
     ),
     Mutant(
         "any-signature-accepted", "stagerai", ("signed_upload",),
+        breaks="a tampered signed upload URL accepted",
         patch=_any_signature_accepted, says=("tampered signed URL answered 200",),
     ),
     # Servers that are not ours (no /__mock/), as the vendor's API is: disagreeing only with a
     # guess of the spec (x-stagemock-guess) is reported and passes; a documented rule fails.
     Mutant(
         "accepts-undocumented-style", "stagepro", ("negative_data_rejection",),
+        breaks="an undocumented style accepted (the style enum is a guess)",
         operations=("createJob",), foreign=True, exit_code=0, says=("input.style",),
         phases="coverage", rewrite_request=_accept_any("input.style", _enum("Style"), "modern"),
     ),
     Mutant(
         "batch-answers-200", "stagepro", ("status_code_conformance",),
+        breaks="a batch answered 200 instead of 202 (a guess)",
         operations=("createBatch",), foreign=True, exit_code=0,
         says=("createBatch", "got 200, the spec's status is 202 (a guess: "),
         phases="examples",
@@ -455,6 +477,7 @@ MUTANTS = [
     ),
     Mutant(
         "accepts-unknown-job-type", "stagepro", ("negative_data_rejection",),
+        breaks="an unknown job type accepted",
         operations=("createJob",), foreign=True, phases="coverage",
         rewrite_request=_accept_any("type", _enum("JobType"), "empty-room"),
     ),
@@ -464,22 +487,26 @@ MUTANTS = [
     # positive_data_acceptance; tests/contract/test_guess_classifier.py pins those rules.)
     Mutant(
         "rejects-long-ids", "stagepro", ("positive_data_acceptance",),
+        breaks="ids of 33–64 characters refused (the length limit is a guess)",
         operations=("getJob",), foreign=True, exit_code=0, says=("`id`", "1–64"),
         phases="coverage", transform=_refuse_long_ids,
     ),
     # Property tests: a failure resting only on a guess is reported; a documented one fails.
     Mutant(
-        "jobs-answer-201", "stagepro", ("terminal_state",), foreign=True,
+        "jobs-answer-201", "stagepro", ("terminal_state",),
+        breaks="jobs answered 201 instead of the documented 202", foreign=True,
         says=("answered 201, not 202",),
         transform=_status_of(r"/api/v1/jobs", "POST", 202, 201),
     ),
     Mutant(
-        "idempotency-per-body", "stagepro", ("idempotent_replay",), foreign=True, exit_code=0,
+        "idempotency-per-body", "stagepro", ("idempotent_replay",),
+        breaks="idempotency keyed by body (the 409 on another body is a guess)", foreign=True, exit_code=0,
         says=("got 202, the spec's status is 409 (a guess: ", "no 409"),
         rewrite_request=_idempotency_per_body(),
     ),
     Mutant(
-        "pagination-without-cursors", "stagepro", ("pagination",), foreign=True, exit_code=0,
+        "pagination-without-cursors", "stagepro", ("pagination",),
+        breaks="pagination without cursors (`cursor` ignored)", foreign=True, exit_code=0,
         says=("cursors", "pagination"), rewrite_request=_ignore_cursor,
     ),
 ]
