@@ -190,18 +190,6 @@ def test_serve_from_an_empty_folder(venv, empty, how):
         log.close()
 
 
-def _up(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, f"nothing answered at {url}"
-            time.sleep(0.1)
-
-
 def test_proxy_record_and_replay_from_an_empty_folder(venv, empty):
     """The installed wheel alone: a mock, the proxy in front of it recording, then the
     recording replayed against the mock with another key (no difference: exit 0)."""
@@ -217,8 +205,10 @@ def test_proxy_record_and_replay_from_an_empty_folder(venv, empty):
                                   str(proxy_port), "--record", "session.jsonl"],
                                  cwd=empty, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            _up(f"http://127.0.0.1:{mock_port}/__mock/health", mock, log)
-            _up(f"http://127.0.0.1:{proxy_port}/__mock/health", proxy, log)
+            answering(f"http://127.0.0.1:{mock_port}/__mock/health", mock,
+                      output=log.read_text)
+            answering(f"http://127.0.0.1:{proxy_port}/__mock/health", proxy,
+                      output=log.read_text)
             api = f"http://127.0.0.1:{proxy_port}/api/v1"
             key = {"Authorization": "Bearer sk_test_wheel_proxy"}
             job = httpx.post(f"{api}/jobs", headers=key, json={"type": "empty-room", "input": {
