@@ -36,6 +36,7 @@ chromium:
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check mock_server contract_tests tests bench fixtures
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
 
 test-fast: $(STAMP)
@@ -43,6 +44,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mock_server contract_tests tests bench fixtures
+	$(BIN)/mypy
 
 contract: $(STAMP)
 	$(BIN)/stagemock check stagepro --max-examples 200 $(ARGS)

@@ -269,7 +269,7 @@ class Classifier:
         for err in errors:
             where = _body_path(list(err.instance_path))
             if type(err.kind).__name__ == "Required":
-                missing.setdefault(where, []).append(str(err.kind.property))
+                missing.setdefault(where, []).append(str(getattr(err.kind, "property", "?")))
                 continue
             path = list(err.schema_path)
             keyword = next((str(k) for k in reversed(path) if isinstance(k, str)), "?")
@@ -310,7 +310,7 @@ class Classifier:
         shown = self._examples(op)
         item = self.document["paths"][op.path]
         method = op.method.lower()
-        params = [(["paths", op.path, "parameters", i], p)
+        params: list[tuple[list[Any], Any]] = [(["paths", op.path, "parameters", i], p)
                   for i, p in enumerate(item.get("parameters") or [])]
         params += [(["paths", op.path, method, "parameters", i], p)
                    for i, p in enumerate(item[method].get("parameters") or [])]

@@ -23,6 +23,8 @@ from .webhooks.dispatcher import WebhookHub
 
 if TYPE_CHECKING:
     from .backend import Backend
+    from .stagepro.backend import StageProBackend
+    from .stagerai.backend import StagerAIBackend
 
 
 #: Longest wait for one batch of image work before it is collected on the spot.
@@ -66,6 +68,15 @@ class AppContext:
 
     def register(self, backend: Backend) -> None:
         self.backends[backend.name] = backend
+
+    # the two APIs, typed (handlers reach their own backend through these, never by name)
+    @property
+    def stagepro(self) -> StageProBackend:
+        return self.backends["stagepro"]  # type: ignore[return-value]
+
+    @property
+    def stagerai(self) -> StagerAIBackend:
+        return self.backends["stagerai"]  # type: ignore[return-value]
 
     def learn_operations(self, api: str, names: set[str]) -> None:
         """The operationIds (event types for ``webhooks``) fault rules of ``api`` may name."""

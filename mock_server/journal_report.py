@@ -54,7 +54,9 @@ def _only_guesses(entry: dict[str, Any]) -> bool:
 def classify(entries: list[dict[str, Any]]) -> tuple[list[Any], list[Any], list[Any]]:
     """(violations of documented rules, requests that broke only guesses — refused, or let
     through by ``--lenient`` with a warning —, other warnings)."""
-    bad, guessed, notes = [], [], []
+    bad: list[Any] = []
+    guessed: list[Any] = []
+    notes: list[Any] = []
     for e in entries:
         if not e.get("conformant", True):
             (guessed if _only_guesses(e) else bad).append(e)
@@ -252,9 +254,8 @@ def main(argv: Sequence[str]) -> int:
         return 2
     if d.status_code == 200:
         body = d.json()
-        deliveries = (
-            body.get("data", body.get("deliveries", [])) if isinstance(body, dict) else body
-        )
+        found = body.get("data", body.get("deliveries", [])) if isinstance(body, dict) else body
+        deliveries = found if isinstance(found, list) else []
     entries = r.json()["entries"]
     if args.json:
         print(json.dumps(summarize(entries, deliveries, args.max_retries), indent=2,

@@ -142,6 +142,7 @@ class WebhookReceiver:
             data = None
         status, reply = 200, b"{}"
         with self.lock:
+            record: dict[str, Any]
             if isinstance(data, dict) and data.get("type") == "webhook.verification":
                 record = {"headers": headers, "body": body, "json": data}
                 self.challenges.append(record)
@@ -183,7 +184,8 @@ class WebhookReceiver:
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
-            self._thread.join(timeout=10)
+            if self._thread is not None:
+                self._thread.join(timeout=10)
             self._server = None
         if self._sock is not None:
             self._sock.close()

@@ -171,7 +171,7 @@ def in_words(exc: BaseException | None, where: str) -> str:
 def _guess(exc: BaseException | None, api: str, rests_on: tuple[str, ...]) -> str | None:
     """The guess a failure rests on only (``None``: documented); a group of failures rests
     only on guesses when each of them does."""
-    found = leaves(exc) or [None]
+    found: list[BaseException | None] = list(leaves(exc)) or [None]
     guesses = [_guess_of(leaf, api, rests_on) for leaf in found]
     if not all(guesses):
         return None

@@ -70,11 +70,11 @@ async def getDashboardAsset(call: Call) -> Response:
 
 # accounts -------------------------------------------------------------------------------
 def _stagepro(call: Call) -> Any:
-    return call.context.backends["stagepro"]
+    return call.context.stagepro
 
 
 def _stagerai(call: Call) -> Any:
-    return call.context.backends["stagerai"]
+    return call.context.stagerai
 
 
 def _job_counts(account: Any) -> dict[str, int]:

@@ -77,7 +77,7 @@ if "forkserver" in multiprocessing.get_all_start_methods():
     class _WorkerPopen(popen_forkserver.Popen):
         def _launch(self, process_obj: Any) -> None:
             with _main_hidden():
-                super()._launch(process_obj)
+                super()._launch(process_obj)  # type: ignore[misc]  # private, not in typeshed
 
     class _WorkerProcess(ForkServerProcess):
         @staticmethod
@@ -87,7 +87,7 @@ if "forkserver" in multiprocessing.get_all_start_methods():
     class _WorkerContext(ForkServerContext):
         """The fork-server context, whose processes never import the caller's ``__main__``."""
 
-        Process = _WorkerProcess  # type: ignore[assignment]
+        Process = _WorkerProcess
 
 
 #: glibc's ``mallopt`` parameters (malloc.h) and the values image work wants.

@@ -211,8 +211,8 @@ class StageProClient:
 def shrink(data: bytes, edge: int = PREVIEW_EDGE) -> bytes:
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as im:
-        im = im.convert("RGB")
+    with Image.open(io.BytesIO(data)) as source:
+        im = source.convert("RGB")
         im.thumbnail((edge, edge))
         out = io.BytesIO()
         im.save(out, format="JPEG", quality=80)

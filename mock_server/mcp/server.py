@@ -39,7 +39,7 @@ def _result(parts: list[Part], is_error: bool) -> types.CallToolResult:
     """The tool's object (its first ``Data`` part) as the result's structured content and, as
     JSON alone, its first text block; then the hints (text) and images in their order."""
     data = next((p for p in parts if isinstance(p, Data)), None)
-    content: list[types.TextContent | types.ImageContent] = []
+    content: list[types.ContentBlock] = []
     if data is not None:
         content.append(types.TextContent(type="text", text=data.text()))
     for part in parts:

@@ -6,6 +6,7 @@ to tell two keys apart and never enough to use one."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 REDACTED = "<redacted>"
@@ -38,9 +39,15 @@ def mask_key(value: str) -> str:
 def text(value: str) -> str:
     """Every secret inside a string (a URL, a message, a body) masked."""
     for pattern, how in _PATTERNS:
-        value = pattern.sub(lambda m, how=how: mask_key(m.group(0)) if how == "key"
-                            else f"{m.group(1)}{REDACTED}", value)
+        value = pattern.sub(_masker(how), value)
     return value
+
+
+def _masker(how: str) -> Callable[[re.Match[str]], str]:
+    def mask(m: re.Match[str]) -> str:
+        return mask_key(m.group(0)) if how == "key" else f"{m.group(1)}{REDACTED}"
+
+    return mask
 
 
 def header(name: str, value: str) -> str:

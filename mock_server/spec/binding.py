@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,12 +15,18 @@ from ..http import json_response
 from ..limits import UPLOAD_MAX_BYTES
 from .loader import ApiSpec, Operation
 
+if TYPE_CHECKING:
+    from ..backend import Principal
+    from ..context import AppContext
+
 #: Where the front door leaves the request's journal entry in the ASGI scope.
 JOURNAL_KEY = "stagemock.journal"
 
 
 class Call:
-    """What a handler gets: the parsed, validated request and who made it."""
+    """What a handler gets: the parsed, validated request, who made it, and the app's
+    services. ``principal`` is ``None`` only for operations without security (the control
+    plane, signed storage), whose handlers never read it."""
 
     __slots__ = ("request", "operation", "path", "query", "body", "principal", "context")
 
@@ -31,8 +37,8 @@ class Call:
         path: dict[str, Any],
         query: dict[str, Any],
         body: Any,
-        principal: Any,
-        context: Any,
+        principal: Principal,
+        context: AppContext,
     ) -> None:
         self.request = request
         self.operation = operation

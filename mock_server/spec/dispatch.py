@@ -129,6 +129,7 @@ class Dispatcher:
         fires changes the answer (``mock_server.faults``), and the journal keeps what the
         resilience report needs (the key, the ``Idempotency-Key``, what was created)."""
         faults = self.faults
+        assert faults is not None  # only called while armed
         api = self.fault_apis[op.operation_id]
         caller = self.binding.caller_key
         key = caller(op, request) if caller is not None else None
@@ -273,7 +274,7 @@ class Dispatcher:
             if due:
                 await self.context.await_work(due)
         return await handler(
-            Call(request, op, path, query, body, principal, self.context)
+            Call(request, op, path, query, body, principal, self.context)  # type: ignore[arg-type]
         )
 
     @staticmethod

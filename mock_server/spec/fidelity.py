@@ -223,7 +223,8 @@ def _api_section(name: str, title: str, reference: str, document: dict[str, Any]
                 paths.append(field)
             if op_id not in ops:
                 ops.append(op_id)
-        documented, guessed = [], []
+        documented: list[str] = []
+        guessed: list[str] = []
         for status, response in op.get("responses", {}).items():
             marked = isinstance(response, dict) and GUESS in response
             if not marked:
@@ -268,9 +269,9 @@ def _api_section(name: str, title: str, reference: str, document: dict[str, Any]
               "server that breaks them.", "",
               "| where | rule |", "|---|---|"]
     for key in sorted(rules):
-        rule, why = rules[key]
-        if why is None:
-            lines.append(f"| `{_cell(key.rsplit(' ', 1)[0])}` | {_cell(rule)} |")
+        stated, reason = rules[key]
+        if reason is None:
+            lines.append(f"| `{_cell(key.rsplit(' ', 1)[0])}` | {_cell(stated)} |")
     lines += ["", "### Guesses (`x-stagemock-guess`)", "",
               "Rules the reference does not state. By default the mock enforces them and a 400 "
               "caused by one says so; `stagemock serve --lenient` lets a request that breaks only "

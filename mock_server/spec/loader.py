@@ -14,10 +14,8 @@ from typing import Any
 
 import yaml
 
-try:  # the C loader when libyaml is there (much faster); the pure-Python one otherwise
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader  # type: ignore[misc]
+#: The C loader when libyaml is there (much faster); the pure-Python one otherwise.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 

@@ -10,7 +10,7 @@ startup) → handler → response.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from starlette.routing import Match, Route
 
@@ -59,13 +59,13 @@ class SpecRoutes:
         for candidate in candidates:
             match, child = candidate.matches(scope)
             if match is not Match.NONE:
-                return candidate.endpoint, child["path_params"]
+                return cast(Dispatcher, candidate.endpoint), child["path_params"]
         for start, route, names in self.loose:
             if path.startswith(start) or path == start.rstrip("/"):
                 # The segments in order, the last parameter takes the rest ("" when absent).
                 parts = path[len(start):].split("/", len(names) - 1)
                 parts += [""] * (len(names) - len(parts))
-                return route.endpoint, dict(zip(names, parts, strict=True))
+                return cast(Dispatcher, route.endpoint), dict(zip(names, parts, strict=True))
         return None
 
 

@@ -265,7 +265,7 @@ def compile_operation(document: dict[str, Any], op: Operation) -> OperationValid
         if not params:
             continue
         names = {p.name.lower() if location == "header" else p.name: p for p in params}
-        root = {
+        root: dict[str, Any] = {
             "type": "object",
             "properties": {name: p.schema for name, p in names.items()},
             "required": [name for name, p in names.items() if p.required],

@@ -23,7 +23,7 @@ from .jobs import fingerprint
 
 
 def _backend(call: Call) -> Any:
-    return call.context.backends["stagepro"]
+    return call.context.stagepro
 
 
 def _sessions(call: Call) -> dict[str, Session]:

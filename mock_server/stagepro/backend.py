@@ -205,8 +205,8 @@ class StageProBackend:
         if authorization:
             scheme, _, token = authorization.partition(" ")
             return token.strip() or None if scheme.lower() == "bearer" else None
-        token = request.cookies.get("stagepro_session")
-        return self.state.console_sessions.get(token) if token else None
+        session = request.cookies.get("stagepro_session")
+        return self.state.console_sessions.get(session) if session else None
 
     def authenticate(self, op: Operation, request: Request) -> Principal | None:
         schemes = op.security_schemes

@@ -50,7 +50,7 @@ def _key_json(record: KeyRecord, with_secret: bool = False) -> dict[str, Any]:
 
 
 def _backend(call: Call) -> Any:
-    return call.context.backends["stagepro"]
+    return call.context.stagepro
 
 
 @operation("listKeys")

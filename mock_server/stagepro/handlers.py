@@ -17,7 +17,7 @@ from .jobs import fingerprint
 
 
 def _backend(call: Call) -> Any:
-    return call.context.backends["stagepro"]
+    return call.context.stagepro
 
 
 def _account(call: Call) -> Any:

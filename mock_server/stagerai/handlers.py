@@ -38,7 +38,7 @@ RESULTS_BUCKET = "stager-final-results"
 
 
 def _backend(call: Call) -> Any:
-    return call.context.backends["stagerai"]
+    return call.context.stagerai
 
 
 def _origin(call: Call) -> str:
@@ -185,6 +185,8 @@ async def _edit(call: Call, operation: str) -> Response:
     if image is None:
         raise ImageNotFound(f"no image {call.path['imageId']!r}", field="imageId")
     blob = call.context.blobs.get(image.blob_key)
+    if blob is None:  # its account was reset meanwhile
+        raise ImageNotFound(f"no image {call.path['imageId']!r}", field="imageId")
     options = {k: v for k, v in call.body.items() if k != "resolution"}
     resolution = call.body.get("resolution", "high")
     # Pure CPU work, in a worker process: other requests
@@ -280,7 +282,8 @@ async def getStorageObject(call: Call) -> Response:
 
 def gcs_error(err: ApiError) -> Response:
     """Dispatcher-level errors (bad query parameters, too large) in GCS's XML."""
-    signing = (err.field or "").startswith("X-Goog") or any(
+    fields = err.field if isinstance(err.field, list) else [err.field or ""]
+    signing = any(f.startswith("X-Goog") for f in fields) or any(
         (d.get("field") or "").startswith("X-Goog") for d in err.details or []
     )
     if isinstance(err, SignedUrlRejected):

@@ -18,6 +18,7 @@ LIVE = "sk_live_mock_funded"
 
 
 def _live(server) -> httpx.Client:
+    server.reset(LIVE)  # the fixture account as shipped, whatever other tests spent
     return httpx.Client(base_url=server.url + "/api/v1",
                         headers={"Authorization": f"Bearer {LIVE}"}, timeout=10)
 
@@ -27,8 +28,9 @@ def _account(server) -> dict:
 
 
 def test_a_lost_create_retried_with_its_idempotency_key_makes_one_job_and_one_charge(server):
+    api = _live(server)
     rule = server.fault("stagepro", "lose_response", operation="createJob", api_key=LIVE)
-    with _live(server) as api:
+    with api:
         lost = api.post("/jobs", json=JOB, headers={"Idempotency-Key": "listing-1-photo-1"})
         assert lost.status_code == 502
         assert lost.json()["error"]["code"] == "bad_gateway"
@@ -47,8 +49,9 @@ def test_a_lost_create_retried_with_its_idempotency_key_makes_one_job_and_one_ch
 
 
 def test_a_lost_create_retried_without_a_key_makes_two_jobs_and_the_report_names_them(server):
+    api = _live(server)
     server.fault("stagepro", "lose_response", operation="createJob", api_key=LIVE)
-    with _live(server) as api:
+    with api:
         assert api.post("/jobs", json=JOB).status_code == 502
         second = api.post("/jobs", json=JOB).json()["id"]
         ids = [j["id"] for j in api.get("/jobs").json()["data"]]

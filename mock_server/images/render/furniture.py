@@ -115,7 +115,8 @@ def _furniture(
     def col(i: int, k: float = 1.0) -> tuple[int, int, int, int]:
         c = palette[i % len(palette)]
         shade = k * float(rng.uniform(0.9, 1.08))
-        return (*(int(min(255, max(0, v * shade))) for v in c), alpha)
+        r, g, b = (int(min(255, max(0, v * shade))) for v in c)
+        return (r, g, b, alpha)
 
     for i, (shape, y0, y1, x0, x1) in enumerate(_layout(room_type)[:pieces]):
         cx = (x0 + x1) / 2 + dx
