@@ -269,7 +269,8 @@ def vendor_operations() -> set[str]:
     for name in ("stagepro", "stagerai"):
         spec = yaml.safe_load((ROOT / "openapi" / f"{name}.yaml").read_text())
         for item in spec["paths"].values():
-            ops.update(op["operationId"] for op in item.values() if isinstance(op, dict))
+            ops.update(op["operationId"] for key, op in item.items()
+                       if isinstance(op, dict) and not key.startswith("x-"))
     return ops
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from . import ledger
 from .guesses import GUESS, all_guesses, guess_at
 from .loader import HTTP_METHODS, resolve
 
@@ -280,7 +281,13 @@ def _api_section(name: str, title: str, reference: str, document: dict[str, Any]
               "| where | rule | why |", "|---|---|---|"]
     for pointer, keyword, why in all_guesses(document):
         node = _at(document, pointer)
-        if keyword is not None:
+        if keyword == "path":
+            rule = "its literal path segments"
+            pointer = f"{pointer} (path)"
+        elif keyword == "description":
+            rule = "the rule its description states"
+            pointer = f"{pointer} (description)"
+        elif keyword is not None:
             rule = _rule(keyword, node.get(keyword, False) if isinstance(node, dict) else False)
             if pointer == "/":
                 pointer = f"every request object ({keyword})"
@@ -289,7 +296,66 @@ def _api_section(name: str, title: str, reference: str, document: dict[str, Any]
         else:
             rule = _summary(node, pointer)
         lines.append(f"| `{_cell(pointer)}` | {_cell(rule)} | {_cell(why)} |")
+    return lines + [""] + _ledger_section(document)
+
+
+def _ledger_section(document: dict[str, Any]) -> list[str]:
+    """Counts of the ledger (``spec/ledger.py``) by kind and class, and every
+    ``x-stagemock-documented`` mark with the tokens it documents."""
+    found = ledger.items(document)
+    lines = ["### Ledger: every name and value", "",
+             "Every token the spec states (path segments, parameter and header names, fields, "
+             "required names, enum and const values, defaults, id prefixes, limits, statuses, "
+             "error codes) is in one of three classes: *shown by the reference* (the token "
+             "itself appears in the vendor's reference, checked against it by "
+             "`tests/spec/test_ledger.py`), *documented by section* (the reference states the "
+             "rule in words: `x-stagemock-documented` names its section) or *guessed* "
+             "(`x-stagemock-guess`, listed above).", "",
+             "| kind | walked | shown by the reference | documented by section | guessed |",
+             "|---|---|---|---|---|"]
+    totals = [0, 0, 0, 0]
+    for kind in ledger.KINDS:
+        of_kind = [i for i in found if i.kind == kind]
+        if not of_kind:
+            continue
+        row = [len(of_kind), sum(i.mark is None for i in of_kind),
+               sum(bool(i.mark) and i.mark[0] == "documented" for i in of_kind),
+               sum(bool(i.mark) and i.mark[0] == "guess" for i in of_kind)]
+        totals = [a + b for a, b in zip(totals, row, strict=True)]
+        lines.append(f"| {kind} | " + " | ".join(map(str, row)) + " |")
+    lines.append("| **all** | " + " | ".join(f"**{n}**" for n in totals) + " |")
+    lines += ["", "### Documented by section (`x-stagemock-documented`)", "",
+              "Rules the reference states in words rather than tokens; each mark names the "
+              "section of the reference that states it.", "",
+              "| where | section | tokens |", "|---|---|---|"]
+    marks: dict[str, tuple[str, list[str]]] = {}
+    for where, section in ledger.documented_marks(document):
+        marks[where] = (section, [])
+    for item in found:
+        if item.mark and item.mark[0] == "documented":
+            for where, (section, tokens) in marks.items():
+                if section == item.mark[1] and (item.pointer == where
+                                                or item.pointer.startswith(where + "/")
+                                                or _refers(document, item.pointer, where)):
+                    if item.token not in tokens:
+                        tokens.append(item.token)
+                    break
+    for where, (section, tokens) in marks.items():
+        shown = ", ".join(f"`{_cell(t)}`" for t in tokens) or (
+            "the rule its description states" if where.endswith(" (description)") else "—")
+        lines.append(f"| `{_cell(where)}` | {_cell(section)} | {shown} |")
+    if not marks:
+        lines.append("| — | — | — |")
     return lines + [""]
+
+
+def _refers(document: dict[str, Any], pointer: str, target: str) -> bool:
+    """Whether the node at ``pointer`` is a ``$ref`` to ``target`` (a shared response)."""
+    try:
+        node = _at(document, pointer)
+    except (KeyError, IndexError, ValueError):
+        return False
+    return isinstance(node, dict) and node.get("$ref") == "#" + target
 
 
 def render(openapi_dir: Path | None = None) -> str:
@@ -305,7 +371,10 @@ def render(openapi_dir: Path | None = None) -> str:
         "it `x-stagemock-guess: <why>` (on a schema, parameter schema, response or header: that "
         "node and everything below it, `type` aside), `x-stagemock-guess-keywords: {keyword: why}` "
         "(only those keywords of a schema) or, at the document root, "
-        "`x-stagemock-guess-keywords` (that keyword everywhere: the strict request bodies).",
+        "`x-stagemock-guess-keywords` (that keyword everywhere: the strict request bodies). A "
+        "rule the reference states in words rather than tokens carries "
+        "`x-stagemock-documented: <section of the reference>`. Each API ends with its ledger: "
+        "every name and value of the spec, counted by class.",
         "",
     ]
     for name, title, reference in APIS:

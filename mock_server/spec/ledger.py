@@ -1,0 +1,362 @@
+"""The fidelity ledger: every name and value a vendor spec states, each either shown by the
+vendor's reference, marked a guess, or marked documented by a section of the reference.
+
+:func:`items` walks a spec and yields one :class:`Item` per token:
+
+- ``path``: the literal segments of each path (``/jobs/{id}/regenerate`` → ``jobs``,
+  ``regenerate``; a path item's ``x-stagemock-guess-keywords: {path: why}`` marks them
+  without marking what the path item holds) and the names of the top-level ``webhooks``
+  (the events);
+- ``parameter``: each parameter's ``name`` (path, query, header, cookie);
+- ``header``: each response header's name, and the header or cookie an ``apiKey`` security
+  scheme names;
+- ``field``: each key of a schema's ``properties``;
+- ``required``: each name of a schema's ``required`` list;
+- ``value``: each ``enum`` value and each ``const`` (the SSE event names of a stream are
+  such values);
+- ``default``: each ``default`` (its token: ``<name> default <value>``, see
+  :func:`shown`);
+- ``id prefix``: the literal prefix of an anchored id pattern (``^job_`` → ``job_``,
+  ``^sk_(test|live)_`` → ``sk_test_`` and ``sk_live_``); other patterns (formats such as a
+  signature's) are rules, listed with the guesses, not tokens;
+- ``limit``: ``minimum``, ``maximum``, ``minLength``, ``maxLength``, ``minItems``,
+  ``maxItems``, ``minProperties``, ``maxProperties`` (and the exclusive bounds);
+- ``status``: each response status of each operation and webhook;
+- ``error code``: each code of the spec's error table (``info.description``), classified by
+  the mark of the error body's ``code`` field.
+
+Not walked: prose (``description``, ``summary``), ``examples`` / ``example`` (illustrations,
+not rules), ``links``, media types, ``x-`` extensions, and the ``if`` / ``then`` / ``else``
+of a schema (they restate properties counted where they are defined).
+
+Each item is classified from the spec alone (:attr:`Item.mark`): ``("guess", why)`` when
+``x-stagemock-guess`` covers it (:func:`guesses.guess_at` for the value of a keyword; for a
+name, a mark on the node that carries it or on any enclosing one), ``("documented",
+section)`` when the nearest mark is ``x-stagemock-documented: <section of the reference>``
+(a rule the reference states in words; the nearer of the two marks wins), or ``None``: then
+the reference must show the token itself (:func:`shown`, checked by
+``tests/spec/test_ledger.py`` against the references).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .guesses import GUESS, GUESS_KEYWORDS, guess_at
+from .loader import HTTP_METHODS, resolve
+
+DOCUMENTED = "x-stagemock-documented"
+LIMITS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength",
+          "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
+KINDS = ("path", "parameter", "header", "field", "required", "value", "default", "id prefix",
+         "limit", "status", "error code")
+#: Schema keywords whose value is a schema / a list / a map of schemas.
+_SUB = ("items", "additionalProperties", "propertyNames", "not", "contentSchema")
+_SUBS = ("allOf", "anyOf", "oneOf", "prefixItems")
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str
+    pointer: str  # JSON pointer of the node (or keyword) that states the token
+    token: str
+    mark: tuple[str, str] | None  # ("guess", why) | ("documented", section) | None
+    name: str | None = None  # for a default: the name it is the default of
+
+
+def _escape(part: Any) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def pointer(parts: list[Any]) -> str:
+    return "/" + "/".join(_escape(p) for p in parts) if parts else "/"
+
+
+def _marks(document: dict[str, Any], parts: list[Any], follow_last: bool
+           ) -> tuple[tuple[int, str, str] | None, tuple[int, str, str] | None]:
+    """The nearest ``x-stagemock-guess`` and ``x-stagemock-documented`` on the walk from the
+    document root to ``parts`` (the node itself included; ``$ref`` followed on the way as
+    :func:`guess_at` does, and at the end when ``follow_last``): ``(depth, kind, text)``."""
+    node: Any = document
+    guess = documented = None
+    for depth in range(len(parts) + 1):
+        if isinstance(node, dict):
+            if isinstance(node.get(GUESS), str):
+                guess = (depth, "guess", node[GUESS])
+            if isinstance(node.get(DOCUMENTED), str):
+                documented = (depth, "documented", node[DOCUMENTED])
+        if depth == len(parts):
+            if follow_last and isinstance(node, dict) and "$ref" in node:
+                target = resolve(document, node)
+                if isinstance(target.get(GUESS), str) and GUESS not in node:
+                    guess = (depth, "guess", target[GUESS])
+                if isinstance(target.get(DOCUMENTED), str) and DOCUMENTED not in node:
+                    documented = (depth, "documented", target[DOCUMENTED])
+            break
+        part = parts[depth]
+        if isinstance(node, dict) and "$ref" in node and part not in node:
+            node = resolve(document, node)
+        try:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        except (KeyError, IndexError, TypeError, ValueError):
+            break
+    return guess, documented
+
+
+def classify(document: dict[str, Any], parts: list[Any], keyword: str | None = None,
+             follow_last: bool = False) -> tuple[str, str] | None:
+    """The mark of a token: the value of ``keyword`` of the node at ``parts`` (its guess as
+    :func:`guess_at` decides), or, without ``keyword``, the name carried by that node."""
+    guess, documented = _marks(document, parts, follow_last)
+    if keyword is not None:
+        node: Any = document
+        for part in parts:
+            node = resolve(document, node) if isinstance(node, dict) and "$ref" in node \
+                and part not in node else node
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        local = node.get(GUESS_KEYWORDS) if isinstance(node, dict) else None
+        if isinstance(local, dict) and isinstance(local.get(keyword), str):
+            return ("guess", local[keyword])
+        why = guess_at(document, document, [*parts, keyword])
+        guess = (guess[0] if guess else -1, "guess", why) if why is not None else None
+    if documented and (guess is None or documented[0] >= guess[0]):
+        return ("documented", documented[2])
+    return ("guess", guess[2]) if guess else None
+
+
+def _prefixes(pattern: str) -> list[str]:
+    """The literal id prefixes of an anchored pattern (``^job_``, ``^sk_(test|live)_``)."""
+    m = re.fullmatch(r"\^([A-Za-z0-9_]+)(?:\(([A-Za-z0-9_|]+)\)([A-Za-z0-9_]*))?", pattern)
+    if not m:
+        return []
+    head, group, tail = m.group(1), m.group(2), m.group(3) or ""
+    return [head + alt + tail for alt in group.split("|")] if group else [head]
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def _schema(document: dict[str, Any], node: Any, parts: list[Any], name: str | None
+            ) -> Iterator[Item]:
+    if not isinstance(node, dict):
+        return
+    for key, value in node.get("properties", {}).items() if isinstance(
+            node.get("properties"), dict) else ():
+        where = [*parts, "properties", key]
+        target = resolve(document, value) if isinstance(value, dict) and "$ref" in value else {}
+        follow = "properties" in target  # an object whose whole shape is marked
+        yield Item("field", pointer(where), str(key), classify(document, where,
+                                                                 follow_last=follow))
+        yield from _schema(document, value, where, str(key))
+    if isinstance(node.get("required"), list):
+        mark = classify(document, parts, "required")
+        properties = node.get("properties") if isinstance(node.get("properties"), dict) else {}
+        for field in node["required"]:
+            # requiring a field the spec marks (a guessed field) is marked with it
+            own = mark or (classify(document, [*parts, "properties", field])
+                           if field in properties else None)
+            yield Item("required", pointer([*parts, "required"]), str(field), own)
+    for keyword in ("enum", "const"):
+        if keyword in node:
+            mark = classify(document, parts, keyword)
+            values = node[keyword] if keyword == "enum" else [node[keyword]]
+            for value in values:
+                yield Item("value", pointer([*parts, keyword]), _scalar(value), mark)
+    if "default" in node:
+        yield Item("default", pointer([*parts, "default"]), json.dumps(node["default"]),
+                   classify(document, parts, "default"), name)
+    if isinstance(node.get("pattern"), str):
+        mark = classify(document, parts, "pattern")
+        for prefix in _prefixes(node["pattern"]):
+            yield Item("id prefix", pointer([*parts, "pattern"]), prefix, mark)
+    for keyword in LIMITS:
+        if isinstance(node.get(keyword), (int, float)) and not isinstance(node[keyword], bool):
+            yield Item("limit", pointer([*parts, keyword]), _scalar(node[keyword]),
+                       classify(document, parts, keyword))
+    for keyword in _SUB:
+        if isinstance(node.get(keyword), dict):
+            yield from _schema(document, node[keyword], [*parts, keyword], name)
+    for keyword in _SUBS:
+        for i, sub in enumerate(node.get(keyword) or []):
+            yield from _schema(document, sub, [*parts, keyword, i], name)
+
+
+def _parameter(document: dict[str, Any], node: dict[str, Any], parts: list[Any]
+               ) -> Iterator[Item]:
+    if "$ref" in node:
+        return  # walked where it is defined (components.parameters)
+    yield Item("parameter", pointer([*parts, "name"]), str(node["name"]),
+               classify(document, parts))
+    if isinstance(node.get("schema"), dict):
+        yield from _schema(document, node["schema"], [*parts, "schema"], str(node["name"]))
+
+
+def _responses(document: dict[str, Any], responses: dict[str, Any], parts: list[Any]
+               ) -> Iterator[Item]:
+    for status, response in responses.items():
+        where = [*parts, "responses", status]
+        yield Item("status", pointer(where), str(status),
+                   classify(document, where, follow_last=True))
+        if not isinstance(response, dict) or "$ref" in response:
+            continue  # a shared response: walked in components.responses (its statuses here)
+        yield from _response_body(document, response, where)
+
+
+def _response_body(document: dict[str, Any], response: dict[str, Any], parts: list[Any]
+                   ) -> Iterator[Item]:
+    for header, spec in (response.get("headers") or {}).items():
+        where = [*parts, "headers", header]
+        yield Item("header", pointer(where), str(header),
+                   classify(document, where, follow_last=True))
+        if isinstance(spec, dict) and isinstance(spec.get("schema"), dict):
+            yield from _schema(document, spec["schema"], [*where, "schema"], str(header))
+    for media, content in (response.get("content") or {}).items():
+        if isinstance(content, dict) and isinstance(content.get("schema"), dict):
+            yield from _schema(document, content["schema"],
+                               [*parts, "content", media, "schema"], None)
+
+
+def _operation(document: dict[str, Any], op: dict[str, Any], parts: list[Any]
+               ) -> Iterator[Item]:
+    for i, param in enumerate(op.get("parameters") or []):
+        yield from _parameter(document, param, [*parts, "parameters", i])
+    body = op.get("requestBody")
+    if isinstance(body, dict) and "$ref" not in body:
+        for media, content in (body.get("content") or {}).items():
+            if isinstance(content, dict) and isinstance(content.get("schema"), dict):
+                yield from _schema(document, content["schema"],
+                                   [*parts, "requestBody", "content", media, "schema"], None)
+    yield from _responses(document, op.get("responses") or {}, parts)
+
+
+def error_codes(document: dict[str, Any]) -> list[str]:
+    """The codes of the spec's error table in ``info.description``: StagePro's
+    ``| status | when | `code`, ... |`` rows, or Stager AI's ``Codes: `a`, `b` (400); ...``."""
+    text = document.get("info", {}).get("description", "")
+    codes: list[str] = []
+    rows = re.findall(r"^\|\s*\d{3}\s*\|(.*)\|\s*$", text, re.M)
+    for cells in rows:
+        codes += re.findall(r"`(\w+)`", cells.rsplit("|", 1)[-1])
+    if not rows and "Codes:" in text:
+        listing = text[text.index("Codes:"):]
+        listing = listing[: listing.index(").") + 2]
+        codes += re.findall(r"`(\w+)`", listing)
+    return list(dict.fromkeys(codes))
+
+
+def _error_code_field(document: dict[str, Any]) -> list[str] | None:
+    """Where the error body's ``code`` is defined: ``Error.properties.code`` or, nested,
+    ``Error.properties.error.properties.code``."""
+    error = document.get("components", {}).get("schemas", {}).get("Error", {})
+    base = ["components", "schemas", "Error"]
+    if "code" in error.get("properties", {}):
+        return [*base, "properties", "code"]
+    if "code" in error.get("properties", {}).get("error", {}).get("properties", {}):
+        return [*base, "properties", "error", "properties", "code"]
+    return None
+
+
+def items(document: dict[str, Any]) -> list[Item]:
+    """Every token of the spec, in document order (see the module's docstring)."""
+    out: list[Item] = []
+    for path, item in (document.get("paths") or {}).items():
+        where = ["paths", path]
+        local = item.get(GUESS_KEYWORDS) if isinstance(item, dict) else None
+        mark = (("guess", local["path"]) if isinstance(local, dict)
+                and isinstance(local.get("path"), str) else classify(document, where))
+        for segment in path.strip("/").split("/"):
+            if segment and not segment.startswith("{"):
+                out.append(Item("path", pointer(where), segment, mark))
+        item = resolve(document, item)
+        for i, param in enumerate(item.get("parameters") or []):
+            out += _parameter(document, param, [*where, "parameters", i])
+        for method in HTTP_METHODS:
+            if isinstance(item.get(method), dict):
+                out += _operation(document, item[method], [*where, method])
+    for event, item in (document.get("webhooks") or {}).items():
+        where = ["webhooks", event]
+        out.append(Item("path", pointer(where), str(event), classify(document, where)))
+        for method in HTTP_METHODS:
+            if isinstance(item.get(method), dict):
+                out += _operation(document, item[method], [*where, method])
+    components = document.get("components") or {}
+    for name, scheme in (components.get("securitySchemes") or {}).items():
+        if scheme.get("type") == "apiKey":
+            where = ["components", "securitySchemes", name]
+            out.append(Item("header", pointer([*where, "name"]), str(scheme["name"]),
+                            classify(document, where)))
+    for name, param in (components.get("parameters") or {}).items():
+        out += _parameter(document, param, ["components", "parameters", name])
+    for name, header in (components.get("headers") or {}).items():
+        if isinstance(header.get("schema"), dict):
+            where = ["components", "headers", name, "schema"]
+            out += _schema(document, header["schema"], where, name)
+    for name, response in (components.get("responses") or {}).items():
+        out += _response_body(document, response, ["components", "responses", name])
+    for name, schema in (components.get("schemas") or {}).items():
+        out += _schema(document, schema, ["components", "schemas", name],
+                       name[:1].lower() + name[1:])
+    field = _error_code_field(document)
+    mark = classify(document, field) if field else None
+    for code in error_codes(document):
+        out.append(Item("error code", "/info/description", code, mark))
+    return out
+
+
+# ------------------------------------------------------------------ matching the reference
+def _word(token: str) -> re.Pattern[str]:
+    """``token`` as a whole identifier or number: not inside a longer word, ``_`` and ``-``
+    counting as word characters (``job_`` is not shown by ``job_ids``, nor ``12345`` by
+    ``MLS-12345``); a dot or a slash around it is a boundary (``input.listing_tool``,
+    ``/api/v1/jobs``), a dot followed by a digit is not (``1`` is not in ``1.5``)."""
+    return re.compile(r"(?<![\w\-])" + re.escape(token) + r"(?![\w\-]|\.\d)")
+
+
+def shown(item: Item, reference: str) -> bool:
+    """Whether the reference shows ``item``'s token. A default is shown only by a line of the
+    reference that names the field, says ``default(s)`` and gives the value (``auto_render
+    defaults to false``); every other token by its own occurrence (:func:`_word`)."""
+    reference = reference.replace("\\n", "\n")  # a line break the page shows escaped
+    if item.kind != "default":
+        return bool(_word(item.token).search(reference))
+    value = json.loads(item.token)
+    values = [_scalar(v) for v in value] if isinstance(value, list) else [_scalar(value)]
+    name = item.name or ""
+    for line in reference.splitlines():
+        if (name and _word(name).search(line) and re.search(r"\bdefaults?\b", line)
+                and values and all(_word(v).search(line) for v in values)):
+            return True
+    return False
+
+
+def documented_marks(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every ``(json pointer, section)`` of an ``x-stagemock-documented`` mark, in document
+    order. The map form ``x-stagemock-documented: {description: <section>}`` documents only
+    the rule a node's ``description`` states (an operation's prose), nothing below it: its
+    pointer is ``<pointer> (description)``."""
+    out: list[tuple[str, str]] = []
+
+    def walk(node: Any, parts: list[Any]) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get(DOCUMENTED), str):
+                out.append((pointer(parts), node[DOCUMENTED]))
+            elif isinstance(node.get(DOCUMENTED), dict):
+                for key, section in node[DOCUMENTED].items():
+                    out.append((f"{pointer(parts)} ({key})", str(section)))
+            for key, value in node.items():
+                walk(value, [*parts, key])
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, [*parts, i])
+
+    walk(document, [])
+    return out
