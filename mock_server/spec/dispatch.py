@@ -57,6 +57,19 @@ class Dispatcher:
         #: and no rate limit is set: the one check a request then pays.
         self.faults = getattr(context, "faults", None)
         #: operationId → the API a fault rule names for it (``gcs`` for signed storage)
+        #: per operation, computed once: its path parameters (name, schema), and its header
+        #: parameters by lower-case raw name → (name as validated, schema)
+        self.path_params: dict[str, tuple[tuple[str, Any], ...]] = {}
+        self.header_params: dict[str, dict[bytes, tuple[str, Any]]] = {}
+        for op in operations:
+            self.path_params[op.operation_id] = tuple(
+                (p.name, p.schema) for p in op.parameters if p.location == "path"
+            )
+            self.header_params[op.operation_id] = {
+                p.name.lower().encode("latin-1"): (p.name.lower(), p.schema)
+                for p in op.parameters
+                if p.location == "header"
+            }
         self.fault_apis = {
             op.operation_id: binding.fault_apis.get(op.operation_id, binding.spec.name)
             for op in operations
@@ -216,20 +229,24 @@ class Dispatcher:
         if entry is not None and principal is not None:
             entry.api_key = getattr(principal, "api_key", None) or entry.api_key
 
+        path_params = request.scope.get("path_params") or {}
         path = {
-            p.name: coerce(request.path_params[p.name], p.schema)
-            for p in op.parameters
-            if p.location == "path" and p.name in request.path_params
+            name: coerce(path_params[name], schema)
+            for name, schema in self.path_params[op.operation_id]
+            if name in path_params
         }
         query = self._query(request, op)
         violations += validator.check("path", path)
         violations += validator.check("query", query)
-        if "header" in validator.params:
-            headers = {
-                p.name.lower(): coerce(request.headers[p.name], p.schema)
-                for p in op.parameters
-                if p.location == "header" and p.name in request.headers
-            }
+        wanted = self.header_params[op.operation_id]
+        if wanted:
+            # Straight from the ASGI scope (the first of a repeated header, as Starlette's
+            # ``Headers`` would give), with the lower-case names computed at startup.
+            headers: dict[str, Any] = {}
+            for raw_name, raw_value in request.scope["headers"]:
+                found = wanted.get(raw_name)
+                if found is not None and found[0] not in headers:
+                    headers[found[0]] = coerce(raw_value.decode("latin-1"), found[1])
             violations += validator.check("header", headers)
 
         body = None

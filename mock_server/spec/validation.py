@@ -144,6 +144,9 @@ class ParamGroup:
     params: tuple[Parameter, ...]
     validator: jsonschema_rs.Validator
     root: dict[str, Any]
+    #: No parameter of the group sent is valid (none is required): the validator is not run
+    #: for an empty group (most requests send no optional header or query parameter).
+    empty_ok: bool = False
 
 
 @dataclass
@@ -172,6 +175,8 @@ class OperationValidator:
     def check(self, location: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         group = self.params.get(location)
         if group is None:
+            return []
+        if not values and group.empty_ok:
             return []
         errors = list(group.validator.iter_errors(values))
         return describe_errors(self.document, group.root, errors) if errors else []
@@ -219,7 +224,9 @@ def compile_operation(document: dict[str, Any], op: Operation) -> OperationValid
             "properties": {name: p.schema for name, p in names.items()},
             "required": [name for name, p in names.items() if p.required],
         }
-        groups[location] = ParamGroup(location, params, _compile(document, root), root)
+        validator = _compile(document, root)
+        groups[location] = ParamGroup(location, params, validator, root,
+                                      empty_ok=validator.is_valid({}))
     bodies: dict[str, BodyRule] = {}
     for media, schema in op.body_content.items():
         resolved = resolve(document, schema) if schema else {}

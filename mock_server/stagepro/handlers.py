@@ -8,7 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from ..errors import NotFound, ValidationFailed
-from ..http import JSON, RawJSON, base_url, dumps, json_response
+from ..http import JSON, RawJSON, base_url, dumps, header, json_response
 from ..limits import JOBS_PAGE_DEFAULT
 from ..spec.binding import Call
 from . import operation
@@ -34,7 +34,7 @@ def _origin(call: Call) -> str:
 def idempotency_header(call: Call) -> None:
     """The ``Idempotency-Key`` header (Stripe's) is an alias of the body's ``idempotency_key``:
     copied into the body, so both spellings are one key; different values in both → 400."""
-    sent = call.request.headers.get("idempotency-key")
+    sent = header(call.request, b"idempotency-key")
     if sent is None:
         return
     if call.body is None:
