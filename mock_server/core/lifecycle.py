@@ -25,7 +25,7 @@ class IllegalTransition(Exception):
     pass
 
 
-@dataclass
+@dataclass(slots=True)  # one per job
 class Task:
     """The lifecycle part of a job. ``outcome`` is decided at creation (magic inputs), so the
     replay is deterministic; it is only revealed when the task finishes."""

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema_rs
@@ -171,6 +171,8 @@ class OperationValidator:
     document: dict[str, Any]
     params: dict[str, ParamGroup]
     bodies: dict[str, BodyRule]
+    #: the JSON body's size rule (``spec.body.SizeRule``) by lenient mode, built on first use
+    size_rules: dict[bool, Any] = field(default_factory=dict)
 
     def check(self, location: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         group = self.params.get(location)

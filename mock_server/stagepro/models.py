@@ -264,7 +264,7 @@ class Upload:
         }
 
 
-@dataclass
+@dataclass(slots=True)  # one per job, hundreds of thousands in a long run
 class Job:
     id: str
     type: str
