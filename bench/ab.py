@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
-from run import POST_BODY, free_port, stop, wait_up, wrk  # noqa: E402
+from run import POST_BODY, free_port, measured, stop, wait_up  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -89,13 +90,14 @@ class Side:
     def loads(self, seconds: int) -> dict[str, dict[str, Any]]:
         job = httpx.post(f"{self.root}/api/v1/jobs", content=POST_BODY, headers=AUTH,
                          timeout=10).json()
+        pid = self.proc.pid if self.proc is not None else 0
         return {  # the order of bench/run.py: GET job, POST job (the store grows), capabilities
-            "get_job": wrk(f"{self.root}/api/v1/jobs/{job['id']}", headers=AUTH,
-                           seconds=seconds),
-            "post_job": wrk(f"{self.root}/api/v1/jobs", method="POST", body=POST_BODY,
-                            headers=AUTH, seconds=seconds),
-            "capabilities": wrk(f"{self.root}/api/v1/capabilities", headers=AUTH,
+            "get_job": measured(pid, f"{self.root}/api/v1/jobs/{job['id']}", headers=AUTH,
                                 seconds=seconds),
+            "post_job": measured(pid, f"{self.root}/api/v1/jobs", method="POST",
+                                 body=POST_BODY, headers=AUTH, seconds=seconds),
+            "capabilities": measured(pid, f"{self.root}/api/v1/capabilities", headers=AUTH,
+                                     seconds=seconds),
         }
 
     def stop(self) -> None:
@@ -128,12 +130,16 @@ def ceiling(seconds: int) -> dict[str, dict[str, Any]]:
     try:
         wait_up(url)
         return {
-            "get": wrk(url, seconds=seconds),
-            "post": wrk(url, method="POST", body=POST_BODY,
-                        headers={"Content-Type": "application/json"}, seconds=seconds),
+            "get": measured(proc.pid, url, seconds=seconds),
+            "post": measured(proc.pid, url, method="POST", body=POST_BODY,
+                             headers={"Content-Type": "application/json"}, seconds=seconds),
         }
     finally:
         stop(proc)
+
+
+def _stop_now(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def main() -> int:
@@ -147,6 +153,10 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk not found: `apt-get install wrk`")
         return 2
+    # SIGTERM (or SIGINT, ignored in a background job) still stops the servers and removes
+    # the temporary worktrees (the finally below).
+    signal.signal(signal.SIGTERM, _stop_now)
+    signal.signal(signal.SIGINT, _stop_now)
     tmp = Path(tempfile.mkdtemp(prefix="stagemock-ab-"))
     sides: list[Side] = []
     rounds: list[dict[str, Any]] = []
@@ -196,8 +206,9 @@ def report_round(n: int, r: dict[str, Any], took: float) -> None:
         bad = ra["non_2xx"] + rb["non_2xx"]
         print(f"  {load:13} A {ra['rps']:>6} ({_x(ra, c[base]):.2f}×, p99 {ra['p99_ms']:>6} ms)"
               f"  B {rb['rps']:>6} ({_x(rb, c[base]):.2f}×, p99 {rb['p99_ms']:>6} ms)"
-              f"  B/A {rb['rps'] / ra['rps']:.2f}" + (f"  non-2xx {bad}!" if bad else ""),
-              flush=True)
+              f"  B/A {rb['rps'] / ra['rps']:.2f}  | server CPU µs/request A {ra['cpu_us']}"
+              f" B {rb['cpu_us']} (ceiling {c[base]['cpu_us']})"
+              + (f"  non-2xx {bad}!" if bad else ""), flush=True)
 
 
 def summary(rounds: list[dict[str, Any]]) -> None:
@@ -212,6 +223,17 @@ def summary(rounds: list[dict[str, Any]]) -> None:
               f" | × ceiling A {statistics.median(xa):.2f} ({min(xa):.2f}–{max(xa):.2f})"
               f" B {statistics.median(xb):.2f} ({min(xb):.2f}–{max(xb):.2f})"
               f" | p99 ms A {statistics.median(pa):.2f} B {statistics.median(pb):.2f}")
+        # The same comparison by the server's CPU time per request (less sensitive to load):
+        # ceiling CPU / mock CPU is the ratio to the ceiling when the server is CPU-bound.
+        ca = [r["A"][load]["cpu_us"] for r in rounds]
+        cb = [r["B"][load]["cpu_us"] for r in rounds]
+        cc = [r["ceiling"][base]["cpu_us"] for r in rounds]
+        print(f"  {'':13} server CPU µs/request A {statistics.median(ca):.1f}"
+              f" B {statistics.median(cb):.1f} (ceiling {statistics.median(cc):.1f})"
+              f" | A/B {statistics.median(a / b for a, b in zip(ca, cb, strict=True)):.2f}"
+              f" | × ceiling by CPU A {statistics.median(c / a for c, a in zip(cc, ca, strict=True)):.2f}"
+              f" B {statistics.median(c / b for c, b in zip(cc, cb, strict=True)):.2f}",
+              flush=True)
 
 
 if __name__ == "__main__":

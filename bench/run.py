@@ -107,8 +107,27 @@ def wrk(url: str, *, method: str = "GET", body: str | None = None,
     p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))
     p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    total = re.search(r"(\d+) requests in", out)
     return {"rps": round(rps), "p50_ms": round(p50, 3), "p99_ms": round(p99, 3),
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+            "requests": int(total.group(1)) if total else 0}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid: int, url: str, **kwargs: Any) -> dict[str, Any]:
+    """A wrk run, plus the server's CPU time per request (``cpu_us``): on a shared machine
+    req/s moves with whatever else runs, the CPU a request costs the server much less."""
+    before = cpu_seconds(pid)
+    result = wrk(url, **kwargs)
+    used = cpu_seconds(pid) - before
+    n = result.get("requests") or 0
+    result["cpu_us"] = round(used / n * 1e6, 2) if n else float("nan")
+    return result
 
 
 def bench_ceiling(seconds: int) -> dict[str, Any]:
@@ -117,9 +136,9 @@ def bench_ceiling(seconds: int) -> dict[str, Any]:
     try:
         url = f"http://127.0.0.1:{port}/job"
         return {
-            "get": wrk(url, seconds=seconds),
-            "post": wrk(url, method="POST", body=POST_BODY,
-                        headers={"Content-Type": "application/json"}, seconds=seconds),
+            "get": measured(proc.pid, url, seconds=seconds),
+            "post": measured(proc.pid, url, method="POST", body=POST_BODY,
+                             headers={"Content-Type": "application/json"}, seconds=seconds),
         }
     finally:
         stop(proc)
@@ -143,11 +162,14 @@ def bench_mock(seconds: int) -> dict[str, Any]:
         key = "sk_test_bench"
         auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         job = httpx.post(f"{root}/api/v1/jobs", content=POST_BODY, headers=auth).json()
+        pid = proc.pid
         results = {
-            "get_job": wrk(f"{root}/api/v1/jobs/{job['id']}", headers=auth, seconds=seconds),
-            "post_job": wrk(f"{root}/api/v1/jobs", method="POST", body=POST_BODY,
-                            headers=auth, seconds=seconds),
-            "get_capabilities": wrk(f"{root}/api/v1/capabilities", headers=auth, seconds=seconds),
+            "get_job": measured(pid, f"{root}/api/v1/jobs/{job['id']}", headers=auth,
+                                seconds=seconds),
+            "post_job": measured(pid, f"{root}/api/v1/jobs", method="POST", body=POST_BODY,
+                                 headers=auth, seconds=seconds),
+            "get_capabilities": measured(pid, f"{root}/api/v1/capabilities", headers=auth,
+                                         seconds=seconds),
         }
         skey = {"stager-api-key": "stager_test_bench"}
         up = httpx.post(f"{root}/api/image", headers=skey,
@@ -545,6 +567,17 @@ def print_targets(results: dict[str, Any]) -> None:
               f"{target_text(key, x, r['p99_ms'])}")
 
 
+def _cpu(r: dict[str, Any], base: dict[str, Any] | None = None) -> str:
+    """The server's CPU time per request, and the ceiling's over it (what the ratio would be
+    were the server alone on its core: far steadier than req/s on a shared machine)."""
+    us = r.get("cpu_us")
+    if not isinstance(us, int | float) or us != us:
+        return ""
+    if base is None or not isinstance(base.get("cpu_us"), int | float):
+        return f"{us:.1f}"
+    return f"{us:.1f} ({base['cpu_us'] / us:.2f}×)"
+
+
 def write_report(results: dict[str, Any]) -> None:
     (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     c, m = results["ceiling"], results["mock"]
@@ -553,10 +586,11 @@ def write_report(results: dict[str, Any]) -> None:
         f"Measured {results['date']} on {results['machine']['cpus']} cores "
         f"({results['machine']['platform']}), one uvicorn worker (uvloop + httptools), "
         f"wrk -t2 -c{CONNECTIONS}, {results['seconds']} s per run, loopback only.", "",
-        "| endpoint | req/s | p50 ms | p99 ms | × ceiling | non-2xx | target |",
-        "|---|---|---|---|---|---|---|",
-        f"| ceiling GET (bare Starlette) | {c['get']['rps']} | {c['get']['p50_ms']} | {c['get']['p99_ms']} | 1.00 | {c['get']['non_2xx']} | |",
-        f"| ceiling POST (bare Starlette) | {c['post']['rps']} | {c['post']['p50_ms']} | {c['post']['p99_ms']} | 1.00 | {c['post']['non_2xx']} | |",
+        "| endpoint | req/s | p50 ms | p99 ms | × ceiling | non-2xx | target "
+        "| server CPU µs/req (× ceiling) |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| ceiling GET (bare Starlette) | {c['get']['rps']} | {c['get']['p50_ms']} | {c['get']['p99_ms']} | 1.00 | {c['get']['non_2xx']} | | {_cpu(c['get'])} |",
+        f"| ceiling POST (bare Starlette) | {c['post']['rps']} | {c['post']['p50_ms']} | {c['post']['p99_ms']} | 1.00 | {c['post']['non_2xx']} | | {_cpu(c['post'])} |",
     ]
     rows = [("GET /api/v1/jobs/{id}", "get_job", "get"),
             ("POST /api/v1/jobs", "post_job", "post"),
@@ -567,15 +601,16 @@ def write_report(results: dict[str, Any]) -> None:
         if "rps" in r:
             x = ratio(r, c[base])
             lines.append(f"| {label} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | "
-                         f"{x} | {r['non_2xx']} | {target_text(key, x, r['p99_ms'])} |")
+                         f"{x} | {r['non_2xx']} | {target_text(key, x, r['p99_ms'])} | "
+                         f"{_cpu(r, c[base])} |")
         else:
             target = target_text(key, float("nan"), float("inf"))
-            lines.append(f"| {label} | {r.get('error', 'n/a')} | | | | | {target} |")
+            lines.append(f"| {label} | {r.get('error', 'n/a')} | | | | | {target} | |")
     p = results.get("prism", {})
     if "get_job" in p:
         lines.append(f"| Prism GET /jobs/{{id}} (`-v error`) | {p['get_job']['rps']} | "
                      f"{p['get_job']['p50_ms']} | {p['get_job']['p99_ms']} | "
-                     f"{ratio(p['get_job'], c['get'])} | {p['get_job']['non_2xx']} | |")
+                     f"{ratio(p['get_job'], c['get'])} | {p['get_job']['non_2xx']} | | |")
         lines += ["", f"stagemock GET job / Prism GET job: "
                       f"**{ratio(m['get_job'], p['get_job'])}×**"]
     else:

@@ -88,6 +88,11 @@ class Scheduler:
         ``advance``)."""
         return self._next_event
 
+    @property
+    def running(self) -> int:
+        """How many tasks are processing."""
+        return len(self._running)
+
     def finishing_by(self, now: float) -> list[Task]:
         """The processing tasks whose finish is due by ``now``."""
         return [t for t in self._running if t.started_at + t.duration <= now]  # type: ignore[operator]
