@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: install serve serve-deterministic test test-fast lint contract bench clean chromium
+.PHONY: install serve serve-deterministic test test-fast lint contract bench bench-long bench-ab clean chromium
 
 # uv installs (and caches) the packages: the wheel test in `make test` builds its throwaway
 # virtualenv from the same cache instead of downloading everything a second time.
@@ -53,6 +53,18 @@ contract: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk
 	$(BIN)/python bench/run.py $(ARGS)
+
+# One key's store grown to 250,000 jobs, then GET/POST job against a fresh store
+# (bench/LONG-RUN.md); bounded by --long-limit (900 s by default). Not part of `make bench`.
+bench-long: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk
+	$(BIN)/python bench/run.py --long-run $(ARGS)
+
+# Interleaved A/B of two revisions against the same round's ceiling (docs/benchmarks.md):
+# make bench-ab ARGS="2aeb626 HEAD --rounds 6"
+bench-ab: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk
+	$(BIN)/python bench/ab.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .schemathesis .ruff_cache reports

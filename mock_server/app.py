@@ -11,7 +11,6 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -297,11 +296,27 @@ def _serve_file(ctx: AppContext) -> Any:
 
 
 class StagemockApp(Starlette):
-    """Starlette, keeping the server's own ``send`` in the scope: an injected fault reaches
-    the connection through it (``mock_server.faults.responses``)."""
+    """Starlette behind the front door: every request meets the ``FrontDoor`` first, which
+    dispatches the specs' paths itself and hands the rest (``/``, ``/openapi/``, ``/files/``,
+    unknown paths, lifespan) to Starlette's own stack (server-error and exception middleware,
+    router). The dispatchers answer every error themselves, so the spec paths skip
+    Starlette's middleware and its ``send`` wrapper (measurable per request:
+    docs/performance.md). Keeps the server's own ``send`` in the scope: an injected fault
+    reaches the connection through it (``mock_server.faults.responses``)."""
+
+    front_door: FrontDoor | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[RAW_SEND] = send
+        scope["app"] = self
+        door = self.front_door
+        if door is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await door(scope, receive, send)
+
+    async def starlette(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Starlette's stack, behind the front door."""
         await super().__call__(scope, receive, send)
 
 
@@ -360,14 +375,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         admin_token = settings.admin_token or secrets.token_urlsafe(24)
     app = StagemockApp(
         routes=routes,
-        middleware=[
-            Middleware(FrontDoor, ctx=ctx, fast=vendor_routes, control=control_routes,
-                       control_binding=control, admin_token=admin_token,
-                       capture=_capture(settings, ctx))
-        ],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,
     )
+    app.front_door = FrontDoor(app.starlette, ctx=ctx, fast=vendor_routes,
+                               control=control_routes, control_binding=control,
+                               admin_token=admin_token, capture=_capture(settings, ctx))
     app.state.ctx = ctx
     app.state.path_owners = PathOwners(bindings)
     app.state.admin_token = admin_token

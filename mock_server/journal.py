@@ -11,8 +11,10 @@ from typing import Any
 from .core.clock import iso
 
 
-@dataclass
+@dataclass(slots=True)
 class JournalEntry:
+    """One request (slots: one is built per request and up to ``journal_size`` are kept)."""
+
     seq: int
     time: float
     method: str
@@ -80,8 +82,7 @@ class Journal:
     def open(self, time: float, method: str, path: str, query: str,
              kind: type[JournalEntry] = JournalEntry) -> JournalEntry:
         self._seq += 1
-        entry = kind(self._seq, time, method, path, query)
-        entry.wall_time = _wall()
+        entry = kind(self._seq, time, method, path, query, wall_time=_wall())
         if len(self._entries) == self.capacity:
             self._dropped += 1  # the deque drops its oldest entry on append
         self._entries.append(entry)

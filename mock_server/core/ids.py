@@ -14,11 +14,11 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 #: byte → character; 256 % 62 leaves a slight bias, irrelevant for ids, and one table lookup
 #: per character is cheaper than base-62 division.
-_TABLE = [_ALPHABET[b % 62] for b in range(256)]
+_TABLE = bytes.maketrans(bytes(range(256)), bytes(ord(_ALPHABET[b % 62]) for b in range(256)))
 
 
 def _base62(data: bytes, length: int) -> str:
-    return "".join([_TABLE[b] for b in data[:length]])
+    return data[:length].translate(_TABLE).decode("ascii")
 
 
 class IdGenerator:

@@ -25,7 +25,7 @@ class IllegalTransition(Exception):
     pass
 
 
-@dataclass
+@dataclass(slots=True)  # one per job
 class Task:
     """The lifecycle part of a job. ``outcome`` is decided at creation (magic inputs), so the
     replay is deterministic; it is only revealed when the task finishes."""
@@ -87,6 +87,11 @@ class Scheduler:
         """The earliest time something can next happen (a lower bound; exact after
         ``advance``)."""
         return self._next_event
+
+    @property
+    def running(self) -> int:
+        """How many tasks are processing."""
+        return len(self._running)
 
     def finishing_by(self, now: float) -> list[Task]:
         """The processing tasks whose finish is due by ``now``."""

@@ -93,6 +93,12 @@ class SizeRule:
         self.field = field
         self.entry = entry
 
+    def journaled(self, entry: Any) -> SizeRule:
+        """The same rule, warning in ``entry``."""
+        rule = copy.copy(self)
+        rule.entry = entry
+        return rule
+
     def plus(self, extra: int) -> SizeRule:
         """The same rule over ``extra`` more bytes (multipart framing), warning nobody."""
         rule = copy.copy(self)
@@ -162,9 +168,13 @@ async def read_body(
             )
     rule = validator.bodies[media]
     if media in JSON_TYPES:
-        raw = await read_limited(
-            request, SizeRule(op, JSON_MAX_BYTES, lenient, entry, "the request body")
-        )
+        # The operation's JSON size rule is built once; the journal entry joins it only when
+        # a body goes over the (guessed) limit under --lenient.
+        built = validator.size_rules.get(lenient)
+        if built is None:
+            built = validator.size_rules[lenient] = SizeRule(
+                op, JSON_MAX_BYTES, lenient, None, "the request body")
+        raw = await read_limited(request, built, entry)
         if not raw.strip():
             return _no_body(op)
         try:
@@ -254,10 +264,11 @@ async def json_sent_as_form(
     media = next(m for m in validator.bodies if m in JSON_TYPES)
     return body, validator.check_body(media, body)
 
-async def read_limited(request: Request, rule: SizeRule) -> bytes:
+async def read_limited(request: Request, rule: SizeRule, entry: Any = None) -> bytes:
     """The whole body, refused once past the rule's ceiling, a warning past its (guessed)
-    limit under ``--lenient``. Reads the ASGI messages directly (Starlette's ``stream()`` is
-    an async generator: a measurable cost per request)."""
+    limit under ``--lenient`` (in ``entry`` when given, else in the rule's). Reads the ASGI
+    messages directly (Starlette's ``stream()`` is an async generator: a measurable cost per
+    request)."""
     limit = rule.ceiling
     length = header(request, b"content-length")
     if length is not None and length.isdigit() and int(length) > limit:
@@ -277,5 +288,5 @@ async def read_limited(request: Request, rule: SizeRule) -> bytes:
         if not message.get("more_body", False):
             break
     if size > rule.limit:
-        rule.check(size)
+        (rule if entry is None else rule.journaled(entry)).check(size)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -57,6 +57,19 @@ class Dispatcher:
         #: and no rate limit is set: the one check a request then pays.
         self.faults = getattr(context, "faults", None)
         #: operationId → the API a fault rule names for it (``gcs`` for signed storage)
+        #: per operation, computed once: its path parameters (name, schema), and its header
+        #: parameters by lower-case raw name → (name as validated, schema)
+        self.path_params: dict[str, tuple[tuple[str, Any], ...]] = {}
+        self.header_params: dict[str, dict[bytes, tuple[str, Any]]] = {}
+        for op in operations:
+            self.path_params[op.operation_id] = tuple(
+                (p.name, p.schema) for p in op.parameters if p.location == "path"
+            )
+            self.header_params[op.operation_id] = {
+                p.name.lower().encode("latin-1"): (p.name.lower(), p.schema)
+                for p in op.parameters
+                if p.location == "header"
+            }
         self.fault_apis = {
             op.operation_id: binding.fault_apis.get(op.operation_id, binding.spec.name)
             for op in operations
@@ -102,8 +115,87 @@ class Dispatcher:
         handler: Handler,
         entry: Any,
     ) -> Response:
+        # One coroutine for the whole request (the hot path pays no extra frame): parameters,
+        # body, authentication, then the handler; every error answered in the API's shape.
         try:
-            return await self._handle(request, op, validator, handler, entry)
+            violations: list[dict[str, Any]] = []
+            auth_error: ApiError | None = None
+            principal = None
+            try:
+                principal = self.binding.authenticate(op, request)
+            except Unauthorized as err:
+                auth_error = err
+                if entry is not None:
+                    # an unknown, malformed or revoked key is journaled as it was sent
+                    entry.api_key = err.sent_key
+                if err.missing:
+                    violations.append({"field": err.field, "message": err.message})
+            if entry is not None and principal is not None:
+                entry.api_key = getattr(principal, "api_key", None) or entry.api_key
+
+            path_params = request.scope.get("path_params") or {}
+            path = {
+                name: coerce(path_params[name], schema)
+                for name, schema in self.path_params[op.operation_id]
+                if name in path_params
+            }
+            query = self._query(request, op)
+            violations += validator.check("path", path)
+            violations += validator.check("query", query)
+            wanted = self.header_params[op.operation_id]
+            if wanted:
+                # Straight from the ASGI scope (the first of a repeated header, as Starlette's
+                # ``Headers`` would give), with the lower-case names computed at startup.
+                headers: dict[str, Any] = {}
+                for raw_name, raw_value in request.scope["headers"]:
+                    found = wanted.get(raw_name)
+                    if found is not None and found[0] not in headers:
+                        headers[found[0]] = coerce(raw_value.decode("latin-1"), found[1])
+                violations += validator.check("header", headers)
+
+            body = None
+            try:
+                body, body_violations = await read_body(
+                    self.binding, request, op, validator, entry, self.lenient
+                )
+                violations += body_violations
+            except ApiError as err:
+                if auth_error is None:
+                    self._record(entry, [{"field": err.field, "message": err.message}])
+                    raise
+            if (
+                violations
+                and auth_error is None
+                and self.lenient
+                and all(v.get("guess") for v in violations)
+            ):
+                # ``stagemock serve --lenient``: the request breaks only rules the vendor's
+                # reference does not state; let it through and say so in the journal.
+                self._warn_guesses(entry, violations)
+                violations = []
+            if violations or auth_error is not None:
+                self._record(entry, violations)
+            if auth_error is not None:
+                raise auth_error
+            if violations:
+                if self.binding.explain is not None:
+                    violations = [self.binding.explain(v, body) for v in violations]
+                first = violations[0]
+                field = first["field"]
+                where = f"`{field}` " if isinstance(field, str) else ""
+                raise ValidationFailed(
+                    f"{where}{first['message']}",
+                    field=field,
+                    # the guess's reason is for the journal; the vendor's error shape stays as is
+                    details=[{k: v for k, v in d.items() if k != "guess"} for d in violations],
+                )
+            if self.binding.due_work is not None and principal is not None:
+                due = self.binding.due_work(principal)
+                if due:
+                    await self.context.await_work(due)
+            return await handler(
+                Call(request, op, path, query, body, principal, self.context),  # type: ignore[arg-type]
+            )
         except ApiError as err:
             renderer = self.binding.error_renderers.get(op.operation_id)
             return renderer(err) if renderer else self.binding.error_response(err)
@@ -193,89 +285,6 @@ class Dispatcher:
         if isinstance(data, dict):
             entry.created = created_id(data)
         return response
-
-    async def _handle(
-        self,
-        request: Request,
-        op: Operation,
-        validator: OperationValidator,
-        handler: Handler,
-        entry: Any,
-    ) -> Response:
-        violations: list[dict[str, Any]] = []
-        auth_error: ApiError | None = None
-        principal = None
-        try:
-            principal = self.binding.authenticate(op, request)
-        except Unauthorized as err:
-            auth_error = err
-            if entry is not None:
-                # an unknown, malformed or revoked key is journaled as it was sent
-                entry.api_key = err.sent_key
-            if err.missing:
-                violations.append({"field": err.field, "message": err.message})
-        if entry is not None and principal is not None:
-            entry.api_key = getattr(principal, "api_key", None) or entry.api_key
-
-        path = {
-            p.name: coerce(request.path_params[p.name], p.schema)
-            for p in op.parameters
-            if p.location == "path" and p.name in request.path_params
-        }
-        query = self._query(request, op)
-        violations += validator.check("path", path)
-        violations += validator.check("query", query)
-        if "header" in validator.params:
-            headers = {
-                p.name.lower(): coerce(request.headers[p.name], p.schema)
-                for p in op.parameters
-                if p.location == "header" and p.name in request.headers
-            }
-            violations += validator.check("header", headers)
-
-        body = None
-        try:
-            body, body_violations = await read_body(
-                self.binding, request, op, validator, entry, self.lenient
-            )
-            violations += body_violations
-        except ApiError as err:
-            if auth_error is None:
-                self._record(entry, [{"field": err.field, "message": err.message}])
-                raise
-        if (
-            violations
-            and auth_error is None
-            and self.lenient
-            and all(v.get("guess") for v in violations)
-        ):
-            # ``stagemock serve --lenient``: the request breaks only rules the vendor's
-            # reference does not state; let it through and say so in the journal.
-            self._warn_guesses(entry, violations)
-            violations = []
-        if violations or auth_error is not None:
-            self._record(entry, violations)
-        if auth_error is not None:
-            raise auth_error
-        if violations:
-            if self.binding.explain is not None:
-                violations = [self.binding.explain(v, body) for v in violations]
-            first = violations[0]
-            field = first["field"]
-            where = f"`{field}` " if isinstance(field, str) else ""
-            raise ValidationFailed(
-                f"{where}{first['message']}",
-                field=field,
-                # the guess's reason is for the journal; the vendor's error shape stays as is
-                details=[{k: v for k, v in d.items() if k != "guess"} for d in violations],
-            )
-        if self.binding.due_work is not None and principal is not None:
-            due = self.binding.due_work(principal)
-            if due:
-                await self.context.await_work(due)
-        return await handler(
-            Call(request, op, path, query, body, principal, self.context)  # type: ignore[arg-type]
-        )
 
     @staticmethod
     def _warn_guesses(entry: Any, violations: list[dict[str, Any]]) -> None:

@@ -319,8 +319,8 @@ def _ledger_section(document: dict[str, Any]) -> list[str]:
         if not of_kind:
             continue
         row = [len(of_kind), sum(i.mark is None for i in of_kind),
-               sum(bool(i.mark) and i.mark[0] == "documented" for i in of_kind),
-               sum(bool(i.mark) and i.mark[0] == "guess" for i in of_kind)]
+               sum(i.mark is not None and i.mark[0] == "documented" for i in of_kind),
+               sum(i.mark is not None and i.mark[0] == "guess" for i in of_kind)]
         totals = [a + b for a, b in zip(totals, row, strict=True)]
         lines.append(f"| {kind} | " + " | ".join(map(str, row)) + " |")
     lines.append("| **all** | " + " | ".join(f"**{n}**" for n in totals) + " |")

@@ -159,7 +159,8 @@ def _schema(document: dict[str, Any], node: Any, parts: list[Any], name: str | N
         yield from _schema(document, value, where, str(key))
     if isinstance(node.get("required"), list):
         mark = classify(document, parts, "required")
-        properties = node.get("properties") if isinstance(node.get("properties"), dict) else {}
+        found = node.get("properties")
+        properties: dict[str, Any] = found if isinstance(found, dict) else {}
         for field in node["required"]:
             # requiring a field the spec marks (a guessed field) is marked with it
             own = mark or (classify(document, [*parts, "properties", field])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,12 @@ class Operation:
     security: tuple[dict[str, list[str]], ...]
     responses: dict[str, Any] = field(hash=False, compare=False)
 
-    @property
-    def security_schemes(self) -> set[str]:
-        return {name for req in self.security for name in req}
+    # Read on every request: computed once (the operation is frozen).
+    @cached_property
+    def security_schemes(self) -> frozenset[str]:
+        return frozenset(name for req in self.security for name in req)
 
-    @property
+    @cached_property
     def has_query(self) -> bool:
         return any(p.location == "query" for p in self.parameters)
 

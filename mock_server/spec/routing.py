@@ -55,11 +55,26 @@ class SpecRoutes:
         if self.prefix and not path.startswith(self.prefix):
             return None
         route = self.literal.get(path)
-        candidates = [route] if route is not None else self.templated.get(self._segment(path), ())
-        for candidate in candidates:
-            match, child = candidate.matches(scope)
-            if match is not Match.NONE:
-                return cast(Dispatcher, candidate.endpoint), child["path_params"]
+        if not scope.get("root_path"):
+            # What Starlette's ``Route.matches`` finds (every method reaches the dispatcher),
+            # without its child scope: a literal path is its dict entry, a templated one its
+            # regex and converters.
+            if route is not None:
+                return cast(Dispatcher, route.endpoint), {}
+            for candidate in self.templated.get(self._segment(path), ()):
+                m = candidate.path_regex.match(path)
+                if m is not None:
+                    convertors = candidate.param_convertors
+                    return cast(Dispatcher, candidate.endpoint), {
+                        k: convertors[k].convert(v) for k, v in m.groupdict().items()
+                    }
+        else:  # under a root path: Starlette's own matching
+            candidates = [route] if route is not None else self.templated.get(
+                self._segment(path), ())
+            for candidate in candidates:
+                match, child = candidate.matches(scope)
+                if match is not Match.NONE:
+                    return cast(Dispatcher, candidate.endpoint), child["path_params"]
         for start, route, names in self.loose:
             if path.startswith(start) or path == start.rstrip("/"):
                 # The segments in order, the last parameter takes the rest ("" when absent).

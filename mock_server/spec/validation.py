@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema_rs
@@ -183,6 +183,9 @@ class ParamGroup:
     params: tuple[Parameter, ...]
     validator: jsonschema_rs.Validator
     root: dict[str, Any]
+    #: No parameter of the group sent is valid (none is required): the validator is not run
+    #: for an empty group (most requests send no optional header or query parameter).
+    empty_ok: bool = False
 
 
 @dataclass
@@ -207,10 +210,14 @@ class OperationValidator:
     document: dict[str, Any]
     params: dict[str, ParamGroup]
     bodies: dict[str, BodyRule]
+    #: the JSON body's size rule (``spec.body.SizeRule``) by lenient mode, built on first use
+    size_rules: dict[bool, Any] = field(default_factory=dict)
 
     def check(self, location: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         group = self.params.get(location)
         if group is None:
+            return []
+        if not values and group.empty_ok:
             return []
         errors = list(group.validator.iter_errors(values))
         if not errors:
@@ -270,12 +277,15 @@ def compile_operation(document: dict[str, Any], op: Operation) -> OperationValid
             "properties": {name: p.schema for name, p in names.items()},
             "required": [name for name, p in names.items() if p.required],
         }
-        groups[location] = ParamGroup(location, params, _compile(document, root), root)
+        group_validator = _compile(document, root)
+        groups[location] = ParamGroup(location, params, group_validator, root,
+                                      empty_ok=group_validator.is_valid({}))
     bodies: dict[str, BodyRule] = {}
     for media, schema in op.body_content.items():
         resolved = resolve(document, schema) if schema else {}
         props = {k: resolve(document, v) for k, v in resolved.get("properties", {}).items()}
         files = frozenset(k for k, v in props.items() if _is_file(v))
+        validator: jsonschema_rs.Validator | None
         if media in JSON_TYPES:
             validator = _compile(document, schema) if schema else None
             root = schema

@@ -157,6 +157,8 @@ class StageProBackend:
         )
 
     def due_work(self, now: float, account: Any | None = None) -> list[Any]:
+        if account is not None and (account.scheduler is None or not account.scheduler.running):
+            return []  # every request asks: nothing processing, nothing to wait for
         accounts = self._scheduled_accounts() if account is None else [account]
         out = []
         for acc in accounts:

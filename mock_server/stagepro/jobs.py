@@ -20,6 +20,7 @@ import bisect
 import hashlib
 import hmac
 import itertools
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,10 @@ def decode_cursor(secret: bytes, key: str, filters: tuple[str | None, ...], curs
     if not hmac.compare_digest(mac, _cursor_mac(secret, key, filters, seq)):
         raise bad
     return seq
+
+
+#: Job inputs whose values come from the spec's enums (interned: a long run keeps every job).
+_ENUM_INPUTS = ("listing_tool", "style", "room_type")
 
 
 @dataclass
@@ -152,11 +157,15 @@ class JobEngine(Uploads, Outputs):
                 f"exactly one of `{where}.image_url`, `{where}.upload_id` is required",
                 field=[f"{where}.image_url", f"{where}.upload_id"],
             )
+        for key in _ENUM_INPUTS:  # values from the spec's enums: one copy for every job
+            value = job_input.get(key)
+            if type(value) is str:
+                job_input[key] = sys.intern(value)
         name = job_input.get("image_url")
         if has_upload:
             name = self.upload_for(account, job_input["upload_id"], f"{where}.upload_id").filename
         return JobSpec(
-            type=job_type,
+            type=sys.intern(job_type),
             input=job_input,
             metadata=dict(metadata or {}),
             listing_id=listing_id,

@@ -12,7 +12,7 @@ from .catalog import APP_ONLY_TOOLS
 def fail_code_of(name: str | None) -> str | None:
     """Magic input: a last path segment starting with ``fail-`` fails the job with the rest
     of the segment (without extension) as ``error.code``."""
-    if not name:
+    if not name or "fail-" not in name:  # the common case, without parsing a URL
         return None
     segment = urlsplit(name).path.rsplit("/", 1)[-1] if "://" in name else name.rsplit("/", 1)[-1]
     if not segment.startswith("fail-"):

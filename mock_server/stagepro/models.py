@@ -265,7 +265,7 @@ class Upload:
         }
 
 
-@dataclass
+@dataclass(slots=True)  # one per job, hundreds of thousands in a long run
 class Job:
     id: str
     type: str
