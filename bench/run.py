@@ -650,6 +650,13 @@ def write_report(results: dict[str, Any]) -> None:
             f"(wall clock; {comp['completed']} completed by the end) | p99 "
             f"{comp['probe_p99_ms']} ms, worst {comp['probe_max_ms']} ms | |",
         ]
+    proxy = results.get("proxy", {})
+    if "direct" in proxy:
+        from bench.proxy import lines as proxy_lines
+
+        lines += proxy_lines(proxy)
+    elif proxy:
+        lines += ["", f"The proxy: {proxy.get('skipped', 'not run')}"]
     lines += [
         "", "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()), "",
     ]
@@ -662,7 +669,7 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=100_000)
     ap.add_argument("--keys", type=int, default=1_000)
     ap.add_argument("--skip", action="append", default=[],
-                    choices=["prism", "memory", "contract", "images", "completions",
+                    choices=["prism", "proxy", "memory", "contract", "images", "completions",
                              "plugin"])
     ap.add_argument("--long-run", action="store_true",
                     help="only the long run: one key grown to --long-jobs jobs, then GET and "
@@ -706,6 +713,14 @@ def main() -> int:
     print("prism...", flush=True)
     results["prism"] = bench_prism(args.seconds) if "prism" not in args.skip else {
         "skipped": "--skip prism"}
+    print("proxy...", flush=True)
+    if "proxy" in args.skip:
+        results["proxy"] = {"skipped": "--skip proxy"}
+    else:
+        sys.path.insert(0, str(ROOT))
+        from bench.proxy import bench_proxy  # after Prism: its install serves both
+
+        results["proxy"] = bench_proxy(args.seconds)
     write_report(results)
     print((BENCH / "RESULTS.md").read_text())
     print_targets(results)
