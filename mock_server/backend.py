@@ -24,7 +24,6 @@ class Backend(Protocol):
     name: str
     base_path: str  # where the API is mounted, e.g. "/api/v1"
     spec_file: str  # file name in openapi/
-    catch_all_params: frozenset[str]
 
     def binding(self, ctx: AppContext) -> ApiBinding: ...
 

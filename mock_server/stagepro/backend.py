@@ -72,7 +72,6 @@ class StageProBackend:
     name = "stagepro"
     base_path = "/api/v1"
     spec_file = "stagepro.yaml"
-    catch_all_params: frozenset[str] = frozenset()
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx

@@ -25,6 +25,7 @@ class StagerAIBackend:
     name = "stagerai"
     base_path = ""
     spec_file = "stagerai.yaml"
+    #: path parameters that may hold slashes (GCS object names): only Stager AI has any
     catch_all_params = frozenset({"object"})
 
     def __init__(self, ctx: AppContext) -> None:
