@@ -242,9 +242,19 @@ class Replayer:
         return out
 
     def _status_rule(self, op: Any, expected: int, got: int) -> dict[str, Any]:
+        """A status the spec does not list at all breaks a documented rule, unless every
+        status of its class (2xx, 4xx...) is a guess (as the proxy's verdicts say); otherwise
+        the difference is a guess when either status's response is one."""
         if op is None:
             return {"rule": "unspecified"}
         listed = {str(k): resolve(self.document, v) for k, v in (op.responses or {}).items()}
+        if str(got) not in listed:
+            same_class = [v for k, v in listed.items() if k[:1] == str(got)[:1]]
+            guesses = [self.walker.guess(v) for v in same_class]
+            if same_class and all(guesses):
+                return {"rule": "guess", "guess": guesses[0],
+                        "pointer": f"paths.{op.path}.{op.method.lower()}.responses"}
+            return {"rule": "documented"}
         for status in (str(expected), str(got)):
             why = self.walker.guess(listed.get(status))
             if why:

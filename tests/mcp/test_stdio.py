@@ -29,7 +29,9 @@ def _spec_inline(doc, node):
             target = doc
             for part in node["$ref"][2:].split("/"):
                 target = target[part]
-            return _spec_inline(doc, target)
+            # OpenAPI 3.1: keywords beside a $ref apply too (here, a guess mark)
+            siblings = {k: _spec_inline(doc, v) for k, v in node.items() if k != "$ref"}
+            return {**_spec_inline(doc, target), **siblings}
         return {k: _spec_inline(doc, v) for k, v in node.items()}
     if isinstance(node, list):
         return [_spec_inline(doc, v) for v in node]
