@@ -84,7 +84,7 @@ def lines(result: dict[str, Any]) -> list[str]:
     for name, r in result.items():
         if isinstance(r, dict):
             out.append(f"| {name} | {r['c32']['rps']} | {r['c32']['p99_ms']} | "
-                       f"{r['c1']['p50_ms']} | {r['overhead_ms']} ms |")
+                       f"{r['c2']['p50_ms']} | {r['overhead_ms']} ms |")
     if isinstance(result.get("prism"), str):
         out.append(f"\nPrism proxy: {result['prism']}")
     return out
