@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import orjson
 
 from ..errors import ApiError, BadGateway, GatewayTimeout, stagepro_shape, stagerai_shape
@@ -24,6 +23,7 @@ from ..spec.loader import load_spec
 from . import redact
 from .flow import CAPTURE_LIMIT, Exchange, MultipartTap, Tap, capture_for
 from .record import Recorder
+from .upstream import Upstream, UpstreamError, UpstreamTimeout
 from .verdicts import SpecIndex
 
 #: Never forwarded: they describe one connection, not the message (RFC 9110 §7.6.1).
@@ -96,7 +96,7 @@ class Proxy:
         self.recorder = (Recorder(record, api, self.upstream, self.base_path)
                          if record else None)
         self.timeout = timeout
-        self.client: httpx.AsyncClient | None = None
+        self.client = Upstream(self.origin, timeout)
 
     # ASGI ---------------------------------------------------------------------------------
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -114,22 +114,11 @@ class Proxy:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self._http()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self.client is not None:
-                    await self.client.aclose()
+                await self.client.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-    def _http(self) -> httpx.AsyncClient:
-        if self.client is None:
-            self.client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
-                follow_redirects=False,
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            )
-        return self.client
 
     # the relay ---------------------------------------------------------------------------
     async def _relay(self, scope: Any, receive: Any, send: Any) -> None:
@@ -166,46 +155,44 @@ class Proxy:
                     return
 
         forward = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
-        url = self.origin + path + (f"?{query}" if query else "")
-        client = self._http()
-        request = client.build_request(method, url, headers=forward,
-                                       content=body() if has_body else None)
+        target = (scope.get("raw_path") or path.encode()).decode("latin-1") + (
+            f"?{query}" if query else "")
         try:
-            response = await client.send(request, stream=True)
+            response = await self.client.send(method, target, forward,
+                                              body() if has_body else None)
         except ClientGone:
             flow.error = "the client disconnected before its body was sent"
             entry.status = 499
             self._finish(flow, entry, started, rules)
             return
-        except httpx.TimeoutException as exc:
+        except UpstreamTimeout as exc:
             await self._upstream_failed(scope, send, flow, entry, started, rules,
-                                        GatewayTimeout, f"no answer within {self.timeout:g} s "
-                                        f"({type(exc).__name__})")
+                                        GatewayTimeout, str(exc))
             return
-        except (httpx.HTTPError, OSError) as exc:
+        except UpstreamError as exc:
             await self._upstream_failed(scope, send, flow, entry, started, rules, BadGateway,
-                                        f"unreachable ({type(exc).__name__}: {exc})")
+                                        f"unreachable ({exc})")
             return
         flow.request.close(complete=True)
         flow.first_byte = time.perf_counter() - started
-        flow.status = entry.status = response.status_code
+        flow.status = entry.status = response.status
         flow.response_headers = [(k.decode("latin-1"), v.decode("latin-1"))
-                                 for k, v in response.headers.raw]
-        flow.response = Tap(spool, capture_for(response.headers.get("content-type")))
-        out_headers = [(k.encode("latin-1"), v.encode("latin-1"))
-                       for k, v in flow.response_headers if k.lower() not in HOP_BY_HOP]
-        await send({"type": "http.response.start", "status": response.status_code,
+                                 for k, v in response.headers]
+        flow.response = Tap(spool, capture_for(response.header("content-type")))
+        out_headers = [(k, v) for k, v in response.headers
+                       if k.decode("latin-1").lower() not in HOP_BY_HOP]
+        await send({"type": "http.response.start", "status": response.status,
                     "headers": out_headers})
         complete = False
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.body():
                 flow.response.feed(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             complete = True
-        except (httpx.HTTPError, OSError) as exc:
-            flow.error = f"the upstream broke off mid-body ({type(exc).__name__}: {exc})"
+        except (UpstreamError, OSError) as exc:
+            flow.error = f"the upstream broke off mid-body ({exc})"
         finally:
-            await response.aclose()
+            await response.close()
             flow.response.close(complete=complete)
         if complete:
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -198,3 +198,38 @@ async def _lifespan(receive, send):
         else:
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+def test_a_large_answer_is_relayed_in_bounded_memory():
+    """20 MiB from the upstream, read by the client as it comes: the proxy reads ahead a few
+    chunks at most (its queue waits for the client), never the whole body."""
+    size, chunk = 20 * 1024 * 1024, 256 * 1024
+    block = bytes(range(256)) * (chunk // 256)
+
+    async def big(scope, receive, send):
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        await receive()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"image/jpeg"),
+                                (b"content-length", str(size).encode())]})
+        for _ in range(size // chunk):
+            await send({"type": "http.response.body", "body": block, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    expected = hashlib.sha256(block * (size // chunk)).hexdigest()
+    with serving(big) as upstream, proxying("stagepro", upstream + "/api/v1") as (origin, _p):
+        gc.collect()
+        tracemalloc.start()
+        base, _ = tracemalloc.get_traced_memory()
+        got = hashlib.sha256()
+        with httpx.stream("GET", origin + "/files/big.jpg", timeout=60) as r:
+            for piece in r.iter_raw(65536):
+                got.update(piece)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        entry = _journal(origin)[-1]
+    assert got.hexdigest() == expected == entry["response_sha256"]
+    assert entry["response_size"] == size
+    assert peak - base < 6 * 1024 * 1024, f"{peak - base} bytes held for a 20 MiB answer"
