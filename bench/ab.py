@@ -33,7 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
-from run import POST_BODY, free_port, measured, stop, wait_up  # noqa: E402
+from run import POST_BODY, bench_ceiling, free_port, measured, stop, wait_up  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -122,22 +122,6 @@ def check_imports(side: Side) -> str:
     return out
 
 
-def ceiling(seconds: int) -> dict[str, dict[str, Any]]:
-    port = free_port()
-    proc = subprocess.Popen([PY, str(ROOT / "bench" / "ceiling.py"), str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/job"
-    try:
-        wait_up(url)
-        return {
-            "get": measured(proc.pid, url, seconds=seconds),
-            "post": measured(proc.pid, url, method="POST", body=POST_BODY,
-                             headers={"Content-Type": "application/json"}, seconds=seconds),
-        }
-    finally:
-        stop(proc)
-
-
 def _stop_now(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
@@ -171,7 +155,7 @@ def main() -> int:
             order = (a, b) if i % 2 == 0 else (b, a)
             t0 = time.monotonic()
             result: dict[str, Any] = {"order": "".join(s.label for s in order),
-                                      "ceiling": ceiling(args.seconds)}
+                                      "ceiling": bench_ceiling(args.seconds)}
             for side in order:
                 side.start()
                 try:

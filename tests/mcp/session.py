@@ -44,3 +44,26 @@ def text_of(result: Any) -> str:
 
 def images_of(result: Any) -> list[Any]:
     return [c for c in result.content if getattr(c, "type", None) == "image"]
+
+
+def call_tool(mock_url: str, key: str, name: str, args: dict[str, Any],
+              with_data: bool = False) -> tuple[str, bool]:
+    """Run one tool in process against ``mock_url``: its text parts joined (with
+    ``with_data``, the API's object as JSON too, as the first text block carries it) and
+    whether it is an error."""
+    from mock_server.mcp.client import StageProClient
+    from mock_server.mcp.tools import Data, build_tools, run_tool
+
+    tools = {t.name: t for t in build_tools()}
+
+    async def main() -> tuple[str, bool]:
+        client = StageProClient(mock_url + "/api/v1", key, timeout=10)
+        try:
+            parts, is_error = await run_tool(tools[name], client, args)
+        finally:
+            await client.aclose()
+        texts = [p.text() if isinstance(p, Data) else p for p in parts
+                 if isinstance(p, str) or (with_data and isinstance(p, Data))]
+        return "\n".join(texts), is_error
+
+    return anyio.run(main)

@@ -6,12 +6,7 @@ from __future__ import annotations
 import socket
 import time
 
-import anyio
-
-from mock_server.mcp.client import StageProClient
-from mock_server.mcp.tools import build_tools, run_tool
-
-from .session import run_session, text_of
+from .session import call_tool, run_session, text_of
 
 JOB = {"type": "virtual-stage", "input": {"image_url": "https://example.com/room.jpg",
                                           "style": "modern", "room_type": "bedroom"}}
@@ -30,17 +25,7 @@ def test_no_credits_key_gets_a_402_tool_error_with_code_and_balance(mock):
 
 
 def _call(mock_url: str, key: str, name: str, args: dict) -> tuple[str, bool]:
-    tools = {t.name: t for t in build_tools()}
-
-    async def main():
-        client = StageProClient(mock_url + "/api/v1", key, timeout=10)
-        try:
-            parts, is_error = await run_tool(tools[name], client, args)
-        finally:
-            await client.aclose()
-        return "\n".join(p for p in parts if isinstance(p, str)), is_error
-
-    return anyio.run(main)
+    return call_tool(mock_url, key, name, args)
 
 
 def test_401_403_400_keep_code_message_and_field(mock):

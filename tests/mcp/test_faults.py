@@ -5,27 +5,14 @@ from __future__ import annotations
 
 import json
 
-import anyio
 import httpx
 
-from mock_server.mcp.client import StageProClient
-from mock_server.mcp.tools import Data, build_tools, run_tool
+from .session import call_tool
 
 
 def _call(mock_url: str, key: str, name: str, args: dict) -> tuple[str, bool]:
     """The tool's answer as its first text block would carry it (the JSON alone)."""
-    tools = {t.name: t for t in build_tools()}
-
-    async def main():
-        client = StageProClient(mock_url + "/api/v1", key, timeout=10)
-        try:
-            parts, is_error = await run_tool(tools[name], client, args)
-        finally:
-            await client.aclose()
-        return "\n".join(p.text() if isinstance(p, Data) else p for p in parts
-                         if isinstance(p, Data | str)), is_error
-
-    return anyio.run(main)
+    return call_tool(mock_url, key, name, args, with_data=True)
 
 
 def test_inject_fault_is_scoped_to_the_key_and_acts_on_the_api(mock):

@@ -17,6 +17,17 @@ from mock_server.proxy.app import Proxy
 from tests.waiting import wait_for
 
 
+async def lifespan(receive: Any, send: Any) -> None:
+    """The ASGI lifespan of a test upstream that needs no start-up nor shutdown work."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        else:
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """``app`` on 127.0.0.1:<free port> in a thread; yields its origin."""

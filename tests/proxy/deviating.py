@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.proxy.conftest import lifespan
+
 JOB = {
     "id": "job_DEVIATING0000000001", "object": "job", "type": "virtual-stage",
     "status": "queued",
@@ -28,13 +30,8 @@ USAGE = {
 
 async def app(scope: Any, receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            else:
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await lifespan(receive, send)
+        return
     more = True
     while more:
         message = await receive()

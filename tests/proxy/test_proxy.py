@@ -16,7 +16,7 @@ import httpx
 
 from mock_server.resources import fixture_path
 from tests.proxy import deviating
-from tests.proxy.conftest import proxying, serving
+from tests.proxy.conftest import lifespan, proxying, serving
 
 JOB = {"type": "virtual-stage", "input": {"image_url": "https://x.test/room.jpg",
        "style": "modern", "room_type": "bedroom"}}
@@ -61,7 +61,7 @@ def test_an_upload_is_hashed_as_sent_and_arrives_byte_for_byte():
 
     async def sink(scope, receive, send):
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         more = True
         while more:
@@ -104,7 +104,7 @@ def test_server_sent_events_go_out_as_the_upstream_sends_them():
 
     async def sse(scope, receive, send):
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         await receive()
         await send({"type": "http.response.start", "status": 200,
@@ -180,7 +180,7 @@ def test_an_unreachable_upstream_is_a_502_in_the_apis_envelope():
 def test_a_slow_upstream_is_a_504():
     async def slow(scope, receive, send):
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         await asyncio.sleep(5)
 
@@ -188,16 +188,6 @@ def test_a_slow_upstream_is_a_504():
             proxying("stagepro", upstream + "/api/v1", timeout=0.3) as (origin, _p):
         r = httpx.get(origin + "/api/v1/usage", headers=KEY, timeout=10)
     assert r.status_code == 504 and r.json()["error"]["code"] == "gateway_timeout"
-
-
-async def _lifespan(receive, send):
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        else:
-            await send({"type": "lifespan.shutdown.complete"})
-            return
 
 
 def test_a_large_answer_is_relayed_in_bounded_memory():
@@ -208,7 +198,7 @@ def test_a_large_answer_is_relayed_in_bounded_memory():
 
     async def big(scope, receive, send):
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         await receive()
         await send({"type": "http.response.start", "status": 200,
