@@ -331,13 +331,13 @@ def _learn_fault_targets(ctx: AppContext, bindings: list[ApiBinding]) -> None:
             ctx.learn_operations("webhooks", {e for e in events if e != "webhook.verification"})
 
 
-def _capture(settings: Settings, ctx: AppContext) -> Any:
+def _capture(settings: Settings) -> Any:
     """``serve --record FILE``: every vendor exchange written as a recording."""
     if not settings.record:
         return None
     from .proxy.capture import Capture
 
-    return Capture(settings.record, {b.name: b.base_path for b in ctx.backends.values()})
+    return Capture(settings.record)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -380,7 +380,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.front_door = FrontDoor(app.starlette, ctx=ctx, fast=vendor_routes,
                                control=control_routes, control_binding=control,
-                               admin_token=admin_token, capture=_capture(settings, ctx))
+                               admin_token=admin_token, capture=_capture(settings))
     app.state.ctx = ctx
     app.state.path_owners = PathOwners(bindings)
     app.state.admin_token = admin_token

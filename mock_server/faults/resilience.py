@@ -132,6 +132,3 @@ def _duplicate(lost: dict[str, Any], retry: dict[str, Any]) -> list[Finding]:
         f"retried {why} (request #{retry.get('seq')}) and a duplicate {second} now exists",
     )]
 
-
-def lines(found: list[Finding]) -> list[str]:
-    return [f"  [{f.kind}] {f.message}" for f in found]

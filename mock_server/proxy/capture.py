@@ -18,10 +18,9 @@ ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Capture:
-    def __init__(self, path: str, base_paths: dict[str, str]) -> None:
+    def __init__(self, path: str) -> None:
         #: One file for both APIs: each exchange names its ``api``, the header says "both".
         self.recorder = Recorder(path, "both", "stagemock serve", "")
-        self.base_paths = base_paths
 
     def wrap(self, scope: Any, receive: ASGIReceive, send: ASGISend,
              entry: Any) -> tuple[ASGIReceive, ASGISend, Callable[[], None]]:

@@ -174,10 +174,3 @@ class Exchange:
     operation_id: str | None = None
     #: which API the exchange belongs to (a recording of ``stagemock serve`` holds both)
     api: str | None = None
-
-    def header(self, name: str, response: bool = False) -> str | None:
-        name = name.lower()
-        for key, value in self.response_headers if response else self.request_headers:
-            if key.lower() == name:
-                return value
-        return None

@@ -24,13 +24,12 @@ from typing import Any
 
 from ..core.clock import iso
 from . import redact
-from .flow import Exchange, Tap
+from .flow import TEXT_TYPES, Exchange, Tap
 
 FORMAT = "stagemock-recording"
 VERSION = 1
 #: Text bodies up to this size are written inline; larger ones beside the file.
 INLINE_LIMIT = 64 * 1024
-TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
 
 
 def _media(headers: list[tuple[str, str]]) -> str:
@@ -67,7 +66,7 @@ class Recorder:
         encoded = any(k.lower() == "content-encoding" and v.lower() not in ("", "identity")
                       for k, v in headers)
         inline = (tap.size <= INLINE_LIMIT and not encoded
-                  and any(media.startswith(t) for t in TEXT_TYPES))
+                  and media.startswith(TEXT_TYPES))
         if inline and tap.body is not None:
             raw = tap.body
             tap.discard()
