@@ -135,10 +135,12 @@ def bench_ceiling(seconds: int) -> dict[str, Any]:
     proc = start([PY, str(BENCH / "ceiling.py"), str(port)], f"http://127.0.0.1:{port}/job")
     try:
         url = f"http://127.0.0.1:{port}/job"
+        # the same request headers as the mock's loads: both servers parse the same request
+        headers = {"Authorization": "Bearer sk_test_bench", "Content-Type": "application/json"}
         return {
-            "get": measured(proc.pid, url, seconds=seconds),
-            "post": measured(proc.pid, url, method="POST", body=POST_BODY,
-                             headers={"Content-Type": "application/json"}, seconds=seconds),
+            "get": measured(proc.pid, url, headers=headers, seconds=seconds),
+            "post": measured(proc.pid, url, method="POST", body=POST_BODY, headers=headers,
+                             seconds=seconds),
         }
     finally:
         stop(proc)

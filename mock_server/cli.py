@@ -33,6 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .serving import HttpProtocol
     from .settings import Settings
 
     sock = _bind(args.host, args.port)
@@ -84,7 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(
         app,
         loop="uvloop",
-        http="httptools",
+        http=HttpProtocol,
         log_level=args.log_level,
         access_log=args.access_log,
     )

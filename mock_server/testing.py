@@ -16,6 +16,7 @@ import uvicorn
 from .app import create_app
 from .control import ControlPlane
 from .http import read_body
+from .serving import HttpProtocol
 from .settings import Settings
 
 
@@ -56,7 +57,7 @@ class RunningServer(ControlPlane):
         super().__init__(f"http://{self.settings.host}:{self.port}", self.app.state.admin_token)
         config = uvicorn.Config(
             served, log_level="error", access_log=False, lifespan="on",
-            http="httptools", loop="auto",
+            http=HttpProtocol, loop="auto",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
