@@ -33,6 +33,7 @@ from .spec.loader import load_spec
 from .spec.routing import SpecRoutes, build_routes
 from .stagepro.backend import StageProBackend
 from .stagerai.backend import StagerAIBackend
+from .webhooks.dispatcher import WebhookHub
 
 UNJOURNALED = ("/__mock/", "/openapi/")
 CONTROL_PLANE = "/__mock/"
@@ -343,8 +344,12 @@ def _capture(settings: Settings) -> Any:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     ctx = AppContext(settings)
-    ctx.register(StageProBackend(ctx))
+    # The components, in the order they are ticked and reset: the two APIs, then StagePro's
+    # webhook hub (it delivers what the StagePro backend's tick publishes).
+    webhooks = WebhookHub(ctx)
+    ctx.register(StageProBackend(ctx, webhooks))
     ctx.register(StagerAIBackend(ctx))
+    ctx.add(webhooks)
 
     # The vendor APIs first (the hot paths), then the control plane and static files.
     # Every spec path goes through the front door to its dispatcher; the router keeps the rest.

@@ -20,7 +20,27 @@ class Principal:
     account: Any
 
 
-class Backend(Protocol):
+class Component(Protocol):
+    """A part of the app's state the context drives, declared in ``create_app``: ticked as
+    the clock moves, reset with the state (all of it, or one key's), closed at shutdown.
+    The API backends are components; so is StagePro's webhook hub."""
+
+    name: str
+
+    def tick(self, now: float) -> None:
+        """Make everything due by ``now`` happen (job progress, expiries, retries)."""
+        ...
+
+    def reset(self, api_key: str | None) -> bool:
+        """Forget all state, or one account's. Returns whether anything was known."""
+        ...
+
+    async def close(self) -> None:
+        """Let go of what the component holds open (HTTP clients)."""
+        ...
+
+
+class Backend(Component, Protocol):
     name: str
     base_path: str  # where the API is mounted, e.g. "/api/v1"
     spec_file: str  # file name in openapi/
@@ -29,19 +49,11 @@ class Backend(Protocol):
 
     def owns_key(self, api_key: str) -> bool: ...
 
-    def reset(self, api_key: str | None) -> bool:
-        """Forget all state, or one account's. Returns whether anything was known."""
-        ...
-
     def create_account(self, data: dict[str, Any]) -> dict[str, Any]: ...
 
     def update_account(self, api_key: str, data: dict[str, Any]) -> dict[str, Any] | None: ...
 
     def describe_account(self, api_key: str) -> dict[str, Any] | None: ...
-
-    def tick(self, now: float) -> None:
-        """Make everything due by ``now`` happen (job progress, expiries, retries)."""
-        ...
 
     def due_work(self, now: float, account: Any | None = None) -> list[Any]:
         """The image work (``concurrent.futures.Future``) still running whose results are

@@ -19,12 +19,12 @@ from .errors import ApiError
 from .faults.models import FaultBook, FaultRule, RateLimit, parse_spec
 from .journal import Journal
 from .settings import VIRTUAL_EPOCH, Settings
-from .webhooks.dispatcher import WebhookHub
 
 if TYPE_CHECKING:
-    from .backend import Backend
+    from .backend import Backend, Component
     from .stagepro.backend import StageProBackend
     from .stagerai.backend import StagerAIBackend
+    from .webhooks.dispatcher import WebhookHub
 
 
 #: Longest wait for one batch of image work before it is collected on the spot.
@@ -47,11 +47,12 @@ class AppContext:
         self.journal = Journal(settings.journal_size)
         self.blobs = BlobStore()
         self.backends: dict[str, Backend] = {}
+        #: Everything ticked, reset and closed with the app, in the order ``create_app``
+        #: declared it (the backends, then StagePro's webhook hub, which delivers what their
+        #: ticks publish).
+        self.components: list[Component] = []
         self._ticker: asyncio.Task[Any] | None = None
         self.background_tasks: set[asyncio.Task[Any]] = set()
-        #: StagePro webhook endpoints and signed deliveries (retries due on this clock's
-        #: ticks; the StagePro backend publishes its events to it).
-        self.webhooks = WebhookHub(self)
         self.gc_policy: Any = None
         self._time_lock = asyncio.Lock()
         #: Image work (output renders, HDR merges) started ahead in worker processes.
@@ -67,7 +68,13 @@ class AppContext:
         self.clock.subscribe(self.tick)
 
     def register(self, backend: Backend) -> None:
+        """An API: its routes are built from it, and it is a component."""
         self.backends[backend.name] = backend
+        self.components.append(backend)
+
+    def add(self, component: Component) -> None:
+        """A component that serves no API of its own (the webhook hub)."""
+        self.components.append(component)
 
     # the two APIs, typed (handlers reach their own backend through these, never by name)
     @property
@@ -77,6 +84,11 @@ class AppContext:
     @property
     def stagerai(self) -> StagerAIBackend:
         return self.backends["stagerai"]  # type: ignore[return-value]
+
+    @property
+    def webhooks(self) -> WebhookHub:
+        """StagePro's webhook endpoints and signed deliveries."""
+        return self.stagepro.webhooks
 
     def learn_operations(self, api: str, names: set[str]) -> None:
         """The operationIds (event types for ``webhooks``) fault rules of ``api`` may name."""
@@ -109,9 +121,8 @@ class AppContext:
 
     def tick(self, now: float | None = None) -> None:
         now = self.clock.now() if now is None else now
-        for backend in self.backends.values():
-            backend.tick(now)
-        self.webhooks.tick(now)
+        for component in self.components:
+            component.tick(now)
 
     def reset(self, api_key: str | None = None) -> bool:
         if api_key is None:
@@ -119,16 +130,14 @@ class AppContext:
             self.ids.reset()
             self.journal.restart()  # seq counts from 1 again
             self.blobs.drop_owner(None)
-            for backend in self.backends.values():
-                backend.reset(None)
-            self.webhooks.reset(None)
+            for component in self.components:
+                component.reset(None)
             self.faults.clear()
             self.add_startup_faults()
             return True
         found = False
-        for backend in self.backends.values():
-            found = backend.reset(api_key) or found
-        self.webhooks.reset(api_key)
+        for component in self.components:
+            found = component.reset(api_key) or found
         self.faults.clear(api_key)
         self.ids.reset(api_key)
         self.ids.reset(f"faults\x00{api_key}")
@@ -167,8 +176,9 @@ class AppContext:
             with suppress(asyncio.CancelledError, Exception):
                 await task
         self.precompute.shutdown()
-        with suppress(Exception):
-            await self.webhooks.close()
+        for component in self.components:
+            with suppress(Exception):
+                await component.close()
 
     async def await_work(self, futures: list[Any]) -> None:
         """Wait, without blocking the event loop, for image work running in the workers (at

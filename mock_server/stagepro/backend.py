@@ -24,6 +24,7 @@ from .models import StageProState
 
 if TYPE_CHECKING:
     from ..context import AppContext
+    from ..webhooks.dispatcher import WebhookHub
 
 LIMITS = stagepro_capabilities()
 
@@ -73,7 +74,7 @@ class StageProBackend:
     base_path = "/api/v1"
     spec_file = "stagepro.yaml"
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, webhooks: WebhookHub) -> None:
         self.ctx = ctx
         fixtures_dir = ctx.settings.fixtures_dir
         self.prices = yaml.safe_load((fixtures_dir / "prices.yaml").read_text())
@@ -85,9 +86,10 @@ class StageProBackend:
         #: Capabilities never change while the server runs: serialised once.
         self.capabilities_bytes = orjson.dumps(self.catalog.as_capabilities(LIMITS))
         self.limits = LIMITS
-        #: The context's webhook hub: hears every domain event (job.completed, job.failed,
-        #: batch.completed) and validates the endpoints jobs name.
-        self.webhooks = ctx.webhooks
+        #: The webhook hub (a component of its own, declared in ``create_app``): hears every
+        #: domain event (job.completed, job.failed, batch.completed) and validates the
+        #: endpoints jobs name.
+        self.webhooks = webhooks
         #: AI design agent sessions by id (each remembers its account)
         self.agent_sessions: dict[str, Any] = {}
         self.engine = JobEngine(
@@ -145,6 +147,9 @@ class StageProBackend:
         """Each account with jobs once (several keys can share an account)."""
         accounts = {id(r.account): r.account for r in list(self.state.keys.values())}
         return [a for a in accounts.values() if a.scheduler is not None]
+
+    async def close(self) -> None:
+        """Nothing held open (the webhook hub closes its own client)."""
 
     def tick(self, now: float) -> None:
         for account in self._scheduled_accounts():

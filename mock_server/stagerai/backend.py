@@ -98,6 +98,9 @@ class StagerAIBackend:
         account = self.state.accounts.get(api_key)
         return None if account is None else self.state.describe(account)
 
+    async def close(self) -> None:
+        """Nothing held open (the webhook hub closes its own client)."""
+
     def tick(self, now: float) -> None:
         for account in list(self.state.accounts.values()):
             self.advance(account, now)

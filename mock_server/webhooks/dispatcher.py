@@ -20,6 +20,11 @@ USER_AGENT = "StagePro-Webhooks/1.0 (stagemock)"
 
 
 class WebhookHub:
+    """StagePro's webhook endpoints and signed deliveries: a component of the app (retries
+    due on the clock's ticks; the StagePro backend publishes its events to it)."""
+
+    name = "webhooks"
+
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self.endpoints: dict[str, Endpoint] = {}
@@ -76,13 +81,17 @@ class WebhookHub:
         )
         return endpoint
 
-    def reset(self, api_key: str | None) -> None:
+    def reset(self, api_key: str | None) -> bool:
+        known = bool(self.endpoints or self.deliveries)
         if api_key is None:
             self.endpoints.clear()
             self.deliveries.clear()
-            return
-        self.endpoints = {k: e for k, e in self.endpoints.items() if e.account_key != api_key}
-        self.deliveries = {k: d for k, d in self.deliveries.items() if d.account_key != api_key}
+            return known
+        endpoints = {k: e for k, e in self.endpoints.items() if e.account_key != api_key}
+        deliveries = {k: d for k, d in self.deliveries.items() if d.account_key != api_key}
+        known = len(endpoints) < len(self.endpoints) or len(deliveries) < len(self.deliveries)
+        self.endpoints, self.deliveries = endpoints, deliveries
+        return known
 
     # HTTP -------------------------------------------------------------------------------
     def _http(self) -> httpx.AsyncClient:

@@ -25,7 +25,9 @@ KEY = "sk_test_hub"
 
 def _hub(timeout: float = 10.0) -> tuple[AppContext, WebhookHub]:
     ctx = AppContext(Settings(deterministic=True, webhook_timeout=timeout, image_workers=0))
-    return ctx, ctx.webhooks  # the context's own hub: ticked with its clock
+    hub = WebhookHub(ctx)
+    ctx.add(hub)  # a component of the context: ticked with its clock
+    return ctx, hub
 
 
 def _endpoint(hub: WebhookHub, url: str, force_fail: bool = False) -> Endpoint:
