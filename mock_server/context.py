@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import Future
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -18,10 +19,12 @@ from .core.precompute import Precomputer, process_pool
 from .errors import ApiError
 from .faults.models import FaultBook, FaultRule, RateLimit, parse_spec
 from .journal import Journal
+from .jsontypes import JsonObject
 from .settings import VIRTUAL_EPOCH, Settings
 
 if TYPE_CHECKING:
     from .backend import Backend, Component
+    from .gc_policy import GcPolicy
     from .stagepro.backend import StageProBackend
     from .stagerai.backend import StagerAIBackend
     from .webhooks.dispatcher import WebhookHub
@@ -41,7 +44,7 @@ class AppContext:
         )
         self.ids = IdGenerator(settings.seed)
         #: ``fixtures/accounts.yaml``, read once: each API takes its own section.
-        self.fixture_accounts: dict[str, Any] = yaml.safe_load(
+        self.fixture_accounts: JsonObject = yaml.safe_load(
             (settings.fixtures_dir / "accounts.yaml").read_text()
         ) or {}
         self.journal = Journal(settings.journal_size)
@@ -51,9 +54,9 @@ class AppContext:
         #: declared it (the backends, then StagePro's webhook hub, which delivers what their
         #: ticks publish).
         self.components: list[Component] = []
-        self._ticker: asyncio.Task[Any] | None = None
-        self.background_tasks: set[asyncio.Task[Any]] = set()
-        self.gc_policy: Any = None
+        self._ticker: asyncio.Task[None] | None = None
+        self.background_tasks: set[asyncio.Task[object]] = set()
+        self.gc_policy: GcPolicy | None = None
         self._time_lock = asyncio.Lock()
         #: Image work (output renders, HDR merges) started ahead in worker processes.
         self.precompute = Precomputer(
@@ -94,7 +97,7 @@ class AppContext:
         """The operationIds (event types for ``webhooks``) fault rules of ``api`` may name."""
         self.faults.operations.setdefault(api, set()).update(names)
 
-    def add_fault(self, body: dict[str, Any]) -> FaultRule:
+    def add_fault(self, body: JsonObject) -> FaultRule:
         key = body.get("api_key")
         return self.faults.add(self.ids.new("flt", f"faults\x00{key or ''}"), body)
 
@@ -145,7 +148,7 @@ class AppContext:
         self.blobs.drop_owner(api_key)
         return found
 
-    def spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Coroutine[object, object, object]) -> None:
         """Run ``coro`` in the background (webhook deliveries) without losing a reference."""
         task = asyncio.get_running_loop().create_task(coro)
         self.background_tasks.add(task)
@@ -180,7 +183,7 @@ class AppContext:
             with suppress(Exception):
                 await component.close()
 
-    async def await_work(self, futures: list[Any]) -> None:
+    async def await_work(self, futures: Sequence[Future[object]]) -> None:
         """Wait, without blocking the event loop, for image work running in the workers (at
         most ``WORK_TIMEOUT``: past that the state machine collects it on the spot)."""
         await asyncio.wait([asyncio.wrap_future(f) for f in futures], timeout=WORK_TIMEOUT)

@@ -25,18 +25,16 @@ import asyncio
 import logging
 import urllib.parse
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Iterable
 from http import HTTPStatus
-from typing import Any, cast
+from typing import cast
 
 import httptools
+from starlette.types import ASGIApp as App
+from starlette.types import Message, Scope
 from uvicorn.config import Config
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.server import ServerState
-
-Message = MutableMapping[str, Any]
-App = Callable[[MutableMapping[str, Any], Callable[[], Awaitable[Message]],
-                Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
 log = logging.getLogger("uvicorn.error")
 access = logging.getLogger("uvicorn.access")
@@ -63,7 +61,7 @@ class HttpProtocol(asyncio.Protocol):
     """One client connection (uvicorn builds one per accepted socket)."""
 
     def __init__(self, config: Config, server_state: ServerState,
-                 app_state: dict[str, Any] | None = None,
+                 app_state: dict[str, object] | None = None,
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
         if not config.loaded:
             config.load()
@@ -182,7 +180,7 @@ class HttpProtocol(asyncio.Protocol):
         path = raw_path.decode("ascii")
         if "%" in path:
             path = urllib.parse.unquote(path)
-        scope: dict[str, Any] = {
+        scope: Scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": version,
@@ -278,7 +276,7 @@ class Cycle:
                  "more_body", "delivered", "disconnected", "started", "complete", "_waiter",
                  "_head", "_chunked", "_remaining", "_head_only", "status")
 
-    def __init__(self, conn: HttpProtocol, scope: dict[str, Any], keep_alive: bool,
+    def __init__(self, conn: HttpProtocol, scope: Scope, keep_alive: bool,
                  expect_continue: bool, app: App) -> None:
         self.conn = conn
         self.app = app
@@ -397,7 +395,7 @@ class Cycle:
             self.wake()
             self.conn.answered(self)
 
-    def _begin(self, status: int, headers: Any) -> None:
+    def _begin(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
         """The status line and headers, kept to go out with the first body."""
         self.status = status
         conn = self.conn
@@ -433,18 +431,18 @@ class Cycle:
                         _path_query(self.scope), self.scope["http_version"], status)
 
 
-def _address(value: Any) -> tuple[str, int] | None:
+def _address(value: object) -> tuple[str, int] | None:
     if isinstance(value, tuple) and len(value) >= 2:
         return (str(value[0]), int(value[1]))
     return None
 
 
-def _client(scope: dict[str, Any]) -> str:
+def _client(scope: Scope) -> str:
     client = scope.get("client")
     return f"{client[0]}:{client[1]}" if client else ""
 
 
-def _path_query(scope: dict[str, Any]) -> str:
+def _path_query(scope: Scope) -> str:
     path = urllib.parse.quote(scope["root_path"] + scope["path"])
     query = scope["query_string"]
     return f"{path}?{query.decode('ascii')}" if query else path
