@@ -51,9 +51,6 @@ if TYPE_CHECKING:  # imported on first use: pytest loads this plugin in every ru
 
     from .testing import WebhookReceiver
 
-#: The name this module always had for the ``--stagemock-url`` server (``_plugin_server``).
-_Remote = Remote
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("stagemock")

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from mock_server import Settings
+from mock_server._plugin_server import Remote
 from mock_server.control import OPERATIONS, ControlPlane, ScopedControlPlane
-from mock_server.pytest_plugin import MockApi, _Remote
+from mock_server.pytest_plugin import MockApi
 from mock_server.testing import RunningServer, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +108,7 @@ def test_every_method_calls_its_operation_over_http(monkeypatch):
 
 
 #: What a class may write again: the transport, and the plugin's ``fault`` (action first).
-OWN = {RunningServer: set(), _Remote: set(), ScopedControlPlane: {"request", "send"},
+OWN = {RunningServer: set(), Remote: set(), ScopedControlPlane: {"request", "send"},
        MockApi: {"fault"}}
 
 
