@@ -6,18 +6,24 @@ It keeps one pooled HTTP connection, so the plugin's per-test resets cost a roun
 open socket rather than a new client each. Importing this module is cheap (httpx is imported
 on first use), because pytest loads the plugin in every run wherever stagemock is installed.
 
-Every action is written here once: ``OPERATIONS`` names the ``openapi/admin.yaml`` operation
-each method calls (``tests/admin/test_control_client.py`` holds the table equal to the spec),
-``mock_server.testing.RunningServer`` is a ``ControlPlane`` (it inherits every method), the
-pytest plugin's server for ``--stagemock-url`` is one too, and the MCP server's mock-aware
-tools call the same operations (``ControlPlane.send``). See ARCHITECTURE.md, "A control-plane
-action".
+Every action is written here once (ARCHITECTURE.md, "A control-plane action"):
+
+- ``OPERATIONS`` binds each ``openapi/admin.yaml`` operation the client calls: its method and
+  path, where it takes ``api_key`` (``key``) and, when agents get it, its MCP tool (``tool``).
+  ``tests/admin/test_control_client.py`` holds the table equal to the spec.
+- ``ControlPlane`` has one method per action. ``mock_server.testing.RunningServer`` and the
+  pytest plugin's server for ``--stagemock-url`` are ``ControlPlane``\\ s (they inherit every
+  method); ``ScopedControlPlane`` is the same client seen by one key (every operation with a
+  ``key`` gets it): the plugin's ``stagepro_mock`` / ``stagerai_mock`` are those.
+- The MCP server offers every operation with a ``tool`` (``mock_server.mcp.mock_tools``), its
+  input schema read from admin.yaml.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import httpx
@@ -27,20 +33,68 @@ class ControlPlaneError(RuntimeError):
     """The control plane is unreachable or answered an error: the message says which."""
 
 
-#: The control-plane operations this client calls: ``operationId`` of ``openapi/admin.yaml``
-#: → (method, path under ``/__mock/``, ``{name}`` for a path parameter).
-OPERATIONS: dict[str, tuple[str, str]] = {
-    "getHealth": ("GET", "health"),
-    "resetMock": ("POST", "reset"),
-    "advanceClock": ("POST", "clock/advance"),
-    "getJournal": ("GET", "journal"),
-    "listWebhookDeliveries": ("GET", "webhooks/deliveries"),
-    "createConsoleSession": ("POST", "console-sessions"),
-    "getWebhookEndpoint": ("GET", "webhooks/endpoints/{endpoint_id}"),
-    "createFault": ("POST", "faults"),
-    "listFaults": ("GET", "faults"),
-    "deleteFault": ("DELETE", "faults/{fault_id}"),
-    "clearFaults": ("DELETE", "faults"),
+@dataclass(frozen=True)
+class Tool:
+    """How the MCP server offers an operation to an agent: the tool's name, title and what to
+    tell the model (what it does, when to use it)."""
+
+    name: str
+    title: str
+    description: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One control-plane operation of ``openapi/admin.yaml``, as every layer reaches it."""
+
+    method: str
+    #: under ``/__mock/``; ``{name}`` for a path parameter
+    path: str
+    #: where the operation takes ``api_key`` (``query`` or ``body``): a view scoped to one key
+    #: (``ScopedControlPlane``, the MCP tools) sends its own unless told otherwise
+    key: Literal["query", "body"] | None = None
+    #: the MCP tool offering it (``None``: agents do not get it)
+    tool: Tool | None = None
+
+
+#: The control-plane operations this client calls, by ``operationId`` of ``openapi/admin.yaml``.
+OPERATIONS: dict[str, Operation] = {
+    "getHealth": Operation("GET", "health"),
+    "resetMock": Operation("POST", "reset", key="body"),
+    "advanceClock": Operation("POST", "clock/advance", tool=Tool(
+        "advance_clock", "Advance the mock clock",
+        "stagemock only: move the mock's clock forward so queued and processing jobs "
+        "progress at once (a job takes a few seconds of mock time). Use it in tests "
+        "instead of waiting, then get_job or wait_for_job. Free.")),
+    "advanceUntilIdle": Operation("POST", "clock/advance-until-idle", tool=Tool(
+        "advance_until_idle", "Advance the mock clock until every job has ended",
+        "stagemock only: move the mock's clock, event by event, to the moment no job is "
+        "queued or processing any more (at most max_seconds, default an hour), instead of "
+        "guessing how far to advance_clock. Answers the clock, advanced_seconds and idle "
+        "(false: jobs were still running at max_seconds). Free.")),
+    "getJournal": Operation("GET", "journal", key="query", tool=Tool(
+        "read_journal", "Read the mock's request journal",
+        "stagemock only: the requests the mock received (method, path, status, the "
+        "operation matched, whether it conformed to the spec and why not), oldest "
+        "first; by default only this API key's and the last 20. Free.", read_only=True)),
+    "listWebhookDeliveries": Operation("GET", "webhooks/deliveries", key="query"),
+    "createConsoleSession": Operation("POST", "console-sessions", key="body"),
+    "getWebhookEndpoint": Operation("GET", "webhooks/endpoints/{endpoint_id}"),
+    "createFault": Operation("POST", "faults", key="body", tool=Tool(
+        "inject_fault", "Make the mock fail on purpose",
+        "stagemock only: rehearse a failure of the real service. The next matching "
+        "call (or `times` of them; null: until cleared) gets `action`: error (status "
+        "429/500/502/503/504, Retry-After), delay (delay_ms), reset (no response), "
+        "truncate (half a body), lose_response (the job is created, the answer lost); "
+        "api 'webhooks' with duplicate, reorder or delay (delay_seconds) changes "
+        "deliveries. Scoped to this server's API key unless api_key is given. Free.")),
+    "listFaults": Operation("GET", "faults", key="query"),
+    "deleteFault": Operation("DELETE", "faults/{fault_id}"),
+    "clearFaults": Operation("DELETE", "faults", key="query", tool=Tool(
+        "clear_faults", "Remove the mock's fault rules",
+        "stagemock only: remove the fault rules set for this API key (all_keys: every "
+        "rule). Free.")),
 }
 
 
@@ -87,8 +141,8 @@ class ControlPlane:
              **kwargs: Any) -> httpx.Response:
         """Call the control-plane operation ``operation`` (an ``operationId`` of
         ``OPERATIONS``), its path parameters from ``ids``; the answer as it came."""
-        method, path = OPERATIONS[operation]
-        return self.request(method, path.format(**(ids or {})), **kwargs)
+        op = OPERATIONS[operation]
+        return self.request(op.method, op.path.format(**(ids or {})), **kwargs)
 
     def _ok(self, operation: str, ids: dict[str, str] | None = None, **kwargs: Any) -> Any:
         r = self.send(operation, ids, **kwargs)
@@ -116,6 +170,13 @@ class ControlPlane:
         """Move the clock forward; returns the clock after the move."""
         return self._ok("advanceClock", json={"seconds": seconds})
 
+    def advance_until_idle(self, max_seconds: float | None = None) -> dict[str, Any]:
+        """Move the clock to the moment no job is queued or processing (at most
+        ``max_seconds``, the server's default an hour); returns the clock after the move with
+        ``advanced_seconds`` and ``idle`` (``False``: jobs still running at the limit)."""
+        body = {} if max_seconds is None else {"max_seconds": max_seconds}
+        return self._ok("advanceUntilIdle", json=body)
+
     def journal(self, api_key: str | None = None, **params: Any) -> list[dict[str, Any]]:
         """Journal entries, oldest first (``api_key`` and the endpoint's filters)."""
         return self.journal_page(api_key, **params)["entries"]
@@ -132,9 +193,11 @@ class ControlPlane:
         params = {"api_key": api_key} if api_key else None
         return self._ok("listWebhookDeliveries", params=params)["data"]
 
-    def console_session(self, api_key: str) -> str:
-        """A StagePro console session token for the account of ``api_key``."""
-        return self._ok("createConsoleSession", json={"api_key": api_key})["token"]
+    def console_session(self, api_key: str | None = None) -> str:
+        """A StagePro console session token for the account of ``api_key`` (on a
+        ``ScopedControlPlane``, its key by default)."""
+        body = {"api_key": api_key} if api_key else {}
+        return self._ok("createConsoleSession", json=body)["token"]
 
     def wait_for_webhook(self, endpoint_id: str, timeout: float = 10.0) -> dict[str, Any]:
         """Wait until a new webhook endpoint has answered its verification challenge (a real
@@ -178,3 +241,29 @@ class ControlPlane:
     def clear_faults(self, api_key: str | None = None) -> None:
         """Remove every fault rule, or one key's."""
         self._ok("clearFaults", params={"api_key": api_key} if api_key else None)
+
+
+class ScopedControlPlane(ControlPlane):
+    """``server``'s control plane seen by one key: every operation that takes ``api_key``
+    (``Operation.key``) is sent with ``api_key`` unless the call names another, so each
+    ``ControlPlane`` method (``journal()``, ``reset()``, ``faults()``...) acts on this key's
+    state only. It shares the server's connection."""
+
+    def __init__(self, server: ControlPlane, api_key: str) -> None:
+        super().__init__(server.url, server.token, server.timeout)
+        self.server = server
+        self.api_key = api_key
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.server.request(method, path, **kwargs)
+
+    def send(self, operation: str, ids: dict[str, str] | None = None,
+             **kwargs: Any) -> httpx.Response:
+        where = OPERATIONS[operation].key
+        if where is not None:
+            slot = "params" if where == "query" else "json"
+            given = dict(kwargs.get(slot) or {})
+            if given.get("api_key") is None:
+                given["api_key"] = self.api_key
+            kwargs[slot] = given
+        return super().send(operation, ids, **kwargs)

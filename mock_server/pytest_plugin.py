@@ -33,26 +33,23 @@ report.
 
 from __future__ import annotations
 
-import argparse
-import errno
 import hashlib
-import json
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._plugin_report import Collected
+from ._plugin_server import Remote, cannot_listen, pinned_port, refuse, remote_problem
 from .argtypes import non_negative_int, port_number
-from .control import ControlPlane, ControlPlaneError
+from .control import ControlPlane, ScopedControlPlane
 
 if TYPE_CHECKING:  # imported on first use: pytest loads this plugin in every run
     import httpx
 
-#: Where each API lives below the server root (``--stagemock-url`` may name either).
-_API_BASE_PATHS = ("/api/v1",)
+    from .testing import WebhookReceiver
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -122,112 +119,22 @@ def pytest_configure(config: pytest.Config) -> None:
     report = config.getoption("--stagemock-report")
     fail_on = config.getoption("--stagemock-fail-on") or "never"
     if report or fail_on != "never":
-        config.stash[_COLLECTED] = _Collected(report, fail_on)
-
-
-class _Remote(ControlPlane):
-    """A stagemock someone else started (``--stagemock-url``): its root URL or an API's base
-    URL."""
-
-    def __init__(self, url: str, token: str | None) -> None:
-        root = url.rstrip("/")
-        for suffix in _API_BASE_PATHS:
-            if root.endswith(suffix):
-                root = root[: -len(suffix)]
-        super().__init__(root, token)
-
-    def stop(self) -> None:
-        self.close()
-
-
-def _refuse(request: pytest.FixtureRequest, message: str) -> NoReturn:
-    """A setup problem of the plugin's (a port in use, a missing token): this test ERRORs
-    with the one line ``message`` (no traceback) and the run stops after it, also under
-    pytest-xdist, instead of every test repeating it."""
-    request.session.shouldstop = message
-    pytest.fail(message, pytrace=False)
-
-
-def _xdist_worker(config: pytest.Config) -> str | None:
-    """``gw0``, ``gw1``, ... in a pytest-xdist worker; ``None`` otherwise."""
-    workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        return str(workerinput["workerid"])
-    return os.environ.get("PYTEST_XDIST_WORKER") or None
-
-
-def _pinned_port(request: pytest.FixtureRequest, option: str, env: str) -> tuple[int, str]:
-    """The port ``option`` (else ``$env``) pins, plus the xdist worker's number (gw0 +0, gw1
-    +1, ...), and how to name it in a message; ``(0, "")``: nothing pinned, any free port."""
-    port = request.config.getoption(option)
-    source = option
-    if port is None:
-        raw = os.environ.get(env, "").strip()
-        if not raw:
-            return 0, ""
-        try:
-            port = port_number(raw)
-        except argparse.ArgumentTypeError as exc:
-            _refuse(request, f"stagemock: ${env} {exc}")
-        source = f"${env}"
-    if port == 0:
-        return 0, ""
-    source = f"{source} {port}"
-    worker = _xdist_worker(request.config)
-    if worker is not None:
-        port += int(re.sub(r"\D", "", worker) or 0)
-        source += f" + xdist worker {worker}"
-        if port > 65535:
-            _refuse(request, f"stagemock: {source} is past 65535: pin a lower port")
-    return port, source
-
-
-#: Why binding a pinned port fails (in use, privileged, not this machine's): the user's to fix.
-_BIND_ERRNOS = (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL)
-
-
-def _cannot_listen(port: int, source: str, exc: OSError, option: str) -> str:
-    if not port or exc.errno not in _BIND_ERRNOS:
-        raise exc
-    why = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
-    return (f"stagemock: cannot listen on 127.0.0.1:{port} ({source}): {why}; pick another "
-            f"port, or leave {option} unset for a free one")
-
-
-def _remote_problem(remote: _Remote, url: str, token_from: str | None) -> str | None:
-    """Why the control plane of the mock at ``--stagemock-url`` cannot be used (one line),
-    asked once before any test: ``None`` when it answers."""
-    try:
-        r = remote.request("GET", "health")
-    except ControlPlaneError as exc:
-        return f"stagemock: --stagemock-url {url}: {exc}"
-    if r.status_code == 401:
-        if token_from is None:
-            return (f"stagemock: the control plane of the mock at {remote.url} needs its token: "
-                    "pass --stagemock-token TOKEN or set $STAGEMOCK_ADMIN_TOKEN (the token "
-                    "`stagemock serve` printed at startup, or its --admin-token)")
-        return (f"stagemock: the control plane of the mock at {remote.url} refuses the token "
-                f"of {token_from}: pass the one `stagemock serve` printed at startup, or its "
-                "--admin-token")
-    if r.status_code >= 400:
-        return (f"stagemock: --stagemock-url {url}: GET {remote.url}/__mock/health answered "
-                f"{r.status_code}: is a stagemock listening there?")
-    return None
+        config.stash[_COLLECTED] = Collected(report, fail_on)
 
 
 @pytest.fixture(scope="session")
-def stagemock_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+def stagemock_server(request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
     url = request.config.getoption("--stagemock-url")
     if url:
         token = request.config.getoption("--stagemock-token")
         token_from = "--stagemock-token" if token else None
         if not token and os.environ.get("STAGEMOCK_ADMIN_TOKEN"):
             token, token_from = os.environ["STAGEMOCK_ADMIN_TOKEN"], "$STAGEMOCK_ADMIN_TOKEN"
-        remote = _Remote(url, token)
-        problem = _remote_problem(remote, url, token_from)
+        remote = Remote(url, token)
+        problem = remote_problem(remote, url, token_from)
         if problem is not None:
             remote.stop()
-            _refuse(request, problem)
+            refuse(request, problem)
         try:
             yield remote
         finally:
@@ -238,13 +145,13 @@ def stagemock_server(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     workers = request.config.getoption("--stagemock-image-workers")
     lenient = request.config.getoption("--stagemock-lenient")
-    port, source = _pinned_port(request, "--stagemock-port", "STAGEMOCK_PORT")
+    port, source = pinned_port(request, "--stagemock-port", "STAGEMOCK_PORT")
     try:
         server = RunningServer(
             Settings(deterministic=True, image_workers=workers, lenient=lenient), port=port
         )
     except OSError as exc:
-        _refuse(request, _cannot_listen(port, source, exc, "--stagemock-port"))
+        refuse(request, cannot_listen(port, source, exc, "--stagemock-port"))
     server.start()
     try:
         yield server
@@ -261,27 +168,20 @@ def _key_suffix(nodeid: str) -> str:
     return f"{slug}_{digest}"
 
 
-@dataclass
-class MockApi:
-    """One test's view of one API of the mock: the control plane's actions scoped to this
-    test's key (the server's own client, ``ControlPlane``, has them all, unscoped)."""
+class MockApi(ScopedControlPlane):
+    """One test's view of one API of the mock: every control-plane action of ``ControlPlane``
+    (``advance``, ``journal``, ``reset``, ``faults``, ``wait_for_webhook``...), scoped to this
+    test's key wherever the operation takes one (``ScopedControlPlane``); ``server`` has them
+    unscoped. Plus what a test of a client needs: ``base_url``, ``client()``, ``console()``,
+    ``violations()``, ``resilience()``, and ``fault()`` naming the action first."""
 
-    server: ControlPlane
-    base_url: str
-    api_key: str
-    auth_headers: dict[str, str]
-    #: ``stagepro`` or ``stagerai``: what ``fault()`` targets unless told otherwise
-    api: str = "stagepro"
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def advance(self, seconds: float) -> dict[str, Any]:
-        return self.server.advance(seconds)
-
-    def journal(self, **params: Any) -> list[dict[str, Any]]:
-        return self.server.journal(self.api_key, **params)
+    def __init__(self, server: ControlPlane, base_url: str, api_key: str,
+                 auth_headers: dict[str, str], api: str = "stagepro") -> None:
+        super().__init__(server, api_key)
+        self.base_url = base_url
+        self.auth_headers = auth_headers
+        #: ``stagepro`` or ``stagerai``: what ``fault()`` targets unless told otherwise
+        self.api = api
 
     def violations(self) -> list[dict[str, Any]]:
         return [e for e in self.journal() if not e["conformant"]]
@@ -300,23 +200,17 @@ class MockApi:
         account (``Cookie: stagepro_session=...``): for the keys and webhooks endpoints."""
         import httpx
 
-        token = self.server.console_session(self.api_key)
+        token = self.console_session()
         kwargs.setdefault("timeout", 30)
         return httpx.Client(
             base_url=self.base_url, cookies={"stagepro_session": token}, **kwargs
         )
 
-    def reset(self) -> None:
-        self.server.reset(self.api_key)
-
-    def wait_for_webhook(self, endpoint_id: str, timeout: float = 10.0) -> dict[str, Any]:
-        """Wait until a webhook endpoint this test created is ``active`` (it answered the
-        verification challenge the mock sends at once) and return it; a failed verification
-        fails the test saying why."""
-        return self.server.wait_for_webhook(endpoint_id, timeout)
-
-    def fault(self, action: str, operation: str | None = None, *, api: str | None = None,
-              **rule: Any) -> dict[str, Any]:
+    # A test names the action first (its API is the fixture's): the plugin's signature since
+    # its start, unlike ``ControlPlane.fault(api, action)``.
+    def fault(  # type: ignore[override]
+        self, action: str, operation: str | None = None, *, api: str | None = None, **rule: Any
+    ) -> dict[str, Any]:
         """Rehearse a failure: a fault rule scoped to this test's key (no other test sees
         it), removed when the test ends. ``api`` defaults to this fixture's API; ``"gcs"``
         (Stager AI's signed storage) and ``"webhooks"`` (StagePro's deliveries; ``operation``
@@ -325,11 +219,7 @@ class MockApi:
         ``probability``, ``lost_as``. Returns the rule (``id``, ``hits``, ``remaining``)."""
         if operation is not None:
             rule["operation"] = operation
-        return self.server.fault(api or self.api, action, api_key=self.api_key, **rule)
-
-    def faults(self) -> list[dict[str, Any]]:
-        """This test's fault rules, with their ``hits``."""
-        return self.server.faults(self.api_key)
+        return super().fault(api or self.api, action, **rule)
 
     def resilience(self, max_retries: int | None = None) -> list[str]:
         """What the client did wrong after the faults injected so far, in words (empty: it
@@ -343,14 +233,14 @@ class MockApi:
         return [f"[{f.kind}] {f.message}" for f in found]
 
 
-def _begin(server: Any, key: str) -> None:
+def _begin(server: ControlPlane, key: str) -> None:
     """A server someone else runs may remember this key from an earlier run: forget it. Our
     own server is as freshly started at every test's start (see ``_end``): no round trip."""
-    if isinstance(server, _Remote):
+    if isinstance(server, Remote):
         server.reset(key)
 
 
-def _end(api: MockApi, collected: _Collected | None = None) -> None:
+def _end(api: MockApi, collected: Collected | None = None) -> None:
     """Our own server is private to this pytest process, whose tests run one at a time: forget
     everything, clock included, so the next test starts at 2026-01-01T00:00:00Z with the
     fixture accounts as shipped, whatever this one did (its bytes cannot depend on the tests
@@ -359,7 +249,7 @@ def _end(api: MockApi, collected: _Collected | None = None) -> None:
     collected first."""
     if collected is not None:
         collected.collect(api.server, api.api_key)
-    if isinstance(api.server, _Remote):
+    if isinstance(api.server, Remote):
         api.server.reset(api.api_key)
     else:
         api.server.reset()
@@ -367,114 +257,10 @@ def _end(api: MockApi, collected: _Collected | None = None) -> None:
             collected.after_full_reset()
 
 
-# The session's report (--stagemock-report, --stagemock-fail-on) ---------------------------
-
-class _Collected:
-    """The journal entries and webhook deliveries of the session's tests, gathered before each
-    test's reset wipes them. Exists only when a report or a gate was asked for: otherwise the
-    per-test reset stays one round trip."""
-
-    def __init__(self, report: str | None, fail_on: str) -> None:
-        self.report = report
-        self.fail_on = fail_on
-        self.entries: list[dict[str, Any]] = []
-        self.deliveries: list[dict[str, Any]] = []
-        self.problems: list[str] = []  # why the report may be incomplete
-        self.dropped = 0  # entries that fell off our own server's ring before collection
-        self.since = 0  # our own server: the last seq collected (0 after a full reset)
-        self._ring_dropped = 0  # our own server: ``dropped`` as last read
-        self.summary = ""  # the terminal summary's paragraph
-
-    def collect(self, server: Any, key: str | None) -> None:
-        """What happened since the last collection: on our own server the whole journal after
-        the last ``seq`` collected (and every delivery: each collection is followed by a full
-        reset); on a shared one (``--stagemock-url``) ``key``'s entries and deliveries (its
-        ``_begin`` forgot whatever an earlier run left)."""
-        try:
-            if isinstance(server, _Remote):
-                if key is not None:
-                    self.entries += server.journal(key)
-                    self.deliveries += server.deliveries(key)
-                return
-            page = server.journal_page(since=self.since)
-            if page["total"] < self.since:  # fully reset by the test itself: from seq 1 again
-                self.since = self._ring_dropped = 0
-                page = server.journal_page()
-            self.entries += page["entries"]
-            self.dropped += max(page["dropped"] - self._ring_dropped, 0)
-            self._ring_dropped = page["dropped"]
-            self.since = page["total"]
-            self.deliveries += server.deliveries()
-        except ControlPlaneError as exc:
-            self.problems.append(f"entries lost: {exc}")
-
-    def after_full_reset(self) -> None:
-        self.since = self._ring_dropped = 0
-
-    # xdist: each worker hands its collection to the controller -------------------------
-    def export(self) -> str:
-        return json.dumps({"entries": self.entries, "deliveries": self.deliveries,
-                           "problems": self.problems, "dropped": self.dropped})
-
-    def merge(self, exported: str) -> None:
-        data = json.loads(exported)
-        self.entries += data["entries"]
-        self.deliveries += data["deliveries"]
-        self.problems += data["problems"]
-        self.dropped += data["dropped"]
-
-    # the end of the session ------------------------------------------------------------
-    def finish(self) -> list[str]:
-        """Write the report (if asked for) and return why the gate fails (empty: it
-        passes); ``summary`` is then the terminal's paragraph."""
-        from . import journal_report
-
-        notes = list(self.problems)
-        if self.dropped:
-            notes.append(f"{self.dropped} journal entries fell off the mock's ring (10,000 "
-                         "requests) before they were collected")
-        written = ""
-        if self.report:
-            if self.report.endswith(".json"):
-                data = journal_report.summarize(self.entries, self.deliveries)
-                data["incomplete"] = notes
-                text = json.dumps(data, indent=2, ensure_ascii=False)
-            else:
-                text = journal_report.build(self.entries, self.deliveries, limit=0)
-                text += "".join(f"\nincomplete: {n}" for n in notes)
-            try:
-                with open(self.report, "w", encoding="utf-8") as out:
-                    out.write(text + "\n")
-                written = f"report written to {self.report}"
-            except OSError as exc:
-                written = f"could not write the report to {self.report}: {exc.strerror or exc}"
-                notes.append(written)
-        why = journal_report.breaks(self.entries, self.fail_on)
-        data = journal_report.summarize(self.entries, self.deliveries)
-        seen = ", ".join(f"{api} {a['exercised']}/{a['operations_total']} operations exercised"
-                         for api, a in data["apis"].items())
-        counts = (f"{data['requests']} requests, {len(data['violating'])} violating the spec, "
-                  f"{len(data['guesses_only'])} breaking only guesses")
-        parts = [f"stagemock: {seen}; {counts}"]
-        if why:
-            shown = [f"{e['method']} {e['path']} ({e.get('operation_id') or 'no operation'}) "
-                     f"→ {e.get('status')}" for e in data["violating"][:3]]
-            parts.append(
-                f"--stagemock-fail-on {self.fail_on}: {'; '.join(why)}"
-                + (f" (first: {', '.join(shown)})" if shown else "")
-                + ", so the session fails even though its tests passed"
-            )
-        if written:
-            parts.append(written)
-        parts += [f"incomplete: {n}" for n in notes if n != written]
-        self.summary = "; ".join(parts) + "."
-        return why
+_COLLECTED = pytest.StashKey[Collected]()
 
 
-_COLLECTED = pytest.StashKey[_Collected]()
-
-
-def _collected(config: pytest.Config) -> _Collected | None:
+def _collected(config: pytest.Config) -> Collected | None:
     return config.stash.get(_COLLECTED, None)
 
 
@@ -506,7 +292,8 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     collected.merge(exported)
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
     collected = _collected(config)
     if collected is not None and collected.summary:
         terminalreporter.write_sep("-", "stagemock report")
@@ -532,7 +319,7 @@ def _violation_lines(api: MockApi) -> list[str]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Any:
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """Strict mode: a test whose client sent a request that violates the spec FAILS (in its
     call phase, naming each request), rather than erroring at teardown."""
     result = yield
@@ -553,7 +340,8 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
 
 
 @pytest.fixture
-def stagepro_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iterator[MockApi]:
+def stagepro_mock(stagemock_server: ControlPlane,
+                  request: pytest.FixtureRequest) -> Iterator[MockApi]:
     key = "sk_test_" + _key_suffix(request.node.nodeid)
     _begin(stagemock_server, key)
     api = MockApi(
@@ -569,7 +357,8 @@ def stagepro_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iter
 
 
 @pytest.fixture
-def stagerai_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iterator[MockApi]:
+def stagerai_mock(stagemock_server: ControlPlane,
+                  request: pytest.FixtureRequest) -> Iterator[MockApi]:
     key = "stager_test_" + _key_suffix(request.node.nodeid)
     _begin(stagemock_server, key)
     api = MockApi(stagemock_server, stagemock_server.url, key, {"stager-api-key": key},
@@ -581,18 +370,20 @@ def stagerai_mock(stagemock_server: Any, request: pytest.FixtureRequest) -> Iter
 
 
 @pytest.fixture
-def stagepro_webhook_receiver(request: pytest.FixtureRequest) -> Iterator[Any]:
+def stagepro_webhook_receiver(
+    request: pytest.FixtureRequest,
+) -> Iterator[WebhookReceiver]:
     """A real HTTP receiver for StagePro webhooks (see ``mock_server.testing.WebhookReceiver``):
     ``url``, ``events``, ``deliveries``, ``respond_with([...])``, ``wait_for(n)``,
     ``stop()`` / ``start()``. On a free port, or the one ``--stagemock-webhook-port`` /
     ``$STAGEMOCK_WEBHOOK_PORT`` pins (plus the xdist worker's number)."""
     from .testing import WebhookReceiver
 
-    port, source = _pinned_port(request, "--stagemock-webhook-port", "STAGEMOCK_WEBHOOK_PORT")
+    port, source = pinned_port(request, "--stagemock-webhook-port", "STAGEMOCK_WEBHOOK_PORT")
     try:
         receiver = WebhookReceiver(port=port).start()
     except OSError as exc:
-        _refuse(request, _cannot_listen(port, source, exc, "--stagemock-webhook-port"))
+        refuse(request, cannot_listen(port, source, exc, "--stagemock-webhook-port"))
     try:
         yield receiver
     finally:

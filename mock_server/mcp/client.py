@@ -157,8 +157,9 @@ class StageProClient:
             self._control_plane = ControlPlane(self.origin, timeout=self.timeout)
         return self._control_plane
 
-    async def _control_request(self, operation: str, **kwargs: Any) -> httpx.Response:
-        return await asyncio.to_thread(self.control_plane.send, operation, None, **kwargs)
+    async def _control_request(self, operation: str, ids: dict[str, str] | None = None,
+                               **kwargs: Any) -> httpx.Response:
+        return await asyncio.to_thread(self.control_plane.send, operation, ids, **kwargs)
 
     async def is_mock(self) -> bool:
         """True when the server has stagemock's control plane (``GET /__mock/health``); a
@@ -176,12 +177,14 @@ class StageProClient:
             self._not_mock_until = time.monotonic() + 30.0
         return self._is_mock
 
-    async def control(self, operation: str, **kwargs: Any) -> Any:
+    async def control(self, operation: str, ids: dict[str, str] | None = None,
+                      **kwargs: Any) -> Any:
         """The control-plane operation ``operation`` (an ``operationId`` the package's client
-        knows: ``mock_server.control.OPERATIONS``); an error said in words."""
-        path = OPERATIONS[operation][1]
+        knows: ``mock_server.control.OPERATIONS``), its path parameters from ``ids``; an error
+        said in words."""
+        path = OPERATIONS[operation].path.format(**(ids or {}))
         try:
-            r = await self._control_request(operation, **kwargs)
+            r = await self._control_request(operation, ids, **kwargs)
         except ControlPlaneError as exc:
             raise ApiCallError(None, "connection_error", str(exc)) from None
         except httpx.TimeoutException:
