@@ -17,9 +17,9 @@ from ..http import RawJSON, base_url, dumps, json_response
 from ..spec.binding import Call
 from . import operation
 from .agent_models import SESSION_TTL, Session, Turn, refused_render, respond, sse_chunks
+from .cursors import fingerprint
 from .exceptions import NotReadyToRender, SessionExpired
 from .handlers import idempotency_header, idempotency_lookup, replayed
-from .jobs import fingerprint
 
 
 def _backend(call: Call) -> Any:
