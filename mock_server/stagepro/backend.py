@@ -23,6 +23,7 @@ from .catalog import Catalog
 from .jobs import JobEngine
 from .magic import app_only_message
 from .models import Account, Event, Job, StageProState
+from .outputs import Render
 from .serialise import batch_json
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ class StageProBackend:
         schedulers = (a.scheduler for a in self._scheduled_accounts())
         return min((s.next_event for s in schedulers if s is not None), default=float("inf"))
 
-    def due_work(self, now: float, account: Account | None = None) -> list[Future[Any]]:
+    def due_work(self, now: float, account: Account | None = None) -> list[Future[Render]]:
         if account is not None and (account.scheduler is None or not account.scheduler.running):
             return []  # every request asks: nothing processing, nothing to wait for
         accounts = self._scheduled_accounts() if account is None else [account]
