@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from functools import partial
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 import orjson
@@ -19,7 +19,14 @@ from ..core.clock import iso
 from ..errors import NotFound
 from ..http import json_response
 from ..spec.binding import Call
+from ..stagepro.models import Account, Job
+from ..stagepro.serialise import batch_json, workflow_json
+from ..webhooks.models import Endpoint
 from . import operation
+
+if TYPE_CHECKING:
+    from ..stagepro.backend import StageProBackend
+    from ..stagerai.backend import StagerAIBackend
 
 ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
@@ -69,15 +76,15 @@ async def getDashboardAsset(call: Call) -> Response:
 
 
 # accounts -------------------------------------------------------------------------------
-def _stagepro(call: Call) -> Any:
+def _stagepro(call: Call) -> StageProBackend:
     return call.context.stagepro
 
 
-def _stagerai(call: Call) -> Any:
+def _stagerai(call: Call) -> StagerAIBackend:
     return call.context.stagerai
 
 
-def _job_counts(account: Any) -> dict[str, int]:
+def _job_counts(account: Account) -> dict[str, int]:
     counts = dict.fromkeys(STATUSES, 0)
     for job in list(account.jobs.values()):
         counts[job.status] = counts.get(job.status, 0) + 1
@@ -106,7 +113,7 @@ def _known(call: Call, key: str) -> bool:
     return key in _stagepro(call).state.keys or key in _stagerai(call).state.accounts
 
 
-def _sp_account(call: Call) -> Any:
+def _sp_account(call: Call) -> Account | None:
     """The StagePro account of the path's key; ``None`` for a Stager AI account (it has no
     jobs, batches or workflows: empty lists, not an error); 404 for a key the mock does not
     know."""
@@ -119,12 +126,13 @@ def _sp_account(call: Call) -> Any:
     return record.account
 
 
-def _job(call: Call) -> Any:
+def _job(call: Call) -> tuple[Account, Job]:
+    """The path's job and its account (404 for a job the account does not have)."""
     account = _sp_account(call)
     job = account.jobs.get(call.path["job_id"]) if account is not None else None
-    if job is None:
+    if account is None or job is None:
         raise NotFound(f"no job {call.path['job_id']!r} in this account", field="job_id")
-    return job
+    return account, job
 
 
 def _blob_path(key: str) -> str:
@@ -145,7 +153,7 @@ def _local(url: str | None) -> str | None:
     return None
 
 
-def _input_preview(call: Call, account: Any, job: Any) -> str:
+def _input_preview(call: Call, account: Account, job: Job) -> str:
     """Where the browser can see the job's input: the upload or served file the mock holds,
     else the synthetic photo the mock renders the output from (the URL is never fetched)."""
     upload_id = job.input.get("upload_id")
@@ -161,7 +169,7 @@ def _input_preview(call: Call, account: Any, job: Any) -> str:
     return f"/__mock/accounts/{key}/jobs/{quote(job.id, safe='')}/input"
 
 
-def _job_row(call: Call, account: Any, job: Any) -> dict[str, Any]:
+def _job_row(call: Call, account: Account, job: Job) -> dict[str, Any]:
     data = job.as_json()
     images = (data.get("output") or {}).get("images") or []
     return {
@@ -190,7 +198,7 @@ async def listAccountJobs(call: Call) -> Response:
     return json_response({"data": rows, "listings": listings})
 
 
-def _timeline(job: Any) -> list[dict[str, Any]]:
+def _timeline(job: Job) -> list[dict[str, Any]]:
     t = job.task
     steps = [{"status": "queued", "at": iso(t.created_at)}]
     if t.started_at is not None:
@@ -209,8 +217,7 @@ def _object_id(body: bytes) -> str | None:
 
 @operation("getAccountJob")
 async def getAccountJob(call: Call) -> Response:
-    account = _sp_account(call)
-    job = _job(call)
+    account, job = _job(call)
     hub = call.context.webhooks
     deliveries = [d.as_json() for d in hub.list(api_key=account.key)
                   if d.type.startswith("job.") and _object_id(d.body) == job.id]
@@ -230,7 +237,7 @@ def synthetic_input_jpeg(seed: str) -> bytes:
 
 @operation("getJobInput")
 async def getJobInput(call: Call) -> Response:
-    job = _job(call)
+    _, job = _job(call)
     url = job.input.get("empty_room_url") or job.input.get("image_url")
     data = await call.context.precompute.run(partial(synthetic_input_jpeg, url or job.id))
     return Response(data, media_type="image/jpeg",
@@ -242,9 +249,8 @@ async def listAccountBatches(call: Call) -> Response:
     account = _sp_account(call)
     if account is None:
         return json_response({"batches": [], "workflows": []})
-    engine = _stagepro(call).engine
-    batches = [engine.batch_json(account, b) for b in list(account.batches.values())]
-    workflows = [engine.workflow_json(account, w) for w in list(account.workflows.values())]
+    batches = [batch_json(account, b) for b in list(account.batches.values())]
+    workflows = [workflow_json(account, w) for w in list(account.workflows.values())]
     return json_response({"batches": batches, "workflows": workflows})
 
 
@@ -261,7 +267,7 @@ async def listWebhookEndpoints(call: Call) -> Response:
     return json_response({"data": out})
 
 
-def endpoint_json(endpoint: Any) -> dict[str, Any]:
+def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
     """An endpoint as the control plane shows it: secret masked, verification outcome and
     every verification attempt, force-fail state. Reading it changes nothing."""
     return {

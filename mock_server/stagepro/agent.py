@@ -8,7 +8,7 @@ streaming starts are ordinary JSON error responses."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response, StreamingResponse
 
@@ -17,12 +17,15 @@ from ..http import RawJSON, base_url, dumps, json_response
 from ..spec.binding import Call
 from . import operation
 from .agent_models import SESSION_TTL, Session, Turn, refused_render, respond, sse_chunks
+from .cursors import fingerprint
 from .exceptions import NotReadyToRender, SessionExpired
 from .handlers import idempotency_header, idempotency_lookup, replayed
-from .jobs import fingerprint
+
+if TYPE_CHECKING:
+    from .backend import StageProBackend
 
 
-def _backend(call: Call) -> Any:
+def _backend(call: Call) -> StageProBackend:
     return call.context.stagepro
 
 

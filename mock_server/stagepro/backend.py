@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -17,13 +18,17 @@ from ..limits import stagepro_capabilities
 from ..spec.binding import ApiBinding
 from ..spec.loader import Operation, load_spec
 from . import agent, console, handlers, operation  # noqa: F401  (the modules register handlers)
+from .agent_models import Session
 from .catalog import Catalog
 from .jobs import JobEngine
 from .magic import app_only_message
-from .models import StageProState
+from .models import Account, Event, Job, StageProState
+from .outputs import Render
+from .serialise import batch_json
 
 if TYPE_CHECKING:
     from ..context import AppContext
+    from ..settings import Settings
     from ..webhooks.dispatcher import WebhookHub
 
 LIMITS = stagepro_capabilities()
@@ -91,7 +96,7 @@ class StageProBackend:
         #: endpoints jobs name.
         self.webhooks = webhooks
         #: AI design agent sessions by id (each remembers its account)
-        self.agent_sessions: dict[str, Any] = {}
+        self.agent_sessions: dict[str, Session] = {}
         self.engine = JobEngine(
             clock=ctx.clock,
             ids=ctx.ids,
@@ -143,7 +148,7 @@ class StageProBackend:
         record = self.state.keys.get(api_key)
         return None if record is None else self.state.describe(record)
 
-    def _scheduled_accounts(self) -> list[Any]:
+    def _scheduled_accounts(self) -> list[Account]:
         """Each account with jobs once (several keys can share an account)."""
         accounts = {id(r.account): r.account for r in list(self.state.keys.values())}
         return [a for a in accounts.values() if a.scheduler is not None]
@@ -153,14 +158,13 @@ class StageProBackend:
 
     def tick(self, now: float) -> None:
         for account in self._scheduled_accounts():
-            self.publish(self.engine.advance(account, now))
+            self.publish(account, self.engine.advance(account, now))
 
     def next_event(self) -> float:
-        return min(
-            (a.scheduler.next_event for a in self._scheduled_accounts()), default=float("inf")
-        )
+        schedulers = (a.scheduler for a in self._scheduled_accounts())
+        return min((s.next_event for s in schedulers if s is not None), default=float("inf"))
 
-    def due_work(self, now: float, account: Any | None = None) -> list[Any]:
+    def due_work(self, now: float, account: Account | None = None) -> list[Future[Render]]:
         if account is not None and (account.scheduler is None or not account.scheduler.running):
             return []  # every request asks: nothing processing, nothing to wait for
         accounts = self._scheduled_accounts() if account is None else [account]
@@ -175,30 +179,35 @@ class StageProBackend:
                     out.append(future)
         return out
 
-    def sync(self, account: Any) -> None:
+    def sync(self, account: Account) -> None:
         """Bring one account up to the clock before a request reads or writes it."""
-        self.publish(self.engine.advance(account, self.ctx.clock.now()))
+        self.publish(account, self.engine.advance(account, self.ctx.clock.now()))
 
-    def publish(self, events: list[Any]) -> None:
+    def publish(self, account: Account, events: list[Event]) -> None:
+        """The account's events to the webhook hub, each subject as the API serialises it."""
         for event in events:
-            self.webhooks.publish(event.api_key, event.type, event.obj, event.webhook_endpoint_id)
+            subject = event.subject
+            obj = subject.as_json() if isinstance(subject, Job) else batch_json(account, subject)
+            self.webhooks.publish(event.api_key, event.type, obj, event.webhook_endpoint_id)
 
     # used by other parts (agent render, webhooks) -----------------------------------------
-    def check_endpoint(self, principal: Any, endpoint_id: str | None) -> None:
+    def check_endpoint(self, principal: Principal, endpoint_id: str | None) -> None:
         if endpoint_id is None:
             return
         self.webhooks.validate(principal, endpoint_id)
 
-    def create_job(self, principal: Any, body: dict[str, Any], base_url: str) -> dict[str, Any]:
+    def create_job(
+        self, principal: Principal, body: dict[str, Any], base_url: str
+    ) -> dict[str, Any]:
         self.sync(principal.account)
         self.check_endpoint(principal, body.get("webhook_endpoint_id"))
         return self.engine.create_job(principal.account, body, base_url).as_json()
 
     def check_image_source(
-        self, principal: Any, image_url: str | None, upload_id: str | None
+        self, principal: Principal, image_url: str | None, upload_id: str | None
     ) -> None:
         if upload_id is not None:
-            self.engine.upload_for(principal.account, upload_id, "upload_id")
+            self.engine.uploads.get(principal.account, upload_id, "upload_id")
 
     def open_console_session(self, api_key: str) -> str | None:
         token = "cs_" + self.ctx.ids.token(api_key, "console-session", 40)
@@ -258,7 +267,7 @@ class StageProBackend:
         return None
 
 
-def _cursor_secret(settings: Any) -> bytes:
+def _cursor_secret(settings: Settings) -> bytes:
     """Per-server key of the cursors' HMAC: derived from the seed in ``--deterministic`` mode
     (the same requests give the same cursors), random otherwise (a restarted server refuses
     the old cursors, as a real API may)."""

@@ -4,7 +4,8 @@ validated call, asks the engine, serialises the answer."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -13,15 +14,20 @@ from ..http import JSON, RawJSON, base_url, dumps, header, json_response
 from ..limits import JOBS_PAGE_DEFAULT
 from ..spec.binding import Call
 from . import operation
+from .cursors import fingerprint
 from .exceptions import IdempotencyConflict
-from .jobs import fingerprint
+from .models import Account
+from .serialise import batch_json, workflow_json
+
+if TYPE_CHECKING:
+    from .backend import StageProBackend
 
 
-def _backend(call: Call) -> Any:
+def _backend(call: Call) -> StageProBackend:
     return call.context.stagepro
 
 
-def _account(call: Call) -> Any:
+def _account(call: Call) -> Account:
     """The caller's account, brought up to the clock first."""
     account = call.principal.account
     _backend(call).sync(account)
@@ -62,7 +68,7 @@ def replayed(raw: bytes) -> Response:
                     headers={"Idempotent-Replayed": "true"})
 
 
-def idempotency_lookup(call: Call, operation: str) -> tuple[str, Any, bytes | None] | None:
+def idempotency_lookup(call: Call, operation: str) -> tuple[str, str, bytes | None] | None:
     """For a body with an ``idempotency_key`` (per account, per operation): its slot, the
     request's fingerprint and the response stored for them (``None``: the key's first use);
     409 when the key was used with another body. ``None`` when the body has no key."""
@@ -81,7 +87,9 @@ def idempotency_lookup(call: Call, operation: str) -> tuple[str, Any, bytes | No
     return slot, fp, stored[1] if stored is not None else None
 
 
-def _idempotent(call: Call, operation: str, create: Any) -> Response:
+def _idempotent(
+    call: Call, operation: str, create: Callable[[Account], dict[str, Any]]
+) -> Response:
     """Stored first response for a replayed key and body; 409 for the key with another body."""
     account = _account(call)
     found = idempotency_lookup(call, operation)
@@ -138,7 +146,7 @@ async def createJob(call: Call) -> Response:
     backend = _backend(call)
     backend.check_endpoint(call.principal, call.body.get("webhook_endpoint_id"))
 
-    def create(account: Any) -> dict[str, Any]:
+    def create(account: Account) -> dict[str, Any]:
         # Not json_bytes(): caching every new job's bytes would cost ~0.7 kB per job.
         return backend.engine.create_job(account, call.body, _origin(call)).as_json()
 
@@ -180,7 +188,7 @@ async def regenerateJob(call: Call) -> Response:
     body = call.body or {}
     backend.check_endpoint(call.principal, body.get("webhook_endpoint_id"))
 
-    def create(account: Any) -> dict[str, Any]:
+    def create(account: Account) -> dict[str, Any]:
         return backend.engine.regenerate(account, call.path["id"], body, _origin(call)).as_json()
 
     return _idempotent(call, "regenerateJob", create)
@@ -193,13 +201,13 @@ async def createBatch(call: Call) -> Response:
     body = call.body
     backend.check_endpoint(call.principal, body.get("webhook_endpoint_id"))
 
-    def create(account: Any) -> dict[str, Any]:
+    def create(account: Account) -> dict[str, Any]:
         batch = backend.engine.create_batch(
             account, body["type"], dict(body.get("input") or {}), body["photos"],
             listing_id=body.get("listing_id"), metadata=body.get("metadata"),
             webhook_endpoint_id=body.get("webhook_endpoint_id"), base_url=_origin(call),
         )
-        return backend.engine.batch_json(account, batch)
+        return batch_json(account, batch)
 
     return _idempotent(call, "createBatch", create)
 
@@ -210,7 +218,7 @@ async def getBatch(call: Call) -> Response:
     batch = account.batches.get(call.path["id"])
     if batch is None:
         raise NotFound(f"no batch {call.path['id']!r} in this account", field="id")
-    return json_response(_backend(call).engine.batch_json(account, batch))
+    return json_response(batch_json(account, batch))
 
 
 @operation("createWorkflow")
@@ -219,9 +227,9 @@ async def createWorkflow(call: Call) -> Response:
     backend = _backend(call)
     backend.check_endpoint(call.principal, call.body.get("webhook_endpoint_id"))
 
-    def create(account: Any) -> dict[str, Any]:
+    def create(account: Account) -> dict[str, Any]:
         wf = backend.engine.create_workflow(account, call.body, _origin(call))
-        return backend.engine.workflow_json(account, wf)
+        return workflow_json(account, wf)
 
     return _idempotent(call, "createWorkflow", create)
 
@@ -232,7 +240,7 @@ async def getWorkflow(call: Call) -> Response:
     wf = account.workflows.get(call.path["id"])
     if wf is None:
         raise NotFound(f"no workflow {call.path['id']!r} in this account", field="id")
-    return json_response(_backend(call).engine.workflow_json(account, wf))
+    return json_response(workflow_json(account, wf))
 
 
 @operation("createUpload")
@@ -240,7 +248,7 @@ async def createUpload(call: Call) -> Response:
     account = _account(call)
     upload = call.body["files"]["file"]
     data = await upload.read()
-    result = _backend(call).engine.create_upload(
+    result = _backend(call).engine.uploads.create(
         account, upload.filename or "", data, _origin(call)
     )
     return json_response(result.as_json(), 201)

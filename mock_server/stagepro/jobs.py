@@ -1,81 +1,42 @@
-"""The StagePro job engine: jobs, credits, storage, idempotency, batches, workflows and
-listing (uploads in ``uploads.py``, outputs in ``outputs.py``, magic inputs in ``magic.py``).
-No Starlette and no network: time, ids and the blob store are injected; images are
-rendered by the pure functions of ``images/``.
+"""The StagePro job engine: jobs, credits, storage, batches, workflows and listing. Its parts:
+``uploads`` (``uploads.py``) and ``outputs`` (``outputs.py``); magic inputs in ``magic.py``,
+list cursors and idempotency fingerprints in ``cursors.py``; batches and workflows are
+serialised by ``serialise.py``. No Starlette and no network: time, ids and the blob store are
+injected; images are rendered by the pure functions of ``images/``.
 
-Rules the vendor leaves open, decided here (and documented in docs/stagepro.md and the spec):
+Rules the vendor leaves open, decided here and in those parts (and documented in
+docs/stagepro.md and the spec):
 - A job is charged when it is accepted (202); a failed job is not refunded.
 - Storage: an upload that would push usage over the plan's limit → 403; a job, batch or
   workflow is refused 403 when usage is already at or over the limit (its outputs would not
   fit). Outputs are written when the job completes and count from then on.
-- Idempotency: the first response is stored; a replay with the same body returns those exact
-  bytes; the same key with another body → 409 ``idempotency_conflict``. Keys are per account
-  and per operation.
+- Idempotency (kept by the handlers, ``handlers.idempotency_lookup``): the first response
+  is stored; a replay with the same body returns those exact bytes; the same key with another
+  body → 409 ``idempotency_conflict``. Keys are per account and per operation.
 """
 
 from __future__ import annotations
 
-import base64
 import bisect
-import hashlib
-import hmac
 import itertools
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from ..core.blobs import BlobStore
-from ..core.clock import Clock, iso
+from ..core.clock import Clock
 from ..core.ids import IdGenerator
-from ..core.lifecycle import COMPLETED, FAILED, PROCESSING, QUEUED, TERMINAL, Scheduler, Task
+from ..core.lifecycle import COMPLETED, FAILED, PROCESSING, TERMINAL, Scheduler, Task
 from ..core.precompute import Precomputer
 from ..errors import NotFound, ValidationFailed
 from .catalog import WORKFLOW_TEMPLATES, Catalog
+from .cursors import decode_cursor, encode_cursor
 from .exceptions import InsufficientCredits, JobNotCompleted
 from .magic import fail_code_of
 from .models import Account, Batch, Event, Job, Workflow
 from .outputs import Outputs
-from .uploads import Uploads
-
-
-def fingerprint(operation: str, body: Any) -> str:
-    raw = orjson.dumps({"op": operation, "body": body}, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(raw).hexdigest()
-
-
-def _cursor_mac(secret: bytes, key: str, filters: tuple[str | None, ...], seq: int) -> str:
-    raw = orjson.dumps({"key": key, "filters": list(filters), "after": seq})
-    return hmac.new(secret, raw, hashlib.sha256).hexdigest()[:24]
-
-
-def encode_cursor(secret: bytes, key: str, filters: tuple[str | None, ...], seq: int) -> str:
-    """An opaque cursor: the position, tied by an HMAC (per-server secret) to the account and
-    the filters of the listing that issued it."""
-    pos = base64.urlsafe_b64encode(orjson.dumps({"after": seq})).decode().rstrip("=")
-    return f"{pos}.{_cursor_mac(secret, key, filters, seq)}"
-
-
-def decode_cursor(secret: bytes, key: str, filters: tuple[str | None, ...], cursor: str) -> int:
-    bad = ValidationFailed(
-        "`cursor` is not a cursor this API issued for this key and these filters: pass "
-        "next_cursor from the previous page, with the same listing_id and status",
-        field="cursor",
-    )
-    try:
-        pos, mac = cursor.split(".")
-        padded = pos + "=" * (-len(pos) % 4)
-        data = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
-        seq = data["after"]
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-            raise ValueError
-    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-        raise bad from None
-    if not hmac.compare_digest(mac, _cursor_mac(secret, key, filters, seq)):
-        raise bad
-    return seq
-
+from .uploads import Uploads, check_storage
 
 #: Job inputs whose values come from the spec's enums (interned: a long run keeps every job).
 _ENUM_INPUTS = ("listing_tool", "style", "room_type")
@@ -97,21 +58,27 @@ class JobSpec:
 
 
 @dataclass
-class JobEngine(Uploads, Outputs):
+class JobEngine:
     clock: Clock
     ids: IdGenerator
     blobs: BlobStore
     catalog: Catalog
     job_seconds: float = 3.0
     pickup_seconds: float = 1.0
-    events: list[Event] = field(default_factory=list)
     #: ``--fetch-remote``: an injected ``fn(url) -> bytes | None`` (the engine does no I/O);
     #: None → remote URLs become deterministic synthetic photos.
-    fetch: Any = None
+    fetch: Callable[[str], bytes | None] | None = None
     #: Where output renders run ahead of completion (default: inline, at completion).
     precompute: Precomputer = field(default_factory=Precomputer)
     #: Key of the HMAC that ties a ``next_cursor`` to its account and filters.
     cursor_secret: bytes = b"stagemock-cursor"
+    #: Its parts, built from the fields above.
+    uploads: Uploads = field(init=False)
+    outputs: Outputs = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.uploads = Uploads(self.clock, self.ids, self.blobs)
+        self.outputs = Outputs(self.blobs, self.fetch, self.precompute)
 
     # accounts ---------------------------------------------------------------------------
     def scheduler(self, account: Account) -> Scheduler:
@@ -163,7 +130,7 @@ class JobEngine(Uploads, Outputs):
                 job_input[key] = sys.intern(value)
         name = job_input.get("image_url")
         if has_upload:
-            name = self.upload_for(account, job_input["upload_id"], f"{where}.upload_id").filename
+            name = self.uploads.get(account, job_input["upload_id"], f"{where}.upload_id").filename
         return JobSpec(
             type=sys.intern(job_type),
             input=job_input,
@@ -234,7 +201,7 @@ class JobEngine(Uploads, Outputs):
             account, body["type"], dict(body["input"]), metadata,
             str(listing_id) if listing_id is not None else None,
         )
-        self._check_storage(account, 0, "type")
+        check_storage(account, 0, "type")
         self._check_funds(account, spec.price if account.livemode else 0, "type")
         return self._new_job(
             account, spec, base_url,
@@ -256,7 +223,7 @@ class JobEngine(Uploads, Outputs):
                              original.listing_id)
         spec.variation = max(family) + 1
         spec.regenerated_from = root
-        self._check_storage(account, 0, "id")
+        check_storage(account, 0, "id")
         self._check_funds(account, spec.price if account.livemode else 0, "id")
         return self._new_job(
             account, spec, base_url,
@@ -298,7 +265,7 @@ class JobEngine(Uploads, Outputs):
                                  where=f"{where}[{i}]")
             spec.label = photo.get("label")
             specs.append(spec)
-        self._check_storage(account, 0, where)
+        check_storage(account, 0, where)
         total = sum(s.price for s in specs) if account.livemode else 0
         self._check_funds(account, total, where)  # all-or-nothing: checked before anything exists
         batch_id = self.ids.new("bat", account.key)
@@ -382,60 +349,11 @@ class JobEngine(Uploads, Outputs):
             return out, None
         return out, encode_cursor(self.cursor_secret, account.key, filters, out[-1].seq)
 
-    def batch_json(self, account: Account, batch: Batch) -> dict[str, Any]:
-        counts = {"total": len(batch.jobs), QUEUED: 0, PROCESSING: 0, COMPLETED: 0, FAILED: 0}
-        jobs = []
-        for job_id, label in batch.jobs:
-            status = account.jobs[job_id].status
-            counts[status] += 1
-            jobs.append({"job_id": job_id, "label": label, "status": status})
-        terminal = counts[COMPLETED] + counts[FAILED]
-        if terminal == counts["total"]:
-            status = "completed"
-        elif counts[QUEUED] == counts["total"]:
-            status = "queued"
-        else:
-            status = "processing"
-        return {
-            "id": batch.id,
-            "batch_id": batch.id,
-            "object": "batch",
-            "type": batch.type,
-            "listing_id": batch.listing_id,
-            "status": status,
-            "job_ids": [j for j, _ in batch.jobs],
-            "jobs": jobs,
-            "counts": counts,
-            "credits_charged": batch.credits_charged,
-            "webhook_endpoint_id": batch.webhook_endpoint_id,
-            "metadata": batch.metadata,
-            "created_at": iso(batch.created_at),
-            "completed_at": iso(batch.completed_at) if batch.completed_at else None,
-        }
-
-    def workflow_json(self, account: Account, wf: Workflow) -> dict[str, Any]:
-        b = self.batch_json(account, account.batches[wf.batch_id])
-        return {
-            "id": wf.id,
-            "workflow_id": wf.id,
-            "object": "workflow",
-            "template": wf.template,
-            "job_type": wf.job_type,
-            "listing_tool": wf.listing_tool,
-            "listing_id": wf.listing_id,
-            "batch_id": wf.batch_id,
-            "job_ids": b["job_ids"],
-            "status": b["status"],
-            "counts": b["counts"],
-            "credits_charged": b["credits_charged"],
-            "created_at": iso(wf.created_at),
-            "completed_at": b["completed_at"],
-        }
-
     # time -------------------------------------------------------------------------------
     def advance(self, account: Account, now: float) -> list[Event]:
         """Move the account's jobs to ``now``; render outputs of completed jobs; return the
-        events that happened, in order."""
+        events that happened, in order (an ended job no longer changes, nor does a completed
+        batch: serialised when published, they read as they were)."""
         if account.scheduler is None:
             return []
         events: list[Event] = []
@@ -446,12 +364,11 @@ class JobEngine(Uploads, Outputs):
                 continue
             if tr.status == PROCESSING:
                 if job.task.outcome == COMPLETED:
-                    job.rendering = self.precompute.start(self._render_work(account, job))
+                    job.rendering = self.outputs.start(account, job)
                 continue
             if tr.status == COMPLETED:
-                self._render(account, job)
-            events.append(Event(account.key, f"job.{tr.status}", job.as_json(),
-                                job.webhook_endpoint_id))
+                self.outputs.store(account, job)
+            events.append(Event(account.key, f"job.{tr.status}", job, job.webhook_endpoint_id))
             if job.batch_id:
                 touched.add(job.batch_id)
         for batch_id in sorted(touched):
@@ -462,6 +379,6 @@ class JobEngine(Uploads, Outputs):
             if all(j.status in TERMINAL for j in jobs):
                 batch.completed_at = max(j.task.finished_at or 0 for j in jobs)
                 batch.notified = True
-                events.append(Event(account.key, "batch.completed",
-                                    self.batch_json(account, batch), batch.webhook_endpoint_id))
+                events.append(Event(account.key, "batch.completed", batch,
+                                    batch.webhook_endpoint_id))
         return events

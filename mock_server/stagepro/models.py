@@ -52,19 +52,19 @@ class Account:
         return self.storage_external_bytes + self.upload_bytes + self.output_bytes
 
     @property
-    def jobs(self) -> dict[str, Any]:
+    def jobs(self) -> dict[str, Job]:
         return self.objects["jobs"]
 
     @property
-    def uploads(self) -> dict[str, Any]:
+    def uploads(self) -> dict[str, Upload]:
         return self.objects["uploads"]
 
     @property
-    def batches(self) -> dict[str, Any]:
+    def batches(self) -> dict[str, Batch]:
         return self.objects["batches"]
 
     @property
-    def workflows(self) -> dict[str, Any]:
+    def workflows(self) -> dict[str, Workflow]:
         return self.objects["workflows"]
 
     def charge(self, credits: int) -> None:
@@ -354,9 +354,11 @@ class Workflow:
 
 @dataclass
 class Event:
-    """Something subscribers (webhooks) hear about, in order."""
+    """Something subscribers (webhooks) hear about, in order: a job that ended
+    (``job.completed``, ``job.failed``) or a batch that completed (``batch.completed``). Its
+    JSON is made by whoever publishes it (``StageProBackend.publish``)."""
 
     api_key: str
     type: str
-    obj: dict[str, Any]
+    subject: Job | Batch
     webhook_endpoint_id: str | None

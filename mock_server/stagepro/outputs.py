@@ -1,24 +1,31 @@
 """StagePro job outputs: the render of a job as a picklable function of its input (started
-in a worker when the job starts processing), collected and stored when it completes. A part of
-``jobs.JobEngine`` (its fields: blobs, fetch, precompute)."""
+in a worker when the job starts processing), collected and stored when it completes. The job
+engine's ``outputs`` (``jobs.JobEngine``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
 from urllib.parse import urlsplit
 
-from ..core.precompute import Pending
+from ..core.blobs import BlobStore
+from ..core.precompute import Pending, Precomputer
 from .models import FILES_PREFIX, Account, Job
 
+#: A job's output render: the JPEG's bytes, width and height.
+Render = tuple[bytes, int, int]
 
+
+@dataclass
 class Outputs:
-    blobs: Any
-    fetch: Any
-    precompute: Any
+    blobs: BlobStore
+    #: ``--fetch-remote``: ``fn(url) -> bytes | None`` (None: remote URLs become synthetic).
+    fetch: Callable[[str], bytes | None] | None
+    #: Where renders run ahead of completion (without workers: inline, at completion).
+    precompute: Precomputer
 
-    def _render_work(self, account: Account, job: Job) -> Callable[[], tuple[bytes, int, int]]:
+    def work(self, account: Account, job: Job) -> Callable[[], Render]:
         """The job's output render as a picklable function of values looked up now: the
         input's bytes if the mock holds them (an upload, a served file), else its URL."""
         from ..images.work import stagepro_output
@@ -49,8 +56,14 @@ class Outputs:
         }
         return partial(stagepro_output, data, url, self.fetch, url or job.id, params)
 
-    def _render(self, account: Account, job: Job) -> None:
-        pending = job.rendering or Pending(self._render_work(account, job), None, self.precompute)
+    def start(self, account: Account, job: Job) -> Pending[Render]:
+        """The render, started in a worker when the job starts processing."""
+        return self.precompute.start(self.work(account, job))
+
+    def store(self, account: Account, job: Job) -> None:
+        """The finished render (or, without one started, rendered now) stored as the job's
+        output, counted in the account's storage."""
+        pending = job.rendering or Pending(self.work(account, job), None, self.precompute)
         job.rendering = None
         data, width, height = pending.result()
         key = f"stagepro/{job.id}/0.jpg"

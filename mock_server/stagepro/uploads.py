@@ -1,13 +1,15 @@
 """StagePro uploads: decoded for real (dimensions, format; non-images and decompression bombs
-refused), stored against the plan's storage, expiring on the mock's clock. A part of
-``jobs.JobEngine`` (its fields: clock, ids, blobs). The size limit is the body reader's
-(``spec/body.py``), where ``--lenient`` can relax it."""
+refused), stored against the plan's storage, expiring on the mock's clock. The job engine's
+``uploads`` (``jobs.JobEngine``); ``check_storage`` is shared with job creation. The size limit
+is the body reader's (``spec/body.py``), where ``--lenient`` can relax it."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from ..core.clock import iso
+from ..core.blobs import BlobStore
+from ..core.clock import Clock, iso
+from ..core.ids import IdGenerator
 from ..errors import ValidationFailed
 from ..limits import UPLOAD_TTL_SECONDS
 from .exceptions import (
@@ -21,12 +23,13 @@ from .exceptions import (
 from .models import FILES_PREFIX, Account, Upload
 
 
+@dataclass
 class Uploads:
-    clock: Any
-    ids: Any
-    blobs: Any
+    clock: Clock
+    ids: IdGenerator
+    blobs: BlobStore
 
-    def create_upload(
+    def create(
         self, account: Account, filename: str, data: bytes, base_url: str
     ) -> Upload:
         from ..images.decode import ImageDecodeError, decode_upload
@@ -42,7 +45,7 @@ class Uploads:
                 f"the file is not an image this API accepts (JPEG, PNG or WebP): {exc}",
                 field="file",
             ) from None
-        self._check_storage(account, len(data), "file")
+        check_storage(account, len(data), "file")
         now = self.clock.now()
         upload_id = self.ids.new("upl", account.key)
         ext = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}.get(info.format, "bin")
@@ -65,7 +68,8 @@ class Uploads:
         account.upload_bytes += len(data)
         return upload
 
-    def upload_for(self, account: Account, upload_id: str, field_name: str) -> Upload:
+    def get(self, account: Account, upload_id: str, field_name: str) -> Upload:
+        """The account's upload, named by ``field_name`` when it is unknown or expired."""
         upload = account.uploads.get(upload_id)
         if upload is None:
             raise UploadNotFound(
@@ -79,12 +83,13 @@ class Uploads:
             )
         return upload
 
-    def _check_storage(self, account: Account, extra: int, field: str) -> None:
-        """403 naming what would need the storage: the upload's ``file``, or the field that
-        asks for outputs (a job's ``type``, a batch's ``photos``, ...)."""
-        limit = account.plan.storage_limit_bytes
-        used = account.storage_used_bytes
-        if used + extra > limit or (extra == 0 and used >= limit):
-            raise StorageLimitExceeded(
-                f"storage limit exceeded: {used} of {limit} bytes used", field=field,
-            )
+
+def check_storage(account: Account, extra: int, field: str) -> None:
+    """403 naming what would need the storage: the upload's ``file``, or the field that
+    asks for outputs (a job's ``type``, a batch's ``photos``, ...)."""
+    limit = account.plan.storage_limit_bytes
+    used = account.storage_used_bytes
+    if used + extra > limit or (extra == 0 and used >= limit):
+        raise StorageLimitExceeded(
+            f"storage limit exceeded: {used} of {limit} bytes used", field=field,
+        )

@@ -328,7 +328,7 @@ def test_output_rendered_ahead_is_the_inline_render(sp, stagepro_mock, stagemock
     ahead = account.jobs[job["id"]].rendering
     assert ahead is not None and ahead.future is not None
     wait_for(ahead.future.done, timeout=30)  # real work in a real worker process (not the clock)
-    inline = engine._render_work(account, account.jobs[job["id"]])()
+    inline = engine.outputs.work(account, account.jobs[job["id"]])()
     stagepro_mock.advance(10)
     done = sp.get(f"/jobs/{job['id']}").json()
     assert done["status"] == "completed" and account.jobs[job["id"]].rendering is None
