@@ -10,11 +10,14 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .problems import Problem
 from .progress import Progress, SchemathesisEvents, follow
 from .target import SPECS, Target
+
+if TYPE_CHECKING:
+    from .findings import Finding
 
 #: Statuses a schema-valid request may legitimately get: live keys run out of credits (402)
 #: or storage (403), ids generated from the schema do not exist (404), state conflicts (409),
@@ -195,7 +198,7 @@ def run_schemathesis(
     split_guesses = not target.has_control_plane and not strict_guesses
     classifier, ids, credentials = Classifier(SPECS[target.api], target.api), \
         operation_ids(target.api), _credentials(target)
-    found: list[Any] = []
+    found: list[Finding] = []
     shown = SchemathesisEvents(progress) if progress is not None else None
 
     def on_event(event: dict[str, Any]) -> bool:
@@ -290,12 +293,13 @@ def _credentials(target: Target) -> dict[str, str]:
     return out
 
 
-def _one_cause(found: list[Any], split_guesses: bool) -> tuple[list[Problem], list[Any]]:
+def _one_cause(found: list[Finding], split_guesses: bool
+               ) -> tuple[list[Problem], list[Finding]]:
     """A server error answered to one method on several operations (501 to every POST) is
     one cause, whichever checks saw it (a 5xx, an undocumented status, a refused valid input,
     an unsupported method not answered 405): one problem listing the requests, instead of
     lines per check and operation. Returns those problems and the findings left."""
-    groups: dict[tuple[str, int], list[Any]] = {}
+    groups: dict[tuple[str, int], list[Finding]] = {}
     for f in found:
         if f.status >= 500 and not (f.guesses and split_guesses):
             groups.setdefault((f.method, f.status), []).append(f)

@@ -73,6 +73,9 @@ def test_frozen_cycle_waits_for_the_full_collection(policy):
 
 
 def test_full_collection_runs_when_idle_and_not_while_busy(policy):
+    """The policy watches the event loop's real idle time: the sleeps here are the busy and
+    idle periods under test (1.2 s in all), not waits for a result."""
+
     async def scenario() -> tuple[int, int]:
         task = asyncio.create_task(policy.run())
         for _ in range(6):  # busy: activity moves every 0.1 s

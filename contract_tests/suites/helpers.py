@@ -24,11 +24,19 @@ import functools
 import json
 import os
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from contract_tests.target import SPECS, Target
+
+if TYPE_CHECKING:
+    from contract_tests.guesses import Classifier
+    from mock_server.control import ControlPlane
+    from mock_server.spec.loader import Operation
+
+T = TypeVar("T")
 
 
 class RuleFailure(AssertionError):
@@ -41,13 +49,13 @@ class RuleFailure(AssertionError):
 
 
 @functools.cache
-def classifier(api: str) -> Any:
+def classifier(api: str) -> Classifier:
     from contract_tests.guesses import Classifier
 
     return Classifier(SPECS[api], api)
 
 
-def _operation(r: httpx.Response) -> Any:
+def _operation(r: httpx.Response) -> Operation | None:
     """The spec's operation ``r`` answered (``None`` when none matches)."""
     from contract_tests.curl import operation_of
 
@@ -147,7 +155,7 @@ def status_of(r: httpx.Response) -> str:
 
 
 @functools.cache
-def _control(root_url: str) -> Any:
+def _control(root_url: str) -> ControlPlane:
     """One pooled control-plane client per mock for the whole run."""
     from mock_server.control import ControlPlane
 
@@ -178,8 +186,8 @@ def job_timeout() -> float:
     return float(os.environ.get(ENV_JOB_TIMEOUT) or 120)
 
 
-def wait_until_ended(target: Target, what: str, poll: Any, budget: float | None = None
-                     ) -> Any:
+def wait_until_ended(target: Target, what: str, poll: Callable[[], tuple[str, T]],
+                     budget: float | None = None) -> T:
     """Call ``poll()`` (→ ``(status, value)``) until the status is terminal, letting time
     pass between polls, at most ``budget`` seconds (``job_timeout()``); returns the last
     value. Raises :class:`NeverCompleted`, saying so in words, when it does not end; against

@@ -17,6 +17,7 @@ import httpx
 from mock_server.resources import fixture_path
 from tests.proxy import deviating
 from tests.proxy.conftest import lifespan, proxying, serving
+from tests.waiting import settled
 
 JOB = {"type": "virtual-stage", "input": {"image_url": "https://x.test/room.jpg",
        "style": "modern", "room_type": "bedroom"}}
@@ -111,8 +112,7 @@ def test_server_sent_events_go_out_as_the_upstream_sends_them():
                     "headers": [(b"content-type", b"text/event-stream")]})
         await send({"type": "http.response.body", "more_body": True,
                     "body": b'event: start\ndata: {"session_id":"ags_1","message_id":"msg_1"}\n\n'})
-        while not release.is_set():
-            await asyncio.sleep(0.01)
+        await settled(release.is_set, 10, "the test's release of the stream")
         await send({"type": "http.response.body", "body": b'event: delta\ndata: {"text":"hi"}\n\n'})
 
     with serving(sse) as upstream, proxying("stagepro", upstream + "/api/v1") as (origin, _p):
@@ -182,6 +182,7 @@ def test_a_slow_upstream_is_a_504():
         if scope["type"] == "lifespan":
             await lifespan(receive, send)
             return
+        # the slowness under test: longer than the proxy's 0.3 s timeout, bounded at 5 s
         await asyncio.sleep(5)
 
     with serving(slow) as upstream, \

@@ -3,7 +3,7 @@ APIs: what a person would see on each page, live updates, buttons, and escaping.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +106,12 @@ def _populate(w: World) -> None:
     w.receiver.wait_for(2)
     wait_for(lambda: all(d["attempts"] for d in
                       w.server.admin("GET", "webhooks/deliveries").json()["data"]))
+
+
+def _pump(page: Any) -> Callable[[float], None]:
+    """A pause for :func:`wait_for` that keeps Playwright dispatching (routes, events): the
+    sync API only runs its handlers inside its own calls, never during ``time.sleep``."""
+    return lambda seconds: page.wait_for_timeout(seconds * 1000)
 
 
 def images_loaded(page: Any, selector: str, at_least: int = 1) -> int:
@@ -349,8 +355,8 @@ def test_a_poll_answered_after_a_filter_change_never_adds_its_rows(world: World,
     armed[0] = True
     page.select_option("#filter-conformance", "bad")
     page.select_option("#filter-conformance", "")  # starts over: every entry, from seq 0
-    while not held:  # that request is in flight, unanswered
-        page.wait_for_timeout(20)
+    # that request is in flight, unanswered (Playwright dispatches the route while it waits)
+    wait_for(lambda: held, what="the held journal request", pause=_pump(page))
     page.select_option("#filter-api", "stagerai")
     expect(page.locator("#journal tr.entry", has_text="createProject")).to_have_count(1)
     with page.expect_response(lambda r: "/__mock/journal" in r.url and "api=" not in r.url):
@@ -509,8 +515,8 @@ def test_a_faults_poll_answered_after_a_remove_never_draws_the_rule_again(
         row = page.locator(f"#faults tr.fault[data-id={rule['id']}]")
         expect(row).to_have_count(1)
         armed[0] = True
-        while not held:  # the next poll is in flight, unanswered
-            page.wait_for_timeout(20)
+        # the next poll is in flight, unanswered
+        wait_for(lambda: held, what="the held faults poll", pause=_pump(page))
         row.get_by_role("button", name="Remove").click()
         expect(page.locator("#content")).to_contain_text("No fault rule")
         page.evaluate("""id => { window.__redrawn = false;

@@ -19,6 +19,7 @@ from mock_server.webhooks import SignatureVerificationError, verify_signature
 from mock_server.webhooks.dispatcher import WebhookHub
 from mock_server.webhooks.models import RETRY_SCHEDULE, Endpoint
 from mock_server.webhooks.signing import sign_header
+from tests.waiting import settled
 
 KEY = "sk_test_hub"
 
@@ -40,11 +41,8 @@ def _endpoint(hub: WebhookHub, url: str, force_fail: bool = False) -> Endpoint:
 
 async def _settle(hub: WebhookHub, timeout: float = 5.0) -> None:
     """Wait (bounded) until no attempt is in flight."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while any(d.state == "in_flight" for d in hub.deliveries.values()):
-        assert loop.time() < deadline, "an attempt is still in flight"
-        await asyncio.sleep(0.005)
+    await settled(lambda: all(d.state != "in_flight" for d in hub.deliveries.values()),
+                  timeout, "no attempt in flight")
 
 
 def test_every_retry_follows_the_schedule_then_the_event_fails() -> None:
@@ -160,6 +158,14 @@ def test_signature_verifies_with_each_active_secret(body, secrets, t, skew) -> N
         verify_signature(body, header, secrets[0], tolerance=300, now=t + 301)
 
 
+def _accepted(listener: socket.socket) -> socket.socket | None:
+    """A connection the (non-blocking) listener has received, else ``None``."""
+    try:
+        return listener.accept()[0]
+    except BlockingIOError:
+        return None
+
+
 def test_a_retry_the_clock_passed_during_the_attempt_starts_when_it_ends() -> None:
     async def run() -> None:
         ctx, hub = _hub(timeout=0.3)
@@ -169,15 +175,14 @@ def test_a_retry_the_clock_passed_during_the_attempt_starts_when_it_ends() -> No
         try:
             _endpoint(hub, f"http://127.0.0.1:{silent.getsockname()[1]}/hook")
             delivery = hub.publish(KEY, "job.completed", {"id": "job_1"}, "we_1")
-            await asyncio.sleep(0.05)
+            # the attempt has started (its time read) once the receiver holds its connection
+            silent.setblocking(False)
+            held = await settled(lambda: _accepted(silent), what="the attempt's connection")
             assert delivery.state == "in_flight"
             ctx.clock.advance(RETRY_SCHEDULE[0])  # the tick sees it in flight: not restarted
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 5
-            while len(delivery.attempts) < 2:
-                assert loop.time() < deadline, "the passed retry never started"
-                await asyncio.sleep(0.01)
+            await settled(lambda: len(delivery.attempts) >= 2, what="the passed retry started")
             assert delivery.attempts[1].at - delivery.attempts[0].at == RETRY_SCHEDULE[0]
+            held.close()
         finally:
             silent.close()
             await ctx.stop()
