@@ -12,8 +12,8 @@ re-pin with::
 Each hash is labelled by what it is (the operation, the job type or tool slug, the option,
 the settle phase and step), never by a position or a count of what came before, so adding a
 listing tool adds its own labels and renames none. A tool's source photo follows the tool's
-registered category (``images/render/tools.py``). Job ids are per-account counters: the
-bodies of jobs created after a new one still change (their ids moved), their images do not.
+registered category (``images/render/tools.py``), and each tool runs in an account of its own
+(job ids are per-account counters), so a new tool adds its own hashes and changes no other.
 
 Bodies are hashed with the server's address (a free port, different every run) replaced by
 a fixed one, and the GCS V4 signature of upload URLs masked (it signs a fixed host, never
@@ -135,10 +135,19 @@ def _stagepro(server: Any, rec: Recorder) -> None:
         "upload_id": uploads["interior"], "options": {"creativity": 1, "aspect_ratio": "9:16"}}})
     from mock_server.images.render.tools import tool as registered
 
+    # Each listing tool runs in an account of its own (its key names the tool): its upload and
+    # job are that account's first, so their ids never depend on which tools come before it.
+    tool_jobs: dict[str, tuple[httpx.Client, str]] = {}
     for tool in _enum("stagepro.yaml", "ListingTool"):
         src = PHOTO_OF_CATEGORY[registered(tool).category]
-        job(f"tool.{tool}", {"type": "listing-tool", "input": {
-            "upload_id": uploads[src], "listing_tool": tool}})
+        own = httpx.Client(base_url=server.url + "/api/v1", timeout=60,
+                           headers={"Authorization": f"Bearer sk_test_golden_{tool}"})
+        data = (PHOTOS / f"{src}.jpg").read_bytes()
+        upload = own.post("/uploads", files={"file": (f"{src}.jpg", data, "image/jpeg")})
+        created = rec.body(f"sp.create.tool.{tool}", own.post("/jobs", json={
+            "type": "listing-tool", "input": {"upload_id": upload.json()["id"],
+                                              "listing_tool": tool}}))
+        tool_jobs[f"tool.{tool}"] = (own, created["id"])
     for src, tool in (("backyard-pool", "add-water-to-empty-pool"),
                       ("front-exterior", "virtual-twilight"), ("living", "fireplace-ignition")):
         job(f"tool.{tool}.url", {"type": "listing-tool", "input": {
@@ -167,8 +176,10 @@ def _stagepro(server: Any, rec: Recorder) -> None:
                                               json={}))
     jobs["virtual-stage.upload.regenerated"] = regen["id"]
     settle("regenerated")
-    for label, jid in jobs.items():
-        body = rec.body(f"sp.job.{label}", sp.get(f"/jobs/{jid}"))
+    fetched = [(label, sp, jid) for label, jid in jobs.items()]
+    fetched += [(label, own, jid) for label, (own, jid) in tool_jobs.items()]
+    for label, client, jid in fetched:
+        body = rec.body(f"sp.job.{label}", client.get(f"/jobs/{jid}"))
         assert body["status"] == "completed", (label, body)
         for n, img in enumerate(body["output"]["images"]):
             rec.image(f"sp.image.{label}.{n}", img["url"])
