@@ -53,6 +53,8 @@ def _status_line(status: int) -> bytes:
 
 STATUS_LINES = {status: _status_line(status) for status in range(100, 600)}
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+#: The scope's ``asgi`` entry (the same for every request).
+ASGI = {"version": "3.0", "spec_version": "2.3"}
 BAD_REQUEST = (b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
                b"content-length: 20\r\nconnection: close\r\n\r\nInvalid HTTP request")
 
@@ -96,6 +98,7 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._forwarded = False
+        self._expect = False
         self._parsing: Cycle | None = None
 
     # --- the connection -----------------------------------------------------------------
@@ -162,45 +165,51 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers = []
         self._forwarded = False
+        self._expect = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
-        if name.startswith(b"x-forwarded-"):
+        value = value.rstrip(b" \t")
+        first = name[:1]
+        if first == b"x" and name.startswith(b"x-forwarded-"):
             self._forwarded = True
-        self._headers.append((name, value.rstrip(b" \t")))
+        elif first == b"e" and name == b"expect" and value.lower() == b"100-continue":
+            self._expect = True
+        self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         parser = self.parser
         version = parser.get_http_version()
-        url = httptools.parse_url(self._url)
-        raw_path = url.path
+        url = self._url
+        if url[:1] == b"/" and b"#" not in url:  # origin-form, as clients send it
+            raw_path, _, query = url.partition(b"?")
+        else:  # absolute-form (``GET http://host/path``) or a fragment: llhttp's parser
+            parsed = httptools.parse_url(url)
+            raw_path, query = parsed.path, parsed.query or b""
         path = raw_path.decode("ascii")
         if "%" in path:
             path = urllib.parse.unquote(path)
+        root = self.root_path
         scope: Scope = {
             "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "asgi": ASGI,
             "http_version": version,
             "server": self.server,
             "client": self.client,
             "scheme": self.scheme,
             "method": parser.get_method().decode("ascii"),
-            "root_path": self.root_path,
-            "path": self.root_path + path,
-            "raw_path": self.root_path.encode("ascii") + raw_path,
-            "query_string": url.query or b"",
+            "root_path": root,
+            "path": root + path if root else path,
+            "raw_path": root.encode("ascii") + raw_path if root else raw_path,
+            "query_string": query,
             "headers": self._headers,
             "state": self.app_state.copy(),
         }
-        expect = False
-        for name, value in self._headers:
-            if name == b"expect" and value.lower() == b"100-continue":
-                expect = True
-        cycle = Cycle(self, scope, version != "1.0" and parser.should_keep_alive(), expect,
-                      self.forwarded_app if self._forwarded else self.app)
+        cycle = Cycle(self, scope, version != "1.0" and parser.should_keep_alive(),
+                      self._expect, self.forwarded_app if self._forwarded else self.app)
         self._parsing = cycle
         if self.cycle is None:
             self._start(cycle)

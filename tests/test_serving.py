@@ -211,3 +211,11 @@ def test_forwarded_headers_from_a_trusted_proxy_set_the_client(server: str) -> N
     httpx.get(f"http://{server}/direct")
     assert SEEN["/fwd"]["client"] == ("203.0.113.9", 0) and SEEN["/fwd"]["scheme"] == "https"
     assert SEEN["/direct"]["client"][0] == "127.0.0.1" and SEEN["/direct"]["scheme"] == "http"
+
+
+def test_the_path_and_query_as_asgi_gives_them(server: str) -> None:
+    _raw(server, b"GET /a%20b?x=1&y=%2F HTTP/1.1\r\nHost: x\r\n\r\n", until=b"GET /a b 0")
+    assert SEEN["/a b"]["raw_path"] == b"/a%20b" and SEEN["/a b"]["query"] == b"x=1&y=%2F"
+    _raw(server, b"GET http://example.com/abs?q=2 HTTP/1.1\r\nHost: x\r\n\r\n",
+         until=b"GET /abs 0")  # absolute-form, as sent to a proxy
+    assert SEEN["/abs"]["raw_path"] == b"/abs" and SEEN["/abs"]["query"] == b"q=2"
