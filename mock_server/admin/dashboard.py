@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from functools import partial
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 import orjson
@@ -18,6 +18,7 @@ from starlette.responses import Response
 from ..core.clock import iso
 from ..errors import NotFound
 from ..http import json_response
+from ..jsontypes import JsonObject
 from ..spec.binding import Call
 from ..stagepro.models import Account, Job
 from ..stagepro.serialise import batch_json, workflow_json
@@ -93,7 +94,7 @@ def _job_counts(account: Account) -> dict[str, int]:
 
 @operation("listAccounts")
 async def listAccounts(call: Call) -> Response:
-    out: list[dict[str, Any]] = []
+    out: list[JsonObject] = []
     sp = _stagepro(call)
     for key, record in list(sp.state.keys.items()):
         row = sp.state.describe(record)
@@ -169,7 +170,7 @@ def _input_preview(call: Call, account: Account, job: Job) -> str:
     return f"/__mock/accounts/{key}/jobs/{quote(job.id, safe='')}/input"
 
 
-def _job_row(call: Call, account: Account, job: Job) -> dict[str, Any]:
+def _job_row(call: Call, account: Account, job: Job) -> JsonObject:
     data = job.as_json()
     images = (data.get("output") or {}).get("images") or []
     return {
@@ -198,7 +199,7 @@ async def listAccountJobs(call: Call) -> Response:
     return json_response({"data": rows, "listings": listings})
 
 
-def _timeline(job: Job) -> list[dict[str, Any]]:
+def _timeline(job: Job) -> list[JsonObject]:
     t = job.task
     steps = [{"status": "queued", "at": iso(t.created_at)}]
     if t.started_at is not None:
@@ -267,7 +268,7 @@ async def listWebhookEndpoints(call: Call) -> Response:
     return json_response({"data": out})
 
 
-def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
+def endpoint_json(endpoint: Endpoint) -> JsonObject:
     """An endpoint as the control plane shows it: secret masked, verification outcome and
     every verification attempt, force-fail state. Reading it changes nothing."""
     return {
@@ -299,7 +300,7 @@ async def getStagerAccount(call: Call) -> Response:
             return json_response({"api_key": key, "masked_key": mask(key), "projects": [],
                                   "images": []})
         raise NotFound(f"no account for key {key!r}", field="api_key")
-    groups_by_project: dict[str, list[dict[str, Any]]] = {}
+    groups_by_project: dict[str, list[JsonObject]] = {}
     for group in list(account.groups.values()):
         groups_by_project.setdefault(group.project_id, []).append({
             "id": group.id,
@@ -320,7 +321,7 @@ async def getStagerAccount(call: Call) -> Response:
         })
     projects = [{"id": p.id, "title": p.title, "groups": groups_by_project.get(p.id, [])}
                 for p in list(account.projects.values())]
-    edits: dict[str, list[dict[str, Any]]] = {}
+    edits: dict[str, list[JsonObject]] = {}
     for result in list(account.objects["results"].values()):
         edits.setdefault(result.source_id or "", []).append({
             **result.as_json(), "operation": result.operation,

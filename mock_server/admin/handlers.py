@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from .._version import __version__
 from ..core.clock import iso
 from ..errors import NotFound, Unauthorized, ValidationFailed, stagepro_shape
 from ..http import json_response
+from ..jsontypes import Json, JsonObject
 from ..spec.binding import ApiBinding, Call
 from ..spec.loader import ApiSpec, Operation
 from . import operation
 
 if TYPE_CHECKING:
+    from ..backend import Backend
     from ..context import AppContext
+    from ..webhooks.dispatcher import WebhookHub
+    from ..webhooks.models import Endpoint
 
 #: ``advanceUntilIdle`` moves the clock at most this many times (each to the next job event).
 IDLE_STEPS = 100_000
 
 
-def _clock(ctx: AppContext) -> dict[str, Any]:
+def _clock(ctx: AppContext) -> JsonObject:
     now = ctx.clock.now()
     return {
         "now": iso(now),
@@ -141,7 +147,7 @@ async def createConsoleSession(call: Call) -> Response:
     )
 
 
-def _backend(call: Call, api_key: str) -> Any:
+def _backend(call: Call, api_key: str) -> Backend:
     backend = call.context.backend_for_key(api_key)
     if backend is None:
         raise ValidationFailed(
@@ -178,11 +184,11 @@ async def updateAccount(call: Call) -> Response:
     return json_response(account)
 
 
-def _hub(call: Call) -> Any:
+def _hub(call: Call) -> WebhookHub:
     return call.context.webhooks
 
 
-def _endpoint_json(endpoint: Any, with_secret: bool = False) -> dict[str, Any]:
+def _endpoint_json(endpoint: Endpoint, with_secret: bool = False) -> JsonObject:
     out = {**endpoint.as_json(with_secret=with_secret), "force_fail": endpoint.force_fail,
            "last_verification": endpoint.last_verification}
     return out
@@ -259,11 +265,11 @@ async def clearFaults(call: Call) -> Response:
     return Response(status_code=204)
 
 
-def _no_auth(op: Operation, request: Any) -> None:
+def _no_auth(op: Operation, request: Request) -> None:
     return None
 
 
-def _explain(spec: ApiSpec) -> Any:
+def _explain(spec: ApiSpec) -> Callable[[JsonObject, Json], JsonObject]:
     """A fault rule whose ``api`` and ``action`` or ``operation`` do not fit fails the
     schema's ``oneOf`` (one branch per API): say which field, and what fits, instead."""
     branches = {
@@ -271,7 +277,7 @@ def _explain(spec: ApiSpec) -> Any:
         for b in spec.document["components"]["schemas"]["FaultInput"]["oneOf"]
     }
 
-    def explain(violation: dict[str, Any], body: Any) -> dict[str, Any]:
+    def explain(violation: JsonObject, body: Json) -> JsonObject:
         if not isinstance(body, dict):
             return violation
         field = violation.get("field")

@@ -14,9 +14,13 @@ import math
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import NotFound, ValidationFailed
+from ..jsontypes import JsonObject
+
+if TYPE_CHECKING:
+    from ..webhooks.models import Delivery
 
 #: What each kind of target accepts. ``gcs`` is Stager AI's signed storage (the PUT of an
 #: upload URL, the GET of a result); ``webhooks`` are StagePro's event deliveries.
@@ -65,7 +69,7 @@ class FaultRule:
     hits: int = 0
     rng: random.Random = field(default_factory=random.Random, repr=False)
     #: ``reorder``: the deliveries held so far (released newest first).
-    held: list[Any] = field(default_factory=list, repr=False)
+    held: list[Delivery] = field(default_factory=list, repr=False)
 
     @property
     def remaining(self) -> int | None:
@@ -104,7 +108,7 @@ class FaultRule:
             return self.retry_after
         return DEFAULT_RETRY_AFTER.get(status)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {
             "id": self.id,
             "api": self.api,
@@ -126,7 +130,7 @@ class FaultRule:
         }
 
 
-def _int(body: dict[str, Any], name: str, low: int, high: int | None = None) -> int | None:
+def _int(body: JsonObject, name: str, low: int, high: int | None = None) -> int | None:
     value = body.get(name)
     if value is None:
         return None
@@ -157,7 +161,7 @@ class FaultBook:
         self.armed = bool(self.rules) or self.rate_limit is not None
 
     # the resource ------------------------------------------------------------------------
-    def add(self, rule_id: str, body: dict[str, Any]) -> FaultRule:
+    def add(self, rule_id: str, body: JsonObject) -> FaultRule:
         """A rule from the control plane's JSON (schema-checked there); the checks that need
         the specs or cross fields are here and name the field."""
         api, action = body["api"], body["action"]
@@ -310,7 +314,7 @@ class RateLimit:
 # ``stagemock serve --fault SPEC`` ------------------------------------------------------------
 
 
-def parse_spec(text: str) -> dict[str, Any]:
+def parse_spec(text: str) -> JsonObject:
     """The compact form of a rule: ``API[:OPERATION]:ACTION[,key=value...]``.
 
     ``stagepro:createJob:lose_response``, ``stagepro:error,status=429,retry_after=2,times=3``,
@@ -327,7 +331,7 @@ def parse_spec(text: str) -> dict[str, Any]:
             f"--fault {text!r}: write API[:OPERATION]:ACTION[,key=value...], e.g. "
             "stagepro:createJob:error,status=503"
         )
-    body: dict[str, Any] = {"api": api.strip(), "action": action.strip()}
+    body: JsonObject = {"api": api.strip(), "action": action.strip()}
     if operation:
         body["operation"] = operation.strip()
     for item in filter(None, (p.strip() for p in rest.split(","))):
@@ -344,7 +348,7 @@ def parse_spec(text: str) -> dict[str, Any]:
     return body
 
 
-def _value(raw: str) -> Any:
+def _value(raw: str) -> int | float | str | None:
     if raw.lower() in ("null", "none", "forever"):
         return None
     for cast in (int, float):

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+
+from ..jsontypes import JsonObject
 
 #: A retry may come this much before ``Retry-After`` and still count as honouring it (the
 #: journal's times are taken at the request's arrival, the client's after the answer).
@@ -35,23 +36,23 @@ class Finding:
     seq: int  # the faulted request
     message: str
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {"kind": self.kind, "api_key": self.api_key, "operation_id": self.operation_id,
                 "seq": self.seq, "message": self.message}
 
 
-def _failed(entry: dict[str, Any]) -> bool:
+def _failed(entry: JsonObject) -> bool:
     status = entry.get("status")
     return (status is None or status == 429 or status >= 500
             or entry.get("fault_action") in ("reset", "truncate"))
 
 
-def _where(entry: dict[str, Any]) -> str:
+def _where(entry: JsonObject) -> str:
     op = entry.get("operation_id") or "no operation"
     return f"{entry.get('method')} {entry.get('path')} ({op})"
 
 
-def _answer(entry: dict[str, Any]) -> str:
+def _answer(entry: JsonObject) -> str:
     status = entry.get("status")
     action = entry.get("fault_action")
     if status is None:
@@ -61,10 +62,11 @@ def _answer(entry: dict[str, Any]) -> str:
     return f"{status}"
 
 
-def findings(entries: Iterable[dict[str, Any]], max_retries: int = MAX_RETRIES) -> list[Finding]:
+def findings(entries: Iterable[JsonObject], max_retries: int = MAX_RETRIES) -> list[Finding]:
     """Every finding, in the order of the faulted requests."""
     ordered = sorted(entries, key=lambda e: e.get("seq", 0))
-    streams: dict[tuple[Any, Any, Any], list[dict[str, Any]]] = {}
+    #: (api_key, method, path) of the journal entries → the entries
+    streams: dict[tuple[str | None, str | None, str | None], list[JsonObject]] = {}
     for e in ordered:
         streams.setdefault((e.get("api_key"), e.get("method"), e.get("path")), []).append(e)
     out: list[Finding] = []
@@ -73,7 +75,7 @@ def findings(entries: Iterable[dict[str, Any]], max_retries: int = MAX_RETRIES) 
     return sorted(out, key=lambda f: f.seq)
 
 
-def _stream_findings(stream: list[dict[str, Any]], max_retries: int) -> list[Finding]:
+def _stream_findings(stream: list[JsonObject], max_retries: int) -> list[Finding]:
     out: list[Finding] = []
     run_start: int | None = None  # index of the first failed attempt of the current run
     for i, e in enumerate(stream):
@@ -114,7 +116,7 @@ def _stream_findings(stream: list[dict[str, Any]], max_retries: int) -> list[Fin
     return out
 
 
-def _duplicate(lost: dict[str, Any], retry: dict[str, Any]) -> list[Finding]:
+def _duplicate(lost: JsonObject, retry: JsonObject) -> list[Finding]:
     first, second = lost.get("created"), retry.get("created")
     if not first or not second or first == second:
         return []

@@ -12,10 +12,10 @@ client sees as a broken connection too.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 from xml.sax.saxutils import escape
 
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from ..errors import (
     ApiError,
@@ -51,7 +51,7 @@ class ConnectionDropped(ConnectionError):
     """Raised where no transport can be reached: the client's connection breaks anyway."""
 
 
-def _transport(scope: Any) -> Any:
+def _transport(scope: Scope) -> asyncio.Transport | None:
     send = scope.get(RAW_SEND)
     cycle = getattr(send, "__self__", None)
     return getattr(cycle, "transport", None)
@@ -87,7 +87,7 @@ class ResetResponse(Response):
         self.body = b""
         self.raw_headers = []
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         transport = _transport(scope)
         if transport is None:
             raise ConnectionDropped("stagemock fault: connection reset")
@@ -106,7 +106,7 @@ class TruncatedResponse(Response):
         self.body = getattr(inner, "body", b"")
         self.raw_headers = inner.raw_headers
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = self.body
         await send({"type": "http.response.start", "status": self.status_code,
                     "headers": self.raw_headers})

@@ -17,6 +17,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageFilter
 
 WEIGHT_SIDE = 512
@@ -59,7 +60,9 @@ def mean_luminance(data: bytes) -> float:
     return int(img.sum(dtype=np.int64)) / img.size
 
 
-def _box_blur(a: np.ndarray, radius: int, passes: int = 3) -> np.ndarray:
+def _box_blur(
+    a: npt.NDArray[np.int64], radius: int, passes: int = 3
+) -> npt.NDArray[np.int64]:
     """Separable box blur of an integer array (three passes ≈ Gaussian), edge-padded; each
     window sum is exact (int64 prefix sums) and divided with rounding half up."""
     n = 2 * radius + 1
@@ -74,7 +77,7 @@ def _box_blur(a: np.ndarray, radius: int, passes: int = 3) -> np.ndarray:
     return a
 
 
-def _weights(small: np.ndarray) -> np.ndarray:
+def _weights(small: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
     """Mertens' exposure-fusion weight of each pixel of an 8-bit RGB image, as int64:
     contrast (|Laplacian| of the channel sum) × saturation (max − min of the channels) ×
     well-exposedness (product of the three channels' table values), plus ``FLOOR``."""
@@ -161,7 +164,7 @@ def _undistort(img: Image.Image, k1: float) -> Image.Image:
 
 
 @lru_cache(maxsize=2)
-def _undistort_map(w: int, h: int, k1: float) -> np.ndarray:
+def _undistort_map(w: int, h: int, k1: float) -> npt.NDArray[np.int32]:
     """The radial remap of ``_undistort`` for one frame size, as flat source indices
     (geometry only: computed once per size with element-wise float32 math, then integers)."""
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)

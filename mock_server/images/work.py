@@ -4,10 +4,24 @@ can run in a worker process: pickled by reference, no shared state, same bytes a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypedDict
 
+from ..jsontypes import JsonObject
 from .decode import load_rgb
 from .render import render_stagepro, render_stager, synthetic_photo
+
+
+class StageProParams(TypedDict):
+    """``render_stagepro``'s keyword arguments for one job (from its input)."""
+
+    job_type: str
+    listing_tool: str | None
+    style: str | None
+    room_type: str | None
+    creativity: int
+    aspect_ratio: str | None
+    variation: int
+    prompt: str | None
 
 
 def stagepro_output(
@@ -15,7 +29,7 @@ def stagepro_output(
     url: str | None,
     fetch: Callable[[str], bytes | None] | None,
     fallback: str,
-    params: dict[str, Any],
+    params: StageProParams,
 ) -> tuple[bytes, int, int]:
     """A StagePro job's output: from the input's bytes if the mock holds them, else fetched
     (``--fetch-remote``), else a deterministic synthetic photo named by ``fallback``."""
@@ -35,7 +49,7 @@ def stagepro_output(
 
 
 def stager_edit(
-    data: bytes, operation: str, resolution: str, options: dict[str, Any]
+    data: bytes, operation: str, resolution: str, options: JsonObject
 ) -> tuple[bytes, int, int]:
     """One Stager AI edit of an uploaded image."""
     return render_stager(

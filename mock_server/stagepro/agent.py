@@ -8,12 +8,13 @@ streaming starts are ordinary JSON error responses."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response, StreamingResponse
 
 from ..errors import ApiError, Forbidden, NotFound, PaymentRequired
 from ..http import RawJSON, base_url, dumps, json_response
+from ..jsontypes import JsonObject
 from ..spec.binding import Call
 from . import operation
 from .agent_models import SESSION_TTL, Session, Turn, refused_render, respond, sse_chunks
@@ -47,10 +48,10 @@ def _session(call: Call) -> Session:
     return session
 
 
-def _job_body(session: Session, job_type: str, extra: dict[str, Any]) -> dict[str, Any]:
+def _job_body(session: Session, job_type: str, extra: JsonObject) -> JsonObject:
     source = ({"upload_id": session.upload_id} if session.upload_id
               else {"image_url": session.image_url})
-    job_input: dict[str, Any] = {**source}
+    job_input: JsonObject = {**source}
     style = extra.get("style") or session.brief.style
     room = extra.get("room_type") or session.brief.room_type
     if style:
@@ -59,7 +60,7 @@ def _job_body(session: Session, job_type: str, extra: dict[str, Any]) -> dict[st
         job_input["room_type"] = room
     if extra.get("options"):
         job_input["options"] = extra["options"]
-    body: dict[str, Any] = {"type": job_type, "input": job_input,
+    body: JsonObject = {"type": job_type, "input": job_input,
                             "metadata": {"agent_session_id": session.id}}
     for key in ("idempotency_key", "webhook_endpoint_id"):
         if extra.get(key):
@@ -67,7 +68,7 @@ def _job_body(session: Session, job_type: str, extra: dict[str, Any]) -> dict[st
     return body
 
 
-def _state(job_body: dict[str, Any]) -> str:
+def _state(job_body: JsonObject) -> str:
     """The session state a render is of: the job it would create (its key aside)."""
     return fingerprint("agentRender", {k: v for k, v in job_body.items()
                                        if k != "idempotency_key"})
@@ -147,7 +148,7 @@ async def sendAgentMessage(call: Call) -> Response:
                              headers={"Cache-Control": "no-cache"})
 
 
-def _sse(event: str, data: Any) -> bytes:
+def _sse(event: str, data: JsonObject) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + dumps(data) + b"\n\n"
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from ..core.clock import iso
+from ..jsontypes import JsonObject
 from ..limits import AGENT_SESSION_TTL_SECONDS
 
 SESSION_TTL = AGENT_SESSION_TTL_SECONDS
@@ -63,7 +63,7 @@ def _has(text: str, phrase: str) -> bool:
     return re.search(r"(?<![\w-])" + re.escape(phrase) + r"(?![\w-])", text) is not None
 
 
-def _pick(options: list[str], *parts: Any) -> str:
+def _pick(options: list[str], *parts: object) -> str:
     digest = hashlib.blake2b("\x00".join(map(str, parts)).encode(), digest_size=4).digest()
     return options[int.from_bytes(digest, "big") % len(options)]
 
@@ -79,7 +79,7 @@ class Brief:
     def complete(self) -> bool:
         return self.style is not None and self.room_type is not None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {"style": self.style, "room_type": self.room_type,
                 "colors": list(self.colors), "furniture": list(self.furniture)}
 
@@ -144,7 +144,7 @@ class Session:
     def expired(self, now: float) -> bool:
         return now >= self.expires_at
 
-    def as_json(self, now: float) -> dict[str, Any]:
+    def as_json(self, now: float) -> JsonObject:
         return {
             "id": self.id,
             "object": "agent_session",

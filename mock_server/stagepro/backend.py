@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 import yaml
@@ -14,6 +14,7 @@ from starlette.requests import Request
 from ..backend import Principal
 from ..errors import account_exists, stagepro_shape, unauthorized
 from ..http import header
+from ..jsontypes import Json, JsonObject
 from ..limits import stagepro_capabilities
 from ..spec.binding import ApiBinding
 from ..spec.loader import Operation, load_spec
@@ -54,13 +55,13 @@ def fetch_remote(url: str) -> bytes | None:
         return None
 
 
-def explain_violation(violation: dict[str, Any], body: Any) -> dict[str, Any]:
+def explain_violation(violation: JsonObject, body: Json) -> JsonObject:
     """Clearer words for app-only listing tools, which the spec's enum leaves out."""
     field = violation.get("field")
     if not isinstance(field, str):
         return violation
     if field.endswith("listing_tool") and isinstance(body, dict):
-        node: Any = body
+        node: Json = body
         for part in field.replace("]", "").replace("[", ".").split("."):
             if isinstance(node, dict):
                 node = node.get(part)
@@ -131,20 +132,20 @@ class StageProBackend:
         }
         return self.state.reset(api_key)
 
-    def create_account(self, data: dict[str, Any]) -> dict[str, Any]:
+    def create_account(self, data: JsonObject) -> JsonObject:
         key = data["api_key"]
         if key in self.state.keys:
             raise account_exists(key)
         record = self.state.new_account(key, data)
         return self.state.describe(record)
 
-    def update_account(self, api_key: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    def update_account(self, api_key: str, data: JsonObject) -> JsonObject | None:
         if api_key.startswith("sk_test_") and api_key not in self.state.keys:
             self.state.key_record(api_key)
         record = self.state.update(api_key, data)
         return None if record is None else self.state.describe(record)
 
-    def describe_account(self, api_key: str) -> dict[str, Any] | None:
+    def describe_account(self, api_key: str) -> JsonObject | None:
         record = self.state.keys.get(api_key)
         return None if record is None else self.state.describe(record)
 
@@ -197,8 +198,8 @@ class StageProBackend:
         self.webhooks.validate(principal, endpoint_id)
 
     def create_job(
-        self, principal: Principal, body: dict[str, Any], base_url: str
-    ) -> dict[str, Any]:
+        self, principal: Principal, body: JsonObject, base_url: str
+    ) -> JsonObject:
         self.sync(principal.account)
         self.check_endpoint(principal, body.get("webhook_endpoint_id"))
         return self.engine.create_job(principal.account, body, base_url).as_json()

@@ -10,9 +10,9 @@ it, so a typo can never silently fall back to the listing-tool base price."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..images.render.tools import check_against, tool
+from ..jsontypes import Json, JsonObject
 from ..spec.schema_walk import enum_at, request_schema, schema_at
 
 #: Tools the vendor offers in its app only (interactive UI): refused by the API with 400.
@@ -50,7 +50,7 @@ class PriceTableError(ValueError):
 
 
 def check_prices(
-    prices: Any, job_types: tuple[str, ...], listing_tools: tuple[str, ...]
+    prices: Json, job_types: tuple[str, ...], listing_tools: tuple[str, ...]
 ) -> None:
     """Raise ``PriceTableError`` naming every key of the price table the spec does not have
     (a job type, a listing tool, a section), every job type without a price and every price
@@ -60,7 +60,7 @@ def check_prices(
                               f"{', '.join(PRICE_SECTIONS)}")
     problems: list[str] = []
 
-    def credits(where: str, value: Any) -> None:
+    def credits(where: str, value: object) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             problems.append(f"{where}: {value!r} is not a whole number of credits (0 or more)")
 
@@ -101,10 +101,10 @@ class Catalog:
     creativity: tuple[int, int, int]
     workflow_templates: tuple[str, ...]
     webhook_events: tuple[str, ...]
-    prices: dict[str, Any]
+    prices: JsonObject
 
     @classmethod
-    def from_spec(cls, document: dict[str, Any], prices: dict[str, Any]) -> Catalog:
+    def from_spec(cls, document: JsonObject, prices: JsonObject) -> Catalog:
         job = request_schema(document, "/jobs", "post")
         workflow = request_schema(document, "/workflows", "post")
         creativity = schema_at(document, job, "input.options.creativity") or {}
@@ -134,7 +134,7 @@ class Catalog:
             return int(self.prices["listing_tools"][listing_tool])
         return int(self.prices["job_types"][job_type])
 
-    def as_capabilities(self, limits: dict[str, int]) -> dict[str, Any]:
+    def as_capabilities(self, limits: dict[str, int]) -> JsonObject:
         return {
             "object": "capabilities",
             "job_types": list(self.job_types),

@@ -8,7 +8,7 @@ account starts with 0 credits on the default live plan). Revocation: ``PATCH
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from starlette.responses import Response
@@ -16,9 +16,13 @@ from starlette.responses import Response
 from ..core.clock import iso
 from ..errors import ValidationFailed
 from ..http import json_response
+from ..jsontypes import JsonObject
 from ..spec.binding import Call
 from . import operation
 from .models import KeyRecord
+
+if TYPE_CHECKING:
+    from .backend import StageProBackend
 
 
 def _mask(secret: str) -> str:
@@ -33,7 +37,7 @@ def _key_id(record: KeyRecord) -> str:
     return record.id
 
 
-def _key_json(record: KeyRecord, with_secret: bool = False) -> dict[str, Any]:
+def _key_json(record: KeyRecord, with_secret: bool = False) -> JsonObject:
     out = {
         "id": _key_id(record),
         "object": "api_key",
@@ -49,7 +53,7 @@ def _key_json(record: KeyRecord, with_secret: bool = False) -> dict[str, Any]:
     return out
 
 
-def _backend(call: Call) -> Any:
+def _backend(call: Call) -> StageProBackend:
     return call.context.stagepro
 
 

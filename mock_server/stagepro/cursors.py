@@ -7,14 +7,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import Any
 
 import orjson
 
 from ..errors import ValidationFailed
+from ..jsontypes import Json
 
 
-def fingerprint(operation: str, body: Any) -> str:
+def fingerprint(operation: str, body: Json) -> str:
     """The request an idempotency key was first used with: its operation and JSON body."""
     raw = orjson.dumps({"op": operation, "body": body}, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(raw).hexdigest()

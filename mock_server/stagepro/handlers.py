@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
 from ..errors import NotFound, ValidationFailed
 from ..http import JSON, RawJSON, base_url, dumps, header, json_response
+from ..jsontypes import JsonObject
 from ..limits import JOBS_PAGE_DEFAULT
 from ..spec.binding import Call
 from . import operation
@@ -88,7 +89,7 @@ def idempotency_lookup(call: Call, operation: str) -> tuple[str, str, bytes | No
 
 
 def _idempotent(
-    call: Call, operation: str, create: Callable[[Account], dict[str, Any]]
+    call: Call, operation: str, create: Callable[[Account], JsonObject]
 ) -> Response:
     """Stored first response for a replayed key and body; 409 for the key with another body."""
     account = _account(call)
@@ -146,7 +147,7 @@ async def createJob(call: Call) -> Response:
     backend = _backend(call)
     backend.check_endpoint(call.principal, call.body.get("webhook_endpoint_id"))
 
-    def create(account: Account) -> dict[str, Any]:
+    def create(account: Account) -> JsonObject:
         # Not json_bytes(): caching every new job's bytes would cost ~0.7 kB per job.
         return backend.engine.create_job(account, call.body, _origin(call)).as_json()
 
@@ -188,7 +189,7 @@ async def regenerateJob(call: Call) -> Response:
     body = call.body or {}
     backend.check_endpoint(call.principal, body.get("webhook_endpoint_id"))
 
-    def create(account: Account) -> dict[str, Any]:
+    def create(account: Account) -> JsonObject:
         return backend.engine.regenerate(account, call.path["id"], body, _origin(call)).as_json()
 
     return _idempotent(call, "regenerateJob", create)
@@ -201,7 +202,7 @@ async def createBatch(call: Call) -> Response:
     body = call.body
     backend.check_endpoint(call.principal, body.get("webhook_endpoint_id"))
 
-    def create(account: Account) -> dict[str, Any]:
+    def create(account: Account) -> JsonObject:
         batch = backend.engine.create_batch(
             account, body["type"], dict(body.get("input") or {}), body["photos"],
             listing_id=body.get("listing_id"), metadata=body.get("metadata"),
@@ -227,7 +228,7 @@ async def createWorkflow(call: Call) -> Response:
     backend = _backend(call)
     backend.check_endpoint(call.principal, call.body.get("webhook_endpoint_id"))
 
-    def create(account: Account) -> dict[str, Any]:
+    def create(account: Account) -> JsonObject:
         wf = backend.engine.create_workflow(account, call.body, _origin(call))
         return workflow_json(account, wf)
 

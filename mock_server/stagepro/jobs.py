@@ -22,7 +22,6 @@ import itertools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..core.blobs import BlobStore
 from ..core.clock import Clock
@@ -30,6 +29,7 @@ from ..core.ids import IdGenerator
 from ..core.lifecycle import COMPLETED, FAILED, PROCESSING, TERMINAL, Scheduler, Task
 from ..core.precompute import Precomputer
 from ..errors import NotFound, ValidationFailed
+from ..jsontypes import JsonObject
 from .catalog import WORKFLOW_TEMPLATES, Catalog
 from .cursors import decode_cursor, encode_cursor
 from .exceptions import InsufficientCredits, JobNotCompleted
@@ -47,8 +47,8 @@ class JobSpec:
     """One job to create, validated, before anything is charged or stored."""
 
     type: str
-    input: dict[str, Any]
-    metadata: dict[str, Any]
+    input: JsonObject
+    metadata: JsonObject
     listing_id: str | None
     price: int
     fail_code: str | None
@@ -92,8 +92,8 @@ class JobEngine:
         self,
         account: Account,
         job_type: str,
-        job_input: dict[str, Any],
-        metadata: dict[str, Any] | None,
+        job_input: JsonObject,
+        metadata: JsonObject | None,
         listing_id: str | None,
         where: str = "input",
     ) -> JobSpec:
@@ -193,7 +193,7 @@ class JobEngine:
         return job
 
     def create_job(
-        self, account: Account, body: dict[str, Any], base_url: str
+        self, account: Account, body: JsonObject, base_url: str
     ) -> Job:
         metadata = body.get("metadata") or {}
         listing_id = metadata.get("listing_id")
@@ -209,7 +209,7 @@ class JobEngine:
             webhook_endpoint_id=body.get("webhook_endpoint_id"),
         )
 
-    def regenerate(self, account: Account, job_id: str, body: dict[str, Any], base_url: str) -> Job:
+    def regenerate(self, account: Account, job_id: str, body: JsonObject, base_url: str) -> Job:
         original = self.job(account, job_id)
         if original.status != COMPLETED:
             raise JobNotCompleted(
@@ -235,11 +235,11 @@ class JobEngine:
         self,
         account: Account,
         job_type: str,
-        shared: dict[str, Any],
-        photos: list[dict[str, Any]],
+        shared: JsonObject,
+        photos: list[JsonObject],
         *,
         listing_id: str | None,
-        metadata: dict[str, Any] | None,
+        metadata: JsonObject | None,
         webhook_endpoint_id: str | None,
         base_url: str,
         where: str = "photos",
@@ -283,14 +283,14 @@ class JobEngine:
         account.batches[batch_id] = batch
         return batch
 
-    def create_workflow(self, account: Account, body: dict[str, Any], base_url: str) -> Workflow:
+    def create_workflow(self, account: Account, body: JsonObject, base_url: str) -> Workflow:
         template = body["template"]
         job_type, tool, _ = WORKFLOW_TEMPLATES[template]
         defaults = dict(body.get("defaults") or {})
         if job_type not in ("virtual-stage", "interior-design"):
             # styles and room types only steer staging and design jobs
             defaults.pop("style", None)
-        shared: dict[str, Any] = {**defaults}
+        shared: JsonObject = {**defaults}
         if tool:
             shared["listing_tool"] = tool
         photos = []

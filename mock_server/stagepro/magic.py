@@ -3,7 +3,6 @@ request alone, before anything is created."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 from .catalog import APP_ONLY_TOOLS
@@ -21,7 +20,7 @@ def fail_code_of(name: str | None) -> str | None:
     return code or "processing_failed"
 
 
-def app_only_message(value: Any) -> str | None:
+def app_only_message(value: object) -> str | None:
     if isinstance(value, str) and value in APP_ONLY_TOOLS:
         return (f"{APP_ONLY_TOOLS[value]} ({value}) is app-only (interactive UI) and is not "
                 "available through the API")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import orjson
 
@@ -14,6 +14,7 @@ from ..core.clock import iso
 from ..core.lifecycle import FAILED, Scheduler, Task
 from ..core.precompute import Pending
 from ..errors import Unauthorized
+from ..jsontypes import JsonObject
 from .exceptions import InvalidApiKey, InvalidSession, RevokedApiKey
 
 KEY_RE = re.compile(r"^sk_(test|live)_[A-Za-z0-9_\-]{1,128}$")
@@ -24,6 +25,19 @@ class Plan:
     name: str
     max_parallel_jobs: int
     storage_limit_bytes: int
+
+
+class Objects(TypedDict):
+    """What an account owns, by kind (``count_objects`` counts them in this order)."""
+
+    jobs: dict[str, Job]
+    uploads: dict[str, Upload]
+    batches: dict[str, Batch]
+    workflows: dict[str, Workflow]
+
+
+def _objects() -> Objects:
+    return {"jobs": {}, "uploads": {}, "batches": {}, "workflows": {}}
 
 
 @dataclass
@@ -37,9 +51,7 @@ class Account:
     credits: int | None  # None: test mode, never spends
     credits_spent: int = 0
     storage_external_bytes: int = 0  # storage used outside the mock (fixtures, control plane)
-    objects: dict[str, dict[str, Any]] = field(
-        default_factory=lambda: {"jobs": {}, "uploads": {}, "batches": {}, "workflows": {}}
-    )
+    objects: Objects = field(default_factory=_objects)
     upload_bytes: int = 0
     output_bytes: int = 0
     outputs: int = 0
@@ -74,7 +86,9 @@ class Account:
         self.credits_spent += credits
 
     def count_objects(self) -> dict[str, int]:
-        return {kind: len(items) for kind, items in self.objects.items()}
+        o = self.objects
+        return {"jobs": len(o["jobs"]), "uploads": len(o["uploads"]),
+                "batches": len(o["batches"]), "workflows": len(o["workflows"])}
 
 
 @dataclass
@@ -95,7 +109,7 @@ class KeyRecord:
 class StageProState:
     """Every account, key and console session of StagePro in this mock."""
 
-    def __init__(self, fixtures: dict[str, Any]) -> None:
+    def __init__(self, fixtures: JsonObject) -> None:
         self.fixtures = fixtures
         self.plans = {
             name: Plan(name, p["max_parallel_jobs"], p["storage_limit_bytes"])
@@ -113,7 +127,7 @@ class StageProState:
             plan = Plan(name or "test", 4, 1 << 30)
         return Plan(plan.name, plan.max_parallel_jobs, plan.storage_limit_bytes)
 
-    def new_account(self, key: str, spec: dict[str, Any]) -> KeyRecord:
+    def new_account(self, key: str, spec: JsonObject) -> KeyRecord:
         livemode = key.startswith("sk_live_")
         plan = self._plan(spec.get("plan"), livemode)
         if "max_parallel_jobs" in spec:
@@ -154,7 +168,7 @@ class StageProState:
         self.load_fixtures(only=api_key)
         return True
 
-    def update(self, api_key: str, data: dict[str, Any]) -> KeyRecord | None:
+    def update(self, api_key: str, data: JsonObject) -> KeyRecord | None:
         record = self.keys.get(api_key)
         if record is None:
             return None
@@ -174,7 +188,7 @@ class StageProState:
             record.revoked = data["revoked"]
         return record
 
-    def describe(self, record: KeyRecord) -> dict[str, Any]:
+    def describe(self, record: KeyRecord) -> JsonObject:
         a = record.account
         return {
             "api": "stagepro",
@@ -247,7 +261,7 @@ class Upload:
     created_at: float
     expires_at: float
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {
             "id": self.id,
             # The reference: "Use returned upload_id in job input". `id` stays (same value).
@@ -265,12 +279,21 @@ class Upload:
         }
 
 
+class OutputImage(TypedDict):
+    """One image of a finished job's ``output.images``."""
+
+    url: str
+    width: int
+    height: int
+    content_type: str
+
+
 @dataclass(slots=True)  # one per job, hundreds of thousands in a long run
 class Job:
     id: str
     type: str
-    input: dict[str, Any]
-    metadata: dict[str, Any]
+    input: JsonObject
+    metadata: JsonObject
     listing_id: str | None
     batch_id: str | None
     idempotency_key: str | None
@@ -282,7 +305,7 @@ class Job:
     task: Task
     base_url: str
     fail_code: str | None = None
-    output: list[dict[str, Any]] | None = None
+    output: list[OutputImage] | None = None
     seq: int = 0
     _bytes: tuple[str, bytes] | None = None
     #: The output render, started in a worker process when the job starts processing.
@@ -298,7 +321,7 @@ class Job:
             self._bytes = (self.task.status, orjson.dumps(self.as_json()))
         return self._bytes[1]
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         t = self.task
         error = None
         if t.status == FAILED:
@@ -335,7 +358,7 @@ class Batch:
     jobs: list[tuple[str, str | None]]  # (job id, label)
     credits_charged: int
     webhook_endpoint_id: str | None
-    metadata: dict[str, Any]
+    metadata: JsonObject
     created_at: float
     completed_at: float | None = None
     notified: bool = False

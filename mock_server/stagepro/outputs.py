@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..core.blobs import BlobStore
 from ..core.precompute import Pending, Precomputer
 from .models import FILES_PREFIX, Account, Job
+
+if TYPE_CHECKING:  # the image code (NumPy, Pillow) loads with the first render
+    from ..images.work import StageProParams
 
 #: A job's output render: the JPEG's bytes, width and height.
 Render = tuple[bytes, int, int]
@@ -44,7 +48,7 @@ class Outputs:
             if blob is not None:
                 data = blob.data
         options = job.input.get("options") or {}
-        params = {
+        params: StageProParams = {
             "job_type": job.type,
             "listing_tool": job.input.get("listing_tool"),
             "style": job.input.get("style"),

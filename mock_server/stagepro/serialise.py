@@ -5,14 +5,13 @@ own JSON forms (``models.Job.as_json``, ``json_bytes``; ``Upload.as_json``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..core.clock import iso
 from ..core.lifecycle import COMPLETED, FAILED, PROCESSING, QUEUED
+from ..jsontypes import JsonObject
 from .models import Account, Batch, Workflow
 
 
-def batch_json(account: Account, batch: Batch) -> dict[str, Any]:
+def batch_json(account: Account, batch: Batch) -> JsonObject:
     counts = {"total": len(batch.jobs), QUEUED: 0, PROCESSING: 0, COMPLETED: 0, FAILED: 0}
     jobs = []
     for job_id, label in batch.jobs:
@@ -44,7 +43,7 @@ def batch_json(account: Account, batch: Batch) -> dict[str, Any]:
     }
 
 
-def workflow_json(account: Account, wf: Workflow) -> dict[str, Any]:
+def workflow_json(account: Account, wf: Workflow) -> JsonObject:
     b = batch_json(account, account.batches[wf.batch_id])
     return {
         "id": wf.id,

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from concurrent.futures import Future
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
 from ..backend import Principal
+from ..core.blobs import Blob
 from ..errors import account_exists, stagerai_shape, unauthorized
+from ..jsontypes import JsonObject
 from ..limits import UPLOAD_MAX_BYTES
 from ..spec.binding import ApiBinding
 from ..spec.loader import Operation, load_spec
 from . import handlers, operation  # noqa: F401  (handlers registers its operations)
-from .models import API_KEY_HEADER, COMPLETED, FAILED, PROCESSING, Account, StagerState
+from .models import API_KEY_HEADER, COMPLETED, FAILED, PROCESSING, Account, Group, StagerState
 from .signing import Signer
 
 if TYPE_CHECKING:
@@ -80,13 +84,13 @@ class StagerAIBackend:
         }
         return self.state.reset(api_key)
 
-    def create_account(self, data: dict[str, Any]) -> dict[str, Any]:
+    def create_account(self, data: JsonObject) -> JsonObject:
         key = data["api_key"]
         if key in self.state.accounts:
             raise account_exists(key)
         return self.state.describe(self.state.new_account(key, data))
 
-    def update_account(self, api_key: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    def update_account(self, api_key: str, data: JsonObject) -> JsonObject | None:
         account = self.state.accounts.get(api_key)
         if account is None:
             return None
@@ -94,7 +98,7 @@ class StagerAIBackend:
             account.revoked = data["revoked"]
         return self.state.describe(account)
 
-    def describe_account(self, api_key: str) -> dict[str, Any] | None:
+    def describe_account(self, api_key: str) -> JsonObject | None:
         account = self.state.accounts.get(api_key)
         return None if account is None else self.state.describe(account)
 
@@ -108,7 +112,9 @@ class StagerAIBackend:
     def next_event(self) -> float:
         return float("inf")  # merges start at enhance time: no step needed to start one
 
-    def due_work(self, now: float, account: Account | None = None) -> list[Any]:
+    def due_work(
+        self, now: float, account: Account | None = None
+    ) -> list[Future[tuple[bytes, int, int]]]:
         accounts = [account] if account is not None else list(self.state.accounts.values())
         futures = (
             group.merging.unfinished
@@ -121,7 +127,7 @@ class StagerAIBackend:
     def sync(self, account: Account) -> None:
         self.advance(account, self.ctx.clock.now())
 
-    def _bracket_data(self, group: Any) -> list[Any]:
+    def _bracket_data(self, group: Group) -> list[Blob]:
         """The uploaded brackets' blobs, in bracket order."""
         out = []
         for bracket in group.brackets:
@@ -130,7 +136,9 @@ class StagerAIBackend:
                 out.append(blob)
         return out
 
-    def _merge_work(self, group: Any, blobs: list[Any]) -> Any:
+    def _merge_work(
+        self, group: Group, blobs: list[Blob]
+    ) -> Callable[[], tuple[bytes, int, int]]:
         from ..images.hdr import merge_brackets
 
         return partial(
@@ -141,7 +149,7 @@ class StagerAIBackend:
             photographer_removal=group.photographer_removal,
         )
 
-    def start_merge(self, group: Any) -> None:
+    def start_merge(self, group: Group) -> None:
         """Start the group's merge in a worker process as soon as it is enhanced; ``advance``
         collects it when due (or merges right there if the brackets changed in between)."""
         blobs = self._bracket_data(group)
@@ -189,7 +197,7 @@ class StagerAIBackend:
         return Principal(key, account)
 
 
-def _due_groups(account: Account, now: float) -> list[Any]:
+def _due_groups(account: Account, now: float) -> list[Group]:
     """The account's HDR groups whose merge is due by ``now``."""
     return [
         g for g in account.groups.values()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from ..errors import ApiError, Unauthorized
 from ..http import base_url, json_response
+from ..jsontypes import JsonObject
 from ..spec.binding import Call
 from . import operation
 from .exceptions import (
@@ -32,12 +34,15 @@ from .models import (
 )
 from .signing import DEFAULT_EXPIRES, SignedUrlError, xml_error
 
+if TYPE_CHECKING:
+    from .backend import StagerAIBackend
+
 UPLOAD_BUCKET = "stager-uploads"
 RESIZED_BUCKET = "stager-resized"
 RESULTS_BUCKET = "stager-final-results"
 
 
-def _backend(call: Call) -> Any:
+def _backend(call: Call) -> StagerAIBackend:
     return call.context.stagerai
 
 
@@ -67,7 +72,7 @@ def _group(call: Call, group_id: str, project_id: str | None = None) -> Group:
     return group
 
 
-def _pending_group(call: Call, body: dict[str, Any]) -> Group:
+def _pending_group(call: Call, body: JsonObject) -> Group:
     """The body's project and group, the group still open (not yet enhanced)."""
     _project(call, body["projectId"])
     group = _group(call, body["groupId"], body["projectId"])
@@ -227,7 +232,7 @@ class SignedUrlRejected(Unauthorized):
         return cls(exc.message, status=exc.status, code=exc.code)
 
 
-def verify_signed_url(backend: Any, request: Any, now: float) -> None:
+def verify_signed_url(backend: StagerAIBackend, request: Request, now: float) -> None:
     """Authenticate a ``putSignedUpload`` request by its query signature."""
     try:
         backend.signer.verify(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
+from ..core.precompute import Pending
 from ..errors import unauthorized
+from ..jsontypes import JsonObject
 from ..limits import HDR_MAX_BRACKETS
 
 TEST_KEY_RE = re.compile(r"^stager_test_[A-Za-z0-9_\-]{1,128}$")
@@ -43,11 +45,11 @@ class Group:
     error: dict[str, str] | None = None
     base_url: str = ""
     #: The merge, started in a worker process at enhance time, and the bracket ETags it read.
-    merging: Any = None
+    merging: Pending[tuple[bytes, int, int]] | None = None
     merge_inputs: tuple[str, ...] = ()
 
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"status": self.status}
+    def as_json(self) -> JsonObject:
+        out: JsonObject = {"status": self.status}
         if self.status == COMPLETED:
             out["imageUrl"] = self.image_url
         if self.status == FAILED and self.error:
@@ -66,8 +68,22 @@ class StoredImage:
     source_id: str | None = None
     operation: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {"id": self.id, "imageUrl": self.url, "width": self.width, "height": self.height}
+
+
+class Objects(TypedDict):
+    """What an account owns, by kind (``count_objects`` counts them in this order)."""
+
+    projects: dict[str, Project]
+    groups: dict[str, Group]
+    images: dict[str, StoredImage]
+    #: Edit results (stage, lawn, sky): the dashboard lists them under their source image.
+    results: dict[str, StoredImage]
+
+
+def _objects() -> Objects:
+    return {"projects": {}, "groups": {}, "images": {}, "results": {}}
 
 
 @dataclass
@@ -75,9 +91,7 @@ class Account:
     key: str
     livemode: bool
     revoked: bool = False
-    objects: dict[str, dict[str, Any]] = field(
-        default_factory=lambda: {"projects": {}, "groups": {}, "images": {}, "results": {}}
-    )
+    objects: Objects = field(default_factory=_objects)
 
     @property
     def projects(self) -> dict[str, Project]:
@@ -92,7 +106,9 @@ class Account:
         return self.objects["images"]
 
     def count_objects(self) -> dict[str, int]:
-        return {kind: len(items) for kind, items in self.objects.items()}
+        o = self.objects
+        return {"projects": len(o["projects"]), "groups": len(o["groups"]),
+                "images": len(o["images"]), "results": len(o["results"])}
 
 
 #: Stager AI's credential header.
@@ -100,7 +116,7 @@ API_KEY_HEADER = "stager-api-key"
 
 
 class StagerState:
-    def __init__(self, fixtures: dict[str, Any]) -> None:
+    def __init__(self, fixtures: JsonObject) -> None:
         self.fixtures = fixtures
         self.accounts: dict[str, Account] = {}
         self.load_fixtures()
@@ -110,7 +126,7 @@ class StagerState:
             if only is None or only == key:
                 self.new_account(key, spec or {})
 
-    def new_account(self, key: str, spec: dict[str, Any]) -> Account:
+    def new_account(self, key: str, spec: JsonObject) -> Account:
         account = Account(
             key=key,
             livemode=not key.startswith("stager_test_"),
@@ -139,7 +155,7 @@ class StagerState:
                                sent_key=key)
         return account
 
-    def describe(self, account: Account) -> dict[str, Any]:
+    def describe(self, account: Account) -> JsonObject:
         return {
             "api": "stagerai",
             "api_key": account.key,

@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 import orjson
 
 from ..core.clock import iso
 from ..errors import NotFound, ValidationFailed
+from ..jsontypes import JsonObject
 from .models import EVENTS, RETRY_SCHEDULE, Attempt, Delivery, Endpoint
 from .signing import sign_header
+
+if TYPE_CHECKING:
+    from ..backend import Principal
+    from ..context import AppContext
+    from ..faults.models import FaultRule
 
 USER_AGENT = "StagePro-Webhooks/1.0 (stagemock)"
 
@@ -25,14 +31,14 @@ class WebhookHub:
 
     name = "webhooks"
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.endpoints: dict[str, Endpoint] = {}
         self.deliveries: dict[str, Delivery] = {}
         self._client: httpx.AsyncClient | None = None
 
     # registry ---------------------------------------------------------------------------
-    def create_endpoint(self, account_key: str, body: dict[str, Any]) -> Endpoint:
+    def create_endpoint(self, account_key: str, body: JsonObject) -> Endpoint:
         ids = self.ctx.ids
         endpoint = Endpoint(
             id=ids.new("we", account_key),
@@ -57,7 +63,7 @@ class WebhookHub:
             raise NotFound(f"no webhook endpoint {endpoint_id!r}", field="endpoint_id")
         return endpoint
 
-    def validate(self, principal: Any, endpoint_id: str) -> None:
+    def validate(self, principal: Principal, endpoint_id: str) -> None:
         """A job/batch may name only an active endpoint of its own account (400 otherwise)."""
         endpoint = self.endpoints.get(endpoint_id)
         if endpoint is None or endpoint.account_key != principal.account.key:
@@ -153,7 +159,7 @@ class WebhookHub:
         return endpoint
 
     # events -----------------------------------------------------------------------------
-    def publish(self, api_key: str, event_type: str, obj: dict[str, Any],
+    def publish(self, api_key: str, event_type: str, obj: JsonObject,
                 endpoint_id: str | None) -> Delivery | None:
         if endpoint_id is None:
             return None
@@ -192,7 +198,7 @@ class WebhookHub:
                 self.release(rule)
         return delivery
 
-    def release(self, rule: Any) -> None:
+    def release(self, rule: FaultRule) -> None:
         """Deliver what a reorder rule held, newest first, one after another."""
         held, rule.held = [d for d in reversed(rule.held) if d.state == "held"], []
         for delivery in held:

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from ..core.clock import iso
+from ..jsontypes import JsonObject
 from ..limits import WEBHOOK_RETRY_SCHEDULE
 
 #: Retry schedule (seconds after a failed attempt, on the mock's clock). After the last one
 #: the event is marked failed; it can still be redelivered through the control plane.
 RETRY_SCHEDULE = WEBHOOK_RETRY_SCHEDULE
 EVENTS = ("job.completed", "job.failed", "batch.completed")
+
+
+class Verification(TypedDict):
+    """One verification attempt of an endpoint, as the control plane and dashboard show it."""
+
+    at: str
+    status: int | None  # None: no HTTP answer
+    ok: bool
+    response_excerpt: str
+    error: str | None
 
 
 @dataclass
@@ -26,15 +37,15 @@ class Endpoint:
     status: str = "pending_verification"
     verified_at: float | None = None
     force_fail: bool = False
-    last_verification: dict[str, Any] | None = None
+    last_verification: Verification | None = None
     #: Every verification attempt, oldest first (the last one is ``last_verification``).
-    verifications: list[dict[str, Any]] = field(default_factory=list)
+    verifications: list[Verification] = field(default_factory=list)
 
     def active_secrets(self, now: float) -> list[str]:
         return [s for s, exp in self.secrets if exp is None or exp > now]
 
-    def as_json(self, with_secret: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def as_json(self, with_secret: bool = False) -> JsonObject:
+        out: JsonObject = {
             "id": self.id,
             "object": "webhook_endpoint",
             "url": self.url,
@@ -59,7 +70,7 @@ class Attempt:
     response_excerpt: str
     error: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {
             "attempt": self.number,
             "at": iso(self.at),
@@ -89,7 +100,7 @@ class Delivery:
     #: scheme) is listed beside the first with this set.
     duplicate: bool = False
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {
             "event_id": self.event_id,
             "type": self.type,

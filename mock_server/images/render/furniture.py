@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .primitives import _mean_colour
+from .primitives import Floats, Pixels, _mean_colour
 
 STYLE_PALETTES = {
     "modern": [(70, 70, 75), (200, 200, 195), (180, 60, 50)],
@@ -94,13 +94,13 @@ def _layout(room_type: str | None) -> list[tuple[str, float, float, float, float
 
 
 def _furniture(
-    arr: np.ndarray,
+    arr: Floats,
     palette: list[tuple[int, int, int]],
     rng: np.random.Generator,
     room_type: str | None,
     pieces: int,
     opacity: float,
-) -> np.ndarray:
+) -> Floats:
     """Draw furniture shapes (sofa, bed, rug, table, lamp, chair, art) with Pillow's C drawing
     primitives on an overlay, then alpha-blend it: fast, deterministic, layout jittered by
     ``rng`` (which depends on the variation)."""
@@ -211,7 +211,7 @@ def _furniture(
     return out
 
 
-def _empty_room(px: np.ndarray, s: float) -> np.ndarray:
+def _empty_room(px: Pixels, s: float) -> Floats:
     """Remove furniture: the lower-middle region (x 8–92 %, y 40–97 %) is rebuilt row by row
     by interpolating between the colours just left and right of it (walls and floor run
     horizontally in a listing photo), lightly blurred, then pulled toward the floor colour

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from PIL import Image
 
+from ...jsontypes import JsonObject
 from .furniture import STYLE_PALETTES, _furniture
 from .primitives import (
+    Floats,
     _band_above,
     _blend,
     _digest,
@@ -62,7 +62,7 @@ def render_stager(
     *,
     operation: str,
     resolution: str = "high",
-    options: dict[str, Any],
+    options: JsonObject,
     variation: int = 0,
 ) -> tuple[bytes, int, int]:
     """The output of one Stager AI edit: (PNG bytes, width, height); the long edge follows
@@ -79,7 +79,7 @@ def render_stager(
     if operation == "stage":
         if options.get("removeFurniture"):
             img = _smooth_region(img, (0.08, 0.45, 0.92, 0.97), 12)
-        arr = np.asarray(img, np.float32) / 255
+        arr: Floats = np.asarray(img, np.float32) / 255
         hh, ww = arr.shape[:2]
         y, x = _grid(hh, ww)
         colors = [COLOR_TYPES[c] for c in options.get("colorTypes") or [] if c in COLOR_TYPES]

@@ -3,13 +3,10 @@ never fetches (interior, exterior or pool, guessed from the URL's words)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from numpy.typing import NDArray
 from PIL import Image
 
-from .primitives import NOISE, _fill, _grid, _rng, _span
+from .primitives import NOISE, Floats, _fill, _grid, _rng, _span
 
 
 def guess_kind(seed: str) -> str:
@@ -45,7 +42,7 @@ def synthetic_photo(
     w, h = size
     rng = _rng("photo", seed, kind, w, h)
     y, x = _grid(h, w)
-    img: NDArray[np.floating[Any]] = np.zeros((h, w, 3), np.float32)
+    img: Floats = np.zeros((h, w, 3), np.float32)
     c = rng.uniform(0.0, 1.0, 8).astype(np.float32)
     if kind == "interior":
         wall = np.array([0.75 + 0.2 * c[0], 0.72 + 0.2 * c[1], 0.66 + 0.2 * c[2]], np.float32)

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from .primitives import (
+    Floats,
     _band_above,
     _band_below,
     _blend,
@@ -33,7 +34,7 @@ from .primitives import (
     _window_glow,
 )
 
-Render = Callable[[Image.Image, float, np.random.Generator], np.ndarray]
+Render = Callable[[Image.Image, float, np.random.Generator], Floats]
 
 #: The capabilities answer groups tools by these (a guess of ours: the vendor lists none).
 CATEGORIES = ("interior", "exterior", "pool", "twilight", "other")
@@ -96,18 +97,18 @@ def check_against(spec_tools: Iterable[str]) -> None:
         )
 
 
-def _float(img: Image.Image) -> np.ndarray:
+def _float(img: Image.Image) -> Floats:
     return np.asarray(img).astype(np.float32) / 255
 
 
 # --- interior -------------------------------------------------------------------------
 @listing_tool("add-furniture", category="interior", furniture=True)
-def add_furniture(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def add_furniture(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     return _float(img)  # drawn by the furniture pass of render_stagepro
 
 
 @listing_tool("ai-furniture-background", category="interior", name="AI Furniture Background")
-def ai_furniture_background(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def ai_furniture_background(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     blurred = img.filter(ImageFilter.GaussianBlur(6 + 6 * s))
     w, h = img.size
     blurred.paste(img.crop((w // 4, h // 4, 3 * w // 4, 3 * h // 4)), (w // 4, h // 4))
@@ -115,25 +116,25 @@ def ai_furniture_background(img: Image.Image, s: float, rng: np.random.Generator
 
 
 @listing_tool("furniture-eraser", category="interior")
-def furniture_eraser(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def furniture_eraser(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     return _float(_smooth_region(img, (0.15, 0.45, 0.85, 0.95), int(6 + 14 * s), 0.6 * s,
                                  None, 0.4 * s))
 
 
 @listing_tool("room-declutter", category="interior")
-def room_declutter(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def room_declutter(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     return _float(_smooth_region(img, (0.05, 0.5, 0.95, 0.98), int(6 + 14 * s), 0.35 * s,
                                  None, 0.4 * s))
 
 
 @listing_tool("refrigerator-cleanup", category="interior")
-def refrigerator_cleanup(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def refrigerator_cleanup(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     return _float(_smooth_region(img, (0.55, 0.2, 0.9, 0.8), int(6 + 14 * s), 0.3 * s,
                                  (0.93, 0.93, 0.91), 0.4 * s))
 
 
 @listing_tool("material-overlay", category="interior")
-def material_overlay(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def material_overlay(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     arr = _float(img)
     h, w = arr.shape[:2]
     y, _ = _grid(h, w)
@@ -144,7 +145,7 @@ def material_overlay(img: Image.Image, s: float, rng: np.random.Generator) -> np
 
 
 @listing_tool("fireplace-ignition", category="interior")
-def fireplace_ignition(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def fireplace_ignition(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     arr = _float(img)
     h, w = arr.shape[:2]
     fire = _glow(h, w, 0.25, 0.7, 0.08, 0.06)
@@ -152,7 +153,7 @@ def fireplace_ignition(img: Image.Image, s: float, rng: np.random.Generator) -> 
 
 
 @listing_tool("tv-screen-replacement", category="interior", name="TV Screen Replacement")
-def tv_screen_replacement(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def tv_screen_replacement(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     arr = _float(img)
     h, w = arr.shape[:2]
     y, x = _grid(h, w)
@@ -166,7 +167,7 @@ def tv_screen_replacement(img: Image.Image, s: float, rng: np.random.Generator) 
 
 # --- exterior -------------------------------------------------------------------------
 @listing_tool("sky-enhancement", category="exterior")
-def sky_enhancement(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def sky_enhancement(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     arr = _float(img)
     h, w = arr.shape[:2]
     y, _ = _grid(h, w)
@@ -174,7 +175,7 @@ def sky_enhancement(img: Image.Image, s: float, rng: np.random.Generator) -> np.
     return arr * (1 - s * m[..., None]) + _sky(y, False) * (s * m[..., None])
 
 
-def _lawn(arr: np.ndarray, s: float) -> np.ndarray:
+def _lawn(arr: Floats, s: float) -> Floats:
     h, w = arr.shape[:2]
     y, _ = _grid(h, w)
     m = _band_below(y, w, 0.62, 0.1)
@@ -184,12 +185,12 @@ def _lawn(arr: np.ndarray, s: float) -> np.ndarray:
 
 
 @listing_tool("lawn-replacement", category="exterior")
-def lawn_replacement(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def lawn_replacement(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     return _lawn(_float(img), s)
 
 
 @listing_tool("landscape-design", category="exterior")
-def landscape_design(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def landscape_design(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     arr = _lawn(_float(img), s)
     h, w = arr.shape[:2]
     y, x = _grid(h, w)
@@ -205,7 +206,7 @@ def landscape_design(img: Image.Image, s: float, rng: np.random.Generator) -> np
 
 
 @listing_tool("changing-seasons", category="exterior")
-def changing_seasons(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def changing_seasons(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     arr = _float(img)
     greenish = (arr[..., 1] > arr[..., 0]) & (arr[..., 1] > arr[..., 2])
     arr = _blend(arr, greenish, (0.85, 0.5, 0.15), 0.7 * s)
@@ -214,7 +215,7 @@ def changing_seasons(img: Image.Image, s: float, rng: np.random.Generator) -> np
 
 
 @listing_tool("rain-to-shine", category="exterior")
-def rain_to_shine(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def rain_to_shine(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     arr = _float(img)
     h, w = arr.shape[:2]
     y, _ = _grid(h, w)
@@ -224,20 +225,20 @@ def rain_to_shine(img: Image.Image, s: float, rng: np.random.Generator) -> np.nd
 
 
 @listing_tool("driveway-leaf-removal", category="exterior")
-def driveway_leaf_removal(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def driveway_leaf_removal(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     return _float(_smooth_region(img, (0.05, 0.74, 0.95, 1.0), int(8 + 12 * s), 0.2 * s,
                                  (0.66, 0.64, 0.6), 0.45 * s))
 
 
 @listing_tool("driveway-car-removal", category="exterior")
-def driveway_car_removal(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def driveway_car_removal(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     return _float(_smooth_region(img, (0.3, 0.7, 0.95, 1.0), int(10 + 14 * s), 0.4 * s,
                                  (0.42, 0.42, 0.43), 0.55 * s))
 
 
 # --- pool -----------------------------------------------------------------------------
 @listing_tool("add-water-to-empty-pool", category="pool")
-def add_water_to_empty_pool(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def add_water_to_empty_pool(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     # fill the pool basin (lower-centre ellipse) with deep, rippled turquoise water
     arr = _float(img)
     h, w = arr.shape[:2]
@@ -250,7 +251,7 @@ def add_water_to_empty_pool(img: Image.Image, s: float, rng: np.random.Generator
 
 
 @listing_tool("pool-water-enhancement", category="pool")
-def pool_water_enhancement(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def pool_water_enhancement(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     # existing water (bluish pixels in the lower half) becomes clearer and more cyan, with
     # caustic highlights; the rest of the lower frame gets a slight clarity boost
     arr = _float(img)
@@ -265,7 +266,7 @@ def pool_water_enhancement(img: Image.Image, s: float, rng: np.random.Generator)
 
 
 # --- twilight -------------------------------------------------------------------------
-def _twilight(img: Image.Image, s: float, k: float) -> np.ndarray:
+def _twilight(img: Image.Image, s: float, k: float) -> Floats:
     arr = _float(img)
     h, w = arr.shape[:2]
     y, _ = _grid(h, w)
@@ -277,23 +278,23 @@ def _twilight(img: Image.Image, s: float, k: float) -> np.ndarray:
 
 
 @listing_tool("virtual-twilight", category="twilight")
-def virtual_twilight(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def virtual_twilight(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     return _twilight(img, s, 1.0)
 
 
 @listing_tool("natural-twilight", category="twilight")
-def natural_twilight(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def natural_twilight(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     return _twilight(img, s, 0.6)
 
 
 @listing_tool("night-to-day", category="twilight")
-def night_to_day(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def night_to_day(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     return _gamma_table(1 - 0.45 * s)[np.asarray(img)]
 
 
 # --- other ----------------------------------------------------------------------------
 @listing_tool("ai-floorplan-visualizer", category="other", name="AI Floorplan Visualizer")
-def ai_floorplan_visualizer(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def ai_floorplan_visualizer(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     arr = _float(img)
     h, w = arr.shape[:2]
     y, x = _grid(h, w)
@@ -304,7 +305,7 @@ def ai_floorplan_visualizer(img: Image.Image, s: float, rng: np.random.Generator
 
 
 @listing_tool("social-media-poster", category="other")
-def social_media_poster(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def social_media_poster(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     arr = _float(img)
     h, w = arr.shape[:2]
     y, x = _grid(h, w)
@@ -315,7 +316,7 @@ def social_media_poster(img: Image.Image, s: float, rng: np.random.Generator) ->
 
 
 @listing_tool("sketch-to-render", category="other")
-def sketch_to_render(img: Image.Image, s: float, rng: np.random.Generator) -> np.ndarray:
+def sketch_to_render(img: Image.Image, s: float, rng: np.random.Generator) -> Floats:
     arr = _float(img)
     lum = _lum(arr)
     edges = (
