@@ -14,7 +14,7 @@ wherever stagemock is installed, and that must not pay for Starlette, NumPy or P
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._version import __version__
@@ -42,7 +42,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mock_server' has no attribute {name!r}")

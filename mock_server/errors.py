@@ -4,7 +4,9 @@ the error into the body of the API that was called (``ErrorShape``), in one plac
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypedDict, Unpack
+
+from .jsontypes import JsonObject
 
 
 class ApiError(Exception):
@@ -16,7 +18,7 @@ class ApiError(Exception):
         message: str,
         *,
         field: str | list[str] | None = None,
-        details: list[dict[str, Any]] | None = None,
+        details: list[JsonObject] | None = None,
         headers: dict[str, str] | None = None,
         status: int | None = None,
         code: str | None = None,
@@ -31,11 +33,21 @@ class ApiError(Exception):
         if code is not None:
             self.code = code
 
-    def payload(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message, "field": self.field}
+    def payload(self) -> JsonObject:
+        body: JsonObject = {"code": self.code, "message": self.message, "field": self.field}
         if self.details:
             body["details"] = self.details
         return body
+
+
+class ErrorOptions(TypedDict, total=False):
+    """The keyword arguments of ``ApiError`` (what a subclass passes on)."""
+
+    field: str | list[str] | None
+    details: list[JsonObject] | None
+    headers: dict[str, str] | None
+    status: int | None
+    code: str | None
 
 
 class ValidationFailed(ApiError):
@@ -44,7 +56,7 @@ class ValidationFailed(ApiError):
 
     status, code = 400, "validation_error"
 
-    def __init__(self, message: str, **kwargs: Any) -> None:
+    def __init__(self, message: str, **kwargs: Unpack[ErrorOptions]) -> None:
         super().__init__(message, **kwargs)
         if not self.details and self.code == "validation_error":
             self.details = [{"field": self.field, "message": self.message}]
@@ -145,14 +157,14 @@ class GatewayTimeout(ApiError):
     status, code = 504, "gateway_timeout"
 
 
-ErrorShape = Callable[[ApiError], dict[str, Any]]
+ErrorShape = Callable[[ApiError], JsonObject]
 
 
-def stagepro_shape(err: ApiError) -> dict[str, Any]:
+def stagepro_shape(err: ApiError) -> JsonObject:
     """StagePro and the control plane: ``{"error": {"code", "message", "field"}}``."""
     return {"error": err.payload()}
 
 
-def stagerai_shape(err: ApiError) -> dict[str, Any]:
+def stagerai_shape(err: ApiError) -> JsonObject:
     """Stager AI: ``{"success": false, "error": {"code", "message", "field"}}``."""
     return {"success": False, "error": err.payload()}

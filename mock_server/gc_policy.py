@@ -23,7 +23,6 @@ import gc
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 log = logging.getLogger("stagemock")
 
@@ -52,7 +51,7 @@ class GcPolicy:
         self.full_collections = 0
         self.last_full_ms = 0.0
         self._frozen_at_full = 0
-        self._saved: tuple[Any, ...] | None = None
+        self._saved: tuple[int, int, int] | None = None
 
     def install(self) -> None:
         """Collect and freeze what startup built, then switch to small young passes that
@@ -71,7 +70,7 @@ class GcPolicy:
             gc.set_threshold(*self._saved)
             self._saved = None
 
-    def _after_pass(self, phase: str, info: dict[str, Any]) -> None:
+    def _after_pass(self, phase: str, info: dict[str, int]) -> None:
         if phase == "stop":
             gc.freeze()
 

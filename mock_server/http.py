@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
+from starlette.types import Receive
+
+from .jsontypes import Json
 
 JSON = "application/json"
 
 
-def dumps(body: Any) -> bytes:
+def dumps(body: Json) -> bytes:
     return orjson.dumps(body)
 
 
@@ -30,11 +32,11 @@ class RawJSON(Response):
         ]
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(body: Json, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(dumps(body), status_code=status, headers=headers, media_type=JSON)
 
 
-async def read_body(receive: Any) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     """The whole body of an ASGI request, unbounded (test helpers, not the API path)."""
     chunks = []
     more = True
@@ -45,7 +47,7 @@ async def read_body(receive: Any) -> bytes:
     return b"".join(chunks)
 
 
-def header(request: Any, name: bytes) -> str | None:
+def header(request: HTTPConnection, name: bytes) -> str | None:
     """One request header (``name`` lower-case), read straight from the ASGI scope: cheaper
     than Starlette's ``Headers`` on the hot path."""
     for key, value in request.scope["headers"]:
@@ -54,7 +56,7 @@ def header(request: Any, name: bytes) -> str | None:
     return None
 
 
-def base_url(request: Any, public_url: str | None) -> str:
+def base_url(request: HTTPConnection, public_url: str | None) -> str:
     """The origin clients should use for URLs the mock generates: ``public_url`` if set, else
     the scheme and ``Host`` the request came with (read from the ASGI scope: building
     Starlette's ``URL`` is a measurable part of a request; see bench/RESULTS.md)."""

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from time import time as _wall
-from typing import Any
 
 from .core.clock import iso
+from .jsontypes import JsonObject
 
 
 @dataclass(slots=True)
@@ -25,10 +25,10 @@ class JournalEntry:
     api_key: str | None = None
     status: int | None = None
     conformant: bool = True
-    violations: list[dict[str, Any]] = field(default_factory=list)
+    violations: list[JsonObject] = field(default_factory=list)
     #: Notes that do not make the entry non-conformant (``[{"field", "message"}]``), e.g. a
     #: Stager AI JSON body sent as ``application/x-www-form-urlencoded`` and read as JSON.
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[JsonObject] = field(default_factory=list)
     duration_ms: float = 0.0
     #: When the request arrived, in wall-clock seconds (Unix): what a client's backoff is
     #: measured in, whatever the mock's clock says.
@@ -46,7 +46,7 @@ class JournalEntry:
     idempotency_key: str | None = None
     created: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         return {
             "seq": self.seq,
             "time": iso(self.time),

@@ -29,7 +29,9 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, ProcessPoolExecutor
-from typing import Any, Generic, TypeVar
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from typing import Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger("stagemock")
@@ -43,7 +45,7 @@ def process_pool(workers: int = 2) -> ProcessPoolExecutor:
     and sockets must not be copied), or spawned where there is no fork server (Windows);
     they start on first use and end with the server, however it ends. They never import the
     caller's ``__main__`` (see ``_WorkerContext``)."""
-    ctx: Any
+    ctx: BaseContext
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = _WorkerContext()
         ctx.set_forkserver_preload(PRELOAD)
@@ -75,13 +77,13 @@ if "forkserver" in multiprocessing.get_all_start_methods():
     from multiprocessing.context import ForkServerContext, ForkServerProcess
 
     class _WorkerPopen(popen_forkserver.Popen):
-        def _launch(self, process_obj: Any) -> None:
+        def _launch(self, process_obj: BaseProcess) -> None:
             with _main_hidden():
                 super()._launch(process_obj)  # type: ignore[misc]  # private, not in typeshed
 
     class _WorkerProcess(ForkServerProcess):
         @staticmethod
-        def _Popen(process_obj: Any) -> Any:
+        def _Popen(process_obj: BaseProcess) -> _WorkerPopen:
             return _WorkerPopen(process_obj)
 
     class _WorkerContext(ForkServerContext):
@@ -183,6 +185,12 @@ class Pending(Generic[T]):
             self.future.cancel()
 
 
+class _Shutdown(Protocol):
+    """``Executor.shutdown``, as ``Precomputer.shutdown`` calls it."""
+
+    def __call__(self, wait: bool = True, *, cancel_futures: bool = False) -> None: ...
+
+
 class Precomputer:
     """Starts work in ``executor`` (``None``: everything runs in the caller when needed)."""
 
@@ -233,7 +241,7 @@ class Precomputer:
         progress takes milliseconds) and dropping the pool frees its queues and their locks,
         whose finalizers unlink the semaphores right here."""
         executor, self.executor = self.executor, None
-        shutdown: Any = getattr(executor, "shutdown", None)
+        shutdown: _Shutdown | None = getattr(executor, "shutdown", None)
         if shutdown is None:
             return
         shutdown(wait=True, cancel_futures=True)
