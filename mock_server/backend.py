@@ -3,21 +3,33 @@ registers one ``Backend`` per API (StagePro, Stager AI) and talks to it through 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from .jsontypes import JsonObject
 
 if TYPE_CHECKING:
     from .context import AppContext
     from .spec.binding import ApiBinding
 
 
+#: An API's own account type.
+AccountT = TypeVar("AccountT")
+#: The account type a backend's ``due_work`` takes (a parameter: contravariant).
+AccountT_contra = TypeVar("AccountT_contra", contravariant=True)
+#: What a backend's image work (a ``concurrent.futures.Future``) computes.
+WorkT = TypeVar("WorkT")
+
+
 @dataclass(frozen=True)
-class Principal:
+class Principal(Generic[AccountT]):
     """Who is calling, once authenticated: the key (or console token) used and its account
     (``account`` is the API's own account type)."""
 
     api_key: str
-    account: Any
+    account: AccountT
 
 
 class Component(Protocol):
@@ -40,22 +52,27 @@ class Component(Protocol):
         ...
 
 
-class Backend(Component, Protocol):
+class Backend(Component, Protocol[AccountT_contra, WorkT]):
+    """An API: ``AccountT_contra`` is its account type, ``WorkT`` what its image work
+    computes."""
+
     name: str
     base_path: str  # where the API is mounted, e.g. "/api/v1"
     spec_file: str  # file name in openapi/
 
-    def binding(self, ctx: AppContext) -> ApiBinding: ...
+    def binding(self, ctx: AppContext) -> ApiBinding[WorkT]: ...
 
     def owns_key(self, api_key: str) -> bool: ...
 
-    def create_account(self, data: dict[str, Any]) -> dict[str, Any]: ...
+    def create_account(self, data: JsonObject) -> JsonObject: ...
 
-    def update_account(self, api_key: str, data: dict[str, Any]) -> dict[str, Any] | None: ...
+    def update_account(self, api_key: str, data: JsonObject) -> JsonObject | None: ...
 
-    def describe_account(self, api_key: str) -> dict[str, Any] | None: ...
+    def describe_account(self, api_key: str) -> JsonObject | None: ...
 
-    def due_work(self, now: float, account: Any | None = None) -> list[Any]:
+    def due_work(
+        self, now: float, account: AccountT_contra | None = None
+    ) -> Sequence[Future[WorkT]]:
         """The image work (``concurrent.futures.Future``) still running whose results are
         needed by ``now``: for one account, or all. The app awaits it before moving time."""
         ...

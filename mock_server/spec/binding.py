@@ -3,20 +3,22 @@ its handlers by operationId, how it authenticates callers and shapes its errors)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Generic
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..backend import Principal, WorkT
 from ..errors import ApiError, ErrorShape
 from ..http import json_response
+from ..jsontypes import Json, JsonObject
 from ..limits import UPLOAD_MAX_BYTES
 from .loader import ApiSpec, Operation
 
 if TYPE_CHECKING:
-    from ..backend import Principal
     from ..context import AppContext
 
 #: Where the front door leaves the request's journal entry in the ASGI scope.
@@ -34,9 +36,9 @@ class Call:
         self,
         request: Request,
         operation: Operation,
-        path: dict[str, Any],
-        query: dict[str, Any],
-        body: Any,
+        path: JsonObject,
+        query: JsonObject,
+        body: Json,
         principal: Principal,
         context: AppContext,
     ) -> None:
@@ -50,13 +52,13 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Response]]
-Authenticator = Callable[[Operation, Request], Any]
+Authenticator = Callable[[Operation, Request], Principal | None]
 
 
 @dataclass
-class ApiBinding:
+class ApiBinding(Generic[WorkT]):
     """One API as the app serves it: its spec, its handlers, how it authenticates callers,
-    and the error body it speaks."""
+    and the error body it speaks (``WorkT``: what its image work computes)."""
 
     spec: ApiSpec
     handlers: Mapping[str, Handler]
@@ -66,10 +68,10 @@ class ApiBinding:
     #: Operations that speak another error format (GCS XML): operationId → renderer.
     error_renderers: Mapping[str, Callable[[ApiError], Response]] = field(default_factory=dict)
     #: Optional: reword a violation for the API's users, ``fn(violation, body) -> violation``.
-    explain: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+    explain: Callable[[JsonObject, Json], JsonObject] | None = None
     #: Optional: the caller's image work due by now (futures), awaited before the handler
     #: runs, so a handler never waits for a worker on the event loop.
-    due_work: Callable[[Any], list[Any]] | None = None
+    due_work: Callable[[Principal], Sequence[Future[WorkT]]] | None = None
     #: Read a body sent as ``application/x-www-form-urlencoded`` as JSON when it parses as
     #: JSON (``curl -d`` without ``-H 'Content-Type: application/json'`` sends that type, and
     #: Stager AI's reference lists no such header among the required ones); the journal
