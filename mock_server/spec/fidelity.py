@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from ..jsontypes import Json, JsonObject
 from . import ledger
 from .guesses import GUESS, all_guesses, guess_at
 from .loader import HTTP_METHODS, resolve
@@ -35,11 +35,11 @@ RULES = (
 DOC = Path(__file__).resolve().parents[2] / "docs" / "FIDELITY.md"
 
 
-def _cell(text: Any) -> str:
+def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _rule(keyword: str, value: Any) -> str:
+def _rule(keyword: str, value: Json) -> str:
     if keyword == "enum" and isinstance(value, list):
         shown = ", ".join(str(v) for v in value[:6]) + (", …" if len(value) > 6 else "")
         return f"enum ({len(value)}: {shown})"
@@ -53,7 +53,7 @@ def _rule(keyword: str, value: Any) -> str:
     return f"{keyword} {value}"
 
 
-def _summary(node: Any, pointer: str = "") -> str:
+def _summary(node: Json, pointer: str = "") -> str:
     """What a marked node states, in a few words."""
     if not isinstance(node, dict):
         return ""
@@ -75,15 +75,15 @@ def _summary(node: Any, pointer: str = "") -> str:
     return "as written"
 
 
-def _at(document: dict[str, Any], pointer: str) -> Any:
-    node: Any = document
+def _at(document: JsonObject, pointer: str) -> Json:
+    node: Json = document
     for part in (pointer.strip("/").split("/") if pointer != "/" else []):
         part = part.replace("~1", "/").replace("~0", "~")
         node = node[int(part)] if isinstance(node, list) else node[part]
     return node
 
 
-def _operations(document: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+def _operations(document: JsonObject) -> list[tuple[str, str, str, JsonObject]]:
     out = []
     for path, item in document.get("paths", {}).items():
         item = resolve(document, item)
@@ -95,7 +95,7 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, str, dict[str,
 
 
 def _walk_rules(
-    document: dict[str, Any], node: Any, pointer: list[str], seen: set[str],
+    document: JsonObject, node: Json, pointer: list[str], seen: set[str],
     out: dict[str, tuple[str, str | None]],
 ) -> None:
     """Every constraint under a request schema (following ``$ref``s once): pointer → (rule,
@@ -136,7 +136,7 @@ def _walk_rules(
 JSON_MEDIA = ("application/json",)
 
 
-def response_properties(document: dict[str, Any], op: dict[str, Any]
+def response_properties(document: JsonObject, op: JsonObject
                         ) -> list[tuple[str, str, str | None, str | None]]:
     """Every property of the JSON bodies of an operation's 2xx responses: ``(key path, json
     pointer of the property schema as written, guess covering it or None, guess written on the
@@ -153,7 +153,7 @@ def response_properties(document: dict[str, Any], op: dict[str, Any]
     status), which is about the status."""
     out: dict[tuple[str, str], tuple[str, str, str | None, str | None]] = {}
 
-    def walk(node: Any, pointer: str, path: str, covered: str | None, seen: frozenset[str]
+    def walk(node: Json, pointer: str, path: str, covered: str | None, seen: frozenset[str]
              ) -> None:
         if not isinstance(node, dict):
             return
@@ -192,7 +192,7 @@ def response_properties(document: dict[str, Any], op: dict[str, Any]
     return list(out.values())
 
 
-def _guessed_fields(document: dict[str, Any], op: dict[str, Any]
+def _guessed_fields(document: JsonObject, op: JsonObject
                     ) -> dict[str, str]:
     """The guessed response fields of an operation, outermost only (a field under a guessed
     field is left out): key path → why. A key path defined by several schemas (the variants
@@ -209,7 +209,7 @@ def _guessed_fields(document: dict[str, Any], op: dict[str, Any]
     return out
 
 
-def _api_section(name: str, title: str, reference: str, document: dict[str, Any]) -> list[str]:
+def _api_section(name: str, title: str, reference: str, document: JsonObject) -> list[str]:
     lines = [f"## {title} (`openapi/{name}.yaml`)", "", f"Reference: {reference}.", ""]
     lines += ["### Operations", "",
               "| operation | method and path | documented statuses | guessed statuses "
@@ -299,7 +299,7 @@ def _api_section(name: str, title: str, reference: str, document: dict[str, Any]
     return lines + [""] + _ledger_section(document)
 
 
-def _ledger_section(document: dict[str, Any]) -> list[str]:
+def _ledger_section(document: JsonObject) -> list[str]:
     """Counts of the ledger (``spec/ledger.py``) by kind and class, and every
     ``x-stagemock-documented`` mark with the tokens it documents."""
     found = ledger.items(document)
@@ -349,7 +349,7 @@ def _ledger_section(document: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
-def _refers(document: dict[str, Any], pointer: str, target: str) -> bool:
+def _refers(document: JsonObject, pointer: str, target: str) -> bool:
     """Whether the node at ``pointer`` is a ``$ref`` to ``target`` (a shared response)."""
     try:
         node = _at(document, pointer)

@@ -21,8 +21,9 @@ ends with :data:`SUFFIX`. ``stagemock serve --lenient`` lets such requests throu
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
+from ..jsontypes import Json, JsonObject
 from .loader import resolve
 
 GUESS = "x-stagemock-guess"
@@ -32,16 +33,16 @@ SUFFIX = "(an undocumented rule of this mock; the real API may accept it)"
 NEVER_GUESSED = frozenset({"type"})
 
 
-def guess_at(document: dict[str, Any], root: Any, path: list[Any]) -> str | None:
+def guess_at(document: JsonObject, root: Json, path: Sequence[str | int]) -> str | None:
     """The reason of the guess that the keyword at ``path`` (the last element, e.g.
     ``["components", "schemas", "Style", "enum"]`` or ``["properties", "limit", "maximum"]``
     relative to ``root``) falls under, or ``None`` when the rule is documented."""
     if not path:
         return None
     keyword = path[-1]
-    node: Any = document if path[0] == "components" else root
+    node: Json = document if path[0] == "components" else root
     innermost: str | None = None
-    parent: Any = None
+    parent: Json = None
     for part in path:
         if isinstance(node, dict) and "$ref" in node and part != "$ref" and part not in node:
             node = resolve(document, node)
@@ -69,7 +70,7 @@ def guess_at(document: dict[str, Any], root: Any, path: list[Any]) -> str | None
     return None
 
 
-def mark(violation: dict[str, Any], why: str | None) -> dict[str, Any]:
+def mark(violation: JsonObject, why: str | None) -> JsonObject:
     """A violation of a guessed rule: its message says so and it names the guess."""
     if why is None:
         return violation
@@ -80,12 +81,12 @@ def mark(violation: dict[str, Any], why: str | None) -> dict[str, Any]:
     return out
 
 
-def all_guesses(document: dict[str, Any]) -> list[tuple[str, str | None, str]]:
+def all_guesses(document: JsonObject) -> list[tuple[str, str | None, str]]:
     """Every ``(json pointer of the marked node, keyword or None, why)`` in the document, in
     document order (``keyword``: an ``x-stagemock-guess-keywords`` entry)."""
     out: list[tuple[str, str | None, str]] = []
 
-    def walk(node: Any, pointer: str) -> None:
+    def walk(node: Json, pointer: str) -> None:
         if isinstance(node, dict):
             if isinstance(node.get(GUESS), str):
                 out.append((pointer or "/", None, node[GUESS]))

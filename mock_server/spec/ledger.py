@@ -42,10 +42,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from ..jsontypes import Json, JsonObject
 from .guesses import GUESS, GUESS_KEYWORDS, guess_at
 from .loader import HTTP_METHODS, resolve
 
@@ -68,20 +68,20 @@ class Item:
     name: str | None = None  # for a default: the name it is the default of
 
 
-def _escape(part: Any) -> str:
+def _escape(part: str | int) -> str:
     return str(part).replace("~", "~0").replace("/", "~1")
 
 
-def pointer(parts: list[Any]) -> str:
+def pointer(parts: Sequence[str | int]) -> str:
     return "/" + "/".join(_escape(p) for p in parts) if parts else "/"
 
 
-def _marks(document: dict[str, Any], parts: list[Any], follow_last: bool
+def _marks(document: JsonObject, parts: Sequence[str | int], follow_last: bool
            ) -> tuple[tuple[int, str, str] | None, tuple[int, str, str] | None]:
     """The nearest ``x-stagemock-guess`` and ``x-stagemock-documented`` on the walk from the
     document root to ``parts`` (the node itself included; ``$ref`` followed on the way as
     :func:`guess_at` does, and at the end when ``follow_last``): ``(depth, kind, text)``."""
-    node: Any = document
+    node: Json = document
     guess = documented = None
     for depth in range(len(parts) + 1):
         if isinstance(node, dict):
@@ -107,13 +107,13 @@ def _marks(document: dict[str, Any], parts: list[Any], follow_last: bool
     return guess, documented
 
 
-def classify(document: dict[str, Any], parts: list[Any], keyword: str | None = None,
+def classify(document: JsonObject, parts: Sequence[str | int], keyword: str | None = None,
              follow_last: bool = False) -> tuple[str, str] | None:
     """The mark of a token: the value of ``keyword`` of the node at ``parts`` (its guess as
     :func:`guess_at` decides), or, without ``keyword``, the name carried by that node."""
     guess, documented = _marks(document, parts, follow_last)
     if keyword is not None:
-        node: Any = document
+        node: Json = document
         for part in parts:
             node = resolve(document, node) if isinstance(node, dict) and "$ref" in node \
                 and part not in node else node
@@ -137,7 +137,7 @@ def _prefixes(pattern: str) -> list[str]:
     return [head + alt + tail for alt in group.split("|")] if group else [head]
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: Json) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -145,7 +145,7 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def _schema(document: dict[str, Any], node: Any, parts: list[Any], name: str | None
+def _schema(document: JsonObject, node: Json, parts: Sequence[str | int], name: str | None
             ) -> Iterator[Item]:
     if not isinstance(node, dict):
         return
@@ -160,7 +160,7 @@ def _schema(document: dict[str, Any], node: Any, parts: list[Any], name: str | N
     if isinstance(node.get("required"), list):
         mark = classify(document, parts, "required")
         found = node.get("properties")
-        properties: dict[str, Any] = found if isinstance(found, dict) else {}
+        properties: JsonObject = found if isinstance(found, dict) else {}
         for field in node["required"]:
             # requiring a field the spec marks (a guessed field) is marked with it
             own = mark or (classify(document, [*parts, "properties", field])
@@ -191,7 +191,7 @@ def _schema(document: dict[str, Any], node: Any, parts: list[Any], name: str | N
             yield from _schema(document, sub, [*parts, keyword, i], name)
 
 
-def _parameter(document: dict[str, Any], node: dict[str, Any], parts: list[Any]
+def _parameter(document: JsonObject, node: JsonObject, parts: Sequence[str | int]
                ) -> Iterator[Item]:
     if "$ref" in node:
         return  # walked where it is defined (components.parameters)
@@ -201,7 +201,7 @@ def _parameter(document: dict[str, Any], node: dict[str, Any], parts: list[Any]
         yield from _schema(document, node["schema"], [*parts, "schema"], str(node["name"]))
 
 
-def _responses(document: dict[str, Any], responses: dict[str, Any], parts: list[Any]
+def _responses(document: JsonObject, responses: JsonObject, parts: Sequence[str | int]
                ) -> Iterator[Item]:
     for status, response in responses.items():
         where = [*parts, "responses", status]
@@ -212,7 +212,7 @@ def _responses(document: dict[str, Any], responses: dict[str, Any], parts: list[
         yield from _response_body(document, response, where)
 
 
-def _response_body(document: dict[str, Any], response: dict[str, Any], parts: list[Any]
+def _response_body(document: JsonObject, response: JsonObject, parts: Sequence[str | int]
                    ) -> Iterator[Item]:
     for header, spec in (response.get("headers") or {}).items():
         where = [*parts, "headers", header]
@@ -226,7 +226,7 @@ def _response_body(document: dict[str, Any], response: dict[str, Any], parts: li
                                [*parts, "content", media, "schema"], None)
 
 
-def _operation(document: dict[str, Any], op: dict[str, Any], parts: list[Any]
+def _operation(document: JsonObject, op: JsonObject, parts: Sequence[str | int]
                ) -> Iterator[Item]:
     for i, param in enumerate(op.get("parameters") or []):
         yield from _parameter(document, param, [*parts, "parameters", i])
@@ -239,7 +239,7 @@ def _operation(document: dict[str, Any], op: dict[str, Any], parts: list[Any]
     yield from _responses(document, op.get("responses") or {}, parts)
 
 
-def error_codes(document: dict[str, Any]) -> list[str]:
+def error_codes(document: JsonObject) -> list[str]:
     """The codes of the spec's error table in ``info.description``: StagePro's
     ``| status | when | `code`, ... |`` rows, or Stager AI's ``Codes: `a`, `b` (400); ...``."""
     text = document.get("info", {}).get("description", "")
@@ -254,7 +254,7 @@ def error_codes(document: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
-def _error_code_field(document: dict[str, Any]) -> list[str] | None:
+def _error_code_field(document: JsonObject) -> list[str] | None:
     """Where the error body's ``code`` is defined: ``Error.properties.code`` or, nested,
     ``Error.properties.error.properties.code``."""
     error = document.get("components", {}).get("schemas", {}).get("Error", {})
@@ -266,7 +266,7 @@ def _error_code_field(document: dict[str, Any]) -> list[str] | None:
     return None
 
 
-def items(document: dict[str, Any]) -> list[Item]:
+def items(document: JsonObject) -> list[Item]:
     """Every token of the spec, in document order (see the module's docstring)."""
     out: list[Item] = []
     for path, item in (document.get("paths") or {}).items():
@@ -339,14 +339,14 @@ def shown(item: Item, reference: str) -> bool:
     return False
 
 
-def documented_marks(document: dict[str, Any]) -> list[tuple[str, str]]:
+def documented_marks(document: JsonObject) -> list[tuple[str, str]]:
     """Every ``(json pointer, section)`` of an ``x-stagemock-documented`` mark, in document
     order. The map form ``x-stagemock-documented: {description: <section>}`` documents only
     the rule a node's ``description`` states (an operation's prose), nothing below it: its
     pointer is ``<pointer> (description)``."""
     out: list[tuple[str, str]] = []
 
-    def walk(node: Any, parts: list[Any]) -> None:
+    def walk(node: Json, parts: Sequence[str | int]) -> None:
         if isinstance(node, dict):
             if isinstance(node.get(DOCUMENTED), str):
                 out.append((pointer(parts), node[DOCUMENTED]))

@@ -11,9 +11,10 @@ import functools
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import yaml
+
+from ..jsontypes import Json, JsonObject
 
 #: The C loader when libyaml is there (much faster); the pure-Python one otherwise.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -29,7 +30,7 @@ class Parameter:
     name: str
     location: str  # path | query | header | cookie
     required: bool
-    schema: dict[str, Any]
+    schema: JsonObject
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,9 @@ class Operation:
     route_path: str  # mount prefix + path, Starlette syntax
     parameters: tuple[Parameter, ...]
     body_required: bool
-    body_content: dict[str, dict[str, Any]]  # media type -> schema
+    body_content: dict[str, JsonObject]  # media type -> schema
     security: tuple[dict[str, list[str]], ...]
-    responses: dict[str, Any] = field(hash=False, compare=False)
+    responses: JsonObject = field(hash=False, compare=False)
 
     # Read on every request: computed once (the operation is frozen).
     @cached_property
@@ -58,17 +59,17 @@ class Operation:
 @dataclass(frozen=True)
 class ApiSpec:
     name: str
-    document: dict[str, Any]
+    document: JsonObject
     prefix: str
     operations: tuple[Operation, ...]
 
     @property
-    def security_schemes(self) -> dict[str, Any]:
+    def security_schemes(self) -> JsonObject:
         return self.document.get("components", {}).get("securitySchemes", {})
 
 
 
-def resolve(document: dict[str, Any], node: Any) -> Any:
+def resolve(document: JsonObject, node: Json) -> Json:
     """Follow local ``$ref``s (``#/a/b``) until a non-reference node."""
     seen = 0
     while isinstance(node, dict) and "$ref" in node:
@@ -85,7 +86,7 @@ def resolve(document: dict[str, Any], node: Any) -> Any:
 
 
 @functools.cache
-def read_document(path: Path) -> dict[str, Any]:
+def read_document(path: Path) -> JsonObject:
     with open(path, encoding="utf-8") as fh:
         return yaml.load(fh, Loader=_Loader)
 

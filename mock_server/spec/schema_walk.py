@@ -3,12 +3,11 @@ come from the spec rather than from a second copy in code."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..jsontypes import Json, JsonObject
 from .loader import resolve
 
 
-def _branches(document: dict[str, Any], schema: Any) -> list[dict[str, Any]]:
+def _branches(document: JsonObject, schema: Json) -> list[JsonObject]:
     schema = resolve(document, schema)
     if not isinstance(schema, dict):
         return []
@@ -19,7 +18,7 @@ def _branches(document: dict[str, Any], schema: Any) -> list[dict[str, Any]]:
     return out
 
 
-def schema_at(document: dict[str, Any], schema: Any, dotted: str) -> dict[str, Any] | None:
+def schema_at(document: JsonObject, schema: Json, dotted: str) -> JsonObject | None:
     """The subschema at a dotted property path (``input.options.aspect_ratio``), looking
     through ``$ref``, ``allOf``, ``oneOf`` and ``anyOf``."""
     nodes = _branches(document, schema)
@@ -34,14 +33,14 @@ def schema_at(document: dict[str, Any], schema: Any, dotted: str) -> dict[str, A
         if not found:
             return None
         nodes = found
-    merged: dict[str, Any] = {}
+    merged: JsonObject = {}
     for node in nodes:
         for k, v in node.items():
             merged.setdefault(k, v)
     return merged
 
 
-def enum_at(document: dict[str, Any], schema: Any, dotted: str) -> list[Any]:
+def enum_at(document: JsonObject, schema: Json, dotted: str) -> list[Json]:
     node = schema_at(document, schema, dotted) or {}
     if "enum" in node:
         return [v for v in node["enum"] if v is not None]
@@ -52,7 +51,7 @@ def enum_at(document: dict[str, Any], schema: Any, dotted: str) -> list[Any]:
     return []
 
 
-def request_schema(document: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+def request_schema(document: JsonObject, path: str, method: str) -> JsonObject:
     op = resolve(document, document["paths"][path])[method]
     body = resolve(document, op["requestBody"])
     content = body["content"]
