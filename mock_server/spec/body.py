@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect, Request
+from starlette.types import Message
 
 from ..errors import (
     InvalidJson,
@@ -19,11 +20,15 @@ from ..errors import (
     ValidationFailed,
 )
 from ..http import header
+from ..jsontypes import Json, JsonObject
 from ..limits import JSON_MAX_BYTES, LENIENT_BODY_CEILING_BYTES
 from .binding import ApiBinding
 from .guesses import GUESS, SUFFIX, mark
 from .loader import Operation
 from .validation import JSON_TYPES, OperationValidator, coerce
+
+if TYPE_CHECKING:
+    from ..journal import JournalEntry
 
 
 def _parser_warnings_only(record: logging.LogRecord) -> bool:
@@ -42,7 +47,7 @@ FORM_URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART_OVERHEAD = 64 * 1024
 
 
-def _no_body(op: Operation) -> tuple[None, list[dict[str, Any]]]:
+def _no_body(op: Operation) -> tuple[None, list[JsonObject]]:
     """An empty body: fine, or the one violation when the operation requires a body."""
     if op.body_required:
         return None, [{"field": None, "message": "a request body is required"}]
@@ -54,8 +59,8 @@ def _media_type(request: Request) -> str:
 
 
 def _alternatives(
-    names: tuple[str, ...], files: dict[str, UploadFile], problems: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    names: tuple[str, ...], files: dict[str, UploadFile], problems: list[JsonObject]
+) -> list[JsonObject]:
     """Exactly one of ``names`` as a file part (the spec's ``oneOf`` of ``required``)."""
     sent = [n for n in names if n in files]
     others = ", ".join(f"`{n}`" for n in names[1:])
@@ -78,7 +83,7 @@ class SizeRule:
     __slots__ = ("limit", "ceiling", "guess", "what", "field", "entry")
 
     def __init__(
-        self, op: Operation, limit: int, lenient: bool, entry: Any, what: str,
+        self, op: Operation, limit: int, lenient: bool, entry: JournalEntry | None, what: str,
         field: str | None = None,
     ) -> None:
         response = op.responses.get("413")
@@ -93,7 +98,7 @@ class SizeRule:
         self.field = field
         self.entry = entry
 
-    def journaled(self, entry: Any) -> SizeRule:
+    def journaled(self, entry: JournalEntry) -> SizeRule:
         """The same rule, warning in ``entry``."""
         rule = copy.copy(self)
         rule.entry = entry
@@ -134,8 +139,8 @@ class SizeRule:
 
 async def read_body(
     binding: ApiBinding, request: Request, op: Operation, validator: OperationValidator,
-    entry: Any = None, lenient: bool = False,
-) -> tuple[Any, list[dict[str, Any]]]:
+    entry: JournalEntry | None = None, lenient: bool = False,
+) -> tuple[Json, list[JsonObject]]:
     """The request's body parsed for ``op`` (JSON, multipart, or raw bytes) and the
     violations found in it (validated against the operation's compiled schemas)."""
     if not op.body_content:
@@ -191,7 +196,7 @@ async def read_body(
         except PayloadTooLarge:
             raise upload.too_large() from None
 
-        async def replay() -> dict[str, Any]:
+        async def replay() -> Message:
             return {"type": "http.request", "body": raw, "more_body": False}
 
         try:
@@ -204,9 +209,9 @@ async def read_body(
                     f"a form field (not a file part) is larger than {JSON_MAX_BYTES} bytes"
                 ) from None
             raise ValidationFailed(f"malformed multipart body: {exc}") from None
-        fields: dict[str, Any] = {}
+        fields: JsonObject = {}
         files: dict[str, UploadFile] = {}
-        problems: list[dict[str, Any]] = []
+        problems: list[JsonObject] = []
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
                 upload.check(value.size or 0, field=key)
@@ -237,8 +242,9 @@ async def read_body(
     return {"media_type": media, "data": raw}, []
 
 async def json_sent_as_form(
-    request: Request, op: Operation, validator: OperationValidator, entry: Any, rule: SizeRule
-) -> tuple[Any, list[dict[str, Any]]]:
+    request: Request, op: Operation, validator: OperationValidator, entry: JournalEntry | None,
+    rule: SizeRule,
+) -> tuple[Json, list[JsonObject]]:
     """``curl -d '{...}'`` without the JSON header: read as JSON if it parses, with a
     warning in the journal (not a violation); anything else is still a 415."""
     raw = await read_limited(request, rule)
@@ -264,7 +270,9 @@ async def json_sent_as_form(
     media = next(m for m in validator.bodies if m in JSON_TYPES)
     return body, validator.check_body(media, body)
 
-async def read_limited(request: Request, rule: SizeRule, entry: Any = None) -> bytes:
+async def read_limited(
+    request: Request, rule: SizeRule, entry: JournalEntry | None = None
+) -> bytes:
     """The whole body, refused once past the rule's ceiling, a warning past its (guessed)
     limit under ``--lenient`` (in ``entry`` when given, else in the rule's). Reads the ASGI
     messages directly (Starlette's ``stream()`` is an async generator: a measurable cost per

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from ..errors import (
     ApiError,
@@ -21,11 +22,17 @@ from ..errors import (
 from ..faults import responses as injected
 from ..faults.models import RATE_LIMIT_ID
 from ..http import header
+from ..jsontypes import JsonObject
 from .binding import JOURNAL_KEY, ApiBinding, Call, Handler
 from .body import read_body
 from .guesses import SUFFIX
 from .loader import Operation
 from .validation import OperationValidator, coerce, compile_operation
+
+if TYPE_CHECKING:
+    from ..context import AppContext
+    from ..faults.models import FaultBook
+    from ..journal import JournalEntry
 
 log = logging.getLogger("stagemock")
 
@@ -37,7 +44,7 @@ class Dispatcher:
         self,
         binding: ApiBinding,
         operations: list[Operation],
-        context: Any,
+        context: AppContext,
     ) -> None:
         self.binding = binding
         self.context = context
@@ -55,12 +62,12 @@ class Dispatcher:
         self.renderer = renderers.pop() if len(renderers) == 1 else None
         #: The server's fault rules (``mock_server.faults``); ``armed`` is false while no rule
         #: and no rate limit is set: the one check a request then pays.
-        self.faults = getattr(context, "faults", None)
+        self.faults: FaultBook | None = getattr(context, "faults", None)
         #: operationId → the API a fault rule names for it (``gcs`` for signed storage)
         #: per operation, computed once: its path parameters (name, schema), and its header
         #: parameters by lower-case raw name → (name as validated, schema)
-        self.path_params: dict[str, tuple[tuple[str, Any], ...]] = {}
-        self.header_params: dict[str, dict[bytes, tuple[str, Any]]] = {}
+        self.path_params: dict[str, tuple[tuple[str, JsonObject], ...]] = {}
+        self.header_params: dict[str, dict[bytes, tuple[str, JsonObject]]] = {}
         for op in operations:
             self.path_params[op.operation_id] = tuple(
                 (p.name, p.schema) for p in op.parameters if p.location == "path"
@@ -75,14 +82,14 @@ class Dispatcher:
             for op in operations
         }
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry: the dispatcher answers every error itself, so Starlette's per-route
         request/exception wrapper is not needed."""
         response = await self.dispatch(Request(scope, receive, send))
         await response(scope, receive, send)
 
     async def dispatch(self, request: Request) -> Response:
-        entry = request.scope.get(JOURNAL_KEY)
+        entry: JournalEntry | None = request.scope.get(JOURNAL_KEY)
         if entry is not None:
             entry.api = self.binding.spec.name
         found = self.by_method.get(request.method)
@@ -113,12 +120,12 @@ class Dispatcher:
         op: Operation,
         validator: OperationValidator,
         handler: Handler,
-        entry: Any,
+        entry: JournalEntry | None,
     ) -> Response:
         # One coroutine for the whole request (the hot path pays no extra frame): parameters,
         # body, authentication, then the handler; every error answered in the API's shape.
         try:
-            violations: list[dict[str, Any]] = []
+            violations: list[JsonObject] = []
             auth_error: ApiError | None = None
             principal = None
             try:
@@ -146,7 +153,7 @@ class Dispatcher:
             if wanted:
                 # Straight from the ASGI scope (the first of a repeated header, as Starlette's
                 # ``Headers`` would give), with the lower-case names computed at startup.
-                headers: dict[str, Any] = {}
+                headers: JsonObject = {}
                 for raw_name, raw_value in request.scope["headers"]:
                     found = wanted.get(raw_name)
                     if found is not None and found[0] not in headers:
@@ -215,7 +222,7 @@ class Dispatcher:
         op: Operation,
         validator: OperationValidator,
         handler: Handler,
-        entry: Any,
+        entry: JournalEntry | None,
     ) -> Response:
         """The request path while a fault rule or the rate limit is set: the first rule that
         fires changes the answer (``mock_server.faults``), and the journal keeps what the
@@ -259,7 +266,7 @@ class Dispatcher:
                                         rule.retry_after_for(status))
         return response
 
-    def _injected_error(self, op: Operation, api: str, entry: Any, fault_id: str,
+    def _injected_error(self, op: Operation, api: str, entry: JournalEntry | None, fault_id: str,
                         status: int, retry_after: int | None) -> Response:
         if entry is not None:
             entry.fault, entry.retry_after = fault_id, retry_after
@@ -269,7 +276,7 @@ class Dispatcher:
         return self.binding.error_response(injected.api_error(fault_id, status, retry_after))
 
     @staticmethod
-    def _created(entry: Any, response: Response) -> Response:
+    def _created(entry: JournalEntry | None, response: Response) -> Response:
         """Note the id of what a 2xx answer created (the report names duplicates by it)."""
         if entry is None or not 200 <= response.status_code < 300:
             return response
@@ -287,7 +294,7 @@ class Dispatcher:
         return response
 
     @staticmethod
-    def _warn_guesses(entry: Any, violations: list[dict[str, Any]]) -> None:
+    def _warn_guesses(entry: JournalEntry | None, violations: list[JsonObject]) -> None:
         if entry is None:
             return
         for v in violations:
@@ -303,14 +310,14 @@ class Dispatcher:
             )
 
     @staticmethod
-    def _record(entry: Any, violations: list[dict[str, Any]]) -> None:
+    def _record(entry: JournalEntry | None, violations: list[JsonObject]) -> None:
         if entry is not None and violations:
             entry.conformant = False
             entry.violations = violations
 
     @staticmethod
-    def _query(request: Request, op: Operation) -> dict[str, Any]:
-        query: dict[str, Any] = {}
+    def _query(request: Request, op: Operation) -> JsonObject:
+        query: JsonObject = {}
         if not op.has_query or not request.scope.get("query_string"):
             return query
         params = request.query_params
@@ -329,7 +336,7 @@ _ID_FIELDS = ("id", "batch_id", "upload_id", "job_id", "session_id", "groupId", 
               "imageId", "uploadId")
 
 
-def created_id(data: dict[str, Any]) -> str | None:
+def created_id(data: JsonObject) -> str | None:
     """The id a create's answer gives (``{"id": ...}``, ``{"batch_id": ...}``, Stager AI's
     ``{"success": true, "groupId": ...}``; one level of nesting under ``data``)."""
     for where in (data, data.get("data")):

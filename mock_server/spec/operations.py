@@ -9,9 +9,13 @@ refuses to start when an operation of the spec has no handler or a handler names
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
-Handler = Callable[..., Any]
+if TYPE_CHECKING:
+    from .binding import Handler
+
+#: A handler function, its own type kept by the decorator.
+H = TypeVar("H", bound="Handler")
 
 
 class Operations:
@@ -21,8 +25,8 @@ class Operations:
         self.api = api
         self.handlers: dict[str, Handler] = {}
 
-    def __call__(self, operation_id: str) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
+    def __call__(self, operation_id: str) -> Callable[[H], H]:
+        def register(handler: H) -> H:
             if operation_id in self.handlers:
                 raise ValueError(f"{self.api}: two handlers for operation {operation_id!r}")
             self.handlers[operation_id] = handler

@@ -10,13 +10,17 @@ startup) → handler → response.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, cast
 
 from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from .binding import ApiBinding
 from .dispatch import Dispatcher
 from .loader import Operation
+
+if TYPE_CHECKING:
+    from ..context import AppContext
 
 #: Every method reaches the dispatcher, which answers 405 itself (JSON, full Allow).
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -48,7 +52,7 @@ class SpecRoutes:
     def _segment(self, path: str) -> str:
         return path[len(self.prefix):].split("/", 2)[1] if "/" in path[len(self.prefix):] else ""
 
-    def find(self, scope: Any) -> tuple[Dispatcher, dict[str, Any]] | None:
+    def find(self, scope: Scope) -> tuple[Dispatcher, dict[str, object]] | None:
         """The dispatcher and path parameters of a request this API serves (``None``: not
         one of its paths)."""
         path = scope["path"]
@@ -84,7 +88,7 @@ class SpecRoutes:
         return None
 
 
-def build_routes(binding: ApiBinding, context: Any) -> SpecRoutes:
+def build_routes(binding: ApiBinding, context: AppContext) -> SpecRoutes:
     """One Route per spec path, bundled in the API's ``SpecRoutes``."""
     binding.check_handlers()
     by_path: dict[str, list[Operation]] = {}

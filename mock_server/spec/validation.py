@@ -3,24 +3,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 import jsonschema_rs
 
+from ..jsontypes import Json, JsonObject
 from .guesses import guess_at, mark
 from .loader import Operation, Parameter, resolve
+
+if TYPE_CHECKING:
+    from .body import SizeRule
 
 JSON_TYPES = ("application/json",)
 
 
-def _compile(document: dict[str, Any], schema: dict[str, Any]) -> jsonschema_rs.Validator:
+def _compile(document: JsonObject, schema: JsonObject) -> jsonschema_rs.Validator:
     root = dict(schema)
     root["components"] = document.get("components", {})
     return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
 
 
-def _field(prefix: str, path: list[Any]) -> str:
+def _field(prefix: str, path: Sequence[str | int]) -> str:
     out = prefix
     for part in path:
         if isinstance(part, int):
@@ -30,8 +35,8 @@ def _field(prefix: str, path: list[Any]) -> str:
     return out
 
 
-def _schema_at(document: dict[str, Any], root: dict[str, Any], path: list[Any]) -> Any:
-    node: Any = document if path and path[0] == "components" else root
+def _schema_at(document: JsonObject, root: JsonObject, path: Sequence[str | int]) -> Json:
+    node: Json = document if path and path[0] == "components" else root
     for part in path:
         node = resolve(document, node)
         if part == "$ref":
@@ -43,9 +48,21 @@ def _schema_at(document: dict[str, Any], root: dict[str, Any], path: list[Any]) 
     return resolve(document, node)
 
 
+class _KindFields(Protocol):
+    """What ``describe_errors`` reads off a jsonschema-rs error kind. Each attribute is on one
+    kind only (``Type``: ``types``; ``Required``: ``property``; ``AdditionalProperties``:
+    ``unexpected``), read after the kind's class name says which: a test mypy cannot follow,
+    hence the one ``type: ignore`` where the kind is taken."""
+
+    types: list[str]
+    property: str
+    unexpected: list[str]
+
+
 def describe_errors(
-    document: dict[str, Any], root: dict[str, Any], errors: list[Any], prefix: str = ""
-) -> list[dict[str, Any]]:
+    document: JsonObject, root: JsonObject, errors: list[jsonschema_rs.ValidationError],
+    prefix: str = "",
+) -> list[JsonObject]:
     """jsonschema-rs errors → ``[{"field", "message"}]`` naming the offending field; a
     violation of a rule marked ``x-stagemock-guess`` also has ``"guess": <why>`` and says so
     in its message (see ``guesses``)."""
@@ -57,7 +74,7 @@ def describe_errors(
         tuple(e.instance_path) for e in errors if type(e.kind).__name__ == "Type"
     }
     for err in errors:
-        kind = err.kind
+        kind: _KindFields = err.kind  # type: ignore[assignment]  # see _KindFields
         path = list(err.instance_path)
         name = type(kind).__name__
         message = err.message
@@ -111,7 +128,7 @@ _ARTICLE = {"object": "an object", "array": "an array", "string": "a string",
             "null": "null"}
 
 
-def _json_kind(value: Any) -> str:
+def _json_kind(value: Json) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -125,17 +142,17 @@ def _json_kind(value: Any) -> str:
     return "an array" if isinstance(value, list) else "an object"
 
 
-def _type_message(types: list[str], value: Any) -> str:
+def _type_message(types: list[str], value: Json) -> str:
     """``must be an object, not a string``: what was expected and what came."""
     wanted = " or ".join(_ARTICLE.get(t, t) for t in types)
     return f"must be {wanted}, not {_json_kind(value)}"
 
 
 def _one_of_required(
-    document: dict[str, Any], root: dict[str, Any], schema_path: list[Any]
-) -> list[list[str]] | None:
-    """The ``required`` list of each branch of a ``oneOf``/``anyOf``, else None (a branch
-    that requires nothing)."""
+    document: JsonObject, root: JsonObject, schema_path: Sequence[str | int]
+) -> list[list[Json]] | None:
+    """The ``required`` list of each branch of a ``oneOf``/``anyOf`` (as the spec writes it:
+    field names), else None (a branch that requires nothing)."""
     branches = _schema_at(document, root, schema_path)
     if not isinstance(branches, list):
         return None
@@ -154,7 +171,7 @@ def _choice_message(names: list[str], kind: str) -> str:
     return f"exactly one of {', '.join(names)} is required"
 
 
-def coerce(value: str | list[str], schema: dict[str, Any]) -> Any:
+def coerce(value: str | list[str], schema: JsonObject) -> Json:
     """Query/path/header strings → the type the schema declares (left alone when they
     do not parse, so the validator names the field)."""
     kind = schema.get("type")
@@ -182,7 +199,7 @@ class ParamGroup:
     location: str
     params: tuple[Parameter, ...]
     validator: jsonschema_rs.Validator
-    root: dict[str, Any]
+    root: JsonObject
     #: No parameter of the group sent is valid (none is required): the validator is not run
     #: for an empty group (most requests send no optional header or query parameter).
     empty_ok: bool = False
@@ -192,10 +209,10 @@ class ParamGroup:
 class BodyRule:
     media_type: str
     validator: jsonschema_rs.Validator | None
-    root: dict[str, Any]
+    root: JsonObject
     file_fields: frozenset[str]
     required_fields: frozenset[str]
-    properties: dict[str, Any]
+    properties: JsonObject
     strict: bool = False
     #: Why strictness is a guess (``x-stagemock-guess``), ``None`` when documented.
     strict_guess: str | None = None
@@ -207,13 +224,13 @@ class BodyRule:
 @dataclass
 class OperationValidator:
     operation: Operation
-    document: dict[str, Any]
+    document: JsonObject
     params: dict[str, ParamGroup]
     bodies: dict[str, BodyRule]
     #: the JSON body's size rule (``spec.body.SizeRule``) by lenient mode, built on first use
-    size_rules: dict[bool, Any] = field(default_factory=dict)
+    size_rules: dict[bool, SizeRule] = field(default_factory=dict)
 
-    def check(self, location: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+    def check(self, location: str, values: JsonObject) -> list[JsonObject]:
         group = self.params.get(location)
         if group is None:
             return []
@@ -228,7 +245,7 @@ class OperationValidator:
             found = [{**v, "field": _spelled(v["field"], spelled)} for v in found]
         return found
 
-    def check_body(self, media_type: str, body: Any) -> list[dict[str, Any]]:
+    def check_body(self, media_type: str, body: Json) -> list[JsonObject]:
         rule = self.bodies[media_type]
         if rule.validator is None:
             return []
@@ -236,13 +253,13 @@ class OperationValidator:
         return describe_errors(self.document, rule.root, errors) if errors else []
 
 
-def _spelled(field: Any, spelled: dict[str, str]) -> Any:
+def _spelled(field: Json, spelled: dict[str, str]) -> Json:
     if isinstance(field, list):
         return [_spelled(f, spelled) for f in field]
     return spelled.get(field, field) if isinstance(field, str) else field
 
 
-def _is_file(schema: dict[str, Any]) -> bool:
+def _is_file(schema: JsonObject) -> bool:
     return (
         schema.get("format") == "binary"
         or "contentMediaType" in schema
@@ -252,7 +269,7 @@ def _is_file(schema: dict[str, Any]) -> bool:
 
 
 def _file_alternatives(
-    document: dict[str, Any], schema: dict[str, Any], files: frozenset[str]
+    document: JsonObject, schema: JsonObject, files: frozenset[str]
 ) -> tuple[str, ...]:
     """The file parts a ``oneOf: [{required: [A]}, {required: [B]}]`` asks exactly one of."""
     names = []
@@ -265,14 +282,14 @@ def _file_alternatives(
     return tuple(names)
 
 
-def compile_operation(document: dict[str, Any], op: Operation) -> OperationValidator:
+def compile_operation(document: JsonObject, op: Operation) -> OperationValidator:
     groups: dict[str, ParamGroup] = {}
     for location in ("path", "query", "header"):
         params = tuple(p for p in op.parameters if p.location == location)
         if not params:
             continue
         names = {p.name.lower() if location == "header" else p.name: p for p in params}
-        root: dict[str, Any] = {
+        root: JsonObject = {
             "type": "object",
             "properties": {name: p.schema for name, p in names.items()},
             "required": [name for name, p in names.items() if p.required],
