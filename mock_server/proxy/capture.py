@@ -7,14 +7,13 @@ door hands each journaled request to ``Capture.wrap``; nothing is wrapped when n
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
+from starlette.types import Message, Receive, Scope, Send
+
+from ..journal import JournalEntry
 from .flow import Exchange, Tap, capture_for
 from .record import Recorder
-
-ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
-ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Capture:
@@ -22,8 +21,8 @@ class Capture:
         #: One file for both APIs: each exchange names its ``api``, the header says "both".
         self.recorder = Recorder(path, "both", "stagemock serve", "")
 
-    def wrap(self, scope: Any, receive: ASGIReceive, send: ASGISend,
-             entry: Any) -> tuple[ASGIReceive, ASGISend, Callable[[], None]]:
+    def wrap(self, scope: Scope, receive: Receive, send: Send,
+             entry: JournalEntry) -> tuple[Receive, Send, Callable[[], None]]:
         """Taps on the request's ``receive`` and the response's ``send``, and the function
         that writes the exchange once the app has answered."""
         started = time.perf_counter()
@@ -34,13 +33,13 @@ class Capture:
                         scope.get("query_string", b"").decode("latin-1"), headers, time.time(),
                         Tap(spool, capture_for(content_type)))
 
-        async def tapped_receive() -> dict[str, Any]:
+        async def tapped_receive() -> Message:
             message = await receive()
             if message["type"] == "http.request":
                 flow.request.feed(message.get("body", b""))
             return message
 
-        async def tapped_send(message: dict[str, Any]) -> None:
+        async def tapped_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 flow.first_byte = time.perf_counter() - started
                 flow.status = message["status"]
