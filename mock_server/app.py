@@ -6,20 +6,22 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .admin.handlers import admin_binding
 from .context import AppContext
 from .errors import (
     ApiError,
+    ErrorShape,
     MethodNotAllowed,
     NotFound,
     Unauthorized,
@@ -34,6 +36,13 @@ from .spec.routing import SpecRoutes, build_routes
 from .stagepro.backend import StageProBackend
 from .stagerai.backend import StagerAIBackend
 from .webhooks.dispatcher import WebhookHub
+
+if TYPE_CHECKING:
+    from .journal import JournalEntry
+    from .proxy.capture import Capture
+
+#: A plain route's endpoint (``/``, ``/openapi/{name}``, ``/files/{key}``).
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 UNJOURNALED = ("/__mock/", "/openapi/")
 CONTROL_PLANE = "/__mock/"
@@ -89,7 +98,7 @@ class FrontDoor:
         control: SpecRoutes,
         control_binding: ApiBinding,
         admin_token: str | None,
-        capture: Any = None,
+        capture: Capture | None = None,
     ) -> None:
         self.app = app
         self.ctx = ctx
@@ -127,7 +136,7 @@ class FrontDoor:
             return
         await self._journaled(scope, receive, send, entry, start)
 
-    async def _journaled(self, scope: Scope, receive: Receive, send: Send, entry: Any,
+    async def _journaled(self, scope: Scope, receive: Receive, send: Send, entry: JournalEntry,
                          start: float) -> None:
         for routes in self.fast:
             found = routes.find(scope)
@@ -140,7 +149,7 @@ class FrontDoor:
                 await response(scope, receive, send)
                 return
 
-        async def send_wrapper(message: Any) -> None:
+        async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry.status = message["status"]
                 entry.duration_ms = (time.perf_counter() - start) * 1000
@@ -178,7 +187,7 @@ class PathOwners:
     answered in that API's error shape; anything else in the control plane's."""
 
     def __init__(self, bindings: list[ApiBinding]) -> None:
-        prefixes: dict[str, tuple[str, Any]] = {}
+        prefixes: dict[str, tuple[str, ErrorShape]] = {}
         for binding in bindings:
             spec = binding.spec
             for op in spec.operations:
@@ -187,7 +196,7 @@ class PathOwners:
                 prefixes[prefix + "/"] = (spec.name, binding.error_shape)
         self.prefixes = sorted(prefixes.items(), key=lambda kv: -len(kv[0]))
 
-    def owner(self, path: str) -> tuple[str | None, Any]:
+    def owner(self, path: str) -> tuple[str | None, ErrorShape]:
         for prefix, (api, shape) in self.prefixes:
             if path.startswith(prefix) or path == prefix[:-1]:
                 return api, shape
@@ -216,7 +225,7 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return json_response(shape(err), err.status, err.headers or None)
 
 
-def _serve_spec(ctx: AppContext) -> Any:
+def _serve_spec(ctx: AppContext) -> Endpoint:
     files = {"admin.yaml", *(b.spec_file for b in ctx.backends.values())}
 
     async def serve_spec(request: Request) -> Response:
@@ -232,7 +241,7 @@ def _serve_spec(ctx: AppContext) -> Any:
 API_TITLES = {"stagepro": "StagePro API v1", "stagerai": "Stager AI API"}
 
 
-def _index(ctx: AppContext) -> Any:
+def _index(ctx: AppContext) -> Endpoint:
     """``GET /``: what is served where (not in any spec: like ``/openapi/``, a plain route).
     JSON, or a small HTML page of links for a client that accepts HTML (a browser)."""
     from html import escape
@@ -282,7 +291,7 @@ def _index(ctx: AppContext) -> Any:
     return index
 
 
-def _serve_file(ctx: AppContext) -> Any:
+def _serve_file(ctx: AppContext) -> Endpoint:
     async def serve_file(request: Request) -> Response:
         key = request.path_params["key"]
         blob = ctx.blobs.get(key)
@@ -332,7 +341,7 @@ def _learn_fault_targets(ctx: AppContext, bindings: list[ApiBinding]) -> None:
             ctx.learn_operations("webhooks", {e for e in events if e != "webhook.verification"})
 
 
-def _capture(settings: Settings) -> Any:
+def _capture(settings: Settings) -> Capture | None:
     """``serve --record FILE``: every vendor exchange written as a recording."""
     if not settings.record:
         return None
@@ -359,14 +368,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     vendor_routes = [build_routes(binding, ctx) for binding in bindings]
     control = admin_binding(load_spec("admin", settings.openapi_dir / "admin.yaml", ""))
     control_routes = build_routes(control, ctx)
-    routes: list[Any] = [
+    routes: list[BaseRoute] = [
         Route("/", _index(ctx), methods=["GET"]),
         Route("/openapi/{name}", _serve_spec(ctx), methods=["GET"]),
         Route("/files/{key:path}", _serve_file(ctx), methods=["GET"]),
     ]
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> Any:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await ctx.start()
         try:
             yield
