@@ -28,7 +28,10 @@ JOURNAL_KEY = "stagemock.journal"
 class Call:
     """What a handler gets: the parsed, validated request, who made it, and the app's
     services. ``principal`` is ``None`` only for operations without security (the control
-    plane, signed storage), whose handlers never read it."""
+    plane, signed storage), whose handlers never read it. ``body`` is the JSON body as
+    parsed; a multipart body is ``{"fields": {...}, "files": {name: UploadFile}}`` and any
+    other body ``{"media_type", "data": bytes}`` (``spec.body.read_body``), both read as the
+    handlers of those operations expect."""
 
     __slots__ = ("request", "operation", "path", "query", "body", "principal", "context")
 
