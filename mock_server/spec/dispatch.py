@@ -200,6 +200,8 @@ class Dispatcher:
                 due = self.binding.due_work(principal)
                 if due:
                     await self.context.await_work(due)
+            # ``principal`` is None only for operations without security, whose handlers never
+            # read it (``Call``): typed ``Principal`` for every handler that does.
             return await handler(
                 Call(request, op, path, query, body, principal, self.context),  # type: ignore[arg-type]
             )
