@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 import orjson
@@ -88,7 +89,9 @@ class Dispatcher:
         response = await self.dispatch(Request(scope, receive, send))
         await response(scope, receive, send)
 
-    async def dispatch(self, request: Request) -> Response:
+    def dispatch(self, request: Request) -> Awaitable[Response]:
+        """The awaitable answer (a plain function: the request pays no coroutine of its own
+        before the operation's)."""
         entry: JournalEntry | None = request.scope.get(JOURNAL_KEY)
         if entry is not None:
             entry.api = self.binding.spec.name
@@ -103,16 +106,15 @@ class Dispatcher:
                 f"{request.method} is not allowed on {request.url.path}; allowed: {self.allow}",
                 headers={"Allow": self.allow},
             )
-            if self.renderer is not None:
-                return self.renderer(err)
-            return self.binding.error_response(err)
+            return _ready(self.renderer(err) if self.renderer is not None
+                          else self.binding.error_response(err))
         op, validator, handler = found
         if entry is not None:
             entry.operation_id = op.operation_id
         faults = self.faults
         if faults is not None and faults.armed:
-            return await self._with_faults(request, op, validator, handler, entry)
-        return await self._run(request, op, validator, handler, entry)
+            return self._with_faults(request, op, validator, handler, entry)
+        return self._run(request, op, validator, handler, entry)
 
     async def _run(
         self,
@@ -331,6 +333,11 @@ class Dispatcher:
             else:
                 query[p.name] = coerce(params[p.name], p.schema)
         return query
+
+
+async def _ready(response: Response) -> Response:
+    """An answer known at once, as the awaitable ``Dispatcher.dispatch`` returns."""
+    return response
 
 
 #: Where an answer names what it created, most specific first.
