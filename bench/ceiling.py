@@ -1,5 +1,10 @@
 """The ceiling: a bare Starlette endpoint returning a job-sized JSON body (orjson), served by
-uvicorn with the same settings as the mock (uvloop, httptools, one worker)."""
+uvicorn (uvloop, one worker) with its stock httptools protocol, as a plain Starlette app is.
+
+    python bench/ceiling.py PORT [stagemock]
+
+With ``stagemock`` the same app runs on the mock's own protocol (``mock_server.serving``):
+what the protocol alone is worth, shown beside the ceiling by ``make bench``."""
 
 from __future__ import annotations
 
@@ -35,5 +40,10 @@ async def post_job(request: Request) -> Response:
 app = Starlette(routes=[Route("/job", get_job, methods=["GET"]), Route("/job", post_job, methods=["POST"])])
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop", http="httptools",
+    http: object = "httptools"
+    if sys.argv[2:] == ["stagemock"]:
+        from mock_server.serving import HttpProtocol
+
+        http = HttpProtocol
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop", http=http,
                 log_level="error", access_log=False)

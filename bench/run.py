@@ -130,9 +130,13 @@ def measured(pid: int, url: str, **kwargs: Any) -> dict[str, Any]:
     return result
 
 
-def bench_ceiling(seconds: int) -> dict[str, Any]:
+def bench_ceiling(seconds: int, protocol: str = "") -> dict[str, Any]:
+    """The bare-Starlette ceiling on uvicorn's own protocol (``protocol="stagemock"``: on the
+    mock's, for comparison only)."""
     port = free_port()
-    proc = start([PY, str(BENCH / "ceiling.py"), str(port)], f"http://127.0.0.1:{port}/job")
+    extra = [protocol] if protocol else []
+    proc = start([PY, str(BENCH / "ceiling.py"), str(port), *extra],
+                 f"http://127.0.0.1:{port}/job")
     try:
         url = f"http://127.0.0.1:{port}/job"
         # the same request headers as the mock's loads: both servers parse the same request
@@ -590,7 +594,9 @@ def write_report(results: dict[str, Any]) -> None:
     lines = [
         "# Benchmark results", "",
         f"Measured {results['date']} on {results['machine']['cpus']} cores "
-        f"({results['machine']['platform']}), one uvicorn worker (uvloop + httptools), "
+        f"({results['machine']['platform']}), one uvicorn worker with uvloop: the mock on its "
+        f"own HTTP/1.1 protocol (`mock_server/serving.py`), the ceiling on uvicorn's httptools "
+        f"protocol as a plain Starlette app is served; "
         f"wrk -t2 -c{CONNECTIONS}, {results['seconds']} s per run, loopback only.", "",
         "| endpoint | req/s | p50 ms | p99 ms | × ceiling | non-2xx | target "
         "| server CPU µs/req (× ceiling) |",
@@ -598,6 +604,14 @@ def write_report(results: dict[str, Any]) -> None:
         f"| ceiling GET (bare Starlette) | {c['get']['rps']} | {c['get']['p50_ms']} | {c['get']['p99_ms']} | 1.00 | {c['get']['non_2xx']} | | {_cpu(c['get'])} |",
         f"| ceiling POST (bare Starlette) | {c['post']['rps']} | {c['post']['p50_ms']} | {c['post']['p99_ms']} | 1.00 | {c['post']['non_2xx']} | | {_cpu(c['post'])} |",
     ]
+    cs = results.get("ceiling_stagemock_protocol")
+    if cs:  # the same bare app on the mock's protocol: what the protocol alone is worth
+        for method in ("get", "post"):
+            r = cs[method]
+            lines.append(
+                f"| ceiling {method.upper()} on the mock's protocol | {r['rps']} | {r['p50_ms']} "
+                f"| {r['p99_ms']} | {ratio(r, c[method])} | {r['non_2xx']} | | "
+                f"{_cpu(r, c[method])} |")
     rows = [("GET /api/v1/jobs/{id}", "get_job", "get"),
             ("POST /api/v1/jobs", "post_job", "post"),
             ("GET /api/v1/capabilities", "get_capabilities", "get"),
@@ -695,6 +709,8 @@ def main() -> int:
         return 0
     print("ceiling...", flush=True)
     results["ceiling"] = bench_ceiling(args.seconds)
+    print("ceiling on the mock's protocol...", flush=True)
+    results["ceiling_stagemock_protocol"] = bench_ceiling(args.seconds, "stagemock")
     print("mock...", flush=True)
     results["mock"] = bench_mock(args.seconds)
     print("images...", flush=True)
