@@ -6,15 +6,15 @@ where a guess on a status sits (:func:`document_response`)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from contract_tests.ndjson import JSON, Response, response_body
+from contract_tests.ndjson import Response, response_body
+from mock_server.jsontypes import Json, JsonObject
 from mock_server.spec.guesses import GUESS
 from mock_server.spec.loader import Operation, resolve
 from mock_server.spec.validation import _compile
 
 #: An OpenAPI document or one of its objects, as parsed from YAML.
-Spec = dict[str, Any]
+Spec = JsonObject
 
 
 def document_response(document: Spec, op: Operation, code: str) -> Spec:
@@ -37,7 +37,7 @@ def json_schema(document: Spec, op: Operation, status: str) -> Spec | None:
     return schema
 
 
-def strings(answer: JSON) -> set[str]:
+def strings(answer: Json) -> set[str]:
     """Every string of a parsed answer (the fields an error body names)."""
     out: set[str] = set()
     stack = [answer]
@@ -52,7 +52,7 @@ def strings(answer: JSON) -> set[str]:
     return out
 
 
-def misplaced_error(document: Spec, op: Operation, status: int, body: JSON) -> str | None:
+def misplaced_error(document: Spec, op: Operation, status: int, body: Json) -> str | None:
     """In words, when a success (2xx) answers with an error body of the spec (the body
     fits the schema of one of the operation's 4xx responses, not its 2xx one): "expected
     404, got 200: the body is a `not_found` error (no job … in this account)". ``None``
@@ -122,6 +122,6 @@ def _body_path(parts: list[str | int]) -> str:
     return out or "body"
 
 
-def _short(value: JSON, most: int = 60) -> str:
+def _short(value: Json, most: int = 60) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= most else text[: most - 1] + "…"

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Literal, ParamSpec, TypeVar
 
 Kind = Literal["schemathesis", "property"]
-F = TypeVar("F", bound=Callable[..., Any])
+#: a property test's parameters (its fixtures) and result: ``@check`` keeps them
+P = ParamSpec("P")
+R = TypeVar("R")
 #: pytest marker the property tests carry (``@check`` adds it): ``name`` and ``api``.
 MARKER = "stagemock_check"
 
@@ -71,7 +73,9 @@ def names(kind: Kind | None = None, api: str | None = None) -> list[str]:
     ]
 
 
-def check(name: str, *, api: str, rests_on: tuple[str, ...] = ()) -> Callable[[F], F]:
+def check(
+    name: str, *, api: str, rests_on: tuple[str, ...] = ()
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Mark a property test as (one way of) running the registered check ``name`` on ``api``.
     ``rests_on``: JSON pointers into the API's spec, the rules the test presumes (a failure
     of it rests on them: a guess where one of them is). Raises at import when the name is
@@ -83,7 +87,7 @@ def check(name: str, *, api: str, rests_on: tuple[str, ...] = ()) -> Callable[[F
     if api not in c.apis:
         raise ValueError(f"check {name!r} is declared for {c.apis}, not {api!r}")
 
-    def mark(fn: F) -> F:
+    def mark(fn: Callable[P, R]) -> Callable[P, R]:
         import warnings
 
         import pytest

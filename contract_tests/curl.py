@@ -14,8 +14,13 @@ import base64
 import re
 import shlex
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from mock_server.jsontypes import JsonObject
+
+if TYPE_CHECKING:
+    import httpx
 
 #: Headers that carry credentials, and the variable printed instead of a non-test value.
 SECRET_HEADERS = {
@@ -38,12 +43,12 @@ class LastRequest:
     """The last request a property test sent to the API."""
 
     def __init__(self) -> None:
-        self._request: Any = None
+        self._request: httpx.Request | None = None
 
-    def set(self, request: Any) -> None:
+    def set(self, request: httpx.Request) -> None:
         self._request = request
 
-    def get(self) -> Any:
+    def get(self) -> httpx.Request | None:
         return self._request
 
     def clear(self) -> None:
@@ -86,7 +91,7 @@ def command(method: str, url: str, headers: dict[str, str], body: bytes | None,
     return " ".join(parts)
 
 
-def as_curl(request: Any) -> str:
+def as_curl(request: httpx.Request) -> str:
     """An ``httpx.Request`` as one curl line."""
     try:
         body = request.content
@@ -96,7 +101,7 @@ def as_curl(request: Any) -> str:
 
 
 def from_interaction(
-    request: dict[str, Any], credentials: dict[str, str] | None = None, check: str = ""
+    request: JsonObject, credentials: dict[str, str] | None = None, check: str = ""
 ) -> str:
     """A request as schemathesis's NDJSON records it (``interactions[id].request``). The
     filtered credentials become the configured ones, except for a check that sends an

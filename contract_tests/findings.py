@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from contract_tests.curl import from_interaction
-from contract_tests.ndjson import JSON, Case, Response, request_line, response_body
+from contract_tests.ndjson import Case, Response, request_line, response_body
+from mock_server.jsontypes import Json
 
 if TYPE_CHECKING:
     from contract_tests.guesses import Classifier
@@ -54,7 +55,7 @@ def findings(ndjson: Path, classifier: Classifier, ids: dict[str, str],
     return out
 
 
-def event_findings(event: JSON, classifier: Classifier, ids: dict[str, str],
+def event_findings(event: Json, classifier: Classifier, ids: dict[str, str],
                    credentials: dict[str, str] | None = None) -> list[Finding]:
     """The failed checks of one NDJSON event (a ``ScenarioFinished``; nothing for any
     other), classified: read while schemathesis runs, for progress and ``--fail-fast``."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Literal, NamedTuple
 
 from contract_tests.answers import Spec
-from contract_tests.ndjson import JSON, Case
+from contract_tests.ndjson import Case
+from mock_server.jsontypes import Json
 from mock_server.spec.guesses import guess_at
 from mock_server.spec.loader import Operation, resolve
 from mock_server.spec.validation import _compile, coerce
@@ -93,11 +94,11 @@ def request_values(document: Spec, op: Operation, case: Case) -> list[Value]:
     return out
 
 
-def _examples(document: Spec, op: Operation) -> dict[str, list[JSON]]:
+def _examples(document: Spec, op: Operation) -> dict[str, list[Json]]:
     """Field → the values the operation's request examples show there."""
-    out: dict[str, list[JSON]] = {}
+    out: dict[str, list[Json]] = {}
 
-    def flatten(value: JSON, name: str) -> None:
+    def flatten(value: Json, name: str) -> None:
         out.setdefault(name, []).append(value)
         if isinstance(value, dict):
             for k, v in value.items():
@@ -118,8 +119,8 @@ def _examples(document: Spec, op: Operation) -> dict[str, list[JSON]]:
     return out
 
 
-def _walk(document: Spec, path: Path, schema: JSON, value: JSON, name: str,
-          shown: dict[str, list[JSON]], out: list[Value]) -> None:
+def _walk(document: Spec, path: Path, schema: Json, value: Json, name: str,
+          shown: dict[str, list[Json]], out: list[Value]) -> None:
     if not isinstance(schema, dict):
         return
     if "$ref" in schema:  # a referenced schema carries its own marks
@@ -166,7 +167,7 @@ def _walk(document: Spec, path: Path, schema: JSON, value: JSON, name: str,
             _walk(document, [*path, "items"], schema["items"], sub, f"{name}[]", shown, out)
 
 
-def _applies(schema: Spec, value: JSON) -> list[str]:
+def _applies(schema: Spec, value: Json) -> list[str]:
     out = []
     for kind, keywords in _CONSTRAINING.items():
         if kind is None or (isinstance(value, kind) and not isinstance(value, bool)):

@@ -44,7 +44,8 @@ from contract_tests import answers
 from contract_tests.answers import Spec, document_response, strings
 from contract_tests.findings import Finding, event_findings, findings
 from contract_tests.guessed_values import pointer_parts, request_values
-from contract_tests.ndjson import JSON, Case, Response, response_body
+from contract_tests.ndjson import Case, Response, response_body
+from mock_server.jsontypes import Json
 from mock_server.spec.guesses import GUESS, guess_at
 from mock_server.spec.loader import Operation, load_spec, resolve
 from mock_server.spec.validation import (
@@ -106,10 +107,10 @@ class Classifier:
             return ()
         return tuple(sorted({f"`{x['field'] or 'body'}`: {x['guess']}" for x in violations}))
 
-    def _violations(self, op: Operation, case: Case) -> list[dict[str, JSON]]:
+    def _violations(self, op: Operation, case: Case) -> list[dict[str, Json]]:
         """What the mock's own validators find wrong with the request of ``case``."""
         v = self.validator(op)
-        violations: list[dict[str, JSON]] = []
+        violations: list[dict[str, Json]] = []
         params = {
             "path": case.get("path_parameters") or {},
             "query": case.get("query") or {},
@@ -159,7 +160,7 @@ class Classifier:
         the guess it falls under (:func:`guess_at`). Raises ``KeyError`` for a pointer that
         names nothing."""
         parts = pointer_parts(pointer)
-        node: JSON = self.document
+        node: Json = self.document
         for part in parts:
             node = node[int(part)] if isinstance(node, list) else node[part]
         if isinstance(node, dict) and isinstance(node.get(GUESS), str):
@@ -167,7 +168,7 @@ class Classifier:
             return guess
         return guess_at(self.document, self.document, list(parts)) if parts else None
 
-    def body_guesses(self, op: Operation, status: int, body: JSON) -> tuple[str, ...]:
+    def body_guesses(self, op: Operation, status: int, body: Json) -> tuple[str, ...]:
         """Why ``body``, answered with ``status``, disagrees only with guessed rules of its
         schema (empty: documented, or nothing to attribute)."""
         return self._response_guesses(op, {"status_code": status, "json": body})
@@ -197,7 +198,7 @@ class Classifier:
         return tuple(sorted({f"`{x['field'] or 'body'}`: {x['guess']}" for x in violations}))
 
     # ------------------------------------------------------------------ answers in words
-    def misplaced_error(self, op: Operation, status: int, body: JSON) -> str | None:
+    def misplaced_error(self, op: Operation, status: int, body: Json) -> str | None:
         """A success answered with an error body of the spec, in words
         (:func:`answers.misplaced_error`); ``None`` otherwise."""
         return answers.misplaced_error(self.document, op, status, body)
@@ -209,7 +210,7 @@ class Classifier:
         return answers.schema_violations(self.document, op, response, most)
 
     # ------------------------------------------------------------------ valid input refused
-    def acceptance_guesses(self, op: Operation, case: Case, answer: JSON
+    def acceptance_guesses(self, op: Operation, case: Case, answer: Json
                            ) -> tuple[str, ...]:
         """Why refusing the schema-valid request of ``case`` (answered ``answer``, a parsed
         body or ``None``) disagrees only with guesses (the module docstring's rule); empty:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import orjson
 
-#: A parsed JSON value (a body, a value of a request, a node of a spec): arbitrary by nature.
-JSON = Any
+from mock_server.jsontypes import Json
 
 
 class Case(TypedDict, total=False):
@@ -19,11 +18,11 @@ class Case(TypedDict, total=False):
 
     method: str
     path: str  # the spec's path template, ``/jobs/{id}``
-    path_parameters: dict[str, JSON]
-    query: dict[str, JSON]
-    headers: dict[str, JSON]
+    path_parameters: dict[str, Json]
+    query: dict[str, Json]
+    headers: dict[str, Json]
     media_type: str
-    body: JSON
+    body: Json
 
 
 class Response(TypedDict, total=False):
@@ -32,10 +31,10 @@ class Response(TypedDict, total=False):
 
     status_code: int
     content: dict[str, str] | str
-    json: JSON
+    json: Json
 
 
-def response_body(response: Response) -> JSON | None:
+def response_body(response: Response) -> Json | None:
     """The answer's body parsed as JSON (``None``: none, or not JSON)."""
     content = response.get("content")
     if isinstance(content, dict) and "$base64" in content:

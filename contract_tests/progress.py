@@ -17,7 +17,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, TextIO, TypedDict, Unpack
+
+from mock_server.jsontypes import JsonObject
 
 #: schemathesis's phases the user asked for (its own setup phases, probing, schema
 #: analysis and auth bootstrap, are not worth a line).
@@ -59,7 +61,7 @@ class SchemathesisEvents:
         self.phase: str | None = None
         self.done = 0
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, event: JsonObject) -> None:
         if "LoadingFinished" in event:
             stats = event["LoadingFinished"].get("statistic") or {}
             self.operations = (stats.get("operations") or {}).get("selected")
@@ -102,7 +104,7 @@ class PropertyEvents:
         self.total: int | None = None
         self.done = 0
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, event: JsonObject) -> None:
         if "collected" in event:
             self.total = int(event["collected"])
             self.progress.say(f"property tests: {self.total} test(s)")
@@ -116,9 +118,19 @@ class PropertyEvents:
                               f"{event.get('check', '?')}: {outcome} ({event.get('test', '?')})")
 
 
+class PopenOptions(TypedDict, total=False):
+    """What ``follow`` passes on to ``subprocess.Popen`` (the arguments its callers give)."""
+
+    env: dict[str, str] | None
+    cwd: str | Path | None
+    stdout: int | IO[str] | None
+    stderr: int | IO[str] | None
+    text: bool
+
+
 def follow(
-    cmd: list[str], events: Path, on_event: Callable[[dict[str, Any]], bool | None], *,
-    timeout: float, **popen: Any,
+    cmd: list[str], events: Path, on_event: Callable[[JsonObject], bool | None], *,
+    timeout: float, **popen: Unpack[PopenOptions],
 ) -> int:
     """Run ``cmd`` and hand each JSON line appended to ``events`` to ``on_event`` as it
     comes; ``on_event`` returning True stops the command (``--fail-fast``). Returns the

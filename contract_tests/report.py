@@ -11,6 +11,7 @@ contract), it is a failure whose message says "(a guess of the spec: …)".
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -19,7 +20,6 @@ import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from . import checks
 from .problems import Problem
@@ -148,7 +148,7 @@ def _split(names: list[str], api: str) -> tuple[list[str], list[str]]:
             [c.name for c in found if c.kind == "property"])
 
 
-def run_all(target: Target, args: Any) -> int:
+def run_all(target: Target, args: argparse.Namespace) -> int:
     where = (
         "stagemock control plane found"
         if target.has_control_plane

@@ -10,7 +10,9 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mock_server.jsontypes import JsonObject
 
 from .problems import Problem
 from .progress import Progress, SchemathesisEvents, follow
@@ -35,9 +37,19 @@ NOT_FUZZABLE = {"stagerai": ["putSignedUpload"], "stagepro": []}
 ALL_PHASES = "examples,coverage,fuzzing,stateful"
 
 @dataclass
+class _Alike:
+    """The cases that failed alike (same check, operation and cause): the list their one
+    problem goes to, the problem (the first case's curl) and how many cases."""
+
+    into: list[Problem]
+    problem: Problem
+    count: int = 0
+
+
+@dataclass
 class SchemathesisResult:
     exit_code: int
-    report: dict[str, Any]
+    report: JsonObject
     output: str
     failures: list[Problem] = field(default_factory=list)
     #: Failures caused only by guessed rules (``x-stagemock-guess``), against a server that is
@@ -145,7 +157,7 @@ def state_dependent(api: str) -> dict[str, list[int]]:
     return out
 
 
-def _report_errors(report: dict[str, Any]) -> list[Problem]:
+def _report_errors(report: JsonObject) -> list[Problem]:
     """The JSON report's errors (not failures of a check: the run itself went wrong)."""
     out = []
     for error in report.get("errors", []) or []:
@@ -201,7 +213,7 @@ def run_schemathesis(
     found: list[Finding] = []
     shown = SchemathesisEvents(progress) if progress is not None else None
 
-    def on_event(event: dict[str, Any]) -> bool:
+    def on_event(event: JsonObject) -> bool:
         if shown is not None:
             shown(event)
         new = event_findings(event, classifier, ids, credentials)
@@ -236,14 +248,15 @@ def run_schemathesis(
     failures, rest = _one_cause(found, split_guesses)
     guesses: list[Problem] = []
     #: one problem per (check, operation, what failed): the first case's curl, then a count
-    seen: dict[tuple[Any, ...], list[Any]] = {}
+    seen: dict[tuple[str | tuple[str, ...] | None, ...], _Alike] = {}
     for f in rest:
         if f.guesses and split_guesses:
-            key: tuple[Any, ...] = ("guess", f.check, f.operation, f.guesses)
+            key: tuple[str | tuple[str, ...] | None, ...] = (
+                "guess", f.check, f.operation, f.guesses)
             if key not in seen:
                 problem = Problem(f.check, f.operation, "; ".join(f.guesses), f.curl)
-                seen[key] = [guesses, problem, 0]
-            seen[key][2] += 1
+                seen[key] = _Alike(guesses, problem)
+            seen[key].count += 1
             continue
         if f.misplaced:  # an error body answered 2xx: that, not the schema it breaks
             message = f.misplaced
@@ -258,10 +271,11 @@ def run_schemathesis(
                         f"`{STATE_DEPENDENT}: [<status>]` in the spec)")
         key = ("failure", f.check, f.operation, f.misplaced or f.title, f.guesses)
         if key not in seen:
-            seen[key] = [failures, Problem(f.check, f.operation, message, f.curl,
-                                           say_means=not f.misplaced), 0]
-        seen[key][2] += 1
-    for into, problem, count in seen.values():
+            seen[key] = _Alike(failures, Problem(f.check, f.operation, message, f.curl,
+                                                 say_means=not f.misplaced))
+        seen[key].count += 1
+    for alike in seen.values():
+        into, problem, count = alike.into, alike.problem, alike.count
         if count > 1:
             problem = dataclasses.replace(
                 problem, message=f"{problem.message} (and {count - 1} more case(s) like it)"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from mock_server.jsontypes import JsonObject
 from mock_server.resources import spec_path
 
 SPECS = {"stagepro": spec_path("stagepro"), "stagerai": spec_path("stagerai")}
@@ -95,7 +95,7 @@ def key_refused(api: str, base_url: str, key: str) -> str | None:
 
 
 @functools.cache
-def _spec(api: str) -> dict[str, Any]:
+def _spec(api: str) -> JsonObject:
     import yaml
 
     return yaml.safe_load(SPECS[api].read_text())

@@ -6,10 +6,10 @@ imported then)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from ._plugin_server import Remote
 from .control import ControlPlane, ControlPlaneError
+from .jsontypes import JsonObject
 
 
 class Collected:
@@ -20,8 +20,8 @@ class Collected:
     def __init__(self, report: str | None, fail_on: str) -> None:
         self.report = report
         self.fail_on = fail_on
-        self.entries: list[dict[str, Any]] = []
-        self.deliveries: list[dict[str, Any]] = []
+        self.entries: list[JsonObject] = []
+        self.deliveries: list[JsonObject] = []
         self.problems: list[str] = []  # why the report may be incomplete
         self.dropped = 0  # entries that fell off our own server's ring before collection
         self.since = 0  # our own server: the last seq collected (0 after a full reset)

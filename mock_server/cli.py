@@ -143,9 +143,9 @@ def _webhook_receiver(args: argparse.Namespace) -> int:
     import json
     import threading
 
-    from .testing import WebhookReceiver
+    from .testing import Received, WebhookReceiver
 
-    def show(record: dict) -> None:
+    def show(record: Received) -> None:
         body = record["json"] if record["json"] is not None else record["body"].decode(
             "utf-8", "replace")
         print(json.dumps({

@@ -22,11 +22,43 @@ Every action is written here once (ARCHITECTURE.md, "A control-plane action"):
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict, Unpack
+
+from .jsontypes import Json, JsonObject
 
 if TYPE_CHECKING:
     import httpx
+    from httpx._types import (
+        AuthTypes,
+        CookieTypes,
+        HeaderTypes,
+        PrimitiveData,
+        RequestContent,
+        RequestData,
+        RequestExtensions,
+        RequestFiles,
+        TimeoutTypes,
+    )
+
+
+class RequestOptions(TypedDict, total=False):
+    """The keyword arguments of httpx's ``Client.request``: what a control-plane call (and
+    the MCP server's client) passes on as given."""
+
+    content: RequestContent | None
+    data: RequestData | None
+    files: RequestFiles | None
+    json: Json
+    #: a mapping (httpx also takes pairs or a string): ``ScopedControlPlane`` adds its key
+    params: Mapping[str, PrimitiveData | Sequence[PrimitiveData]] | None
+    headers: HeaderTypes | None
+    cookies: CookieTypes | None
+    auth: AuthTypes | None
+    follow_redirects: bool
+    timeout: TimeoutTypes
+    extensions: RequestExtensions | None
 
 
 class ControlPlaneError(RuntimeError):
@@ -124,7 +156,8 @@ class ControlPlane:
                     )
         return self._client
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, path: str,
+                **kwargs: Unpack[RequestOptions]) -> httpx.Response:
         """Any control-plane call; ``path`` is relative to ``/__mock/``. Raises
         ``ControlPlaneError`` (one line, no traceback worth reading) when nothing answers."""
         import httpx
@@ -138,13 +171,14 @@ class ControlPlane:
             ) from None
 
     def send(self, operation: str, ids: dict[str, str] | None = None,
-             **kwargs: Any) -> httpx.Response:
+             **kwargs: Unpack[RequestOptions]) -> httpx.Response:
         """Call the control-plane operation ``operation`` (an ``operationId`` of
         ``OPERATIONS``), its path parameters from ``ids``; the answer as it came."""
         op = OPERATIONS[operation]
         return self.request(op.method, op.path.format(**(ids or {})), **kwargs)
 
-    def _ok(self, operation: str, ids: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    def _ok(self, operation: str, ids: dict[str, str] | None = None,
+            **kwargs: Unpack[RequestOptions]) -> Json:
         r = self.send(operation, ids, **kwargs)
         if r.status_code >= 400:
             raise ControlPlaneError(
@@ -159,36 +193,38 @@ class ControlPlane:
             self._client = None
 
     # the operations ---------------------------------------------------------------------
-    def health(self) -> dict[str, Any]:
+    def health(self) -> JsonObject:
         return self._ok("getHealth")
 
     def reset(self, api_key: str | None = None) -> None:
         """Forget all state, or one account's (``api_key``)."""
         self._ok("resetMock", json={"api_key": api_key} if api_key else None)
 
-    def advance(self, seconds: float) -> dict[str, Any]:
+    def advance(self, seconds: float) -> JsonObject:
         """Move the clock forward; returns the clock after the move."""
         return self._ok("advanceClock", json={"seconds": seconds})
 
-    def advance_until_idle(self, max_seconds: float | None = None) -> dict[str, Any]:
+    def advance_until_idle(self, max_seconds: float | None = None) -> JsonObject:
         """Move the clock to the moment no job is queued or processing (at most
         ``max_seconds``, the server's default an hour); returns the clock after the move with
         ``advanced_seconds`` and ``idle`` (``False``: jobs still running at the limit)."""
         body = {} if max_seconds is None else {"max_seconds": max_seconds}
         return self._ok("advanceUntilIdle", json=body)
 
-    def journal(self, api_key: str | None = None, **params: Any) -> list[dict[str, Any]]:
+    def journal(self, api_key: str | None = None,
+                **params: PrimitiveData | Sequence[PrimitiveData]) -> list[JsonObject]:
         """Journal entries, oldest first (``api_key`` and the endpoint's filters)."""
         return self.journal_page(api_key, **params)["entries"]
 
-    def journal_page(self, api_key: str | None = None, **params: Any) -> dict[str, Any]:
+    def journal_page(self, api_key: str | None = None,
+                     **params: PrimitiveData | Sequence[PrimitiveData]) -> JsonObject:
         """The journal's whole answer: ``entries`` and the ring's ``total`` (the last ``seq``
         numbered since the server started or was fully reset), ``dropped``, ``capacity``."""
         if api_key:
             params["api_key"] = api_key
         return self._ok("getJournal", params=params)
 
-    def deliveries(self, api_key: str | None = None) -> list[dict[str, Any]]:
+    def deliveries(self, api_key: str | None = None) -> list[JsonObject]:
         """Every webhook event queued (each with its delivery attempts), all or one key's."""
         params = {"api_key": api_key} if api_key else None
         return self._ok("listWebhookDeliveries", params=params)["data"]
@@ -199,7 +235,7 @@ class ControlPlane:
         body = {"api_key": api_key} if api_key else {}
         return self._ok("createConsoleSession", json=body)["token"]
 
-    def wait_for_webhook(self, endpoint_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    def wait_for_webhook(self, endpoint_id: str, timeout: float = 10.0) -> JsonObject:
         """Wait until a new webhook endpoint has answered its verification challenge (a real
         request the mock sends at once) and return it, ``active``. A failed verification, or
         none within ``timeout`` seconds, raises ``ControlPlaneError`` saying why."""
@@ -223,13 +259,13 @@ class ControlPlane:
             time.sleep(0.01)
 
     # faults (docs/faults.md) ------------------------------------------------------------
-    def fault(self, api: str, action: str, **rule: Any) -> dict[str, Any]:
+    def fault(self, api: str, action: str, **rule: Json) -> JsonObject:
         """Add a fault rule (``operation``, ``api_key``, ``status``, ``retry_after``,
         ``delay_ms``, ``delay_seconds``, ``after``, ``times``, ``probability``,
         ``lost_as``); returns it, with its ``id``."""
         return self._ok("createFault", json={"api": api, "action": action, **rule})
 
-    def faults(self, api_key: str | None = None) -> list[dict[str, Any]]:
+    def faults(self, api_key: str | None = None) -> list[JsonObject]:
         """The fault rules (with their ``hits``), all or one key's."""
         return self._ok("listFaults", params={"api_key": api_key} if api_key else None)[
             "data"
@@ -254,14 +290,15 @@ class ScopedControlPlane(ControlPlane):
         self.server = server
         self.api_key = api_key
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, path: str,
+                **kwargs: Unpack[RequestOptions]) -> httpx.Response:
         return self.server.request(method, path, **kwargs)
 
     def send(self, operation: str, ids: dict[str, str] | None = None,
-             **kwargs: Any) -> httpx.Response:
+             **kwargs: Unpack[RequestOptions]) -> httpx.Response:
         where = OPERATIONS[operation].key
         if where is not None:
-            slot = "params" if where == "query" else "json"
+            slot: Literal["params", "json"] = "params" if where == "query" else "json"
             given = dict(kwargs.get(slot) or {})
             if given.get("api_key") is None:
                 given["api_key"] = self.api_key

@@ -11,12 +11,12 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
 
 import httpx
 import yaml
 
 from .faults import resilience
+from .jsontypes import JsonObject
 from .resources import spec_path
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -26,7 +26,7 @@ FAIL_ON = ("violations", "guesses", "resilience", "never")
 
 
 @cache
-def _spec(api: str) -> dict[str, Any]:
+def _spec(api: str) -> JsonObject:
     return yaml.safe_load(spec_path(api).read_text())
 
 
@@ -46,17 +46,19 @@ def offered_events() -> list[str]:
     return sorted(k for k in doc.get("webhooks", {}) if k != "webhook.verification")
 
 
-def _only_guesses(entry: dict[str, Any]) -> bool:
+def _only_guesses(entry: JsonObject) -> bool:
     violations = entry.get("violations") or []
     return bool(violations) and all(v.get("guess") for v in violations)
 
 
-def classify(entries: list[dict[str, Any]]) -> tuple[list[Any], list[Any], list[Any]]:
+def classify(
+    entries: list[JsonObject],
+) -> tuple[list[JsonObject], list[JsonObject], list[JsonObject]]:
     """(violations of documented rules, requests that broke only guesses — refused, or let
     through by ``--lenient`` with a warning —, other warnings)."""
-    bad: list[Any] = []
-    guessed: list[Any] = []
-    notes: list[Any] = []
+    bad: list[JsonObject] = []
+    guessed: list[JsonObject] = []
+    notes: list[JsonObject] = []
     for e in entries:
         if not e.get("conformant", True):
             (guessed if _only_guesses(e) else bad).append(e)
@@ -67,7 +69,7 @@ def classify(entries: list[dict[str, Any]]) -> tuple[list[Any], list[Any], list[
     return bad, guessed, notes
 
 
-def _request(e: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+def _request(e: JsonObject, items: list[JsonObject]) -> JsonObject:
     return {
         "seq": e.get("seq"),
         "method": e.get("method"),
@@ -78,10 +80,10 @@ def _request(e: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def summarize(entries: list[dict[str, Any]], deliveries: list[dict[str, Any]],
-              max_retries: int = resilience.MAX_RETRIES) -> dict[str, Any]:
+def summarize(entries: list[JsonObject], deliveries: list[JsonObject],
+              max_retries: int = resilience.MAX_RETRIES) -> JsonObject:
     """Everything the report says, as data (``--json`` prints it whole)."""
-    apis: dict[str, Any] = {}
+    apis: dict[str, JsonObject] = {}
     for api in ("stagepro", "stagerai"):
         ops = offered(api)
         seen: dict[str, Counter[str]] = {}
@@ -123,7 +125,7 @@ def summarize(entries: list[dict[str, Any]], deliveries: list[dict[str, Any]],
     }
 
 
-def _lines(requests: list[dict[str, Any]], limit: int) -> list[str]:
+def _lines(requests: list[JsonObject], limit: int) -> list[str]:
     shown = requests if limit <= 0 else requests[:limit]
     out = []
     for e in shown:
@@ -139,7 +141,7 @@ def _lines(requests: list[dict[str, Any]], limit: int) -> list[str]:
 
 
 def build(
-    entries: list[dict[str, Any]], deliveries: list[dict[str, Any]], limit: int = 20,
+    entries: list[JsonObject], deliveries: list[JsonObject], limit: int = 20,
     max_retries: int = resilience.MAX_RETRIES,
 ) -> str:
     """The report as text; at most ``limit`` requests are listed per section (0: all)."""
@@ -187,7 +189,7 @@ def build(
     return "\n".join(lines)
 
 
-def breaks(entries: list[dict[str, Any]], fail_on: str,
+def breaks(entries: list[JsonObject], fail_on: str,
            max_retries: int = resilience.MAX_RETRIES) -> list[str]:
     """Why ``entries`` fail the gate ``fail_on`` (one of ``FAIL_ON``), in words; empty: they
     pass. ``violations``: a request broke a documented rule; ``guesses``: any rule, the mock's
@@ -244,7 +246,7 @@ def main(argv: Sequence[str]) -> int:
         if r.status_code != 200:
             print(f"no stagemock journal at {root}/__mock/journal ({r.status_code})")
             return 2
-        deliveries: list[dict[str, Any]] = []
+        deliveries: list[JsonObject] = []
         d = httpx.get(f"{root}/__mock/webhooks/deliveries", params=params, timeout=30)
     except httpx.HTTPError as exc:
         print(

@@ -36,8 +36,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Protocol, TypedDict, Unpack
 
 import pytest
 
@@ -45,11 +45,65 @@ from ._plugin_report import Collected
 from ._plugin_server import Remote, cannot_listen, pinned_port, refuse, remote_problem
 from .argtypes import non_negative_int, port_number
 from .control import ControlPlane, ScopedControlPlane
+from .jsontypes import Json, JsonObject
 
 if TYPE_CHECKING:  # imported on first use: pytest loads this plugin in every run
+    import ssl
+
     import httpx
+    from httpx._client import EventHook
+    from httpx._types import (
+        AuthTypes,
+        CertTypes,
+        CookieTypes,
+        HeaderTypes,
+        ProxyTypes,
+        QueryParamTypes,
+        TimeoutTypes,
+    )
 
     from .testing import WebhookReceiver
+
+    class WorkerNode(Protocol):
+        """What ``pytest_testnodedown`` reads of pytest-xdist's worker (xdist is optional:
+        its class is not imported); ``workeroutput`` and ``gateway`` are looked up with
+        ``getattr``/``hasattr``."""
+
+        config: pytest.Config
+
+
+class _ClientOptions(TypedDict, total=False):
+    """The keyword arguments of ``httpx.Client`` but ``base_url``, ``headers`` and
+    ``cookies``: ``MockApi.client()`` and ``console()`` pass them on as given."""
+
+    auth: AuthTypes | None
+    params: QueryParamTypes | None
+    verify: ssl.SSLContext | str | bool
+    cert: CertTypes | None
+    trust_env: bool
+    http1: bool
+    http2: bool
+    proxy: ProxyTypes | None
+    mounts: Mapping[str, httpx.BaseTransport | None] | None
+    timeout: TimeoutTypes
+    follow_redirects: bool
+    limits: httpx.Limits
+    max_redirects: int
+    event_hooks: Mapping[str, list[EventHook]] | None
+    transport: httpx.BaseTransport | None
+    default_encoding: str | Callable[[bytes], str]
+
+
+class ClientOptions(_ClientOptions, total=False):
+    """``MockApi.client()``'s (its ``headers`` are a parameter of its own)."""
+
+    cookies: CookieTypes | None
+
+
+class ConsoleOptions(_ClientOptions, total=False):
+    """``MockApi.console()``'s (the console's cookie is its own)."""
+
+    headers: HeaderTypes | None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -183,19 +237,20 @@ class MockApi(ScopedControlPlane):
         #: ``stagepro`` or ``stagerai``: what ``fault()`` targets unless told otherwise
         self.api = api
 
-    def violations(self) -> list[dict[str, Any]]:
+    def violations(self) -> list[JsonObject]:
         return [e for e in self.journal() if not e["conformant"]]
 
-    def client(self, **kwargs: Any) -> httpx.Client:
+    def client(self, *, headers: Mapping[str, str] | None = None,
+               **kwargs: Unpack[ClientOptions]) -> httpx.Client:
         """An ``httpx.Client`` on the API's base URL with this test's key (``headers`` given
         are added to it)."""
         import httpx
 
         kwargs.setdefault("timeout", 30)
-        headers = {**self.auth_headers, **(kwargs.pop("headers", None) or {})}
-        return httpx.Client(base_url=self.base_url, headers=headers, **kwargs)
+        merged = {**self.auth_headers, **(headers or {})}
+        return httpx.Client(base_url=self.base_url, headers=merged, **kwargs)
 
-    def console(self, **kwargs: Any) -> httpx.Client:
+    def console(self, **kwargs: Unpack[ConsoleOptions]) -> httpx.Client:
         """An ``httpx.Client`` on the API's base URL signed in to the console of this test's
         account (``Cookie: stagepro_session=...``): for the keys and webhooks endpoints."""
         import httpx
@@ -209,8 +264,8 @@ class MockApi(ScopedControlPlane):
     # A test names the action first (its API is the fixture's): the plugin's signature since
     # its start, unlike ``ControlPlane.fault(api, action)``.
     def fault(  # type: ignore[override]
-        self, action: str, operation: str | None = None, *, api: str | None = None, **rule: Any
-    ) -> dict[str, Any]:
+        self, action: str, operation: str | None = None, *, api: str | None = None, **rule: Json
+    ) -> JsonObject:
         """Rehearse a failure: a fault rule scoped to this test's key (no other test sees
         it), removed when the test ends. ``api`` defaults to this fixture's API; ``"gcs"``
         (Stager AI's signed storage) and ``"webhooks"`` (StagePro's deliveries; ``operation``
@@ -278,7 +333,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
+def pytest_testnodedown(node: WorkerNode, error: object) -> None:
     """pytest-xdist's controller: a worker is done; its collected entries join ours."""
     collected = _collected(node.config)
     if collected is None:

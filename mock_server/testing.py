@@ -8,14 +8,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import NotRequired, TypedDict, Unpack
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .app import create_app
-from .control import ControlPlane
+from .context import AppContext
+from .control import ControlPlane, RequestOptions
 from .http import read_body
+from .jsontypes import Json, JsonObject
 from .serving import HttpProtocol
 from .settings import Settings
 
@@ -45,7 +49,7 @@ class RunningServer(ControlPlane):
     def __init__(
         self,
         settings: Settings | None = None,
-        app_wrapper: Callable[[Any], Any] | None = None,
+        app_wrapper: Callable[[Starlette], ASGIApp] | None = None,
         port: int | None = None,
     ) -> None:
         settings = settings or Settings(deterministic=True)
@@ -66,7 +70,7 @@ class RunningServer(ControlPlane):
         )
 
     @property
-    def context(self) -> Any:
+    def context(self) -> AppContext:
         return self.app.state.ctx
 
     def start(self, timeout: float = 15.0) -> RunningServer:
@@ -95,9 +99,23 @@ class RunningServer(ControlPlane):
         """The control-plane client: the server itself."""
         return self
 
-    def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def admin(self, method: str, path: str,
+              **kwargs: Unpack[RequestOptions]) -> httpx.Response:
         """Any ``/__mock/`` call (``path`` relative to it), answered as it came."""
         return self.request(method, path, **kwargs)
+
+
+class Received(TypedDict):
+    """One request a ``WebhookReceiver`` answered: its headers (lower-case names), raw body,
+    the body as JSON (``None``: not JSON) and the status answered; ``on_request`` also gets
+    ``challenge`` (a verification challenge?) and ``path``."""
+
+    headers: dict[str, str]
+    body: bytes
+    json: Json
+    status: NotRequired[int]
+    challenge: NotRequired[bool]
+    path: NotRequired[str]
 
 
 class WebhookReceiver:
@@ -110,14 +128,14 @@ class WebhookReceiver:
     serves ``stagemock webhook-receiver``."""
 
     def __init__(self, port: int | None = None,
-                 on_request: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 on_request: Callable[[Received], None] | None = None) -> None:
         import json as _json
         import threading as _threading
 
         self._json = _json
         self.lock = _threading.Lock()
-        self.deliveries: list[dict[str, Any]] = []
-        self.challenges: list[dict[str, Any]] = []
+        self.deliveries: list[Received] = []
+        self.challenges: list[Received] = []
         self.statuses: list[int] = []
         self.echo_challenge = True
         self.on_request = on_request
@@ -132,7 +150,7 @@ class WebhookReceiver:
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
 
-    async def _app(self, scope: Any, receive: Any, send: Any) -> None:
+    async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         body = await read_body(receive)
@@ -143,7 +161,7 @@ class WebhookReceiver:
             data = None
         status, reply = 200, b"{}"
         with self.lock:
-            record: dict[str, Any]
+            record: Received
             if isinstance(data, dict) and data.get("type") == "webhook.verification":
                 record = {"headers": headers, "body": body, "json": data}
                 self.challenges.append(record)
@@ -197,11 +215,11 @@ class WebhookReceiver:
             self.statuses = list(statuses)
 
     @property
-    def events(self) -> list[dict[str, Any]]:
+    def events(self) -> list[JsonObject]:
         with self.lock:
             return [d["json"] for d in self.deliveries if d["status"] < 300]
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Wait (bounded) until ``count`` deliveries arrived (any status); return them."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

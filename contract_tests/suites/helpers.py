@@ -25,11 +25,12 @@ import json
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
 from contract_tests.target import SPECS, Target
+from mock_server.jsontypes import JsonObject
 
 if TYPE_CHECKING:
     from contract_tests.guesses import Classifier
@@ -120,7 +121,7 @@ def _what(r: httpx.Response) -> str:
     return f"{r.request.method} {r.request.url.path}"
 
 
-def field(r: httpx.Response, *keys: str) -> dict[str, Any]:
+def field(r: httpx.Response, *keys: str) -> JsonObject:
     """The JSON object ``r`` answered, asserting (in words) that it has ``keys``."""
     try:
         body = r.json()
@@ -215,12 +216,12 @@ def wait_until_ended(target: Target, what: str, poll: Callable[[], tuple[str, T]
 
 def wait_terminal(
     client: httpx.Client, target: Target, job_id: str, budget: float | None = None
-) -> dict[str, Any]:
+) -> JsonObject:
     """Poll a job until it is terminal, within the job timeout; statuses only move forward
     on the way, and a terminal job stays so."""
     seen = [-1]
 
-    def poll() -> tuple[str, dict[str, Any]]:
+    def poll() -> tuple[str, JsonObject]:
         r = client.get(f"/jobs/{job_id}")
         status_of(r)
         job = r.json()

@@ -12,19 +12,23 @@ import dataclasses
 import io
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Unpack
 from urllib.parse import urlsplit
 
 import httpx
 
-from ..control import OPERATIONS, ControlPlane, ControlPlaneError
+from ..control import OPERATIONS, ControlPlane, ControlPlaneError, RequestOptions
+from ..jsontypes import Json, JsonObject
+
+if TYPE_CHECKING:
+    from httpx._types import RequestFiles
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/api/v1"
 #: Long edge of the images returned to the model (context size).
 PREVIEW_EDGE = 512
 
 
-def field_words(field: Any) -> str:
+def field_words(field: object) -> str:
     """An error's ``field`` in words: a choice between fields (the API sends a list) reads
     ``input.image_url or input.upload_id``."""
     if isinstance(field, (list, tuple)):
@@ -38,7 +42,7 @@ class ApiCallError(Exception):
     code: str
     message: str
     field: str | list[str] | None = None
-    details: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    details: list[JsonObject] = dataclasses.field(default_factory=list)
 
     def __str__(self) -> str:
         head = f"StagePro API error {self.status}" if self.status else "StagePro unreachable"
@@ -100,7 +104,8 @@ class StageProClient:
             h["authorization"] = f"Bearer {self.api_key}"
         return h
 
-    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _send(self, method: str, url: str,
+                    **kwargs: Unpack[RequestOptions]) -> httpx.Response:
         if not self.origin:
             raise ApiCallError(None, "bad_base_url", f"STAGEPRO_BASE_URL {self.base_url!r} is "
                                "not an absolute http(s) URL such as http://127.0.0.1:8000/api/v1")
@@ -115,11 +120,11 @@ class StageProClient:
                                "running and STAGEPRO_BASE_URL right?") from None
 
     async def request(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-        files: Any = None,
-    ) -> Any:
+        self, method: str, path: str, *, json: Json = None, params: JsonObject | None = None,
+        files: RequestFiles | None = None,
+    ) -> Json:
         """Call ``method base_url+path``; the decoded JSON body, or ``ApiCallError``."""
-        kwargs: dict[str, Any] = {"headers": self._headers()}
+        kwargs: RequestOptions = {"headers": self._headers()}
         if json is not None:
             kwargs["json"] = json
         if params:
@@ -158,7 +163,7 @@ class StageProClient:
         return self._control_plane
 
     async def _control_request(self, operation: str, ids: dict[str, str] | None = None,
-                               **kwargs: Any) -> httpx.Response:
+                               **kwargs: Unpack[RequestOptions]) -> httpx.Response:
         return await asyncio.to_thread(self.control_plane.send, operation, ids, **kwargs)
 
     async def is_mock(self) -> bool:
@@ -178,7 +183,7 @@ class StageProClient:
         return self._is_mock
 
     async def control(self, operation: str, ids: dict[str, str] | None = None,
-                      **kwargs: Any) -> Any:
+                      **kwargs: Unpack[RequestOptions]) -> Json:
         """The control-plane operation ``operation`` (an ``operationId`` the package's client
         knows: ``mock_server.control.OPERATIONS``), its path parameters from ``ids``; an error
         said in words."""

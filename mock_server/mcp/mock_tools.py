@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
-from ..control import OPERATIONS, Operation
+from ..control import OPERATIONS, Operation, RequestOptions
+from ..jsontypes import JsonObject
 from ..limits import JOBS_PAGE_DEFAULT
 from . import schemas
 from .client import StageProClient
@@ -26,7 +26,7 @@ ALL_KEYS = {"type": "boolean", "default": False,
             "description": "Every API key's, not only ours."}
 
 
-def control_schema(op: Operation, doc: dict[str, Any]) -> dict[str, Any]:
+def control_schema(op: Operation, doc: JsonObject) -> JsonObject:
     """The tool's input schema: what ``op`` takes in ``openapi/admin.yaml``."""
     schema = schemas.tool_schema(op.method.lower(), "/__mock/" + op.path, doc=doc)
     if op.key == "query":
@@ -36,7 +36,7 @@ def control_schema(op: Operation, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def control_request(c: StageProClient, op: Operation,
-                    a: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+                    a: JsonObject) -> tuple[dict[str, str], RequestOptions]:
     """The path parameters and the request (``params`` or ``json``) for the arguments ``a``,
     sent with the MCP server's key where ``op`` takes one (see the module's docstring)."""
     args = dict(a)
@@ -57,7 +57,7 @@ def runner(operation: str) -> Runner:
     """Call ``operation`` with the tool's arguments; its JSON is the answer."""
     op = OPERATIONS[operation]
 
-    async def run(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+    async def run(c: StageProClient, a: JsonObject) -> list[Part]:
         ids, request = control_request(c, op, a)
         answer = await c.control(operation, ids, **request)
         return [dump(answer if answer is not None else {})]
@@ -66,7 +66,7 @@ def runner(operation: str) -> Runner:
 
 
 # ------------------------------------------------------------------ answers kept as they were
-async def read_journal(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def read_journal(c: StageProClient, a: JsonObject) -> list[Part]:
     """``getJournal``, the last ``limit`` entries (default 20) and how many matched."""
     args = dict(a)
     limit = int(args.pop("limit", None) or JOBS_PAGE_DEFAULT)
@@ -80,7 +80,7 @@ async def read_journal(c: StageProClient, a: dict[str, Any]) -> list[Part]:
     return [dump({"total": len(entries), "entries": entries[-limit:]})]
 
 
-async def inject_fault(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def inject_fault(c: StageProClient, a: JsonObject) -> list[Part]:
     """``createFault``: fields given as null are left out (``times`` aside: null is "until
     cleared"); ``api`` defaults to StagePro."""
     rule = {k: v for k, v in a.items() if v is not None or k == "times"}
@@ -89,7 +89,7 @@ async def inject_fault(c: StageProClient, a: dict[str, Any]) -> list[Part]:
     return [dump(await c.control("createFault", ids, **request))]
 
 
-async def clear_faults(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def clear_faults(c: StageProClient, a: JsonObject) -> list[Part]:
     """``clearFaults``, then how many rules are left (every key's)."""
     ids, request = control_request(c, OPERATIONS["clearFaults"], a)
     await c.control("clearFaults", ids, **request)
@@ -97,7 +97,7 @@ async def clear_faults(c: StageProClient, a: dict[str, Any]) -> list[Part]:
     return [dump({"removed": True, "rules_left": len(left.get("data", []))})]
 
 
-def _journal_schema(schema: dict[str, Any]) -> dict[str, Any]:
+def _journal_schema(schema: JsonObject) -> JsonObject:
     schema["properties"]["limit"] = {
         "type": "integer", "minimum": 1, "maximum": 1000, "default": JOBS_PAGE_DEFAULT,
         "description": "At most this many, the most recent.",
@@ -105,7 +105,7 @@ def _journal_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _fault_schema(schema: dict[str, Any]) -> dict[str, Any]:
+def _fault_schema(schema: JsonObject) -> JsonObject:
     """``api`` optional (StagePro)."""
     schema["required"] = [r for r in schema.get("required", []) if r != "api"]
     return schema
@@ -114,7 +114,7 @@ def _fault_schema(schema: dict[str, Any]) -> dict[str, Any]:
 ANSWERS: dict[str, Runner] = {
     "read_journal": read_journal, "inject_fault": inject_fault, "clear_faults": clear_faults,
 }
-SCHEMAS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+SCHEMAS: dict[str, Callable[[JsonObject], JsonObject]] = {
     "read_journal": _journal_schema, "inject_fault": _fault_schema,
 }
 

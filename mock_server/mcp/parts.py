@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from ..jsontypes import Json, JsonObject
 from .client import StageProClient
 
 
@@ -23,14 +23,15 @@ class Image:
 class Data:
     """The object a tool answers with (the API's JSON, as decoded)."""
 
-    value: Any
+    value: Json
 
     def text(self) -> str:
         return json.dumps(self.value, indent=1, ensure_ascii=False)
 
 
 Part = str | Image | Data
-Runner = Callable[[StageProClient, dict[str, Any]], Awaitable[list[Part]]]
+#: A tool's code: the client and the tool's arguments (the JSON object of the MCP call).
+Runner = Callable[[StageProClient, JsonObject], Awaitable[list[Part]]]
 
 
 @dataclass(frozen=True)
@@ -38,19 +39,19 @@ class ToolDef:
     name: str
     title: str
     description: str
-    input_schema: dict[str, Any]
+    input_schema: JsonObject
     run: Runner
     #: The spec operation the schema comes from (method, path) and the body fields left out.
     operation: tuple[str, str] | None = None
     omit: tuple[str, ...] = ()
     read_only: bool = False
     mock_only: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 class ToolFailure(Exception):
     """A failure the model should read (bad arguments the API never saw, a local file...)."""
 
 
-def dump(data: Any) -> Data:
+def dump(data: Json) -> Data:
     return Data(data)

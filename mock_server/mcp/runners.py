@@ -7,9 +7,9 @@ import asyncio
 import mimetypes
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlsplit
 
+from ..jsontypes import JsonObject
 from ..limits import UPLOAD_MAX_BYTES
 from .client import ApiCallError, StageProClient
 from .parts import Image, Part, ToolFailure, dump
@@ -19,18 +19,18 @@ MAX_WAIT_SECONDS = 120.0
 TERMINAL = ("completed", "failed")
 
 
-def _id(args: dict[str, Any]) -> str:
+def _id(args: JsonObject) -> str:
     value = args.get("id")
     if not isinstance(value, str) or not value:
         raise ToolFailure("missing argument 'id' (the object's id, e.g. job_...)")
     return quote(value, safe="")
 
 
-def _body(args: dict[str, Any], *, drop: tuple[str, ...] = ("id",)) -> dict[str, Any]:
+def _body(args: JsonObject, *, drop: tuple[str, ...] = ("id",)) -> JsonObject:
     return {k: v for k, v in args.items() if k not in drop}
 
 
-async def job_parts(client: StageProClient, job: dict[str, Any], *, images: bool) -> list[Part]:
+async def job_parts(client: StageProClient, job: JsonObject, *, images: bool) -> list[Part]:
     """A job (its JSON, then its output URLs) and, when completed, its output images."""
     parts: list[Part] = [dump(job)]
     outputs = ((job.get("output") or {}).get("images") or []) if isinstance(job, dict) else []
@@ -53,32 +53,32 @@ async def job_parts(client: StageProClient, job: dict[str, Any], *, images: bool
     return parts
 
 
-async def get_capabilities(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def get_capabilities(c: StageProClient, a: JsonObject) -> list[Part]:
     return [dump(await c.request("GET", "/capabilities"))]
 
 
-async def get_usage(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def get_usage(c: StageProClient, a: JsonObject) -> list[Part]:
     return [dump(await c.request("GET", "/usage"))]
 
 
-async def create_job(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def create_job(c: StageProClient, a: JsonObject) -> list[Part]:
     return await job_parts(c, await c.request("POST", "/jobs", json=a), images=False)
 
 
-async def get_job(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def get_job(c: StageProClient, a: JsonObject) -> list[Part]:
     return await job_parts(c, await c.request("GET", f"/jobs/{_id(a)}"), images=True)
 
 
-async def list_jobs(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def list_jobs(c: StageProClient, a: JsonObject) -> list[Part]:
     return [dump(await c.request("GET", "/jobs", params=a))]
 
 
-async def regenerate_job(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def regenerate_job(c: StageProClient, a: JsonObject) -> list[Part]:
     job = await c.request("POST", f"/jobs/{_id(a)}/regenerate", json=_body(a))
     return await job_parts(c, job, images=False)
 
 
-async def wait_for_job(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def wait_for_job(c: StageProClient, a: JsonObject) -> list[Part]:
     job_id = _id(a)
     try:
         timeout = float(a.get("timeout_seconds", 60))
@@ -101,26 +101,26 @@ async def wait_for_job(c: StageProClient, a: dict[str, Any]) -> list[Part]:
     return parts
 
 
-async def create_batch(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def create_batch(c: StageProClient, a: JsonObject) -> list[Part]:
     return [dump(await c.request("POST", "/batches", json=a))]
 
 
-async def get_batch(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def get_batch(c: StageProClient, a: JsonObject) -> list[Part]:
     return [dump(await c.request("GET", f"/batches/{_id(a)}"))]
 
 
-async def create_workflow(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def create_workflow(c: StageProClient, a: JsonObject) -> list[Part]:
     return [dump(await c.request("POST", "/workflows", json=a))]
 
 
-async def get_workflow(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def get_workflow(c: StageProClient, a: JsonObject) -> list[Part]:
     return [dump(await c.request("GET", f"/workflows/{_id(a)}"))]
 
 
 MAX_UPLOAD_BYTES = UPLOAD_MAX_BYTES
 
 
-async def upload_image(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def upload_image(c: StageProClient, a: JsonObject) -> list[Part]:
     path, url = a.get("path"), a.get("url")
     if bool(path) == bool(url):
         raise ToolFailure("give exactly one of 'path' (a local file) and 'url' (an image URL)")
@@ -144,11 +144,11 @@ async def upload_image(c: StageProClient, a: dict[str, Any]) -> list[Part]:
             "create_workflow or start_agent_session (valid 24 h)."]
 
 
-async def start_agent_session(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def start_agent_session(c: StageProClient, a: JsonObject) -> list[Part]:
     return [dump(await c.request("POST", "/agent/sessions", json=a))]
 
 
-async def send_agent_message(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def send_agent_message(c: StageProClient, a: JsonObject) -> list[Part]:
     reply = await c.request("POST", f"/agent/sessions/{_id(a)}/messages", json=_body(a))
     message = (reply.get("message") or {}).get("content", "")
     state = ("readyToRender: true — call render_agent_session to create the render job"
@@ -156,6 +156,6 @@ async def send_agent_message(c: StageProClient, a: dict[str, Any]) -> list[Part]
     return [dump(reply), f"Agent: {message}\n\n{state}"]
 
 
-async def render_agent_session(c: StageProClient, a: dict[str, Any]) -> list[Part]:
+async def render_agent_session(c: StageProClient, a: JsonObject) -> list[Part]:
     job = await c.request("POST", f"/agent/sessions/{_id(a)}/render", json=_body(a))
     return await job_parts(c, job, images=False)

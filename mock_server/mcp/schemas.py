@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
 
+from ..jsontypes import Json, JsonObject
 from ..settings import Settings
 from ..spec.loader import read_document, resolve
 
@@ -21,16 +21,16 @@ def spec_path() -> Path:
     return Settings().openapi_dir / "stagepro.yaml"
 
 
-def document() -> dict[str, Any]:
+def document() -> JsonObject:
     return read_document(spec_path())
 
 
-def admin_document() -> dict[str, Any]:
+def admin_document() -> JsonObject:
     """The mock's control plane (``openapi/admin.yaml``): the mock-only tools' schemas."""
     return read_document(Settings().openapi_dir / "admin.yaml")
 
 
-def inline(doc: dict[str, Any], node: Any, depth: int = 0) -> Any:
+def inline(doc: JsonObject, node: Json, depth: int = 0) -> Json:
     """``node`` with every local ``$ref`` replaced by a copy of its target (recursively)."""
     if depth > 40:
         raise ValueError("schema nests too deep (a $ref cycle?)")
@@ -45,11 +45,11 @@ def inline(doc: dict[str, Any], node: Any, depth: int = 0) -> Any:
     return copy.deepcopy(node)
 
 
-def operation(doc: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+def operation(doc: JsonObject, method: str, path: str) -> JsonObject:
     return doc["paths"][path][method]
 
 
-def _parameters(doc: dict[str, Any], op: dict[str, Any], where: str) -> list[dict[str, Any]]:
+def _parameters(doc: JsonObject, op: JsonObject, where: str) -> list[JsonObject]:
     out = []
     for p in op.get("parameters", []):
         p = resolve(doc, p)
@@ -59,8 +59,8 @@ def _parameters(doc: dict[str, Any], op: dict[str, Any], where: str) -> list[dic
 
 
 def tool_schema(
-    method: str, path: str, *, omit: tuple[str, ...] = (), doc: dict[str, Any] | None = None
-) -> dict[str, Any]:
+    method: str, path: str, *, omit: tuple[str, ...] = (), doc: JsonObject | None = None
+) -> JsonObject:
     """The input schema of the tool wrapping ``method path`` (``omit``: body properties the
     tool does not offer, e.g. ``stream`` of agent messages: a tool answers once)."""
     doc = doc or document()
@@ -96,7 +96,7 @@ def tool_schema(
     return schema
 
 
-def prices() -> dict[str, Any]:
+def prices() -> JsonObject:
     """The credit price table (``fixtures/prices.yaml``), for tool descriptions."""
     import yaml
 
@@ -104,6 +104,6 @@ def prices() -> dict[str, Any]:
         return yaml.safe_load(fh)
 
 
-def enum_of(name: str, doc: dict[str, Any] | None = None) -> list[str]:
+def enum_of(name: str, doc: JsonObject | None = None) -> list[str]:
     doc = doc or document()
     return list(doc["components"]["schemas"][name]["enum"])

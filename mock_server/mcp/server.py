@@ -6,13 +6,13 @@ from __future__ import annotations
 import base64
 import logging
 import sys
-from typing import Any
 
 import mcp.types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
+from ..jsontypes import JsonObject
 from .client import StageProClient
 from .tools import Data, Image, Part, ToolDef, build_tools, run_tool
 
@@ -56,7 +56,13 @@ def _result(parts: list[Part], is_error: bool) -> types.CallToolResult:
                                 structured_content=structured)
 
 
-def build_server(client: StageProClient) -> Server[Any]:
+#: The server's lifespan context (the SDK's default: an empty dict) and a request's transport
+#: request (an HTTP request; none over stdio): never read here.
+Lifespan = object
+TransportRequest = object
+
+
+def build_server(client: StageProClient) -> Server[Lifespan]:
     tools = {t.name: t for t in build_tools()}
 
     async def visible() -> list[ToolDef]:
@@ -64,7 +70,8 @@ def build_server(client: StageProClient) -> Server[Any]:
         return [t for t in tools.values() if mock or not t.mock_only]
 
     async def list_tools(
-        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+        ctx: ServerRequestContext[Lifespan, TransportRequest],
+        params: types.PaginatedRequestParams | None,
     ) -> types.ListToolsResult:
         return types.ListToolsResult(tools=[
             types.Tool(
@@ -77,7 +84,8 @@ def build_server(client: StageProClient) -> Server[Any]:
         ])
 
     async def call_tool(
-        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+        ctx: ServerRequestContext[Lifespan, TransportRequest],
+        params: types.CallToolRequestParams,
     ) -> types.CallToolResult:
         tool = tools.get(params.name)
         if tool is None:
@@ -95,7 +103,7 @@ def build_server(client: StageProClient) -> Server[Any]:
             parts, is_error = [f"{tool.name} failed: {type(exc).__name__}: {exc}"], True
         return _result(parts, is_error)
 
-    def input_schema(name: str) -> dict[str, Any] | None:
+    def input_schema(name: str) -> JsonObject | None:
         tool = tools.get(name)
         return tool.input_schema if tool else None
 

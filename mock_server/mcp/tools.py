@@ -9,8 +9,7 @@ with: ``parts``. This module does not import the MCP SDK.
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..jsontypes import JsonObject
 from . import runners, schemas
 from .client import ApiCallError, StageProClient
 from .mock_tools import build_mock_tools
@@ -34,7 +33,7 @@ def _render_costs() -> str:
     return ", ".join(f"{t} {p[t]}" for t in ("interior-design", "virtual-stage"))
 
 
-def _id_schema(doc: dict[str, Any]) -> dict[str, Any]:
+def _id_schema(doc: JsonObject) -> JsonObject:
     return schemas.tool_schema("get", "/jobs/{id}", doc=doc)["properties"]["id"]
 
 
@@ -149,7 +148,7 @@ def build_tools() -> list[ToolDef]:
     return out + build_mock_tools()
 
 
-async def run_tool(tool: ToolDef, client: StageProClient, args: dict[str, Any]) -> tuple[
+async def run_tool(tool: ToolDef, client: StageProClient, args: JsonObject) -> tuple[
         list[Part], bool]:
     """Run ``tool``; (parts, is_error). API errors keep the API's code and message; a 402 also
     says the balance."""

@@ -9,22 +9,24 @@ upstream's response against the spec, at the proxy's own ``/__mock/journal`` and
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
+from starlette.types import Receive, Scope, Send
 
 from ..errors import ApiError, BadGateway, GatewayTimeout, stagepro_shape, stagerai_shape
 from ..journal import Journal, JournalEntry
+from ..jsontypes import Json, JsonObject
 from ..resources import data_dir
 from ..spec.loader import load_spec
 from . import redact
 from .flow import CAPTURE_LIMIT, Exchange, MultipartTap, Tap, capture_for
 from .record import Recorder
 from .upstream import Upstream, UpstreamError, UpstreamTimeout
-from .verdicts import SpecIndex
+from .verdicts import OperationRules, SpecIndex
 
 #: Never forwarded: they describe one connection, not the message (RFC 9110 §7.6.1).
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
@@ -45,7 +47,7 @@ class ProxyEntry(JournalEntry):
     request's verdict) plus the response's verdict and what was relayed."""
 
     response_conformant: bool = True
-    response_violations: list[dict[str, Any]] = field(default_factory=list)
+    response_violations: list[JsonObject] = field(default_factory=list)
     error: str | None = None
     request_size: int = 0
     request_sha256: str | None = None
@@ -54,7 +56,7 @@ class ProxyEntry(JournalEntry):
     first_byte_ms: float | None = None
     notes: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         out = super().as_dict()
         for name in ("fault", "fault_action", "retry_after", "lost_status", "idempotency_key",
                      "created"):
@@ -99,7 +101,7 @@ class Proxy:
         self.client = Upstream(self.origin, timeout)
 
     # ASGI ---------------------------------------------------------------------------------
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
@@ -110,7 +112,7 @@ class Proxy:
             return
         await self._relay(scope, receive, send)
 
-    async def _lifespan(self, receive: Any, send: Any) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -121,7 +123,7 @@ class Proxy:
                 return
 
     # the relay ---------------------------------------------------------------------------
-    async def _relay(self, scope: Any, receive: Any, send: Any) -> None:
+    async def _relay(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         method, path = scope["method"], scope["path"]
         query = scope.get("query_string", b"").decode("latin-1")
@@ -142,7 +144,7 @@ class Proxy:
             flow.request.multipart = MultipartTap(content_type)
         has_body = lower.get("content-length", "0") != "0" or "transfer-encoding" in lower
 
-        async def body() -> Any:
+        async def body() -> AsyncIterator[bytes]:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
@@ -203,8 +205,9 @@ class Proxy:
                 raise ConnectionError(flow.error)
             transport.close()
 
-    async def _upstream_failed(self, scope: Any, send: Any, flow: Exchange, entry: ProxyEntry,
-                               started: float, rules: Any, kind: type[ApiError],
+    async def _upstream_failed(self, scope: Scope, send: Send, flow: Exchange,
+                               entry: ProxyEntry, started: float,
+                               rules: OperationRules | None, kind: type[ApiError],
                                why: str) -> None:
         flow.request.close(complete=False)
         err = kind(f"stagemock proxy: the upstream {self.upstream} gave no answer: {why}")
@@ -218,7 +221,8 @@ class Proxy:
         await send({"type": "http.response.body", "body": body})
         self._finish(flow, entry, started, rules)
 
-    def _finish(self, flow: Exchange, entry: ProxyEntry, started: float, rules: Any) -> None:
+    def _finish(self, flow: Exchange, entry: ProxyEntry, started: float,
+                rules: OperationRules | None) -> None:
         flow.finished = time.perf_counter() - started
         entry.duration_ms = flow.finished * 1000
         entry.first_byte_ms = round(flow.first_byte * 1000, 3) if flow.first_byte else None
@@ -260,7 +264,7 @@ class Proxy:
                 flow.response.discard()
 
     # /__mock/ ----------------------------------------------------------------------------
-    async def _control(self, scope: Any, receive: Any, send: Any) -> None:
+    async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         path, method = scope["path"], scope["method"]
         params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         if path == "/__mock/journal" and method == "GET":
@@ -298,11 +302,11 @@ def _key(headers: dict[str, str]) -> str | None:
     return None
 
 
-def _redacted(violation: dict[str, Any]) -> dict[str, Any]:
+def _redacted(violation: JsonObject) -> JsonObject:
     return {k: redact.text(v) if isinstance(v, str) else v for k, v in violation.items()}
 
 
-async def _json(send: Any, body: Any, status: int = 200) -> None:
+async def _json(send: Send, body: Json, status: int = 200) -> None:
     data = orjson.dumps(body)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
@@ -310,7 +314,7 @@ async def _json(send: Any, body: Any, status: int = 200) -> None:
     await send({"type": "http.response.body", "body": data})
 
 
-async def _file(send: Any, path: Path, media: str) -> None:
+async def _file(send: Send, path: Path, media: str) -> None:
     data = path.read_bytes()
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", media.encode()),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from ..argtypes import port_number, positive_seconds
 
@@ -13,7 +12,7 @@ from ..argtypes import port_number, positive_seconds
 DEFAULT_PORT = 8001
 
 
-def add_commands(sub: Any) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     proxy = sub.add_parser(
         "proxy", help="a validating, recording proxy in front of a real API "
         "(stagemock proxy stagepro --upstream URL)",

@@ -5,8 +5,8 @@ differences call for."""
 
 from __future__ import annotations
 
+import argparse
 import json
-from typing import Any
 
 from .replay import Outcome, Replayer, report
 from .shapes import Difference
@@ -65,7 +65,7 @@ def edit(d: Difference, api: str) -> str:
     return f"{op}: the mock gave no answer where the real service did ({d.got})"
 
 
-def main(args: Any) -> int:
+def main(args: argparse.Namespace) -> int:
     try:
         outcome, api = measure(args.file)
     except (OSError, ValueError) as exc:

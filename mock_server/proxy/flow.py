@@ -9,7 +9,7 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -27,6 +27,21 @@ def capture_for(content_type: str | None) -> int:
     return CAPTURE_LIMIT if not media or media.startswith(TEXT_TYPES) else BINARY_CAPTURE
 #: A form field (not a file part) larger than this is not kept for validation.
 FIELD_LIMIT = 64 * 1024
+
+
+class FilePart(TypedDict):
+    """A file part of a multipart body, as it streamed past (never its bytes)."""
+
+    filename: str
+    content_type: str | None
+    size: int
+
+
+class Form(TypedDict):
+    """A multipart body as the verdicts see it: the fields' values and the file parts."""
+
+    fields: dict[str, str]
+    files: dict[str, FilePart]
 
 
 class Tap:
@@ -88,7 +103,7 @@ class MultipartTap:
         _, params = parse_options_header(content_type)
         boundary = params.get(b"boundary")
         self.fields: dict[str, str] = {}
-        self.files: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, FilePart] = {}
         self.error: str | None = None
         self._headers: dict[str, str] = {}
         self._name = self._header = self._filename = ""
@@ -148,7 +163,7 @@ class MultipartTap:
         else:
             self.fields[name] = self._value.decode("utf-8", "replace")
 
-    def as_form(self) -> dict[str, Any]:
+    def as_form(self) -> Form:
         return {"fields": self.fields, "files": self.files}
 
 

@@ -20,9 +20,9 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
 
 from ..core.clock import iso
+from ..jsontypes import JsonObject
 from . import redact
 from .flow import TEXT_TYPES, Exchange, Tap
 
@@ -56,13 +56,13 @@ class Recorder:
     def spool_dir(self) -> str:
         return str(self.bodies)
 
-    def body(self, tap: Tap | None, headers: list[tuple[str, str]]) -> dict[str, Any] | None:
+    def body(self, tap: Tap | None, headers: list[tuple[str, str]]) -> JsonObject | None:
         if tap is None or tap.size == 0:
             if tap is not None:
                 tap.discard()
             return None
         media = _media(headers)
-        out: dict[str, Any] = {"size": tap.size, "sha256": tap.digest}
+        out: JsonObject = {"size": tap.size, "sha256": tap.digest}
         encoded = any(k.lower() == "content-encoding" and v.lower() not in ("", "identity")
                       for k, v in headers)
         inline = (tap.size <= INLINE_LIMIT and not encoded
@@ -91,7 +91,7 @@ class Recorder:
             out["content_type"] = media
         return out
 
-    def write(self, flow: Exchange, verdicts: dict[str, Any]) -> None:
+    def write(self, flow: Exchange, verdicts: JsonObject) -> None:
         line = {
             "seq": flow.seq,
             "time": iso(flow.started_wall),
@@ -118,7 +118,7 @@ class Recorder:
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
-def load(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def load(path: str | Path) -> tuple[JsonObject, list[JsonObject]]:
     """A recording's header and exchanges; refuses another format or a newer version."""
     path = Path(path)
     lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -130,7 +130,7 @@ def load(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return lines[0], lines[1:]
 
 
-def body_bytes(recording: Path, body: dict[str, Any] | None) -> bytes | None:
+def body_bytes(recording: Path, body: JsonObject | None) -> bytes | None:
     """The bytes a recorded body stands for (a redacted one re-encoded: secrets masked)."""
     if body is None:
         return None

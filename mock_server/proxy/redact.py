@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+
+from ..jsontypes import Json
 
 REDACTED = "<redacted>"
 #: Request or response headers whose whole value is a secret (or carries one).
@@ -68,7 +69,7 @@ def headers(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, header(k, v)) for k, v in items]
 
 
-def json_value(value: Any, key: str | None = None) -> Any:
+def json_value(value: Json, key: str | None = None) -> Json:
     if isinstance(value, dict):
         return {k: json_value(v, k) for k, v in value.items()}
     if isinstance(value, list):

@@ -13,21 +13,22 @@ order, to any server, each answer compared with the recording by shape.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from ..jsontypes import Json, JsonObject
 from ..resources import data_dir
-from ..spec.loader import load_spec, resolve
+from ..spec.loader import Operation, load_spec, resolve
 from . import record
-from .shapes import TERMINAL, Difference, SchemaWalker, compare
+from .shapes import TERMINAL, Difference, Rule, SchemaWalker, compare
 
 #: Headers a replay never copies from the recording (the connection's, the credentials').
 DROPPED = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding",
@@ -52,7 +53,7 @@ class Outcome:
     def documented(self) -> list[Difference]:
         return [d for d in self.differences if d.rule == "documented"]
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {"replayed": self.replayed, "skipped": self.skipped,
                 "differences": [d.as_json() for d in self.differences],
                 "documented": len(self.documented)}
@@ -119,14 +120,14 @@ class Replayer:
                 text = text.replace(old, self.ids[old])
         return text
 
-    def sub_json(self, value: Any) -> Any:
+    def sub_json(self, value: Json) -> Json:
         if isinstance(value, dict):
             return {k: self.sub_json(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.sub_json(v) for v in value]
         return self.sub(value) if isinstance(value, str) else value
 
-    def learn(self, old: Any, new: Any, key: str | None = None) -> None:
+    def learn(self, old: Json, new: Json, key: str | None = None) -> None:
         """Pair the ids (and signed URLs) of the recorded answer with the new one's."""
         if isinstance(old, dict) and isinstance(new, dict):
             for k in old:
@@ -143,7 +144,7 @@ class Replayer:
                 self.ids[old] = new
 
     # one exchange ----------------------------------------------------------------------------
-    def request_of(self, ex: dict[str, Any]) -> tuple[str, str, dict[str, str], bytes | None]:
+    def request_of(self, ex: JsonObject) -> tuple[str, str, dict[str, str], bytes | None]:
         req = ex["request"]
         path = req["path"]
         if self.recorded_base and path.startswith(self.recorded_base):
@@ -188,7 +189,7 @@ class Replayer:
         self.client.close()
         return outcome
 
-    def one(self, ex: dict[str, Any]) -> list[Difference]:
+    def one(self, ex: JsonObject) -> list[Difference]:
         method, url, headers, data = self.request_of(ex)
         expected = ex["response"]
         want = _json(self.path, expected)
@@ -211,14 +212,14 @@ class Replayer:
                 for d in self.diff(ex, expected, want, r, got)]
 
     @staticmethod
-    def _unfinished(method: str, want: Any, got: Any, status: int, expected: int) -> bool:
+    def _unfinished(method: str, want: Json, got: Json, status: int, expected: int) -> bool:
         if method != "GET" or status != expected:
             return False
         return (isinstance(want, dict) and isinstance(got, dict)
                 and want.get("status") in TERMINAL and got.get("status") != want.get("status"))
 
-    def diff(self, ex: dict[str, Any], expected: dict[str, Any], want: Any,
-             r: httpx.Response, got: Any) -> list[Difference]:
+    def diff(self, ex: JsonObject, expected: JsonObject, want: Json,
+             r: httpx.Response, got: Json) -> list[Difference]:
         op = self.operations.get(ex.get("operation_id") or "")
         status, new_status = expected["status"], r.status_code
         if status != new_status:
@@ -241,7 +242,7 @@ class Replayer:
                                   rule="documented"))
         return out
 
-    def _status_rule(self, op: Any, expected: int, got: int) -> dict[str, Any]:
+    def _status_rule(self, op: Operation | None, expected: int, got: int) -> Rule:
         """A status the spec does not list at all breaks a documented rule, unless every
         status of its class (2xx, 4xx...) is a guess (as the proxy's verdicts say); otherwise
         the difference is a guess when either status's response is one."""
@@ -264,7 +265,7 @@ class Replayer:
             return {"rule": "documented"}
         return {"rule": "unspecified"}
 
-    def _schema(self, op: Any, status: int, content_type: str | None) -> Any:
+    def _schema(self, op: Operation | None, status: int, content_type: str | None) -> Json:
         if op is None:
             return None
         response = resolve(self.document, (op.responses or {}).get(str(status)) or {})
@@ -273,7 +274,7 @@ class Replayer:
         found = content.get(media) or content.get("application/json")
         return found.get("schema") if found else None
 
-    def _stamp(self, d: Difference, ex: dict[str, Any], method: str, url: str,
+    def _stamp(self, d: Difference, ex: JsonObject, method: str, url: str,
                headers: dict[str, str], data: bytes | None) -> Difference:
         d.seq = ex.get("seq", 0)
         d.operation_id = ex.get("operation_id")
@@ -282,7 +283,7 @@ class Replayer:
         return d
 
 
-def _json(path: Path, response: dict[str, Any]) -> Any:
+def _json(path: Path, response: JsonObject) -> Json:
     body = response.get("body")
     if body is None:
         return None
@@ -296,7 +297,7 @@ def _json(path: Path, response: dict[str, Any]) -> Any:
     return None
 
 
-def _parse(r: httpx.Response) -> Any:
+def _parse(r: httpx.Response) -> Json:
     if "json" not in r.headers.get("content-type", ""):
         return None
     try:
@@ -305,7 +306,7 @@ def _parse(r: httpx.Response) -> Any:
         return None
 
 
-def _code(body: dict[str, Any]) -> str | None:
+def _code(body: JsonObject) -> str | None:
     err = body.get("error")
     return err.get("code") if isinstance(err, dict) else None
 
@@ -357,7 +358,7 @@ def report(outcome: Outcome, title: str) -> str:
     return "\n".join(lines)
 
 
-def main(args: Any) -> int:
+def main(args: argparse.Namespace) -> int:
     try:
         replayer = Replayer(args.file, args.base_url, args.api_key, args.timeout,
                             getattr(args, "api", None))

@@ -6,8 +6,9 @@ of this mock (with its reason), or something the spec does not describe at all."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
+from ..jsontypes import Json, JsonObject
 from ..spec.guesses import GUESS, GUESS_KEYWORDS
 from ..spec.loader import resolve
 
@@ -17,12 +18,21 @@ TERMINAL = frozenset({"completed", "failed", "succeeded", "canceled", "cancelled
                       "verification_failed", "expired", "ready"})
 
 
+class Rule(TypedDict, total=False):
+    """What a difference's rule is (``Difference``'s fields of the same names)."""
+
+    rule: str
+    guess: str | None
+    pointer: str
+
+
 @dataclass
 class Difference:
     kind: str  # status | error_code | missing | extra | type | enum | no_answer
     where: str  # "status", "body.output.images[0].url"...
-    expected: Any
-    got: Any
+    #: the recorded and the new JSON value (or their JSON types, or the statuses)
+    expected: Json
+    got: Json
     #: documented | guess | unspecified
     rule: str = "documented"
     guess: str | None = None
@@ -33,16 +43,16 @@ class Difference:
     operation_id: str | None = None
     request: str = ""
     curl: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: JsonObject = field(default_factory=dict)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JsonObject:
         return {"seq": self.seq, "operation_id": self.operation_id, "request": self.request,
                 "kind": self.kind, "where": self.where, "expected": self.expected,
                 "got": self.got, "rule": self.rule, "guess": self.guess,
                 "pointer": self.pointer, "curl": self.curl}
 
 
-def json_type(value: Any) -> str:
+def json_type(value: Json) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -62,10 +72,10 @@ class SchemaWalker:
     """Finds the schema that describes a place in a JSON document, and whether it is
     guessed."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: JsonObject) -> None:
         self.document = document
 
-    def child(self, schema: Any, key: str | int, value: Any = None) -> tuple[Any, str | None]:
+    def child(self, schema: Json, key: str | int, value: Json = None) -> tuple[Json, str | None]:
         """The schema of ``key`` (a property name or an array index) under ``schema``, and
         the guess covering it (if any)."""
         for node in self.branches(schema, value):
@@ -82,7 +92,7 @@ class SchemaWalker:
                     return resolve(self.document, extra), self.guess(node)
         return None, None
 
-    def branches(self, schema: Any, value: Any = None) -> list[Any]:
+    def branches(self, schema: Json, value: Json = None) -> list[Json]:
         """The schema and what it is made of (``allOf``; the ``oneOf``/``anyOf`` branches,
         those whose ``const`` discriminators fit ``value`` first)."""
         schema = resolve(self.document, schema)
@@ -98,7 +108,7 @@ class SchemaWalker:
                 out += self.branches(b, value)
         return out
 
-    def _fits(self, branch: Any, value: Any) -> bool:
+    def _fits(self, branch: Json, value: Json) -> bool:
         if not isinstance(branch, dict) or not isinstance(value, dict):
             return False
         for name, prop in (branch.get("properties") or {}).items():
@@ -107,7 +117,7 @@ class SchemaWalker:
                 return False
         return True
 
-    def enum(self, schema: Any, value: Any = None) -> list[Any] | None:
+    def enum(self, schema: Json, value: Json = None) -> list[Json] | None:
         for node in self.branches(schema, value):
             if isinstance(node, dict):
                 if "enum" in node:
@@ -116,11 +126,11 @@ class SchemaWalker:
                     return [node["const"]]
         return None
 
-    def lists(self, schema: Any, key: str, value: Any = None) -> bool:
+    def lists(self, schema: Json, key: str, value: Json = None) -> bool:
         return any(isinstance(n, dict) and key in (n.get("properties") or {})
                    for n in self.branches(schema, value))
 
-    def guess(self, node: Any) -> str | None:
+    def guess(self, node: Json) -> str | None:
         if isinstance(node, dict):
             if isinstance(node.get(GUESS), str):
                 return node[GUESS]
@@ -132,13 +142,13 @@ class SchemaWalker:
         return None
 
 
-def compare(walker: SchemaWalker, schema: Any, expected: Any, got: Any, where: str = "body",
+def compare(walker: SchemaWalker, schema: Json, expected: Json, got: Json, where: str = "body",
             inherited: str | None = None) -> list[Difference]:
     """Shape differences between the recorded value (``expected``) and the new one."""
     out: list[Difference] = []
     guess = walker.guess(resolve(walker.document, schema)) or inherited
 
-    def rule(g: str | None, known: bool = True) -> dict[str, Any]:
+    def rule(g: str | None, known: bool = True) -> Rule:
         if g:
             return {"rule": "guess", "guess": g}
         return {"rule": "documented" if known else "unspecified"}

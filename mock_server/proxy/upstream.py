@@ -9,7 +9,6 @@ import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 import httptools
@@ -201,8 +200,8 @@ class Upstream:
         except OSError as exc:
             raise UpstreamError(f"{type(exc).__name__}: {exc}") from None
 
-    async def _pump(self, conn: _Connection, http: Any, parser: _Parser,
-                    no_body: bool) -> None:
+    async def _pump(self, conn: _Connection, http: httptools.HttpResponseParser,
+                    parser: _Parser, no_body: bool) -> None:
         """Read the rest of the body into the queue; the connection goes back to the pool
         when the message ended cleanly and both sides allow keep-alive."""
         reusable = False

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
 
 import jsonschema_rs
 import orjson
 
+from ..jsontypes import JsonObject
 from ..spec.guesses import GUESS, SUFFIX, mark
 from ..spec.loader import ApiSpec, Operation, resolve
 from ..spec.validation import (
@@ -24,6 +25,7 @@ from ..spec.validation import (
     compile_operation,
     describe_errors,
 )
+from .flow import Form
 
 JSON_TYPES = ("application/json",)
 #: Response bodies larger than this are not validated (their size and hash are still kept).
@@ -48,7 +50,7 @@ def _pattern(route_path: str) -> re.Pattern[str]:
 class ResponseRule:
     status: str
     guess: str | None  # the response object's own x-stagemock-guess
-    bodies: dict[str, tuple[jsonschema_rs.Validator, dict[str, Any]]] = field(
+    bodies: dict[str, tuple[jsonschema_rs.Validator, JsonObject]] = field(
         default_factory=dict
     )
 
@@ -100,8 +102,8 @@ class SpecIndex:
     def check_request(
         self, rules: OperationRules | None, method: str, path: str, query: dict[str, list[str]],
         headers: dict[str, str], body: bytes | None, body_complete: bool,
-        form: dict[str, Any] | None = None,
-    ) -> list[dict[str, Any]]:
+        form: Form | None = None,
+    ) -> list[JsonObject]:
         """The client's violations (``[]``: conformant). ``body`` is the captured request
         body (``None`` past the capture limit); ``form`` the parts of a multipart body read
         as it streamed (fields and files' sizes)."""
@@ -110,11 +112,11 @@ class SpecIndex:
                                                f"{path}"}]
         op, validator = rules.operation, rules.request
         _, path_params = self.match(method, path)
-        out: list[dict[str, Any]] = []
+        out: list[JsonObject] = []
         values = {p.name: coerce(path_params[p.name], p.schema)
                   for p in op.parameters if p.location == "path" and p.name in path_params}
         out += validator.check("path", values)
-        q: dict[str, Any] = {}
+        q: JsonObject = {}
         for p in op.parameters:
             if p.location == "query" and p.name in query:
                 raw = query[p.name]
@@ -131,7 +133,7 @@ class SpecIndex:
             out += self._check_body(rules, headers, body, body_complete, form)
         return out
 
-    def _check_auth(self, op: Operation, headers: dict[str, str]) -> list[dict[str, Any]]:
+    def _check_auth(self, op: Operation, headers: dict[str, str]) -> list[JsonObject]:
         if not op.security or any(not req for req in op.security):
             return []
         schemes = self.document.get("components", {}).get("securitySchemes", {})
@@ -142,7 +144,7 @@ class SpecIndex:
         return [{"field": None, "message": f"no credential sent ({names})"}]
 
     def _check_body(self, rules: OperationRules, headers: dict[str, str], body: bytes | None,
-                    complete: bool, form: dict[str, Any] | None) -> list[dict[str, Any]]:
+                    complete: bool, form: Form | None) -> list[JsonObject]:
         op, validator = rules.operation, rules.request
         media = _media(headers.get("content-type"))
         empty = body is not None and complete and not body.strip()
@@ -164,7 +166,7 @@ class SpecIndex:
             return validator.check_body(media, data)
         if media == "multipart/form-data" and form is not None:
             rule = validator.bodies[media]
-            out: list[dict[str, Any]] = []
+            out: list[JsonObject] = []
             fields = {k: coerce(v, rule.properties.get(k, {}))
                       for k, v in form["fields"].items()}
             for name in form["files"]:
@@ -187,7 +189,7 @@ class SpecIndex:
     def check_response(
         self, rules: OperationRules | None, status: int, headers: dict[str, str],
         body: bytes | None, body_complete: bool,
-    ) -> list[dict[str, Any]]:
+    ) -> list[JsonObject]:
         """The upstream's violations: an undocumented status, a body that breaks the
         schema of its status. Each has ``rule``: ``documented`` or ``guess`` (then ``guess``
         holds the reason)."""
@@ -199,7 +201,7 @@ class SpecIndex:
         if rule is None:
             return [self._undocumented_status(rules, status)]
         media = _media(headers.get("content-type"))
-        out: list[dict[str, Any]] = []
+        out: list[JsonObject] = []
         if rule.bodies and media not in rule.bodies and not _wildcard(rule.bodies, media):
             out.append(_classified({"field": "Content-Type", "message": f"status {status} "
                                     f"answered {media or 'no content type'}; the spec gives "
@@ -232,7 +234,7 @@ class SpecIndex:
                 out.append(_classified(v, v.get("guess") or rule.guess))
         return out
 
-    def _undocumented_status(self, rules: OperationRules, status: int) -> dict[str, Any]:
+    def _undocumented_status(self, rules: OperationRules, status: int) -> JsonObject:
         """An answer status the operation does not list: contradicting a guess when the
         statuses of its class (2xx, 4xx...) are all guesses, else breaking a documented
         rule."""
@@ -248,11 +250,11 @@ class SpecIndex:
         return _classified({"field": "status", "message": message}, None)
 
 
-def _wildcard(bodies: dict[str, Any], media: str) -> bool:
+def _wildcard(bodies: Collection[str], media: str) -> bool:
     return any(m.endswith("/*") and media.startswith(m[:-1]) for m in bodies) or "*/*" in bodies
 
 
-def _classified(violation: dict[str, Any], why: str | None) -> dict[str, Any]:
+def _classified(violation: JsonObject, why: str | None) -> JsonObject:
     out = mark(violation, why) if why else dict(violation)
     out["rule"] = "guess" if why else "documented"
     if why:
@@ -260,7 +262,7 @@ def _classified(violation: dict[str, Any], why: str | None) -> dict[str, Any]:
     return out
 
 
-def _credential_sent(scheme: dict[str, Any], headers: dict[str, str]) -> bool:
+def _credential_sent(scheme: JsonObject, headers: dict[str, str]) -> bool:
     kind = scheme.get("type")
     if kind == "http":
         return headers.get("authorization", "").lower().startswith(
@@ -290,12 +292,12 @@ def _decode(body: bytes, encoding: str | None) -> bytes | None:
     return None  # br and others: not validated
 
 
-def _sse_events(data: bytes) -> list[dict[str, Any]]:
+def _sse_events(data: bytes) -> list[dict[str, str]]:
     """``event:`` / ``data:`` blocks of a Server-Sent Events stream, as the spec's
     ``{event, data}`` objects."""
     out = []
     for block in re.split(rb"\r?\n\r?\n", data):
-        event: dict[str, Any] = {}
+        event: dict[str, str] = {}
         lines = []
         for line in block.splitlines():
             name, _, value = line.decode("utf-8", "replace").partition(":")
