@@ -1,0 +1,25 @@
+"""The HTTP/1.1 protocol ``stagemock serve`` speaks: bytes in, ASGI calls out.
+
+uvicorn still runs the process (sockets, lifespan, signals, graceful shutdown, the ``date``
+header): it takes this class as its ``http`` protocol (``uvicorn.Config(http=HttpProtocol)``,
+the constructor uvicorn gives its own protocols). Why not uvicorn's own: its per-request
+bookkeeping (an ``asyncio.Event`` per request, the header regexes, the access-log check, two
+socket writes per answer) costs as much CPU as the mock's whole request path (measurements:
+``bench/RESULTS.md``). This one parses with the same ``httptools`` (llhttp) and writes the
+status line, headers and a complete body in one write.
+
+What it keeps of HTTP/1.1: keep-alive (``Connection: close`` and HTTP/1.0 honoured), request
+bodies in any framing llhttp accepts (``Content-Length``, chunked) streamed to ``receive``
+with read back-pressure, ``Expect: 100-continue`` answered when the app first reads,
+pipelined requests answered in order, ``HEAD`` answered without a body, responses without a
+``Content-Length`` sent chunked, a client that leaves seen as ``http.disconnect``, an idle
+connection closed after uvicorn's ``timeout_keep_alive``, and a malformed request answered
+400 and closed. No upgrades (the mock has no WebSocket). Each request's ``send`` is a bound
+method of its ``Cycle``, whose ``transport`` is the socket's: that is how a fault drops or
+truncates a connection (``mock_server.faults.responses``).
+"""
+
+from .connection import HttpProtocol
+from .exchange import Cycle
+
+__all__ = ["Cycle", "HttpProtocol"]
