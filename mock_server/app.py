@@ -283,8 +283,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # The components, in the order they are ticked and reset: the two APIs, then StagePro's
     # webhook hub (it delivers what the StagePro backend's tick publishes).
     webhooks = WebhookHub(ctx)
-    ctx.register(StageProBackend(ctx, webhooks))
-    ctx.register(StagerAIBackend(ctx))
+    ctx.register_apis(StageProBackend(ctx, webhooks), StagerAIBackend(ctx))
     ctx.add(webhooks)
 
     # The vendor APIs first (the hot paths), then the control plane and static files.

@@ -37,6 +37,10 @@ MAX_STEPS = 100_000
 
 
 class AppContext:
+    #: set by ``register_apis`` (``create_app``)
+    stagepro: StageProBackend
+    stagerai: StagerAIBackend
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.clock: Clock = (
@@ -79,14 +83,13 @@ class AppContext:
         """A component that serves no API of its own (the webhook hub)."""
         self.components.append(component)
 
-    # the two APIs, typed (handlers reach their own backend through these, never by name)
-    @property
-    def stagepro(self) -> StageProBackend:
-        return self.backends["stagepro"]  # type: ignore[return-value]
-
-    @property
-    def stagerai(self) -> StagerAIBackend:
-        return self.backends["stagerai"]  # type: ignore[return-value]
+    def register_apis(self, stagepro: StageProBackend, stagerai: StagerAIBackend) -> None:
+        """The two APIs, registered and kept typed: handlers reach their own backend as
+        ``ctx.stagepro`` / ``ctx.stagerai``, never by name."""
+        self.stagepro = stagepro
+        self.stagerai = stagerai
+        self.register(stagepro)
+        self.register(stagerai)
 
     @property
     def webhooks(self) -> WebhookHub:
