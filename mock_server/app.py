@@ -247,10 +247,16 @@ class StagemockApp(Starlette):
         scope[RAW_SEND] = send
         scope["app"] = self
         door = self.front_door
-        if door is None:
-            await super().__call__(scope, receive, send)
-        else:
-            await door(scope, receive, send)
+        try:
+            if door is None:
+                await super().__call__(scope, receive, send)
+            else:
+                await door(scope, receive, send)
+        finally:
+            # The server's ``send`` is bound to the request's cycle, which holds this scope:
+            # a reference cycle. Broken here, a request's objects are freed by reference
+            # counting when it ends, not left for the garbage collector's passes.
+            scope.pop(RAW_SEND, None)
 
     async def starlette(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Starlette's stack, behind the front door."""

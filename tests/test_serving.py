@@ -219,3 +219,36 @@ def test_the_path_and_query_as_asgi_gives_them(server: str) -> None:
     _raw(server, b"GET http://example.com/abs?q=2 HTTP/1.1\r\nHost: x\r\n\r\n",
          until=b"GET /abs 0")  # absolute-form, as sent to a proxy
     assert SEEN["/abs"]["raw_path"] == b"/abs" and SEEN["/abs"]["query"] == b"q=2"
+
+
+def test_a_request_to_the_mock_leaves_no_reference_cycle() -> None:
+    """Each request's scope and cycle are freed by reference counting when it ends: none is
+    left for the garbage collector, whose passes would otherwise cost every request CPU and
+    the slowest ones their latency (bench/RESULTS.md)."""
+    import gc
+
+    from mock_server.serving import Cycle
+    from mock_server.testing import RunningServer
+
+    server = RunningServer()
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url,
+                          headers={"Authorization": "Bearer sk_test_cycles"}) as client:
+            job = client.post("/api/v1/jobs", json={"type": "empty-room", "input": {
+                "image_url": "https://example.com/room.jpg"}}).json()
+            gc.collect()
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            try:
+                for _ in range(20):
+                    assert client.get(f"/api/v1/jobs/{job['id']}").status_code == 200
+                    assert client.get("/api/v1/capabilities").status_code == 200
+                gc.collect()
+                left = [o for o in gc.garbage if isinstance(o, Cycle)
+                        or (isinstance(o, dict) and o.get("type") == "http")]
+            finally:
+                gc.set_debug(0)
+                gc.garbage.clear()
+    finally:
+        server.stop()
+    assert left == [], f"{len(left)} request objects were left to the collector"
