@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from starlette.convertors import StringConvertor
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
@@ -39,6 +40,12 @@ class SpecRoutes:
         for r in routes:
             if "{" in r.path:
                 self.templated.setdefault(self._segment(r.path), []).append(r)
+        #: templated routes whose parameters are all plain strings (converted as matched),
+        #: by identity (a Starlette route is not hashable)
+        self.plain = {
+            id(r) for r in routes
+            if all(type(c) is StringConvertor for c in r.param_convertors.values())
+        }
         #: routes ending in a catch-all parameter (GCS objects): every path under their
         #: literal start reaches them, even one Starlette's converters refuse (an empty
         #: segment, a newline), so the operation answers it in its own format and the
@@ -68,6 +75,8 @@ class SpecRoutes:
             for candidate in self.templated.get(self._segment(path), ()):
                 m = candidate.path_regex.match(path)
                 if m is not None:
+                    if id(candidate) in self.plain:  # every parameter a string: as matched
+                        return cast(Dispatcher, candidate.endpoint), m.groupdict()
                     convertors = candidate.param_convertors
                     return cast(Dispatcher, candidate.endpoint), {
                         k: convertors[k].convert(v) for k, v in m.groupdict().items()

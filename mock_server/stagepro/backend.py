@@ -13,7 +13,7 @@ from starlette.requests import Request
 
 from ..backend import Principal
 from ..errors import account_exists, stagepro_shape, unauthorized
-from ..http import header
+from ..http import RawJSON, header
 from ..jsontypes import Json, JsonObject
 from ..limits import stagepro_capabilities
 from ..spec.binding import ApiBinding
@@ -91,6 +91,8 @@ class StageProBackend:
         self.catalog = Catalog.from_spec(self.spec.document, self.prices)
         #: Capabilities never change while the server runs: serialised once.
         self.capabilities_bytes = orjson.dumps(self.catalog.as_capabilities(LIMITS))
+        #: ... and answered as one response object, reused (a response is only read when sent)
+        self.capabilities_response = RawJSON(self.capabilities_bytes)
         self.limits = LIMITS
         #: The webhook hub (a component of its own, declared in ``create_app``): hears every
         #: domain event (job.completed, job.failed, batch.completed) and validates the

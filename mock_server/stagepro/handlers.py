@@ -106,7 +106,7 @@ def _idempotent(
 
 @operation("getCapabilities")
 async def getCapabilities(call: Call) -> Response:
-    return RawJSON(_backend(call).capabilities_bytes)
+    return _backend(call).capabilities_response
 
 
 @operation("getUsage")
