@@ -266,7 +266,10 @@ class StageProBackend:
             record = self.state.key_record(token)  # a refusal carries the key as sent
             if not record.created_at:
                 record.created_at = self.ctx.clock.now()
-            return Principal(token, record.account)
+            principal = record.principal
+            if principal is None:
+                principal = record.principal = Principal(token, record.account)
+            return principal
         return None
 
 

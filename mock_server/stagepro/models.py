@@ -10,6 +10,7 @@ from typing import TypedDict
 
 import orjson
 
+from ..backend import Principal
 from ..core.clock import iso
 from ..core.lifecycle import FAILED, Scheduler, Task
 from ..core.precompute import Pending
@@ -100,6 +101,8 @@ class KeyRecord:
     name: str = ""
     created_at: float = 0.0
     revoked_at: float | None = None
+    #: who calls with this key, built once (immutable; a reset makes new records)
+    principal: Principal[Account] | None = None
 
     @property
     def mode(self) -> str:
