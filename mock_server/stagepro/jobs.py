@@ -356,9 +356,12 @@ class JobEngine:
         batch: serialised when published, they read as they were)."""
         if account.scheduler is None:
             return []
+        transitions = self.scheduler(account).advance(now)
+        if not transitions:  # nothing due: what most requests find
+            return []
         events: list[Event] = []
         touched: set[str] = set()
-        for tr in self.scheduler(account).advance(now):
+        for tr in transitions:
             job = account.jobs.get(tr.task.id)
             if job is None:
                 continue
