@@ -236,9 +236,9 @@ class OperationValidator:
             return []
         if not values and group.empty_ok:
             return []
-        errors = list(group.validator.iter_errors(values))
-        if not errors:
+        if group.validator.is_valid(values):  # the common case: no error objects built
             return []
+        errors = list(group.validator.iter_errors(values))
         found = describe_errors(self.document, group.root, errors)
         if location == "header":  # validated by lowercase name, named as the spec spells it
             spelled = {p.name.lower(): p.name for p in group.params}
@@ -248,6 +248,8 @@ class OperationValidator:
     def check_body(self, media_type: str, body: Json) -> list[JsonObject]:
         rule = self.bodies[media_type]
         if rule.validator is None:
+            return []
+        if rule.validator.is_valid(body):
             return []
         errors = list(rule.validator.iter_errors(body))
         return describe_errors(self.document, rule.root, errors) if errors else []
