@@ -252,3 +252,25 @@ def test_a_request_to_the_mock_leaves_no_reference_cycle() -> None:
     finally:
         server.stop()
     assert left == [], f"{len(left)} request objects were left to the collector"
+
+
+def test_the_access_log_line_is_uvicorns(caplog: pytest.LogCaptureFixture) -> None:
+    async def ok(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+
+    class Conn:  # the parts of a connection a cycle's ``send`` reads, the access log on
+        write_paused = False
+        access_log = True
+        transport: Any = None
+
+        class server_state:  # noqa: N801
+            default_headers: list[tuple[bytes, bytes]] = []
+
+    from mock_server.serving import Cycle
+
+    scope = {"method": "POST", "client": ("127.0.0.1", 5001), "raw_path": b"/api/v1/jobs",
+             "query_string": b"a=1", "http_version": "1.1"}
+    cycle = Cycle(Conn(), scope, True, False, ok)  # type: ignore[arg-type]
+    with caplog.at_level("INFO", logger="uvicorn.access"):
+        asyncio.run(ok(scope, cycle.receive, cycle.send))
+    assert caplog.messages == ['127.0.0.1:5001 - "POST /api/v1/jobs?a=1 HTTP/1.1" 201']

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp as App
 from starlette.types import Scope
 from uvicorn.config import Config
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+from uvicorn.protocols.utils import get_local_addr, get_remote_addr
 from uvicorn.server import ServerState
 
 from .exchange import Cycle, access
@@ -36,7 +37,6 @@ class HttpProtocol(asyncio.Protocol):
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
         if not config.loaded:
             config.load()
-        self.config = config
         #: uvicorn wraps the app in ``ProxyHeadersMiddleware`` (``proxy_headers``, on by
         #: default), which reads every request's headers; it can only change a request that
         #: carries ``X-Forwarded-For`` or ``X-Forwarded-Proto``, so only those go through it.
@@ -54,7 +54,7 @@ class HttpProtocol(asyncio.Protocol):
         self.access_log = bool(config.access_log) and access.hasHandlers()
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
-        self.server: tuple[str, int] | None = None
+        self.server: tuple[str, int | None] | None = None
         self.client: tuple[str, int] | None = None
         self.scheme = "http"
         self.read_paused = False
@@ -74,8 +74,8 @@ class HttpProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.connections.add(self)
         self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
-        self.server = _address(transport.get_extra_info("sockname"))
-        self.client = _address(transport.get_extra_info("peername"))
+        self.server = get_local_addr(self.transport)
+        self.client = get_remote_addr(self.transport)
         if transport.get_extra_info("sslcontext") is not None:
             self.scheme = "https"
 
@@ -86,11 +86,7 @@ class HttpProtocol(asyncio.Protocol):
             if cycle is not None:
                 cycle.lost()
         self.pipeline.clear()
-        self.write_paused = False
-        for waiter in self._drained:
-            if not waiter.done():
-                waiter.set_result(None)
-        self._drained.clear()
+        self.resume_writing()  # a send waiting for the buffer to drain returns (and sees the loss)
 
     def eof_received(self) -> None:
         pass  # the transport closes itself
@@ -246,8 +242,3 @@ class HttpProtocol(asyncio.Protocol):
             self.read_paused = False
             self.transport.resume_reading()
 
-
-def _address(value: object) -> tuple[str, int] | None:
-    if isinstance(value, tuple) and len(value) >= 2:
-        return (str(value[0]), int(value[1]))
-    return None

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import urllib.parse
 from collections.abc import Iterable
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from starlette.types import ASGIApp as App
 from starlette.types import Message, Scope
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 if TYPE_CHECKING:
+    from uvicorn._types import WWWScope
+
     from .connection import HttpProtocol
 
 log = logging.getLogger("uvicorn.error")
@@ -37,7 +39,7 @@ class Cycle:
 
     __slots__ = ("conn", "transport", "scope", "app", "keep_alive", "expect_continue", "body",
                  "more_body", "delivered", "disconnected", "started", "complete", "_waiter",
-                 "_head", "_chunked", "_remaining", "_head_only", "status")
+                 "_head", "_chunked", "_remaining", "_head_only")
 
     def __init__(self, conn: HttpProtocol, scope: Scope, keep_alive: bool,
                  expect_continue: bool, app: App) -> None:
@@ -58,7 +60,6 @@ class Cycle:
         self._chunked = False
         self._remaining = 0
         self._head_only = scope["method"] == "HEAD"
-        self.status = 0
 
     def wake(self) -> None:
         waiter = self._waiter
@@ -160,7 +161,6 @@ class Cycle:
 
     def _begin(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
         """The status line and headers, kept to go out with the first body."""
-        self.status = status
         conn = self.conn
         out = [STATUS_LINES.get(status) or _status_line(status)]
         for name, value in conn.server_state.default_headers:
@@ -190,16 +190,8 @@ class Cycle:
         out.append(b"\r\n")
         self._head = out
         if conn.access_log:
-            access.info('%s - "%s %s HTTP/%s" %d', _client(self.scope), self.scope["method"],
-                        _path_query(self.scope), self.scope["http_version"], status)
-
-
-def _client(scope: Scope) -> str:
-    client = scope.get("client")
-    return f"{client[0]}:{client[1]}" if client else ""
-
-
-def _path_query(scope: Scope) -> str:
-    path = urllib.parse.quote(scope["root_path"] + scope["path"])
-    query = scope["query_string"]
-    return f"{path}?{query.decode('ascii')}" if query else path
+            # uvicorn's own access-log line
+            scope = cast("WWWScope", self.scope)
+            access.info('%s - "%s %s HTTP/%s" %d', get_client_addr(scope),
+                        self.scope["method"], get_path_with_query_string(scope),
+                        self.scope["http_version"], status)
