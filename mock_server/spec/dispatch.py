@@ -63,7 +63,7 @@ class Dispatcher:
         self.renderer = renderers.pop() if len(renderers) == 1 else None
         #: The server's fault rules (``mock_server.faults``); ``armed`` is false while no rule
         #: and no rate limit is set: the one check a request then pays.
-        self.faults: FaultBook | None = getattr(context, "faults", None)
+        self.faults: FaultBook = context.faults
         #: operationId → the API a fault rule names for it (``gcs`` for signed storage)
         #: per operation, computed once: its path parameters (name, schema), and its header
         #: parameters by lower-case raw name → (name as validated, schema)
@@ -111,8 +111,7 @@ class Dispatcher:
         op, validator, handler = found
         if entry is not None:
             entry.operation_id = op.operation_id
-        faults = self.faults
-        if faults is not None and faults.armed:
+        if self.faults.armed:
             return self._with_faults(request, op, validator, handler, entry)
         return self._run(request, op, validator, handler, entry)
 
@@ -232,7 +231,6 @@ class Dispatcher:
         fires changes the answer (``mock_server.faults``), and the journal keeps what the
         resilience report needs (the key, the ``Idempotency-Key``, what was created)."""
         faults = self.faults
-        assert faults is not None  # only called while armed
         api = self.fault_apis[op.operation_id]
         caller = self.binding.caller_key
         key = caller(op, request) if caller is not None else None
