@@ -27,8 +27,9 @@ import httpx
 from ..jsontypes import Json, JsonObject
 from ..resources import data_dir
 from ..spec.loader import Operation, load_spec, resolve
+from ..spec.rules import DOCUMENTED, GUESS, UNCOVERED, UNSPECIFIED, Verdict
 from . import record
-from .shapes import TERMINAL, Difference, Rule, SchemaWalker, compare
+from .shapes import TERMINAL, Difference, SchemaWalker, _rule, compare
 
 #: Headers a replay never copies from the recording (the connection's, the credentials').
 DROPPED = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding",
@@ -222,48 +223,39 @@ class Replayer:
              r: httpx.Response, got: Json) -> list[Difference]:
         op = self.operations.get(ex.get("operation_id") or "")
         status, new_status = expected["status"], r.status_code
+        book = self.walker.book
         if status != new_status:
             return [Difference("status", "status", status, new_status,
-                               **self._status_rule(op, status, new_status))]
+                               **_rule(self._status_rule(op, status, new_status)))]
         out: list[Difference] = []
         schema = self._schema(op, status, r.headers.get("content-type"))
+        here = book.status(op, status) if op is not None else UNCOVERED
         if isinstance(want, dict) and isinstance(got, dict):
             code, new_code = _code(want), _code(got)
             if code is not None and code != new_code:
-                sub, g = self.walker.child(schema, "error", want)
-                code_schema, g2 = self.walker.child(sub, "code", want.get("error"))
-                why = self.walker.guess(code_schema) or g2 or g
+                verdicts = [book.error_code(c) for c in (code, new_code) if c is not None]
+                guessed = [v for v in verdicts if v.rule != DOCUMENTED]
                 out.append(Difference("error_code", "body.error.code", code, new_code,
-                                      rule="guess" if why else "documented", guess=why))
-            out += [d for d in compare(self.walker, schema, want, got)
+                                      **_rule(guessed[0] if guessed else verdicts[0])))
+            out += [d for d in compare(self.walker, schema, want, got, here=here)
                     if d.where != "body.error.code"]
         elif want is not None and got is None:
             out.append(Difference("type", "body", "json", r.headers.get("content-type"),
-                                  rule="documented"))
+                                  **_rule(here)))
         return out
 
-    def _status_rule(self, op: Operation | None, expected: int, got: int) -> Rule:
-        """A status the spec does not list at all breaks a documented rule, unless every
-        status of its class (2xx, 4xx...) is a guess (as the proxy's verdicts say); otherwise
-        the difference is a guess when either status's response is one."""
+    def _status_rule(self, op: Operation | None, expected: int, got: int) -> Verdict:
+        """Two statuses for one request: a guess when either's response is a guess (the
+        guess is what the other answer contradicts), unspecified when either is one the
+        operation does not declare, else documented (the recorded status's source)."""
         if op is None:
-            return {"rule": "unspecified"}
-        listed = {str(k): resolve(self.document, v) for k, v in (op.responses or {}).items()}
-        if str(got) not in listed:
-            same_class = [v for k, v in listed.items() if k[:1] == str(got)[:1]]
-            guesses = [self.walker.guess(v) for v in same_class]
-            if same_class and all(guesses):
-                return {"rule": "guess", "guess": guesses[0],
-                        "pointer": f"paths.{op.path}.{op.method.lower()}.responses"}
-            return {"rule": "documented"}
-        for status in (str(expected), str(got)):
-            why = self.walker.guess(listed.get(status))
-            if why:
-                return {"rule": "guess", "guess": why,
-                        "pointer": f"paths.{op.path}.{op.method.lower()}.responses.{status}"}
-        if str(expected) in listed or str(got) in listed:
-            return {"rule": "documented"}
-        return {"rule": "unspecified"}
+            return UNCOVERED
+        verdicts = [self.walker.book.status(op, s) for s in (expected, got)]
+        for kind in (GUESS, UNSPECIFIED):
+            found = [v for v in verdicts if v.rule == kind]
+            if found:
+                return found[0]
+        return verdicts[0]
 
     def _schema(self, op: Operation | None, status: int, content_type: str | None) -> Json:
         if op is None:

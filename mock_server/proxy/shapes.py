@@ -11,6 +11,7 @@ from typing import TypedDict
 from ..jsontypes import Json, JsonObject
 from ..spec.guesses import GUESS, GUESS_KEYWORDS
 from ..spec.loader import resolve
+from ..spec.rules import UNCOVERED, UNSPECIFIED, Verdict, rulebook
 
 #: An object whose recorded ``status`` is one of these has finished its asynchronous work:
 #: a replay polls until the new answer says the same.
@@ -23,6 +24,7 @@ class Rule(TypedDict, total=False):
 
     rule: str
     guess: str | None
+    source: str
     pointer: str
 
 
@@ -36,6 +38,8 @@ class Difference:
     #: documented | guess | unspecified
     rule: str = "documented"
     guess: str | None = None
+    #: documented: where a reference states the rule
+    source: str | None = None
     #: where in the spec the rule is (a JSON pointer), when known
     pointer: str | None = None
     #: filled in by the caller
@@ -48,7 +52,7 @@ class Difference:
     def as_json(self) -> JsonObject:
         return {"seq": self.seq, "operation_id": self.operation_id, "request": self.request,
                 "kind": self.kind, "where": self.where, "expected": self.expected,
-                "got": self.got, "rule": self.rule, "guess": self.guess,
+                "got": self.got, "rule": self.rule, "guess": self.guess, "source": self.source,
                 "pointer": self.pointer, "curl": self.curl}
 
 
@@ -74,6 +78,7 @@ class SchemaWalker:
 
     def __init__(self, document: JsonObject) -> None:
         self.document = document
+        self.book = rulebook(document)
 
     def child(self, schema: Json, key: str | int, value: Json = None) -> tuple[Json, str | None]:
         """The schema of ``key`` (a property name or an array index) under ``schema``, and
@@ -117,13 +122,11 @@ class SchemaWalker:
                 return False
         return True
 
-    def enum(self, schema: Json, value: Json = None) -> list[Json] | None:
+    def enum_holder(self, schema: Json, value: Json = None) -> JsonObject | None:
+        """The schema node whose ``enum`` or ``const`` constrains a value of ``schema``."""
         for node in self.branches(schema, value):
-            if isinstance(node, dict):
-                if "enum" in node:
-                    return list(node["enum"])
-                if "const" in node:
-                    return [node["const"]]
+            if isinstance(node, dict) and ("enum" in node or "const" in node):
+                return node
         return None
 
     def lists(self, schema: Json, key: str, value: Json = None) -> bool:
@@ -142,44 +145,53 @@ class SchemaWalker:
         return None
 
 
+def _rule(verdict: Verdict) -> Rule:
+    out: Rule = {"rule": verdict.rule, "guess": verdict.guess}
+    if verdict.source:
+        out["source"] = verdict.source
+    return out
+
+
 def compare(walker: SchemaWalker, schema: Json, expected: Json, got: Json, where: str = "body",
-            inherited: str | None = None) -> list[Difference]:
-    """Shape differences between the recorded value (``expected``) and the new one."""
+            here: Verdict | None = None) -> list[Difference]:
+    """Shape differences between the recorded value (``expected``) and the new one, each
+    with the verdict of the rule behind it (``spec.rules``): a value's type is its field's
+    rule (``here``: the field's verdict, or the status's for the body itself); a field that
+    one answer lacks is the rule that requires it (``unspecified`` when nothing does); a
+    field the spec does not list, or lists as optional, is ``unspecified``; an enum value is
+    its values' rule."""
     out: list[Difference] = []
-    guess = walker.guess(resolve(walker.document, schema)) or inherited
-
-    def rule(g: str | None, known: bool = True) -> Rule:
-        if g:
-            return {"rule": "guess", "guess": g}
-        return {"rule": "documented" if known else "unspecified"}
-
+    book = walker.book
+    here = here or Verdict(UNSPECIFIED)
     if json_type(expected) != json_type(got) and not (
             {json_type(expected), json_type(got)} <= {"integer", "number"}):
         out.append(Difference("type", where, json_type(expected), json_type(got),
-                              **rule(guess, schema is not None)))
+                              **_rule(here if schema is not None else Verdict(UNSPECIFIED))))
         return out
-    if isinstance(expected, dict):
+    if isinstance(expected, dict) and isinstance(got, dict):
         for key in expected:
-            sub, g = walker.child(schema, key, expected)
+            sub, _ = walker.child(schema, key, expected)
             path = f"{where}.{key}"
             if key not in got:
+                required = book.required(schema, key) if schema is not None else UNCOVERED
                 out.append(Difference("missing", path, json_type(expected[key]), None,
-                                      **rule(g or guess, walker.lists(schema, key, expected))))
+                                      **_rule(required)))
             else:
-                out += compare(walker, sub, expected[key], got[key], path, g or guess)
+                out += compare(walker, sub, expected[key], got[key], path,
+                               book.field(schema, key) if schema is not None else UNCOVERED)
         for key in got:
             if key not in expected:
-                sub, g = walker.child(schema, key, got)
                 out.append(Difference("extra", f"{where}.{key}", None, json_type(got[key]),
-                                      **rule(g or guess, walker.lists(schema, key, got))))
-    elif isinstance(expected, list):
+                                      **_rule(UNCOVERED)))
+    elif isinstance(expected, list) and isinstance(got, list):
         if expected and got:
-            sub, g = walker.child(schema, 0)
-            out += compare(walker, sub, expected[0], got[0], f"{where}[0]", g or guess)
+            sub, _ = walker.child(schema, 0)
+            out += compare(walker, sub, expected[0], got[0], f"{where}[0]", here)
     elif isinstance(expected, str) and schema is not None:
-        allowed = walker.enum(schema)
-        if allowed is not None and expected != got:
+        holder = walker.enum_holder(schema)
+        if holder is not None and expected != got:
             if where.endswith(".status") and expected not in TERMINAL:
                 return out  # a moment of asynchronous work, not a rule
-            out.append(Difference("enum", where, expected, got, **rule(guess)))
+            out.append(Difference("enum", where, expected, got,
+                                  **_rule(book.enum_difference(holder, expected, got))))
     return out

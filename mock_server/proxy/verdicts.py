@@ -16,8 +16,9 @@ import jsonschema_rs
 import orjson
 
 from ..jsontypes import JsonObject
-from ..spec.guesses import GUESS, SUFFIX, mark
+from ..spec.guesses import SUFFIX, mark
 from ..spec.loader import ApiSpec, Operation, resolve
+from ..spec.rules import DOCUMENTED, GUESS, UNSPECIFIED, rulebook
 from ..spec.validation import (
     OperationValidator,
     _compile,
@@ -49,7 +50,6 @@ def _pattern(route_path: str) -> re.Pattern[str]:
 @dataclass
 class ResponseRule:
     status: str
-    guess: str | None  # the response object's own x-stagemock-guess
     bodies: dict[str, tuple[jsonschema_rs.Validator, JsonObject]] = field(
         default_factory=dict
     )
@@ -68,6 +68,7 @@ class SpecIndex:
     def __init__(self, spec: ApiSpec) -> None:
         self.spec = spec
         self.document = spec.document
+        self.book = rulebook(spec.document)
         self.routes: list[tuple[re.Pattern[str], dict[str, OperationRules]]] = []
         by_path: dict[str, dict[str, OperationRules]] = {}
         for op in spec.operations:
@@ -80,7 +81,7 @@ class SpecIndex:
         responses = {}
         for status, response in (op.responses or {}).items():
             response = resolve(self.document, response)
-            rule = ResponseRule(str(status), response.get(GUESS))
+            rule = ResponseRule(str(status))
             for media, content in (response.get("content") or {}).items():
                 schema = content.get("schema")
                 if schema is not None:
@@ -109,7 +110,7 @@ class SpecIndex:
         as it streamed (fields and files' sizes)."""
         if rules is None:
             return [{"field": None, "message": f"no operation of the spec matches {method} "
-                                               f"{path}"}]
+                                               f"{path}", "rule": UNSPECIFIED}]
         op, validator = rules.operation, rules.request
         _, path_params = self.match(method, path)
         out: list[JsonObject] = []
@@ -131,6 +132,8 @@ class SpecIndex:
         out += self._check_auth(op, headers)
         if op.body_content:
             out += self._check_body(rules, headers, body, body_complete, form)
+        for v in out:  # the checks beside the schema's: a guess says so, the rest is the spec's
+            v.setdefault("rule", GUESS if v.get("guess") else DOCUMENTED)
         return out
 
     def _check_auth(self, op: Operation, headers: dict[str, str]) -> list[JsonObject]:
@@ -190,22 +193,34 @@ class SpecIndex:
         self, rules: OperationRules | None, status: int, headers: dict[str, str],
         body: bytes | None, body_complete: bool,
     ) -> list[JsonObject]:
-        """The upstream's violations: an undocumented status, a body that breaks the
-        schema of its status. Each has ``rule``: ``documented`` or ``guess`` (then ``guess``
-        holds the reason)."""
+        """The upstream's violations, each with its verdict (``spec.rules``: ``rule`` and
+        ``source`` or ``guess``): a status the operation does not declare is
+        ``unspecified``; a body under it is still checked, for the documented rules of the
+        operation's success answer when the status is a 2xx (a renamed documented field
+        under an undeclared 201 is a documented finding)."""
         if rules is None:
             return []
         documented = rules.responses
-        rule = documented.get(str(status)) or documented.get(f"{str(status)[0]}XX") \
+        code = str(status)
+        rule = documented.get(code) or documented.get(f"{code[0]}XX") \
             or documented.get("default")
-        if rule is None:
-            return [self._undocumented_status(rules, status)]
-        media = _media(headers.get("content-type"))
         out: list[JsonObject] = []
+        verdict = self.book.status(rules.operation, status)
+        only_documented = False
+        if rule is None:
+            listed = ", ".join(sorted(documented))
+            out.append({"field": "status", "message": f"{status} is not a status the spec lists "
+                        f"for {rules.operation.operation_id} ({listed})", **verdict.fields()})
+            success = [r for s, r in sorted(documented.items()) if s.startswith("2")]
+            if not code.startswith("2") or not success:
+                return out
+            rule, only_documented = success[0], True
+        media = _media(headers.get("content-type"))
         if rule.bodies and media not in rule.bodies and not _wildcard(rule.bodies, media):
-            out.append(_classified({"field": "Content-Type", "message": f"status {status} "
-                                    f"answered {media or 'no content type'}; the spec gives "
-                                    f"{', '.join(rule.bodies)}"}, rule.guess))
+            if not only_documented:
+                out.append({"field": "Content-Type", "message": f"status {status} answered "
+                            f"{media or 'no content type'}; the spec gives "
+                            f"{', '.join(rule.bodies)}", **verdict.fields()})
             return out
         found = rule.bodies.get(media)
         if found is None or body is None or not body_complete or len(body) > VALIDATE_LIMIT:
@@ -218,8 +233,8 @@ class SpecIndex:
             try:
                 value = orjson.loads(data)
             except orjson.JSONDecodeError as exc:
-                return [_classified({"field": None, "message": f"the body is not valid JSON: "
-                                     f"{exc}"}, rule.guess)]
+                return out + [{"field": None, "message": f"the body is not valid JSON: {exc}",
+                               **verdict.fields()}]
             values = [value]
         elif media == "text/event-stream":
             values = list(_sse_events(data))
@@ -227,39 +242,20 @@ class SpecIndex:
             return out
         for value in values:
             errors = list(validator.iter_errors(value))
-            for v in describe_errors(self.document, schema, errors, "body"):
-                v["message"] = v["message"].replace(
+            for v in describe_errors(self.document, schema, errors, "body", request=False,
+                                     body=verdict):
+                if only_documented and v.get("rule") != DOCUMENTED:
+                    continue
+                v["message"] = v["message"].removesuffix(f" {SUFFIX}").replace(
                     "is not a known field (request bodies are strict)",
                     "is a field the spec does not list")
-                out.append(_classified(v, v.get("guess") or rule.guess))
+                v.pop("keyword", None)
+                out.append(v)
         return out
-
-    def _undocumented_status(self, rules: OperationRules, status: int) -> JsonObject:
-        """An answer status the operation does not list: contradicting a guess when the
-        statuses of its class (2xx, 4xx...) are all guesses, else breaking a documented
-        rule."""
-        same_class = [r for s, r in rules.responses.items() if s[:1] == str(status)[:1]]
-        listed = ", ".join(sorted(rules.responses))
-        message = f"{status} is not a status the spec lists for " \
-                  f"{rules.operation.operation_id} ({listed})"
-        guesses = [r.guess for r in same_class if r.guess]
-        if same_class and len(guesses) == len(same_class):
-            expected = ", ".join(r.status for r in same_class)
-            return _classified({"field": "status", "message": f"got {status} where the spec's "
-                                f"status is {expected}"}, guesses[0])
-        return _classified({"field": "status", "message": message}, None)
 
 
 def _wildcard(bodies: Collection[str], media: str) -> bool:
     return any(m.endswith("/*") and media.startswith(m[:-1]) for m in bodies) or "*/*" in bodies
-
-
-def _classified(violation: JsonObject, why: str | None) -> JsonObject:
-    out = mark(violation, why) if why else dict(violation)
-    out["rule"] = "guess" if why else "documented"
-    if why:
-        out["message"] = out["message"].replace(f" {SUFFIX}", "")
-    return out
 
 
 def _credential_sent(scheme: JsonObject, headers: dict[str, str]) -> bool:

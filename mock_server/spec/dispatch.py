@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("stagemock")
 
+#: A violation's fields for the journal only, never in the API's error body.
+JOURNAL_ONLY = frozenset({"guess", "rule", "source", "keyword"})
+
 
 class Dispatcher:
     """The endpoint of one spec path: every method of that path lands here."""
@@ -175,7 +178,7 @@ class Dispatcher:
                 violations
                 and auth_error is None
                 and self.lenient
-                and all(v.get("guess") for v in violations)
+                and all(v.get("guess") and v.get("keyword") != "type" for v in violations)
             ):
                 # ``stagemock serve --lenient``: the request breaks only rules the vendor's
                 # reference does not state; let it through and say so in the journal.
@@ -194,8 +197,9 @@ class Dispatcher:
                 raise ValidationFailed(
                     f"{where}{first['message']}",
                     field=field,
-                    # the guess's reason is for the journal; the vendor's error shape stays as is
-                    details=[{k: v for k, v in d.items() if k != "guess"} for d in violations],
+                    # the verdict is for the journal; the vendor's error shape stays as is
+                    details=[{k: v for k, v in d.items() if k not in JOURNAL_ONLY}
+                             for d in violations],
                 )
             if self.binding.due_work is not None and principal is not None:
                 due = self.binding.due_work(principal)

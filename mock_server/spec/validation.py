@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Protocol
 import jsonschema_rs
 
 from ..jsontypes import Json, JsonObject
-from .guesses import guess_at, mark
+from .guesses import guess_at
+from .guesses import mark as mark_guess
 from .loader import Operation, Parameter, resolve
+from .rules import GUESS, Verdict, rulebook
 
 if TYPE_CHECKING:
     from .body import SizeRule
@@ -61,11 +63,13 @@ class _KindFields(Protocol):
 
 def describe_errors(
     document: JsonObject, root: JsonObject, errors: list[jsonschema_rs.ValidationError],
-    prefix: str = "",
+    prefix: str = "", request: bool = True, body: Verdict | None = None,
 ) -> list[JsonObject]:
-    """jsonschema-rs errors → ``[{"field", "message"}]`` naming the offending field; a
-    violation of a rule marked ``x-stagemock-guess`` also has ``"guess": <why>`` and says so
-    in its message (see ``guesses``)."""
+    """jsonschema-rs errors → ``[{"field", "message", "rule", ...}]`` naming the offending
+    field, each with the verdict of the rule it breaks (``rules.RuleBook.violation``:
+    ``rule`` and ``source`` or ``guess``); a guess also says so in its message. ``request``:
+    a request's errors (else an answer's, ``body`` the verdict of its status)."""
+    book = rulebook(document)
     out = []
     if len(errors) > 1:
         # "unevaluated properties" is only a consequence of another branch failing
@@ -78,7 +82,8 @@ def describe_errors(
         path = list(err.instance_path)
         name = type(kind).__name__
         message = err.message
-        why = guess_at(document, root, list(err.schema_path))
+        verdict = book.violation(root, list(err.schema_path), name,
+                                 kind.property if name == "Required" else None, request, body)
         if name == "Type":
             message = _type_message(list(kind.types), err.instance)
         elif name == "Required":
@@ -87,12 +92,12 @@ def describe_errors(
         elif name == "AdditionalProperties":
             for extra in kind.unexpected:
                 out.append(
-                    mark(
+                    _judged(
                         {
                             "field": _field(prefix, path + [extra]),
                             "message": "is not a known field (request bodies are strict)",
                         },
-                        why,
+                        verdict, name,
                     )
                 )
             continue
@@ -104,13 +109,14 @@ def describe_errors(
                 if tuple(path) in mistyped:
                     continue  # the type error says it
                 message = _type_message(["object"], err.instance)
-                out.append(mark({"field": _field(prefix, path) or None, "message": message}, why))
+                out.append(_judged({"field": _field(prefix, path) or None, "message": message},
+                               verdict, name))
                 continue
             if required and all(len(r) == 1 for r in required):
                 # a choice between fields names every field of the choice
                 fields = [_field(prefix, path + r) for r in required]
                 message = _choice_message([f"`{f}`" for f in fields], name)
-                out.append(mark({"field": fields, "message": message}, why))
+                out.append(_judged({"field": fields, "message": message}, verdict, name))
                 continue
             if required:
                 message = _choice_message([" + ".join(r) for r in required], name)
@@ -119,7 +125,18 @@ def describe_errors(
             if isinstance(allowed, list):
                 message = "must be one of: " + ", ".join(
                     "null" if v is None else str(v) for v in allowed)
-        out.append(mark({"field": _field(prefix, path) or None, "message": message}, why))
+        out.append(_judged({"field": _field(prefix, path) or None, "message": message},
+                               verdict, name))
+    return out
+
+
+def _judged(violation: JsonObject, verdict: Verdict, kind: str) -> JsonObject:
+    """A violation with its verdict. A request's wrong JSON type is never let through by
+    ``--lenient`` (a handler could not read the value): its ``keyword`` says so."""
+    out = mark_guess(violation, verdict.guess) if verdict.rule == GUESS else dict(violation)
+    out.update(verdict.fields())
+    if kind == "Type":
+        out["keyword"] = "type"
     return out
 
 

@@ -1,8 +1,8 @@
-"""A small upstream that claims to be StagePro but deviates: it breaks one documented rule
-(``GET /jobs/{id}`` answers 418, a status the spec does not list) and contradicts two guesses
-of the mock (``POST /jobs/{id}/regenerate`` answers 200 where the spec's guessed status is
-202; ``GET /usage`` leaves out ``credits``, a field of the guessed Usage shape). The rest
-answers as the spec says."""
+"""A small upstream that claims to be StagePro but deviates: it answers statuses the spec
+does not list (``GET /jobs/{id}`` answers 418; ``POST /jobs/{id}/regenerate`` answers 200
+where the spec's guessed status is 202: both unspecified) and contradicts a guess of the mock
+(``GET /usage`` leaves out ``credits``, a field of the guessed Usage shape). The rest answers
+as the spec says."""
 
 from __future__ import annotations
 
