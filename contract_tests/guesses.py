@@ -40,14 +40,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
+
 from contract_tests import answers
 from contract_tests.answers import Spec, document_response, strings
 from contract_tests.findings import Finding, event_findings, findings
 from contract_tests.guessed_values import pointer_parts, request_values
 from contract_tests.ndjson import Case, Response, response_body
 from mock_server.jsontypes import Json
+from mock_server.proxy.verdicts import SpecIndex
 from mock_server.spec.guesses import GUESS, guess_at
 from mock_server.spec.loader import Operation, load_spec, resolve
+from mock_server.spec.rules import DOCUMENTED, GUESSED, UNCOVERED, Verdict, rulebook
 from mock_server.spec.validation import (
     OperationValidator,
     _compile,
@@ -57,6 +61,24 @@ from mock_server.spec.validation import (
 )
 
 __all__ = ["Classifier", "Finding", "event_findings", "findings"]
+
+
+def _verdict_of(violation: dict[str, Json]) -> Verdict:
+    rule = str(violation.get("rule") or (GUESSED if violation.get("guess") else DOCUMENTED))
+    source, why = violation.get("source"), violation.get("guess")
+    return Verdict(rule, str(source) if source else None, str(why) if why else None)
+
+
+def _strongest(verdicts: list[Verdict]) -> Verdict:
+    """Several rules broken at once: documented if any is (its source), else the guesses
+    (their reasons together), else unspecified."""
+    for kind in (DOCUMENTED, GUESSED):
+        found = [v for v in verdicts if v.rule == kind]
+        if found and kind == DOCUMENTED:
+            return found[0]
+        if found:
+            return Verdict(GUESSED, guess="; ".join(dict.fromkeys(str(v.guess) for v in found)))
+    return UNCOVERED
 
 
 class Classifier:
@@ -69,6 +91,15 @@ class Classifier:
             (op.method, op.path): op for op in self.spec.operations
         }
         self._validators: dict[str, OperationValidator] = {}
+        self.book = rulebook(self.document)
+        self._index: SpecIndex | None = None
+
+    @property
+    def index(self) -> SpecIndex:
+        """The proxy's judge of answers, over the same spec."""
+        if self._index is None:
+            self._index = SpecIndex(self.spec)
+        return self._index
 
     def validator(self, op: Operation) -> OperationValidator:
         if op.operation_id not in self._validators:
@@ -81,6 +112,49 @@ class Classifier:
     def case_operation(self, case: Case) -> Operation | None:
         """The operation a recorded case was generated for."""
         return self.ops.get((str(case.get("method", "")).upper(), case.get("path", "")))
+
+    # ------------------------------------------------------------------ verdicts
+    def verdict_for(self, check: str, case: Case, response: Response | None) -> Verdict:
+        """What one failed check rests on (``mock_server.spec.rules``): ``documented`` with
+        its source, ``guess`` with the reasons, or ``unspecified``:
+
+        - an undeclared status (``status_code_conformance``, a 5xx) is ``unspecified``,
+          unless the body of an undeclared 2xx breaks a documented rule of the operation's
+          success answer (a renamed documented field under a 201 where the spec says 200);
+        - a body that breaks its schema: the verdicts of the rules it breaks (documented if
+          any is);
+        - invalid input accepted: the verdicts of the rules the request breaks;
+        - valid input refused: a guess when only guesses make it valid
+          (:meth:`acceptance_guesses`), else documented;
+        - any other check: the verdict of the status answered."""
+        op = self.case_operation(case)
+        if op is None or response is None:
+            return UNCOVERED
+        status = int(response.get("status_code", 0))
+        book = self.book
+        if check == "negative_data_rejection":
+            return _strongest([_verdict_of(v) for v in self._violations(op, case)])
+        if check == "positive_data_acceptance" and 400 <= status < 500:
+            why = self.acceptance_guesses(op, case, response_body(response))
+            return Verdict(GUESSED, guess="; ".join(why)) if why else book.status(op, status)
+        if check in ("status_code_conformance", "response_schema_conformance") or status >= 500:
+            found = self.body_verdicts(op, status, response)
+            if check == "response_schema_conformance" or found:
+                return _strongest(found) if found else book.status(op, status)
+        return book.status(op, status)
+
+    def body_verdicts(self, op: Operation, status: int, response: Response) -> list[Verdict]:
+        """The verdicts of what the answer's body breaks (as the proxy judges an answer:
+        under a status the operation does not declare, only the documented rules of its
+        success answer)."""
+        body = response["json"] if "json" in response else response_body(response)
+        if body is None:
+            return []
+        index = self.index
+        rules = index.match(op.method, op.route_path)[0]
+        found = index.check_response(rules, status, {"content-type": "application/json"},
+                                     orjson.dumps(body), True)
+        return [_verdict_of(v) for v in found if v.get("field") != "status"]
 
     # ------------------------------------------------------------------ per check
     def guesses_for(self, check: str, case: Case, response: Response | None

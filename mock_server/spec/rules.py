@@ -40,6 +40,7 @@ from .guesses import guess_at
 from .loader import Operation, resolve
 
 DOCUMENTED, GUESS, UNSPECIFIED = "documented", "guess", "unspecified"
+GUESSED = GUESS  #: the same, where ``GUESS`` names the spec's mark (``x-stagemock-guess``)
 RULES = (DOCUMENTED, GUESS, UNSPECIFIED)
 
 
@@ -127,8 +128,10 @@ class RuleBook:
     # ------------------------------------------------------------------ statuses
     def status(self, op: Operation, status: int) -> Verdict:
         """Answering ``status`` to ``op``: the status's own verdict when the operation
-        declares it (cited, or the guess that marks it); any status the operation does not
-        declare (a 429, a 5xx, a 201 where the spec says 200) is ``unspecified``: what is
+        declares it (cited, or the guess that marks it); another 2xx where a reference
+        states the operation's success status (200 for ``POST /jobs``, whose 202 the
+        reference gives) breaks that statement; any other status the operation does not
+        declare (a 429, a 5xx, a 201 where the spec guesses 200) is ``unspecified``: what is
         documented about such an answer is its body (``proxy.verdicts`` checks it)."""
         responses = op.responses or {}
         base = f"/{'paths' if not op.operation_id.startswith('webhook') else 'webhooks'}"
@@ -137,6 +140,13 @@ class RuleBook:
         for key in (code, f"{code[0]}XX"):
             if key in responses:
                 return self.response(where, key)
+        if code.startswith("2"):
+            # another success where a reference states the operation's: that statement broken
+            for key in responses:
+                if str(key).startswith("2"):
+                    declared = self.response(where, str(key))
+                    if declared.rule == DOCUMENTED and declared.source:
+                        return declared
         return UNCOVERED
 
     def response(self, responses_pointer: str, code: str) -> Verdict:
@@ -170,17 +180,25 @@ class RuleBook:
                 return Verdict(GUESS, guess=why) if why else Verdict(DOCUMENTED)
         return UNCOVERED
 
-    def values(self, holder: JsonObject, keyword: str, request: bool) -> Verdict:
-        """A value outside ``holder``'s ``enum`` (or ``const``): see the module docstring."""
+    def values(self, holder: JsonObject, keyword: str, request: bool = True) -> Verdict:
+        """A value outside ``holder``'s ``enum`` (or ``const``), in a request or an answer
+        alike: documented when a reference shows the whole list; a guess when the list holds
+        a value this mock guessed (the unknown value may be the real API's name for it: a
+        ``running`` where this mock says ``processing``). Which value an unknown one stands
+        for needs more than one answer: the proxy's lifecycle hook and replay's comparison
+        in order tell (a job that rests at ``done`` instead of ``completed``)."""
         pointer = self.pointer(holder)
         found = self.items.get(f"{pointer}/{keyword}", []) if pointer else []
         verdicts = [_from_mark(i.mark) for i in found if i.kind == "value"]
         documented = [v for v in verdicts if v.rule == DOCUMENTED]
         guessed = [v for v in verdicts if v.rule == GUESS]
-        if documented and (not request or not guessed):
-            return documented[0]
         if guessed:
-            return guessed[0]
+            unsure = ", ".join(f"`{i.token}`" for i in found
+                               if i.kind == "value" and _from_mark(i.mark).rule == GUESS)
+            return Verdict(GUESS, guess=f"a value the list does not hold may be the real "
+                                        f"API's name for {unsure} ({guessed[0].guess})")
+        if documented:
+            return documented[0]
         why = guess_at(self.document, holder, [keyword])
         return Verdict(GUESS, guess=why) if why else Verdict(DOCUMENTED)
 
@@ -190,11 +208,14 @@ class RuleBook:
         says ``completed``) rest on both values' items: a guess if either is one."""
         keyword = "enum" if "enum" in holder else "const"
         allowed = holder.get("enum", [holder.get("const")])
-        if expected not in allowed or got not in allowed:
-            return self.values(holder, keyword, request=False)
+        listed = [v for v in (expected, got) if v in allowed]
+        if not listed:
+            return self.values(holder, keyword)
+        # a value outside the list stands where the other answer says a listed one (the
+        # answers are compared at the same step): that value's rule is the one broken
         pointer = self.pointer(holder)
         verdicts = [_from_mark(i.mark) for i in self.items.get(f"{pointer}/{keyword}", [])
-                    if i.kind == "value" and i.token in (str(expected), str(got))]
+                    if i.kind == "value" and i.token in (str(v) for v in listed)]
         guessed = [v for v in verdicts if v.rule == GUESS]
         return guessed[0] if guessed else verdicts[0] if verdicts else Verdict(DOCUMENTED)
 
