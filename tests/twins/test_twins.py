@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from tests.twins.run import running_twin
 from tests.waiting import wait_for
 
 JOB_SECONDS = 0.3
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def jpeg(size: tuple[int, int] = (40, 30), colour: tuple[int, int, int] = (200, 120, 40)) -> bytes:
@@ -126,6 +128,9 @@ def test_the_same_idempotency_key_gives_back_the_same_job(sp) -> None:
     body = {**STAGE, "idempotency_key": "photo-1-v1"}
     first, again = sp.post("/jobs", json=body), sp.post("/jobs", json=body)
     assert first.json()["id"] == again.json()["id"]
+    finished(sp, first.json()["id"])
+    late = sp.post("/jobs", json={**body, "input": {"image_url": "https://x.test/other.jpg"}})
+    assert (late.status_code, late.json()) == (202, first.json())
 
 
 def test_an_upload_id_replaces_image_url_and_a_non_image_fails_the_job(sp) -> None:
