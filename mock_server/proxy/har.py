@@ -15,10 +15,7 @@ Reading (``load``) turns a HAR file into the recording's in-memory header and ex
 - ``_``-prefixed custom fields are kept under each exchange's ``"har"``; stagemock's own
   (``_stagemock``: its sequence number, API, operation, verdicts, error) are used as such.
 
-Writing (``HarRecorder``) keeps the file valid HAR after every exchange (the entries array
-is closed after each one, reopened for the next by a seek back over the closing bytes), so a
-proxy stopped at any moment leaves a file HAR tools open. Bodies are inline (HAR has no side
-files): JSON and text redacted (``redact``), anything else base64.
+Writing: ``har_record`` (``HarRecorder``).
 """
 
 from __future__ import annotations
@@ -28,191 +25,48 @@ import contextlib
 import hashlib
 import json
 import re
-import shutil
-import tempfile
-import weakref
 from collections import Counter
-from datetime import UTC, datetime
-from http import HTTPStatus
+from datetime import datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from .._version import __version__
 from ..jsontypes import Json, JsonObject
 from ..resources import data_dir
 from ..spec.loader import load_spec
-from . import redact
-from .flow import TEXT_TYPES, Exchange, Tap
-from .record import Recorder, _media
+from .flow import TEXT_TYPES
+from .record import _media
 from .verdicts import _pattern
 
-HAR_VERSION = "1.2"
 #: Where each API's paths start on the vendor and on ``stagemock serve`` (the same).
 BASE_PATHS = {"stagepro": "/api/v1", "stagerai": ""}
 #: Path parameters that take slashes (a GCS object name).
 CATCH_ALL = {"stagerai": frozenset({"object"})}
 #: Hosts serving Stager AI's signed uploads and results: their paths have no ``/gcs`` prefix.
 GCS_HOSTS = frozenset({"storage.googleapis.com"})
-#: The end of a HAR file as ``HarRecorder`` writes it: the entries array, ``log``, the root.
-TAIL = b"\n]}}\n"
-PHRASES = {s.value: s.phrase for s in HTTPStatus}
 
 
 def _is_json(media: str) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-def _millis(ts: float) -> str:
-    """Unix seconds → ISO 8601 UTC with milliseconds (HAR's ``startedDateTime``)."""
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
-
-
-# writing ---------------------------------------------------------------------------------------
-def content_of(body: JsonObject | None, media: str) -> JsonObject:
-    """A recorded body as HAR's ``content`` (or ``postData``): text, or base64."""
-    out: JsonObject = {"size": 0 if body is None else body.get("size", 0),
-                       "mimeType": body.get("content_type", media) if body else media}
-    if body is None:
-        return out
-    if "json" in body:
-        out["text"] = json.dumps(body["json"], separators=(",", ":"), ensure_ascii=False)
-    elif "text" in body:
-        out["text"] = body["text"]
-    elif "base64" in body:
-        out["text"], out["encoding"] = body["base64"], "base64"
-    return out
-
-
-def _pairs(headers: list[list[str]]) -> list[JsonObject]:
-    return [{"name": k, "value": v} for k, v in headers]
-
-def entry_of(line: JsonObject, origin: str | None, started: str) -> JsonObject:
-    """One exchange (as ``Recorder.exchange`` builds it) as a HAR 1.2 entry; ``origin`` is
-    the API's scheme and host (``None``: the request's ``Host``)."""
-    req = line["request"]
-    if origin is None:
-        host = next((v for k, v in req["headers"] if k.lower() == "host"), "127.0.0.1")
-        origin = f"http://{host}"
-    query = req.get("query") or ""
-    request: JsonObject = {
-        "method": req["method"], "url": origin + req["path"] + (f"?{query}" if query else ""),
-        "httpVersion": "HTTP/1.1", "cookies": [], "headers": _pairs(req["headers"]),
-        "queryString": [{"name": k, "value": v}
-                        for k, v in parse_qsl(query, keep_blank_values=True)],
-        "headersSize": -1, "bodySize": (req["body"] or {}).get("size", 0),
-    }
-    extras: JsonObject = {"seq": line["seq"], "api": line.get("api"),
-                          "operation_id": line.get("operation_id"),
-                          "first_byte_ms": line.get("first_byte_ms"),
-                          "error": line.get("error"), "verdicts": line.get("verdicts")}
-    if req["body"] is not None:
-        post = content_of(req["body"], _media(req["headers"]))
-        request["postData"] = {"mimeType": post["mimeType"], "text": post.get("text", ""),
-                               "params": []}
-        if post.get("encoding"):
-            request["postData"]["_encoding"] = post["encoding"]
-        extras["request_body"] = {"size": req["body"]["size"], "sha256": req["body"]["sha256"]}
-    resp = line.get("response")
-    if resp is None:  # no answer (the upstream failed): HAR's convention is status 0
-        response: JsonObject = {"status": 0, "statusText": "", "httpVersion": "HTTP/1.1",
-                                "cookies": [], "headers": [],
-                                "content": {"size": 0, "mimeType": "x-unknown"},
-                                "redirectURL": "", "headersSize": -1, "bodySize": -1}
-    else:
-        media = _media(resp["headers"])
-        response = {
-            "status": resp["status"], "statusText": PHRASES.get(resp["status"], ""),
-            "httpVersion": "HTTP/1.1", "cookies": [], "headers": _pairs(resp["headers"]),
-            "content": content_of(resp["body"], media or "x-unknown"),
-            "redirectURL": next((v for k, v in resp["headers"] if k.lower() == "location"),
-                                ""),
-            "headersSize": -1, "bodySize": (resp["body"] or {}).get("size", 0),
-        }
-        if resp["body"] is not None:
-            extras["response_body"] = {"size": resp["body"]["size"],
-                                       "sha256": resp["body"]["sha256"]}
-    total = float(line.get("duration_ms") or 0.0)
-    wait = min(float(line.get("first_byte_ms") or total), total)
-    return {"startedDateTime": started, "time": total, "request": request,
-            "response": response, "cache": {},
-            "timings": {"blocked": -1, "dns": -1, "connect": -1, "ssl": -1, "send": 0,
-                        "wait": wait, "receive": round(total - wait, 3)},
-            "_stagemock": extras}
-
-
-class HarRecorder(Recorder):
-    """``--record FILE.har``: each exchange appended as a HAR 1.2 entry, the file valid
-    after each one. Bodies are spooled to a temporary folder while they stream, then
-    inlined."""
-
-    def _start(self) -> Path:
-        spool = Path(tempfile.mkdtemp(prefix="stagemock-har-"))
-        weakref.finalize(self, shutil.rmtree, spool, True)
-        parts = urlsplit(str(self.header.get("upstream", "")))
-        self.origin = (f"{parts.scheme}://{parts.netloc}"
-                       if parts.scheme in ("http", "https") else None)
-        self._entries = 0
-        log: JsonObject = {"version": HAR_VERSION,
-                           "creator": {"name": "stagemock", "version": __version__},
-                           "pages": [],
-                           "_stagemock": {k: v for k, v in self.header.items()
-                                          if k not in ("format", "version")}}
-        head = json.dumps({"log": log}, ensure_ascii=False)[:-2]  # reopen log and the root
-        with self.path.open("wb") as f:
-            f.write(head.encode() + b', "entries": [' + TAIL)
-        return spool
-
-    def body(self, tap: Tap | None, headers: list[tuple[str, str]]) -> JsonObject | None:
-        if tap is None or tap.size == 0:
-            if tap is not None:
-                tap.discard()
-            return None
-        raw = tap.body
-        if raw is None and tap.spool_path is not None:
-            raw = Path(tap.spool_path).read_bytes()
-        tap.discard()
-        media = _media(headers)
-        out: JsonObject = {"size": tap.size, "sha256": tap.digest}
-        if media:
-            out["content_type"] = media
-        encoded = any(k.lower() == "content-encoding" and v.lower() not in ("", "identity")
-                      for k, v in headers)
-        text = (_utf8(raw) if raw is not None and not encoded
-                and media.startswith(TEXT_TYPES) else None)
-        if text is not None and _is_json(media):
-            with contextlib.suppress(ValueError):
-                out["json"] = redact.json_value(json.loads(text))
-                return out
-        if text is not None:
-            out["text"] = redact.text(text)
-        else:
-            out["base64"] = base64.b64encode(raw or b"").decode()
-        return out
-
-    def write(self, flow: Exchange, verdicts: JsonObject) -> None:
-        entry = entry_of(self.exchange(flow, verdicts), self.origin, _millis(flow.started_wall))
-        data = json.dumps(entry, ensure_ascii=False).encode()
-        with self._lock, self.path.open("r+b") as f:
-            f.seek(-len(TAIL), 2)
-            f.write((b",\n" if self._entries else b"\n") + data + TAIL)
-            f.truncate()
-            self._entries += 1
-
-
-# reading ---------------------------------------------------------------------------------------
 class Operations:
     """Which API and operation a HAR entry's method and path are, from both specs."""
 
     def __init__(self, bases: dict[str, list[str]]) -> None:
         self.routes: list[tuple[str, str, re.Pattern[str], dict[str, str]]] = []
+        #: The header an operation's credential goes in, and a stand-in for a HAR exported
+        #: without it (Chrome's sanitized export drops Authorization and cookies).
+        self.credentials: dict[str, list[str]] = {}
         for api, prefixes in bases.items():
             for base in dict.fromkeys(prefixes):
                 spec = load_spec(api, data_dir("openapi") / f"{api}.yaml", base,
                                  CATCH_ALL.get(api, frozenset()))
                 by_path: dict[str, dict[str, str]] = {}
+                schemes = spec.document.get("components", {}).get("securitySchemes", {})
                 for op in spec.operations:
                     by_path.setdefault(op.route_path, {})[op.method] = op.operation_id
+                    for name in (op.security or ({},))[0]:
+                        self.credentials[op.operation_id] = _credential(schemes.get(name, {}))
                 for path in sorted(by_path, key=lambda p: (p.count("{"), p)):
                     self.routes.append((api, base, _pattern(path), by_path[path]))
 
@@ -226,6 +80,15 @@ class Operations:
                 if op is not None:
                     return api, base, op
         return None
+
+
+def _credential(scheme: JsonObject) -> list[str]:
+    removed = "<removed from the HAR>"
+    if scheme.get("type") == "http":
+        return ["Authorization", f"{str(scheme.get('scheme', 'bearer')).title()} {removed}"]
+    if scheme.get("in") == "cookie":
+        return ["Cookie", f"{scheme.get('name')}={removed}"]
+    return [str(scheme.get("name")), removed]
 
 
 def _bytes(part: JsonObject, folder: Path) -> bytes | None:
@@ -319,7 +182,7 @@ def load(path: str | Path) -> tuple[JsonObject, list[JsonObject]]:
                  if api is not None and host.split(":", 1)[0].lower() not in GCS_HOSTS}
     exchanges: list[JsonObject] = []
     other_hosts: Counter[str] = Counter()
-    unmatched = 0
+    unmatched = stripped = 0
     used_bases: dict[str, Counter[str]] = {}
     for entry, host, api, base, op in matched:
         gcs = host.split(":", 1)[0].lower() in GCS_HOSTS and api is not None
@@ -331,6 +194,11 @@ def load(path: str | Path) -> tuple[JsonObject, list[JsonObject]]:
             continue
         used_bases.setdefault(api, Counter())[base] += 1
         exchanges.append(_exchange(entry, len(exchanges) + 1, api, op, path.parent))
+        needed = operations.credentials.get(op or "")
+        sent = {k.lower() for k, _ in exchanges[-1]["request"]["headers"]}
+        if needed and needed[0].lower() not in sent:
+            exchanges[-1]["request"]["headers"].append(needed)
+            stripped += 1
     apis = sorted(used_bases)
     api = apis[0] if len(apis) == 1 else str(mine.get("api") or "both")
     if api not in BASE_PATHS:
@@ -342,6 +210,9 @@ def load(path: str | Path) -> tuple[JsonObject, list[JsonObject]]:
     if unmatched:
         skipped.append(f"{unmatched} HAR entries no operation of the spec matches (pages, "
                        "static files, preflights)")
+    if stripped:
+        skipped.append(f"nothing, but {stripped} HAR entries had no credential (a sanitized "
+                       "export): they are sent with the replay's key")
     host = next(iter(sorted(api_hosts)), "")
     header: JsonObject = {
         "format": "har", "version": str(log.get("version", "")), "api": api,

@@ -14,8 +14,8 @@
   inline bodies; binary files are kept as sent (an image carries no key).
 - A body read from a HAR file may instead hold ``"base64"``: the bytes, inline.
 
-A ``--record`` file ending ``.har`` is written as HAR 1.2 instead (``recorder``), and ``load``
-reads one (``mock_server.proxy.har``) into the same in-memory header and exchanges.
+A ``--record`` file ending ``.har`` is written as HAR 1.2 instead (``recorder``: ``har_record``),
+and ``load`` reads one (``har``) into the same in-memory header and exchanges.
 """
 
 from __future__ import annotations
@@ -142,10 +142,10 @@ def is_har(path: str | Path) -> bool:
 
 
 def recorder(path: str | Path, api: str, upstream: str, base_path: str) -> Recorder:
-    """The writer ``--record FILE`` asks for: HAR 1.2 for a ``.har`` file (``har``),
+    """The writer ``--record FILE`` asks for: HAR 1.2 for a ``.har`` file (``har_record``),
     else this module's JSON Lines."""
     if is_har(path):
-        from .har import HarRecorder
+        from .har_record import HarRecorder
 
         return HarRecorder(path, api, upstream, base_path)
     return Recorder(path, api, upstream, base_path)

@@ -216,3 +216,22 @@ def test_a_file_that_is_not_har_is_refused(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "mock_server", "drift", str(path)],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2 and "not a HAR file" in proc.stdout
+
+
+def test_a_sanitized_export_without_credentials_still_replays(tmp_path):
+    """Chrome's default HAR export drops Authorization and cookies: each operation that
+    needs a credential is sent with the replay's key, and the report says so."""
+    har = tmp_path / "session.har"
+    _record(har)
+    doc = json.loads(har.read_text())
+    for entry in doc["log"]["entries"]:
+        entry["request"]["headers"] = [h for h in entry["request"]["headers"]
+                                       if h["name"].lower() != "authorization"]
+    har.write_text(json.dumps(doc))
+    header, _ = record.load(har)
+    assert header["skipped"] == ["nothing, but 8 HAR entries had no credential (a sanitized "
+                                 "export): they are sent with the replay's key"]
+    with RunningServer(Settings(deterministic=True, image_workers=0)) as fresh:
+        outcome = Replayer(har, fresh.url + "/api/v1", "sk_test_someone_new").run()
+    assert outcome.replayed == 8
+    assert outcome.differences == [], [d.as_json() for d in outcome.differences]
