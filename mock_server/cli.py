@@ -257,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--record",
         metavar="FILE",
         help="write every exchange with either API to FILE, in the recording format of "
-        "stagemock proxy (stagemock replay FILE --api stagepro|stagerai sends it again)",
+        "stagemock proxy, or as HAR 1.2 when FILE ends .har (stagemock replay FILE --api "
+        "stagepro|stagerai sends it again)",
     )
     serve.add_argument(
         "--log-level", default="warning",

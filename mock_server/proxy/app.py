@@ -24,7 +24,7 @@ from ..resources import data_dir
 from ..spec.loader import load_spec
 from . import redact
 from .flow import CAPTURE_LIMIT, Exchange, MultipartTap, Tap, capture_for
-from .record import Recorder
+from .record import recorder
 from .upstream import Upstream, UpstreamError, UpstreamTimeout
 from .verdicts import OperationRules, SpecIndex
 
@@ -95,7 +95,7 @@ class Proxy:
         self.spec = load_spec(api, spec_file, self.base_path, CATCH_ALL.get(api, frozenset()))
         self.index = SpecIndex(self.spec)
         self.journal = Journal(journal_size)
-        self.recorder = (Recorder(record, api, self.upstream, self.base_path)
+        self.recorder = (recorder(record, api, self.upstream, self.base_path)
                          if record else None)
         self.timeout = timeout
         self.client = Upstream(self.origin, timeout)

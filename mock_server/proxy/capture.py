@@ -13,13 +13,13 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ..journal import JournalEntry
 from .flow import Exchange, Tap, capture_for
-from .record import Recorder
+from .record import recorder
 
 
 class Capture:
     def __init__(self, path: str) -> None:
         #: One file for both APIs: each exchange names its ``api``, the header says "both".
-        self.recorder = Recorder(path, "both", "stagemock serve", "")
+        self.recorder = recorder(path, "both", "stagemock serve", "")
 
     def wrap(self, scope: Scope, receive: Receive, send: Send,
              entry: JournalEntry) -> tuple[Receive, Send, Callable[[], None]]:

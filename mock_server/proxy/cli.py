@@ -25,8 +25,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     proxy.add_argument("--port", type=port_number, default=DEFAULT_PORT,
                        help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0: any free port)")
     proxy.add_argument("--record", metavar="FILE",
-                       help="append each exchange, redacted, to FILE (JSON Lines; large "
-                       "bodies beside it in FILE.bodies/)")
+                       help="append each exchange, redacted, to FILE (JSON Lines, large "
+                       "bodies beside it in FILE.bodies/; HAR 1.2 when FILE ends .har)")
     proxy.add_argument("--timeout", type=positive_seconds, default=60.0,
                        help="seconds to wait for the upstream (default 60): past it, 504")
     proxy.add_argument("--log-level", default="warning",
@@ -38,7 +38,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         description="Send a recorded session's requests, in order, to --base-url (ids "
         "substituted, asynchronous work waited for) and compare each answer with the "
         "recording by shape (docs/proxy.md).")
-    replay.add_argument("file", metavar="FILE")
+    replay.add_argument("file", metavar="FILE",
+                        help="a recording: --record's JSON Lines, or HAR 1.2 (FILE.har)")
     replay.add_argument("--base-url", required=True, metavar="URL",
                         help="the API's base URL on the server to replay against")
     replay.add_argument("--api-key", required=True, metavar="KEY",
@@ -57,7 +58,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "edits the differences call for",
         description="Replay a recording of a real service against a fresh in-process mock "
         "and report where the mock answers differently (docs/proxy.md).")
-    drift.add_argument("file", metavar="FILE")
+    drift.add_argument("file", metavar="FILE",
+                       help="a recording: --record's JSON Lines, or HAR 1.2 (FILE.har, as "
+                       "browser devtools, Playwright and mitmproxy export it)")
     drift.add_argument("--json", action="store_true", help="the report as JSON")
     drift.set_defaults(run=lambda args, rest: run_drift(args), takes_rest=False)
 

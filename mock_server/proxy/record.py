@@ -12,13 +12,20 @@
   relative to the recording: ``<FILE>.bodies/<sha256>``, the bytes as relayed, for binary and
   large bodies). Secrets are masked (``mock_server.proxy.redact``) in headers, queries and
   inline bodies; binary files are kept as sent (an image carries no key).
+- A body read from a HAR file may instead hold ``"base64"``: the bytes, inline.
+
+A ``--record`` file ending ``.har`` is written as HAR 1.2 instead (``recorder``: ``har_record``),
+and ``load`` reads one (``har``) into the same in-memory header and exchanges.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import threading
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.clock import iso
@@ -32,7 +39,8 @@ VERSION = 1
 INLINE_LIMIT = 64 * 1024
 
 
-def _media(headers: list[tuple[str, str]]) -> str:
+def _media(headers: Sequence[Sequence[str]]) -> str:
+    """The media type a ``Content-Type`` header names (lower case, no parameters)."""
     for k, v in headers:
         if k.lower() == "content-type":
             return v.split(";", 1)[0].strip().lower()
@@ -44,13 +52,19 @@ class Recorder:
 
     def __init__(self, path: str | Path, api: str, upstream: str, base_path: str) -> None:
         self.path = Path(path)
-        self.bodies = Path(str(self.path) + ".bodies")
-        self.bodies.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        header = {"format": FORMAT, "version": VERSION, "api": api, "upstream": upstream,
-                  "base_path": base_path, "created": iso(__import__("time").time())}
+        self.header: JsonObject = {"format": FORMAT, "version": VERSION, "api": api,
+                                   "upstream": upstream, "base_path": base_path,
+                                   "created": iso(time.time())}
+        self.bodies = self._start()
+
+    def _start(self) -> Path:
+        """Write the file's beginning; the folder bodies are spooled to (and kept in)."""
+        bodies = Path(str(self.path) + ".bodies")
+        bodies.mkdir(parents=True, exist_ok=True)
         with self.path.open("w") as f:
-            f.write(json.dumps(header) + "\n")
+            f.write(json.dumps(self.header) + "\n")
+        return bodies
 
     @property
     def spool_dir(self) -> str:
@@ -91,8 +105,9 @@ class Recorder:
             out["content_type"] = media
         return out
 
-    def write(self, flow: Exchange, verdicts: JsonObject) -> None:
-        line = {
+    def exchange(self, flow: Exchange, verdicts: JsonObject) -> JsonObject:
+        """One exchange as the recording holds it (bodies through ``body``)."""
+        return {
             "seq": flow.seq,
             "time": iso(flow.started_wall),
             "duration_ms": round((flow.finished or 0.0) * 1000, 3),
@@ -114,13 +129,36 @@ class Recorder:
             "error": flow.error,
             "verdicts": verdicts,
         }
+
+    def write(self, flow: Exchange, verdicts: JsonObject) -> None:
+        line = self.exchange(flow, verdicts)
         with self._lock, self.path.open("a") as f:
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
+def is_har(path: str | Path) -> bool:
+    """Whether ``path`` names a HAR file (``.har``): written and read as HAR 1.2."""
+    return str(path).lower().endswith(".har")
+
+
+def recorder(path: str | Path, api: str, upstream: str, base_path: str) -> Recorder:
+    """The writer ``--record FILE`` asks for: HAR 1.2 for a ``.har`` file (``har_record``),
+    else this module's JSON Lines."""
+    if is_har(path):
+        from .har_record import HarRecorder
+
+        return HarRecorder(path, api, upstream, base_path)
+    return Recorder(path, api, upstream, base_path)
+
+
 def load(path: str | Path) -> tuple[JsonObject, list[JsonObject]]:
-    """A recording's header and exchanges; refuses another format or a newer version."""
+    """A recording's header and exchanges; refuses another format or a newer version. A
+    ``.har`` file is read as HAR 1.2 (``har.load``) into the same header and exchanges."""
     path = Path(path)
+    if is_har(path):
+        from .har import load as load_har
+
+        return load_har(path)
     lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     if not lines or lines[0].get("format") != FORMAT:
         raise ValueError(f"{path} is not a stagemock recording (no {FORMAT!r} header line)")
@@ -138,6 +176,8 @@ def body_bytes(recording: Path, body: JsonObject | None) -> bytes | None:
         return json.dumps(body["json"], separators=(",", ":"), ensure_ascii=False).encode()
     if "text" in body:
         return body["text"].encode()
+    if "base64" in body:  # a binary body read from a HAR file
+        return base64.b64decode(body["base64"])
     if "file" in body:
         return (recording.parent / body["file"]).read_bytes()
     return b""

@@ -1,10 +1,19 @@
 """Secrets never reach the proxy's journal or a recording: API keys (StagePro bearer keys,
 Stager AI's ``stager-api-key``), console session cookies and tokens, webhook secrets, GCS
-URL signatures. A key keeps its prefix and last four characters (``sk_test_…b3f9``), enough
-to tell two keys apart and never enough to use one."""
+URL signatures.
+
+A key keeps its prefix and a fingerprint of the whole key: ``.`` and the first six hex digits
+of its SHA-256 (``sk_test_.3f9a1c``). Two keys stay distinct however short or alike they are
+(``sk_test_one`` and ``sk_test_two`` once both became ``sk_test_<redacted>``), the same key
+always reads the same in every journal and recording, and the form is plain ASCII that no
+shell treats specially (bash, zsh even with ``extendedglob``, fish, PowerShell: not ``~``,
+``<``, ``…``), so it is typed as is (``replay --key-map sk_test_.3f9a1c=KEY``). Six hex
+digits never give the key back: they only tell keys apart. The ``.`` keeps a masked key from
+looking like, or being masked again as, a real one (key characters are ``[A-Za-z0-9_]``)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 
@@ -26,14 +35,27 @@ _PATTERNS = (
 )
 
 
+#: Hex digits of the fingerprint: 16.7 million values, so the keys of one recording (a few,
+#: rarely hundreds) differ; short enough to read out and type.
+FINGERPRINT_DIGITS = 6
+
+
+def fingerprint(key: str) -> str:
+    """``.`` and the first hex digits of the SHA-256 of the whole key (stable, ASCII)."""
+    return "." + hashlib.sha256(key.encode()).hexdigest()[:FINGERPRINT_DIGITS]
+
+
 def mask_key(value: str) -> str:
-    """``sk_test_abcdef123456`` → ``sk_test_…3456``; anything else → ``<redacted>``."""
+    """``sk_test_abcdef123456`` → ``sk_test_.<6 hex>`` (the prefix and a fingerprint of the
+    whole key); a webhook secret or a signature → its prefix and ``<redacted>``; anything
+    else → ``<redacted>``."""
+    stripped = value.strip()
     for pattern, how in _PATTERNS:
-        m = pattern.fullmatch(value.strip())
+        m = pattern.fullmatch(stripped)
         if m is not None:
-            rest = m.group(2)
-            tail = rest[-4:] if how == "key" and len(rest) > 8 else ""
-            return f"{m.group(1)}…{tail}" if tail else f"{m.group(1)}{REDACTED}"
+            if how == "key":
+                return f"{m.group(1)}{fingerprint(stripped)}"
+            return f"{m.group(1)}{REDACTED}"
     return REDACTED
 
 

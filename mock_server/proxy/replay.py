@@ -179,6 +179,7 @@ class Replayer:
 
     def run(self) -> Outcome:
         outcome = Outcome()
+        outcome.skipped += [str(n) for n in self.header.get("skipped") or []]  # a HAR's
         for ex in self.exchanges:
             if ex.get("response") is None:
                 outcome.skipped.append(f"#{ex.get('seq')} {ex['request']['method']} "
