@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 from contract_tests.curl import from_interaction
 from contract_tests.ndjson import Case, Response, request_line, response_body
 from mock_server.jsontypes import Json
+from mock_server.spec.rules import DOCUMENTED, GUESS, Verdict
+
+DOCUMENTED_VERDICT = Verdict(DOCUMENTED)
 
 if TYPE_CHECKING:
     from contract_tests.guesses import Classifier
@@ -24,7 +27,7 @@ class Finding:
     operation: str  # "getJob (GET /jobs/{id})"
     check: str
     title: str
-    #: the guesses the failure comes from ("`input.style`: why"), empty when documented
+    #: the guesses the failure comes from ("`input.style`: why"), empty unless a guess
     guesses: tuple[str, ...]
     request: str  # "POST /jobs {"type": ...}"
     #: schemathesis's own words for the failure ("Received: 201\nDocumented: 200, 401")
@@ -38,6 +41,8 @@ class Finding:
     #: the request's method and the response's status (0: no response)
     method: str = ""
     status: int = 0
+    #: what the failure rests on (``Classifier.verdict_for``): documented, guess, unspecified
+    verdict: Verdict = DOCUMENTED_VERDICT
 
 
 def findings(ndjson: Path, classifier: Classifier, ids: dict[str, str],
@@ -73,6 +78,7 @@ def event_findings(event: Json, classifier: Classifier, ids: dict[str, str],
         for check in checks:
             if check.get("status") != "failure":
                 continue
+            verdict = classifier.verdict_for(check.get("name", ""), case, response)
             failure = (check.get("failure_info") or {}).get("failure") or {}
             label = failure.get("operation") or f"{case.get('method')} {case.get('path')}"
             name = ids.get(label)
@@ -81,7 +87,7 @@ def event_findings(event: Json, classifier: Classifier, ids: dict[str, str],
                     operation=f"{name} ({label})" if name else label,
                     check=check.get("name", ""),
                     title=failure.get("title") or check.get("name", ""),
-                    guesses=classifier.guesses_for(check.get("name", ""), case, response),
+                    guesses=_guesses(verdict),
                     request=request_line(case),
                     message=str(failure.get("message") or ""),
                     curl=from_interaction(interaction["request"], credentials,
@@ -91,9 +97,15 @@ def event_findings(event: Json, classifier: Classifier, ids: dict[str, str],
                     detail=_detail(classifier, check.get("name", ""), case, response),
                     method=str(case.get("method", "")).upper(),
                     status=int((response or {}).get("status_code") or 0),
+                    verdict=verdict,
                 )
             )
     return out
+
+
+def _guesses(verdict: Verdict) -> tuple[str, ...]:
+    """A guess's reasons, one per rule (empty for anything else)."""
+    return tuple(verdict.guess.split("; ")) if verdict.rule == GUESS and verdict.guess else ()
 
 
 def _misplaced(classifier: Classifier, case: Case, response: Response | None) -> str | None:

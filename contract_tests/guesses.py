@@ -51,7 +51,14 @@ from mock_server.jsontypes import Json
 from mock_server.proxy.verdicts import SpecIndex
 from mock_server.spec.guesses import GUESS, guess_at
 from mock_server.spec.loader import Operation, load_spec, resolve
-from mock_server.spec.rules import DOCUMENTED, GUESSED, UNCOVERED, Verdict, rulebook
+from mock_server.spec.rules import (
+    DOCUMENTED,
+    GUESSED,
+    UNCOVERED,
+    UNSPECIFIED,
+    Verdict,
+    rulebook,
+)
 from mock_server.spec.validation import (
     OperationValidator,
     _compile,
@@ -67,6 +74,22 @@ def _verdict_of(violation: dict[str, Json]) -> Verdict:
     rule = str(violation.get("rule") or (GUESSED if violation.get("guess") else DOCUMENTED))
     source, why = violation.get("source"), violation.get("guess")
     return Verdict(rule, str(source) if source else None, str(why) if why else None)
+
+
+def _schemas(document: Spec, schema: Json, seen: int = 0) -> list[dict[str, Json]]:
+    """Every object schema under ``schema`` (``$ref``, branches, properties and items)."""
+    node = resolve(document, schema)
+    if not isinstance(node, dict) or seen > 12:
+        return []
+    out = [node]
+    for key in ("allOf", "oneOf", "anyOf"):
+        for sub in node.get(key, ()):
+            out += _schemas(document, sub, seen + 1)
+    for sub in (node.get("properties") or {}).values():
+        out += _schemas(document, sub, seen + 1)
+    if isinstance(node.get("items"), dict):
+        out += _schemas(document, node["items"], seen + 1)
+    return out
 
 
 def _strongest(verdicts: list[Verdict]) -> Verdict:
@@ -155,6 +178,62 @@ class Classifier:
         found = index.check_response(rules, status, {"content-type": "application/json"},
                                      orjson.dumps(body), True)
         return [_verdict_of(v) for v in found if v.get("field") != "status"]
+
+    def expected_status(self, op: Operation, status: int, expected: tuple[int, ...]
+                        ) -> Verdict:
+        """Answering ``status`` where a step expects one of ``expected``: unspecified when
+        the operation does not declare ``status`` (unless it is another 2xx where a reference
+        states the success status: documented); a guess when the expected statuses are
+        guesses (:meth:`status_guesses`); else the expected status's own verdict."""
+        answered = self.book.status(op, status)
+        if answered.rule == UNSPECIFIED:
+            return answered
+        if str(status) not in (op.responses or {}):
+            return answered  # another 2xx where the reference documents the success status
+        why = self.status_guesses(op, status, expected)
+        if why:
+            return Verdict(GUESSED, guess="; ".join(why))
+        wanted = [self.book.status(op, s) for s in expected]
+        return _strongest(wanted) if wanted else answered
+
+    def field_verdict(self, op: Operation, status: int, name: str) -> Verdict:
+        """An answer that lacks field ``name`` (anywhere in the answer's schema): the rule
+        requiring it, else the field's own; unspecified when the schema has no such field."""
+        response = resolve(self.document, (op.responses or {}).get(str(status)) or {})
+        schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
+        for node in _schemas(self.document, schema):
+            if name in (node.get("required") or ()):
+                return self.book.required(node, name)
+        for node in _schemas(self.document, schema):
+            if name in (node.get("properties") or {}):
+                return self.book.field(node, name)
+        return UNCOVERED
+
+    def value_verdict(self, op: Operation, status: int, name: str) -> Verdict:
+        """A value of field ``name`` outside its list, in an answer (``RuleBook.values``)."""
+        response = resolve(self.document, (op.responses or {}).get(str(status)) or {})
+        schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
+        for node in _schemas(self.document, schema):
+            prop = (node.get("properties") or {}).get(name)
+            for holder in _schemas(self.document, prop):
+                if "enum" in holder or "const" in holder:
+                    return self.book.values(holder, "enum" if "enum" in holder else "const")
+        return UNCOVERED
+
+    def pointer_verdict(self, pointer: str) -> Verdict:
+        """The rule at ``pointer`` (a JSON pointer into the spec; ``#token`` names one value
+        or field of the ledger item there): its items' verdicts (a guess if any is one),
+        else the guess covering it (:meth:`rule_guess`), else documented."""
+        where, _, token = pointer.partition("#")
+        items = [i for i in self.book.items.get(where, []) if not token or i.token == token]
+        if items:
+            verdicts = [Verdict(DOCUMENTED, i.mark[1]) if i.mark and i.mark[0] == "documented"
+                        else Verdict(GUESSED, guess=i.mark[1]) if i.mark
+                        else Verdict(DOCUMENTED) for i in items]
+            guessed = [v for v in verdicts if v.rule == GUESSED]
+            return _strongest(guessed) if guessed else verdicts[0]
+        why = self.rule_guess(where)
+        return Verdict(GUESSED, guess=why) if why else Verdict(DOCUMENTED)
 
     # ------------------------------------------------------------------ per check
     def guesses_for(self, check: str, case: Case, response: Response | None

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mock_server.jsontypes import JsonObject
+
 from . import checks
 
 
@@ -18,6 +20,20 @@ class Problem:
     #: False when the check's meaning would mislead: a success answered with an error body
     #: is a wrong status ("expected 404, got 200"), not what the check usually catches.
     say_means: bool = True
+    #: what it rests on (``mock_server.spec.rules``): documented (``source`` says where a
+    #: reference states it), guess (``guess`` says why this mock chose it) or unspecified
+    rule: str = "documented"
+    source: str | None = None
+    guess: str | None = None
+
+    def as_json(self) -> JsonObject:
+        out: JsonObject = {"check": self.check, "operation": self.operation,
+                           "message": self.message, "curl": self.curl, "rule": self.rule}
+        if self.source:
+            out["source"] = self.source
+        if self.guess:
+            out["guess"] = self.guess
+        return out
 
     @property
     def means(self) -> str:

@@ -8,11 +8,13 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mock_server.jsontypes import JsonObject
+from mock_server.spec.rules import DOCUMENTED, GUESSED, UNSPECIFIED
 
 from .problems import Problem
 from .progress import Progress, SchemathesisEvents, follow
@@ -55,6 +57,9 @@ class SchemathesisResult:
     #: Failures caused only by guessed rules (``x-stagemock-guess``), against a server that is
     #: not the mock: reported apart, they do not fail the run (unless ``--strict-guesses``).
     guesses: list[Problem] = field(default_factory=list)
+    #: Failures that rest on nothing the spec covers (a 429 or 5xx the operation does not
+    #: declare), against a server that is not the mock: reported apart, never failing.
+    unspecified: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -208,6 +213,17 @@ def run_schemathesis(
     from .guesses import Classifier, event_findings
 
     split_guesses = not target.has_control_plane and not strict_guesses
+
+    def bucket(f: Finding) -> str:
+        """Where a finding goes: ``failure`` (documented; everything against the mock, whose
+        spec is its contract; a guess with ``--strict-guesses``), ``guess`` or
+        ``unspecified`` (reported apart, not failing)."""
+        if f.verdict.rule == DOCUMENTED or target.has_control_plane:
+            return "failure"
+        if f.verdict.rule == GUESSED:
+            return "guess" if split_guesses else "failure"
+        return UNSPECIFIED
+
     classifier, ids, credentials = Classifier(SPECS[target.api], target.api), \
         operation_ids(target.api), _credentials(target)
     found: list[Finding] = []
@@ -218,7 +234,7 @@ def run_schemathesis(
             shown(event)
         new = event_findings(event, classifier, ids, credentials)
         found.extend(new)
-        return fail_fast and any(not (f.guesses and split_guesses) for f in new)
+        return fail_fast and any(bucket(f) == "failure" for f in new)
 
     with tempfile.TemporaryDirectory(prefix="stagemock-contract-") as tmp:
         workdir = Path(tmp)
@@ -245,16 +261,19 @@ def run_schemathesis(
             print(output)
         report_path = workdir / "report.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    failures, rest = _one_cause(found, split_guesses)
+    failures, rest = _one_cause(found, lambda f: bucket(f) == "failure")
     guesses: list[Problem] = []
+    unspecified: list[Problem] = []
     #: one problem per (check, operation, what failed): the first case's curl, then a count
     seen: dict[tuple[str | tuple[str, ...] | None, ...], _Alike] = {}
     for f in rest:
-        if f.guesses and split_guesses:
+        where = bucket(f)
+        if where == "guess":
             key: tuple[str | tuple[str, ...] | None, ...] = (
                 "guess", f.check, f.operation, f.guesses)
             if key not in seen:
-                problem = Problem(f.check, f.operation, "; ".join(f.guesses), f.curl)
+                problem = Problem(f.check, f.operation, "; ".join(f.guesses), f.curl,
+                                  rule=GUESSED, guess=f.verdict.guess)
                 seen[key] = _Alike(guesses, problem)
             seen[key].count += 1
             continue
@@ -269,10 +288,14 @@ def run_schemathesis(
         if f.check == "positive_data_acceptance" and target.has_control_plane:
             message += (f" (if the mock refuses it because of state, mark the operation "
                         f"`{STATE_DEPENDENT}: [<status>]` in the spec)")
-        key = ("failure", f.check, f.operation, f.misplaced or f.title, f.guesses)
+        if f.verdict.rule == DOCUMENTED and f.verdict.source:
+            message += f" (documented: {f.verdict.source})"
+        key = (where, f.check, f.operation, f.misplaced or f.title, f.guesses)
         if key not in seen:
-            seen[key] = _Alike(failures, Problem(f.check, f.operation, message, f.curl,
-                                                 say_means=not f.misplaced))
+            seen[key] = _Alike(failures if where == "failure" else unspecified,
+                               Problem(f.check, f.operation, message, f.curl,
+                                       say_means=not f.misplaced, rule=f.verdict.rule,
+                                       source=f.verdict.source, guess=f.verdict.guess))
         seen[key].count += 1
     for alike in seen.values():
         into, problem, count = alike.into, alike.problem, alike.count
@@ -291,12 +314,12 @@ def run_schemathesis(
         e.get("title") for e in report.get("errors", [])
     ] == ["Missing Open API links"]
     if only_links:  # operations were filtered out: stateful phase has nothing to follow
-        return SchemathesisResult(0, report, output, [], guesses)
-    if returncode != 0 and not failures and not guesses:
+        return SchemathesisResult(0, report, output, [], guesses, unspecified)
+    if returncode != 0 and not failures and not guesses and not unspecified:
         why = "without a report" if not report else "reporting no failure"
         failures = [Problem("schemathesis_error", "-",
                             f"schemathesis exited {returncode} {why} (-v prints its output)")]
-    return SchemathesisResult(returncode, report, output, failures, guesses)
+    return SchemathesisResult(returncode, report, output, failures, guesses, unspecified)
 
 
 def _credentials(target: Target) -> dict[str, str]:
@@ -307,7 +330,7 @@ def _credentials(target: Target) -> dict[str, str]:
     return out
 
 
-def _one_cause(found: list[Finding], split_guesses: bool
+def _one_cause(found: list[Finding], counts: Callable[[Finding], bool]
                ) -> tuple[list[Problem], list[Finding]]:
     """A server error answered to one method on several operations (501 to every POST) is
     one cause, whichever checks saw it (a 5xx, an undocumented status, a refused valid input,
@@ -315,7 +338,7 @@ def _one_cause(found: list[Finding], split_guesses: bool
     lines per check and operation. Returns those problems and the findings left."""
     groups: dict[tuple[str, int], list[Finding]] = {}
     for f in found:
-        if f.status >= 500 and not (f.guesses and split_guesses):
+        if f.status >= 500 and counts(f):
             groups.setdefault((f.method, f.status), []).append(f)
     problems, taken = [], set()
     for (method, status), group in groups.items():

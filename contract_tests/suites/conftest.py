@@ -21,8 +21,9 @@ import pytest
 from contract_tests.checks import MARKER
 from contract_tests.curl import LastRequest, as_curl, operation_of
 from contract_tests.target import Target
+from mock_server.spec.rules import DOCUMENTED, Verdict
 
-from .helpers import RuleFailure, WrongStatus, classifier
+from .helpers import NOTED, RuleFailure, WrongStatus, classifier, strongest
 
 ENV_CHECKS = "STAGEMOCK_CONTRACT_CHECKS"
 #: A file the suites append their progress to, one JSON line per event, for ``stagemock
@@ -30,6 +31,8 @@ ENV_CHECKS = "STAGEMOCK_CONTRACT_CHECKS"
 #: then per test ``{"started", "check"}`` and ``{"test", "check", "outcome"}``.
 ENV_PROGRESS = "STAGEMOCK_CONTRACT_PROGRESS"
 _LAST = LastRequest()
+#: The last exchange with the API: what a failure that read a missing field was reading.
+_ANSWERS: list[tuple[httpx.Request, httpx.Response]] = []
 
 
 def _progress(event: dict) -> None:
@@ -101,9 +104,13 @@ def _record_last_request(target):
     original = httpx.HTTPTransport.handle_request
 
     def handle(self, request):
-        if "/__mock/" not in request.url.path and str(request.url).startswith(target.base_url):
+        mine = "/__mock/" not in request.url.path and str(request.url).startswith(target.base_url)
+        if mine:
             _LAST.set(request)
-        return original(self, request)
+        response = original(self, request)
+        if mine:
+            _ANSWERS[:] = [(request, response)]
+        return response
 
     httpx.HTTPTransport.handle_request = handle
     try:
@@ -130,9 +137,11 @@ def pytest_runtest_makereport(item, call):
     props = [("check", mark.kwargs["name"]), ("message", in_words(exc, where))]
     if all(isinstance(leaf, WrongStatus) for leaf in leaves(exc)):  # the meaning would mislead
         props.append(("plain", "1"))
-    guess = _guess(exc, target.api, mark.kwargs.get("rests_on") or ())
+    rests_on = mark.kwargs.get("rests_on") or ()
+    guess = _guess(exc, target.api, rests_on)
     if guess:
         props.append(("guess", guess))
+    props.append(("findings", json.dumps(_findings(exc, target.api, rests_on, where))))
     if request is not None:
         path = request.url.path
         props.append(("operation", operation_of(target.api, request.method, path, target.base_url)))
@@ -166,6 +175,54 @@ def in_words(exc: BaseException | None, where: str) -> str:
         return found[0]
     return f"{len(found)} distinct failures: " + "; ".join(
         f"({i}) {text}" for i, text in enumerate(found, 1))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Raise, with the test's own failure, what it noted and went on past (``helpers.note``)."""
+    NOTED.clear()
+    outcome = yield
+    if NOTED:
+        found: list[Exception] = list(NOTED)
+        NOTED.clear()
+        if outcome.excinfo is not None and isinstance(outcome.excinfo[1], Exception):
+            found.append(outcome.excinfo[1])
+        outcome.force_exception(ExceptionGroup("findings noted along the way", found))
+
+
+def verdict_of(exc: BaseException | None, api: str, rests_on: tuple[str, ...]) -> Verdict:
+    """What one failure rests on: its own attribution (``helpers.RuleFailure``); for a field
+    an answer lacked (a ``KeyError`` reading it), the rule that field stands on in that
+    answer's schema; for any other failure, the rules the test ``rests_on`` (a guess if one
+    is), documented when it names none."""
+    if isinstance(exc, RuleFailure):
+        return exc.verdict
+    c = classifier(api)
+    if isinstance(exc, KeyError) and _ANSWERS and exc.args:
+        request, response = _ANSWERS[0]
+        op = c.operation(operation_of(api, request.method, request.url.path,
+                                      _target_base()).split(" ")[0])
+        if op is not None:
+            return c.field_verdict(op, response.status_code, str(exc.args[0]))
+    verdicts = [c.pointer_verdict(p) for p in rests_on]
+    return strongest(verdicts) if verdicts else Verdict(DOCUMENTED)
+
+
+def _findings(exc: BaseException | None, api: str, rests_on: tuple[str, ...],
+              where: str) -> list[dict[str, str]]:
+    """One finding per distinct failure, each with its verdict (read by ``report.py``)."""
+    out: list[dict[str, str]] = []
+    for leaf in leaves(exc) or [None]:
+        message = _one(leaf, where) if leaf is not None else "the test failed"
+        found = {"message": message, **verdict_of(leaf, api, rests_on).fields()}
+        if found not in out:
+            out.append({k: str(v) for k, v in found.items() if v is not None})
+    return out
+
+
+def _target_base() -> str:
+    raw = os.environ.get("STAGEMOCK_CONTRACT_TARGET")
+    return str(json.loads(raw)["base_url"]) if raw else ""
 
 
 def _guess(exc: BaseException | None, api: str, rests_on: tuple[str, ...]) -> str | None:
