@@ -190,18 +190,20 @@ class Proxy:
                        if k.decode("latin-1").lower() not in dropped]
         await send({"type": "http.response.start", "status": response.status,
                     "headers": out_headers})
-        complete = False
+        complete = ended = False
         try:
             async for chunk in response.body():
                 flow.response.feed(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                ended = response.ended
+                await send({"type": "http.response.body", "body": chunk,
+                            "more_body": not ended})
             complete = True
         except (UpstreamError, OSError) as exc:
             flow.error = f"the upstream broke off mid-body ({exc})"
         finally:
             await response.close()
             flow.response.close(complete=complete)
-        if complete:
+        if complete and not ended:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         self._finish(flow, entry, started, rules)
         if not complete:  # the client sees the body cut, as it was

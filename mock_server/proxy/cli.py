@@ -89,7 +89,9 @@ def run_proxy(args: argparse.Namespace) -> int:
     if args.record:
         lines.append(f"  recording {args.record}")
     print("\n".join(lines), flush=True)
-    config = uvicorn.Config(app, http="httptools", loop="auto", log_level=args.log_level,
+    from ..serving import HttpProtocol
+
+    config = uvicorn.Config(app, http=HttpProtocol, loop="auto", log_level=args.log_level,
                             access_log=False, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
     return 0

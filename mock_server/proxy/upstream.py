@@ -188,12 +188,15 @@ class Response:
     """An upstream's answer: status and raw headers at once, the body as it arrives (pulled
     by the reader: at most ``READ_AHEAD`` bytes wait in memory), trailers once it ended."""
 
-    __slots__ = ("status", "headers", "trailers", "_conn", "_upstream")
+    __slots__ = ("status", "headers", "trailers", "ended", "_conn", "_upstream")
 
     def __init__(self, upstream: Upstream, conn: _Connection) -> None:
         self.status = conn.status
         self.headers = conn.headers
         self.trailers = conn.trailers
+        #: True while the chunk just yielded by ``body`` is the last one: the relay sends it
+        #: as the end of the answer (one write, not two)
+        self.ended = False
         self._conn: _Connection | None = conn
         self._upstream = upstream
 
@@ -209,9 +212,13 @@ class Response:
         if conn is None:
             return
         while True:
-            for chunk in conn.take():
+            chunks = conn.take()
+            last = len(chunks) - 1 if conn.complete else -1
+            for i, chunk in enumerate(chunks):
+                self.ended = i == last
                 yield chunk
             if conn.complete:
+                self.ended = True
                 self._conn = None
                 self.trailers = conn.trailers
                 self._upstream._release(conn)
