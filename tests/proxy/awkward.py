@@ -112,8 +112,16 @@ def raw_upstream(tls: ssl.SSLContext | None = None, drop_second: bool = False
         started.set()
         async with server:
             await stop[0].wait()
+        handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in handlers:  # a stalled answer, a connection the client still holds
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
 
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    def run() -> None:
+        loop.run_until_complete(main())
+        loop.close()
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     assert started.wait(10), "the raw upstream did not start"
     try:
