@@ -49,6 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
         job_seconds=args.job_seconds,
         public_url=args.public_url,
         fetch_remote=args.fetch_remote,
+        outbound_allow=tuple(args.allow_outbound or ()),
         manage_gc=True,  # a long-running server process: see mock_server/gc_policy.py
         image_workers=args.image_workers,
         admin_token=args.admin_token,
@@ -59,7 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     try:
         app = create_app(settings)
-    except ValueError as exc:  # a bad --fault or --rate-limit: one line naming it
+    except ValueError as exc:  # a bad --fault, --rate-limit or --allow-outbound: one line
         sock.close()
         print(f"stagemock: {exc}", file=sys.stderr)
         return 2
@@ -216,7 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--fetch-remote",
         action="store_true",
-        help="fetch non-local image_url inputs for real (off: synthetic photos, no network)",
+        help="fetch non-local image_url inputs for real (off: synthetic photos, no network); "
+        "loopback, private, link-local, multicast and unspecified addresses refused",
+    )
+    serve.add_argument(
+        "--allow-outbound",
+        action="append",
+        metavar="CIDR",
+        help="an address or network --fetch-remote may reach anyway (and webhooks, when "
+        "--host is not loopback); repeatable, e.g. --allow-outbound 127.0.0.1",
     )
     serve.add_argument(
         "--image-workers",

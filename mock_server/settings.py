@@ -48,6 +48,10 @@ class Settings:
     #: Fetch non-local ``image_url`` inputs for real (off by default: the mock never needs
     #: the network and renders a deterministic synthetic photo instead).
     fetch_remote: bool = False
+    #: ``--allow-outbound``: addresses or networks the mock's own requests may reach although
+    #: they are loopback, private, link-local, multicast or unspecified (``outbound.py``):
+    #: ``--fetch-remote`` always, webhook deliveries when ``host`` is not loopback.
+    outbound_allow: tuple[str, ...] = ()
     #: Real webhook deliveries: per-attempt timeout in seconds.
     webhook_timeout: float = WEBHOOK_TIMEOUT_SECONDS
     #: Tune the garbage collector for a long-running server (``stagemock serve`` sets it):

@@ -212,7 +212,8 @@ def _findings(exc: BaseException | None, api: str, rests_on: tuple[str, ...],
               where: str) -> list[dict[str, str]]:
     """One finding per distinct failure, each with its verdict (read by ``report.py``)."""
     out: list[dict[str, str]] = []
-    for leaf in leaves(exc) or [None]:
+    found_leaves: list[BaseException | None] = list(leaves(exc)) or [None]
+    for leaf in found_leaves:
         message = _one(leaf, where) if leaf is not None else "the test failed"
         found = {"message": message, **verdict_of(leaf, api, rests_on).fields()}
         if found not in out:

@@ -32,6 +32,7 @@ from .verdicts import OperationRules, SpecIndex
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
                         "proxy-authorization", "te", "trailer", "transfer-encoding",
                         "upgrade", "host"})
+NO_BODY_DROPPED = HOP_BY_HOP | {"content-length"}
 SHAPES = {"stagepro": stagepro_shape, "stagerai": stagerai_shape}
 CATCH_ALL = {"stagerai": frozenset({"object"})}
 UI = Path(__file__).with_name("ui")
@@ -80,7 +81,7 @@ class Proxy:
 
     def __init__(self, api: str, upstream: str, record: str | Path | None = None,
                  timeout: float = 60.0, journal_size: int = 10_000,
-                 openapi_dir: Path | None = None) -> None:
+                 openapi_dir: Path | None = None, ca_bundle: str | None = None) -> None:
         if api not in SHAPES:
             raise ValueError(f"no API named {api!r}: stagepro or stagerai")
         parts = urlsplit(upstream)
@@ -98,7 +99,7 @@ class Proxy:
         self.recorder = (recorder(record, api, self.upstream, self.base_path)
                          if record else None)
         self.timeout = timeout
-        self.client = Upstream(self.origin, timeout)
+        self.client = Upstream(self.origin, timeout, ca_bundle=ca_bundle)
 
     # ASGI ---------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -181,22 +182,28 @@ class Proxy:
         flow.response_headers = [(k.decode("latin-1"), v.decode("latin-1"))
                                  for k, v in response.headers]
         flow.response = Tap(spool, capture_for(response.header("content-type")))
+        # A 204 or 304 may carry a Content-Length (the length a 200 would have had); ASGI
+        # servers refuse to send one without its body, so it is left out of the relayed
+        # headers (the journal and the recording keep it).
+        dropped = NO_BODY_DROPPED if response.status in (204, 304) else HOP_BY_HOP
         out_headers = [(k, v) for k, v in response.headers
-                       if k.decode("latin-1").lower() not in HOP_BY_HOP]
+                       if k.decode("latin-1").lower() not in dropped]
         await send({"type": "http.response.start", "status": response.status,
                     "headers": out_headers})
-        complete = False
+        complete = ended = False
         try:
             async for chunk in response.body():
                 flow.response.feed(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                ended = response.ended
+                await send({"type": "http.response.body", "body": chunk,
+                            "more_body": not ended})
             complete = True
         except (UpstreamError, OSError) as exc:
             flow.error = f"the upstream broke off mid-body ({exc})"
         finally:
             await response.close()
             flow.response.close(complete=complete)
-        if complete:
+        if complete and not ended:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         self._finish(flow, entry, started, rules)
         if not complete:  # the client sees the body cut, as it was

@@ -29,6 +29,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                        "bodies beside it in FILE.bodies/; HAR 1.2 when FILE ends .har)")
     proxy.add_argument("--timeout", type=positive_seconds, default=60.0,
                        help="seconds to wait for the upstream (default 60): past it, 504")
+    proxy.add_argument("--ca-bundle", metavar="FILE",
+                       help="PEM file of the certificate authorities an https upstream is "
+                       "verified against (a private CA; default: the system's)")
     proxy.add_argument("--log-level", default="warning",
                        choices=("critical", "error", "warning", "info", "debug", "trace"))
     proxy.set_defaults(run=lambda args, rest: run_proxy(args), takes_rest=False)
@@ -72,7 +75,8 @@ def run_proxy(args: argparse.Namespace) -> int:
     from .app import Proxy
 
     try:
-        app = Proxy(args.api, args.upstream, record=args.record, timeout=args.timeout)
+        app = Proxy(args.api, args.upstream, record=args.record, timeout=args.timeout,
+                    ca_bundle=args.ca_bundle)
     except (ValueError, OSError) as exc:
         print(f"stagemock proxy: {exc}", file=sys.stderr)
         return 2
@@ -88,7 +92,9 @@ def run_proxy(args: argparse.Namespace) -> int:
     if args.record:
         lines.append(f"  recording {args.record}")
     print("\n".join(lines), flush=True)
-    config = uvicorn.Config(app, http="httptools", loop="auto", log_level=args.log_level,
+    from ..serving import HttpProtocol
+
+    config = uvicorn.Config(app, http=HttpProtocol, loop="auto", log_level=args.log_level,
                             access_log=False, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
     return 0

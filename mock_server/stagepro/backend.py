@@ -16,6 +16,7 @@ from ..errors import account_exists, stagepro_shape, unauthorized
 from ..http import RawJSON, header
 from ..jsontypes import Json, JsonObject
 from ..limits import stagepro_capabilities
+from ..outbound import AddressPolicy, RemoteFetcher
 from ..spec.binding import ApiBinding
 from ..spec.loader import Operation, load_spec
 from . import agent, console, handlers, operation  # noqa: F401  (the modules register handlers)
@@ -33,26 +34,6 @@ if TYPE_CHECKING:
     from ..webhooks.dispatcher import WebhookHub
 
 LIMITS = stagepro_capabilities()
-
-
-def fetch_remote(url: str) -> bytes | None:
-    """``--fetch-remote``: download an input image for real (10 s, 20 MiB at most)."""
-    import httpx
-
-    if not url.startswith(("http://", "https://")):
-        return None
-    try:
-        with httpx.stream("GET", url, timeout=10, follow_redirects=True) as r:
-            if r.status_code != 200:
-                return None
-            data = b""
-            for chunk in r.iter_bytes():
-                data += chunk
-                if len(data) > LIMITS["upload_max_bytes"]:
-                    return None
-            return data
-    except httpx.HTTPError:
-        return None
 
 
 def explain_violation(violation: JsonObject, body: Json) -> JsonObject:
@@ -106,7 +87,9 @@ class StageProBackend:
             blobs=ctx.blobs,
             catalog=self.catalog,
             job_seconds=ctx.settings.job_seconds,
-            fetch=fetch_remote if ctx.settings.fetch_remote else None,
+            fetch=(RemoteFetcher(AddressPolicy.parse(ctx.settings.outbound_allow),
+                                 limit=LIMITS["upload_max_bytes"])
+                   if ctx.settings.fetch_remote else None),
             precompute=ctx.precompute,
             cursor_secret=_cursor_secret(ctx.settings),
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -14,6 +15,8 @@ import orjson
 from ..core.clock import iso
 from ..errors import NotFound, ValidationFailed
 from ..jsontypes import JsonObject
+from ..outbound import AddressPolicy, Resolver
+from ..settings import is_loopback
 from .models import EVENTS, RETRY_SCHEDULE, Attempt, Delivery, Endpoint
 from .signing import sign_header
 
@@ -36,6 +39,8 @@ class WebhookHub:
         self.endpoints: dict[str, Endpoint] = {}
         self.deliveries: dict[str, Delivery] = {}
         self._client: httpx.AsyncClient | None = None
+        #: how target names resolve off loopback (None: the system's; tests give a stub)
+        self.resolver: Resolver | None = None
 
     # registry ---------------------------------------------------------------------------
     def create_endpoint(self, account_key: str, body: JsonObject) -> Endpoint:
@@ -107,6 +112,24 @@ class WebhookHub:
             )
         return self._client
 
+    async def _post(self, url: str, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        """POST to an endpoint. On loopback the target is free (a local receiver is the main
+        use); a mock listening off loopback reaches only addresses the outbound policy allows
+        (``outbound.py``), at the address it checked (the name kept for Host and TLS)."""
+        settings = self.ctx.settings
+        if is_loopback(settings.host):
+            return await self._http().post(url, content=content, headers=headers)
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        policy = AddressPolicy.parse(settings.outbound_allow)
+        address = await asyncio.to_thread(policy.pin, host, port, self.resolver)
+        shown = f"[{address}]" if ":" in address else address
+        pinned = parts._replace(netloc=f"{shown}:{port}").geturl()
+        return await self._http().post(pinned, content=content,
+                                       headers={**headers, "Host": parts.netloc},
+                                       extensions={"sni_hostname": host})
+
     async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()
@@ -132,7 +155,7 @@ class WebhookHub:
         body = orjson.dumps({"type": "webhook.verification", "challenge": challenge})
         ok, status, excerpt, error = False, None, "", None
         try:
-            r = await self._http().post(endpoint.url, content=body,
+            r = await self._post(endpoint.url, content=body,
                                         headers=self._headers(endpoint, body, None))
             status, excerpt = r.status_code, r.text[:200]
             if not 200 <= r.status_code < 300:
@@ -249,7 +272,7 @@ class WebhookHub:
             error = "forced failure (control plane: force_fail)"
         else:
             try:
-                r = await self._http().post(endpoint.url, content=delivery.body,
+                r = await self._post(endpoint.url, content=delivery.body,
                                             headers=self._headers(endpoint, delivery.body,
                                                                   delivery.event_id))
                 status, excerpt = r.status_code, r.text[:200]

@@ -15,8 +15,9 @@ from mock_server.testing import RunningServer
 PHOTOS = Path(__file__).resolve().parents[2] / "fixtures" / "photos"
 
 
-def _outputs(fetch_remote: bool, url: str) -> bytes:
-    with RunningServer(Settings(deterministic=True, fetch_remote=fetch_remote)) as server:
+def _outputs(fetch_remote: bool, url: str, allow: tuple[str, ...] = ("127.0.0.1",)) -> bytes:
+    settings = Settings(deterministic=True, fetch_remote=fetch_remote, outbound_allow=allow)
+    with RunningServer(settings) as server:
         c = httpx.Client(base_url=server.url + "/api/v1", headers={"Authorization": "Bearer sk_test_fetch"})
         job = c.post("/jobs", json={"type": "edit", "input": {"image_url": url}}).json()
         server.advance(10)
@@ -31,6 +32,9 @@ def test_fetch_remote_uses_the_real_image():
     thread.start()
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}/pool.jpg"
-        assert _outputs(True, url) != _outputs(False, url)
+        synthetic = _outputs(False, url)
+        assert _outputs(True, url) != synthetic
+        # loopback is refused unless --allow-outbound lists it: the synthetic photo instead
+        assert _outputs(True, url, allow=()) == synthetic
     finally:
         httpd.shutdown()
