@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-examples", type=int, default=25)
     p.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
     p.add_argument("--junit", type=Path, help="write a JUnit XML report here")
+    p.add_argument("--json", type=Path, metavar="FILE",
+                   help="write every finding with its verdict (rule: documented | guess | "
+                   "unspecified, and source or guess) as JSON here")
     p.add_argument("--exclude-operation", action="append", default=[], metavar="OPERATION_ID")
     p.add_argument("--include-operation", action="append", default=[], metavar="OPERATION_ID")
     p.add_argument("--no-schemathesis", action="store_true", help="property tests only")

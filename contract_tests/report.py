@@ -40,14 +40,18 @@ ENV_JOB_TIMEOUT = "STAGEMOCK_CONTRACT_JOB_TIMEOUT"
 def run_properties(
     target: Target, junit: Path | None, seed: int, names: list[str] | None = None,
     strict_guesses: bool = False, progress: Progress | None = None, fail_fast: bool = False,
-    job_timeout: float | None = None,
+    job_timeout: float | None = None, unspecified: list[Problem] | None = None,
 ) -> tuple[int, list[Problem], list[str], list[Problem]]:
     """pytest over ``contract_tests/suites`` (a subprocess), the tests of ``names`` (every
     property check when empty) for ``target.api``; returns (code, problems, skips, guesses):
     ``guesses`` are the failures resting only on guesses of the spec, against a server that
     is not the mock unless ``strict_guesses`` (otherwise they are problems, saying so).
     ``progress`` hears of each test as it ends; ``fail_fast`` stops at the first failing
-    test (pytest ``-x``); ``job_timeout``: seconds a job may take to end."""
+    test (pytest ``-x``); ``job_timeout``: seconds a job may take to end. Each failing test
+    gives one problem per distinct finding, by its verdict (the JUnit property ``findings``):
+    a documented one fails, a guess is reported apart (unless ``strict_guesses``), an
+    unspecified one goes to ``unspecified`` (reported apart, never failing) against a server
+    that is not the mock."""
     split_guesses = not target.has_control_plane and not strict_guesses
     with tempfile.TemporaryDirectory(prefix="stagemock-props-") as tmp:
         xml_path = junit or Path(tmp) / "props.xml"
@@ -91,7 +95,27 @@ def run_properties(
                 props = {p.get("name"): p.get("value", "") for p in case.iter("property")}
                 for tag in ("failure", "error"):
                     node = case.find(tag)
-                    if node is not None:
+                    if node is not None and props.get("findings") and props.get("check"):
+                        for found in json.loads(props["findings"]):
+                            rule = found.get("rule", "documented")
+                            text = found.get("message", "")
+                            into = failures
+                            if rule == "guess" and split_guesses:
+                                text, into = f"{text}; {found.get('guess')}", guesses
+                            elif rule == "unspecified" and not target.has_control_plane:
+                                into = unspecified if unspecified is not None else guesses
+                            elif rule == "guess":
+                                text += f" (a guess of the spec: {found.get('guess')})"
+                            elif found.get("source"):
+                                text += f" (documented: {found['source']})"
+                            problem = Problem(
+                                props["check"], props.get("operation", "-"), text,
+                                props.get("curl", ""), say_means=not props.get("plain"),
+                                rule=rule, source=found.get("source"),
+                                guess=found.get("guess"))
+                            if problem not in into:
+                                into.append(problem)
+                    elif node is not None:
                         msg = (node.get("message") or "").strip().splitlines()
                         message = props.get("message") or (msg[0] if msg else tag) + f" ({name})"
                         guess = props.get("guess")
@@ -112,11 +136,12 @@ def run_properties(
                 skipped = case.find("skipped")
                 if skipped is not None:
                     skips.append(f"{name}: skipped — {skipped.get('message', '').strip()}")
-        if returncode not in (0, 5) and not failures and not guesses:
+        apart = bool(guesses) or bool(unspecified)
+        if returncode not in (0, 5) and not failures and not apart:
             failures.append(Problem(
                 "property_suite_error", "-", "property suite crashed:\n" + output[-4000:],
             ))
-        code = 0 if (returncode in (0, 5) or guesses) and not failures else 1
+        code = 0 if (returncode in (0, 5) or apart) and not failures else 1
         return code, failures, skips, guesses
 
 
@@ -136,6 +161,15 @@ def merge_junit(parts: list[Path], out: Path) -> None:
     for key, value in totals.items():
         root.set(key, str(value))
     ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
+
+
+def write_json(path: Path, target: Target, code: int, problems: list[Problem],
+               guesses: list[Problem], unspecified: list[Problem]) -> None:
+    """``stagemock check --json FILE``: every finding with its verdict (``rule``, and
+    ``source`` or ``guess``), failing ones first; the exit code it gave."""
+    findings = [p.as_json() for p in problems + guesses + unspecified]
+    path.write_text(json.dumps({"api": target.api, "base_url": target.base_url,
+                                "exit": code, "findings": findings}, indent=2) + "\n")
 
 
 def _split(names: list[str], api: str) -> tuple[list[str], list[str]]:
@@ -161,6 +195,7 @@ def run_all(target: Target, args: argparse.Namespace) -> int:
     run_props = not args.no_properties and (not named or bool(prop_checks))
     problems: list[Problem] = []
     guesses: list[Problem] = []
+    unspecified: list[Problem] = []
     fail_fast = bool(getattr(args, "fail_fast", False))
     progress = Progress()
     with tempfile.TemporaryDirectory(prefix="stagemock-junit-") as tmp:
@@ -192,6 +227,7 @@ def run_all(target: Target, args: argparse.Namespace) -> int:
             )
             problems += sm.failures
             guesses = sm.guesses
+            unspecified += sm.unspecified
         if run_props and fail_fast and problems:
             print("property tests: not run (--fail-fast: schemathesis found a problem)")
         elif run_props:
@@ -199,7 +235,7 @@ def run_all(target: Target, args: argparse.Namespace) -> int:
                 target, parts[1] if args.junit else None, args.seed, prop_checks,
                 strict_guesses=getattr(args, "strict_guesses", False),
                 progress=progress, fail_fast=fail_fast,
-                job_timeout=getattr(args, "job_timeout", None),
+                job_timeout=getattr(args, "job_timeout", None), unspecified=unspecified,
             )
             progress.clear()
             verdict = "VIOLATIONS" if code else "guesses differ" if prop_guesses else "ok"
@@ -213,6 +249,18 @@ def run_all(target: Target, args: argparse.Namespace) -> int:
             guesses = guesses + prop_guesses
         if args.junit:
             merge_junit(parts, args.junit)
+    code = 1 if problems else 0
+    if getattr(args, "json", None):
+        write_json(args.json, target, code, problems, guesses, unspecified)
+    if unspecified:
+        print(
+            f"\noutside the spec: {len(unspecified)} answer(s) the spec does not cover (a "
+            "status an operation does not declare, such as a 429 or a 5xx); they do not fail "
+            "the run:"
+        )
+        for problem in unspecified:
+            print("\n".join("  " + ("- " if i == 0 else "  ") + line
+                            for i, line in enumerate(problem.lines())))
     if guesses:
         print(
             f"\nthe server disagrees with these guesses: {len(guesses)} rule(s) the vendor's "
