@@ -189,6 +189,21 @@ def build(
     return "\n".join(lines)
 
 
+def _guess_reasons(guessed: list[JsonObject]) -> list[str]:
+    """What each guess broken says, once each, in the order first met: the gate's words (a
+    client relying on the ``Idempotency-Key`` header alone reads why, not only a count)."""
+    seen: dict[str, None] = {}
+    for e in guessed:
+        items = e.get("violations") or [w for w in e.get("warnings") or [] if w.get("guess")]
+        for item in items:
+            if item.get("guess"):
+                field = item.get("field")
+                text = str(item.get("message", ""))
+                named = f"`{field}` " if isinstance(field, str) and f"`{field}`" not in text else ""
+                seen.setdefault(f"{named}{text}", None)
+    return list(seen)
+
+
 def breaks(entries: list[JsonObject], fail_on: str,
            max_retries: int = resilience.MAX_RETRIES) -> list[str]:
     """Why ``entries`` fail the gate ``fail_on`` (one of ``FAIL_ON``), in words; empty: they
@@ -205,8 +220,11 @@ def breaks(entries: list[JsonObject], fail_on: str,
         why.append(f"{len(bad)} request{'s' if len(bad) != 1 else ''} violated a documented "
                    "rule of the spec")
     if fail_on == "guesses" and guessed:
+        reasons = _guess_reasons(guessed)
+        shown = "; ".join(reasons[:3]) + (f"; … {len(reasons) - 3} more" if len(reasons) > 3
+                                          else "")
         why.append(f"{len(guessed)} request{'s' if len(guessed) != 1 else ''} broke only "
-                   "guesses of the mock (x-stagemock-guess)")
+                   f"guesses of the mock (x-stagemock-guess): {shown}")
     if fail_on == "resilience":
         found = resilience.findings(entries, max_retries)
         if found:

@@ -5,7 +5,8 @@ pytest plugin's strict mode.
 A *retry* is the next request of the same key to the same method and path. The findings:
 
 - ``duplicate``: a create whose answer was lost was sent again without the same
-  ``Idempotency-Key``, and a second object now exists (both ids named);
+  ``idempotency_key`` (the body field the reference documents; the ``Idempotency-Key`` header
+  counts too, as the mock honours it), and a second object now exists (both ids named);
 - ``early_retry``: a retry sooner than the ``Retry-After`` the injected answer asked for
   (wall time, from the end of the faulted answer);
 - ``retry_storm``: more than ``max_retries`` retries in a row, each answered with a failure;
@@ -24,6 +25,12 @@ from ..jsontypes import JsonObject
 TOLERANCE_SECONDS = 0.05
 #: Default of ``--max-retries``: more retries than this in a row is a finding.
 MAX_RETRIES = 5
+
+#: Where the key belongs, said with every ``duplicate`` finding.
+IDEMPOTENCY_FIELD = (
+    "the reference documents the body field `idempotency_key`; the `Idempotency-Key` header "
+    "is this mock's guess"
+)
 
 KINDS = ("duplicate", "early_retry", "retry_storm", "never_retried")
 
@@ -124,13 +131,15 @@ def _duplicate(lost: JsonObject, retry: JsonObject) -> list[Finding]:
     if key and sent == key:
         return []  # replayed: the same object (never two ids)
     why = (
-        "without an Idempotency-Key" if not sent
-        else "with a different Idempotency-Key" if key else "with an Idempotency-Key the lost "
-        "request did not carry"
+        "without an `idempotency_key`" if not sent
+        else "with a different `idempotency_key`" if key else "with an `idempotency_key` the "
+        "lost request did not carry"
     )
     return [Finding(
         "duplicate", lost.get("api_key"), lost.get("operation_id"), lost.get("seq", 0),
         f"{_where(lost)}: the answer was lost after the mock created {first}; the client "
-        f"retried {why} (request #{retry.get('seq')}) and a duplicate {second} now exists",
+        f"retried {why} (request #{retry.get('seq')}) and a duplicate {second} now exists: "
+        "send one key per logical create as `idempotency_key` in the JSON body, the same on "
+        f"every retry ({IDEMPOTENCY_FIELD})",
     )]
 

@@ -31,11 +31,12 @@ def test_a_lost_create_retried_with_its_idempotency_key_makes_one_job_and_one_ch
     api = _live(server)
     rule = server.fault("stagepro", "lose_response", operation="createJob", api_key=LIVE)
     with api:
-        lost = api.post("/jobs", json=JOB, headers={"Idempotency-Key": "listing-1-photo-1"})
+        job = dict(JOB, idempotency_key="listing-1-photo-1")  # the documented body field
+        lost = api.post("/jobs", json=job)
         assert lost.status_code == 502
         assert lost.json()["error"]["code"] == "bad_gateway"
         assert rule["id"] in lost.json()["error"]["message"]
-        retry = api.post("/jobs", json=JOB, headers={"Idempotency-Key": "listing-1-photo-1"})
+        retry = api.post("/jobs", json=job)
         assert retry.status_code == 202, retry.text
         assert retry.headers.get("Idempotent-Replayed") == "true"
         jobs = api.get("/jobs").json()["data"]
@@ -61,7 +62,7 @@ def test_a_lost_create_retried_without_a_key_makes_two_jobs_and_the_report_names
     found = resilience.findings(server.journal(LIVE))
     assert [f.kind for f in found] == ["duplicate"]
     assert first in found[0].message and second in found[0].message
-    assert "without an Idempotency-Key" in found[0].message
+    assert "without an `idempotency_key`" in found[0].message
 
 
 def test_lost_as_reset_drops_the_connection_after_the_job_exists(stagepro_mock, sp):
