@@ -122,6 +122,7 @@ def summarize(entries: list[JsonObject], deliveries: list[JsonObject],
         "webhook_events": {ev: got_events.get(ev, 0) for ev in offered_events()},
         "faults_injected": sum(1 for e in entries if e.get("fault")),
         "resilience": [f.as_json() for f in resilience.findings(entries, max_retries)],
+        "webhook_faults": resilience.webhook_faults(deliveries),
     }
 
 
@@ -186,7 +187,21 @@ def build(
         lines += [f"  [{f['kind']}] {f['message']}" for f in shown]
         if len(shown) < len(found):
             lines.append(f"  … {len(found) - len(shown)} more (--limit N, --json)")
+    lines += _webhook_fault_lines(data["webhook_faults"])
     return "\n".join(lines)
+
+
+def _webhook_fault_lines(found: JsonObject) -> list[str]:
+    duplicated, reordered = found["duplicated"], found["reordered"]
+    if not duplicated and not reordered:
+        return []
+    return [
+        f"webhook faults: {len(duplicated)} event{'s' if len(duplicated) != 1 else ''} "
+        f"delivered twice, {len(reordered)} delivered out of order (newest first)",
+        *([f"  duplicated: {', '.join(duplicated)}"] if duplicated else []),
+        *([f"  reordered: {', '.join(reordered)}"] if reordered else []),
+        f"  {found['note']}",
+    ]
 
 
 def _guess_reasons(guessed: list[JsonObject]) -> list[str]:

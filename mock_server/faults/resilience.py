@@ -143,3 +143,29 @@ def _duplicate(lost: JsonObject, retry: JsonObject) -> list[Finding]:
         f"every retry ({IDEMPOTENCY_FIELD})",
     )]
 
+
+#: What the report says beside the webhook faults: the mock sees what it sent, never what the
+#: receiver's handler did with it.
+WEBHOOK_NOTE = (
+    "the mock cannot see your webhook handler, so whether each duplicated event was handled "
+    "once, and each reordered one without an older event overwriting newer state, is your "
+    "test's own assertion (stagepro_mock.duplicated_events(), reordered_events())"
+)
+
+
+def duplicated_events(deliveries: Iterable[JsonObject]) -> list[str]:
+    """The event ids a ``duplicate`` fault delivered twice, in the order they were queued."""
+    return list(dict.fromkeys(str(d["event_id"]) for d in deliveries if d.get("duplicate")))
+
+
+def reordered_events(deliveries: Iterable[JsonObject]) -> list[str]:
+    """The event ids a ``reorder`` fault held and delivered newest first, as queued."""
+    return list(dict.fromkeys(str(d["event_id"]) for d in deliveries
+                              if d.get("fault_action") == "reorder"))
+
+
+def webhook_faults(deliveries: Iterable[JsonObject]) -> JsonObject:
+    """The duplicated and reordered webhook events (ids), and ``WEBHOOK_NOTE``."""
+    listed = list(deliveries)
+    return {"duplicated": duplicated_events(listed), "reordered": reordered_events(listed),
+            "note": WEBHOOK_NOTE}
