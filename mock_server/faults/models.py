@@ -108,6 +108,30 @@ class FaultRule:
             return self.retry_after
         return DEFAULT_RETRY_AFTER.get(status)
 
+    def describe(self) -> str:
+        """One line for ``stagemock serve``'s banner: where it applies and what it does, so
+        a mistyped scope shows before the first request."""
+        what = [self.action]
+        if self.action in ("error", "lose_response") and self.lost_as != "reset":
+            what.append(f"status {self.error_status()}")
+        if self.action == "lose_response" and self.lost_as == "reset":
+            what.append("lost as a reset")
+        if self.retry_after is not None:
+            what.append(f"Retry-After {self.retry_after}")
+        if self.delay_ms is not None:
+            what.append(f"{self.delay_ms} ms")
+        if self.delay_seconds is not None:
+            what.append(f"{self.delay_seconds:g} s of the mock's clock")
+        when = ["every time" if self.times is None else f"{self.times} time"
+                + ("s" if self.times != 1 else "")]
+        if self.after:
+            when.append(f"after {self.after}")
+        if self.probability < 1.0:
+            when.append(f"probability {self.probability:g}")
+        when.append(f"key {self.api_key}" if self.api_key else "any key")
+        scope = f"{self.api}:{self.operation or '*'}"
+        return f"{self.id}  {scope}  {', '.join(what)}  ({', '.join(when)})"
+
     def as_json(self) -> JsonObject:
         return {
             "id": self.id,
@@ -293,6 +317,11 @@ class RateLimit:
     text: str
     #: per key: (tokens, the mock's clock, the wall's monotonic seconds) at its last request
     buckets: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line for ``stagemock serve``'s banner."""
+        return (f"{self.text} per key (a bucket of {self.burst:g}; past it, 429 with "
+                "Retry-After)")
 
     @classmethod
     def parse(cls, text: str) -> RateLimit:
