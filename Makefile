@@ -28,11 +28,16 @@ serve-deterministic: $(STAMP)
 	$(BIN)/stagemock serve --host $(HOST) --port $(PORT) --deterministic $(ARGS)
 
 # The dashboard's browser tests drive Debian's Chromium (Playwright's own download cannot work
-# offline); install it when missing (as root, or through sudo).
-CHROMIUM_INSTALL := apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+# offline); install it when missing (as root, or through sudo). apt waits up to two minutes
+# for a dpkg lock another apt holds, then the step fails with one line saying what to do.
+APT := apt-get -o DPkg::Lock::Timeout=120
+CHROMIUM_INSTALL := $(APT) update -qq && $(APT) install -y -qq chromium >/dev/null
+CHROMIUM_FAILED := make: could not install chromium for the browser tests (apt-get waited up to 120 s for the dpkg lock, or needs root): run "sudo apt-get install chromium" and retry
 
 chromium:
-	@command -v chromium >/dev/null 2>&1 || $(CHROMIUM_INSTALL) || sudo sh -c '$(CHROMIUM_INSTALL)'
+	@command -v chromium >/dev/null 2>&1 || { $(CHROMIUM_INSTALL); } 2>/dev/null \
+		|| sudo sh -c '$(CHROMIUM_INSTALL)' 2>/dev/null \
+		|| { echo '$(CHROMIUM_FAILED)' >&2; exit 1; }
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check mock_server contract_tests tests bench fixtures

@@ -67,9 +67,10 @@ class Collected:
         self.dropped += data["dropped"]
 
     # the end of the session ------------------------------------------------------------
-    def finish(self) -> list[str]:
+    def finish(self, tests_passed: bool = True) -> list[str]:
         """Write the report (if asked for) and return why the gate fails (empty: it
-        passes); ``summary`` is then the terminal's paragraph."""
+        passes); ``summary`` is then the terminal's paragraph. ``tests_passed``: whether the
+        session's own tests passed, so that the paragraph never claims they did when not."""
         from . import journal_report
 
         notes = list(self.problems)
@@ -105,7 +106,8 @@ class Collected:
             parts.append(
                 f"--stagemock-fail-on {self.fail_on}: {'; '.join(why)}"
                 + (f" (first: {', '.join(shown)})" if shown else "")
-                + ", so the session fails even though its tests passed"
+                + (", so the session fails even though its tests passed" if tests_passed
+                   else ", which fails the session too")
             )
         if written:
             parts.append(written)

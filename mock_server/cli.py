@@ -9,6 +9,10 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .faults.models import FaultBook
 
 
 def _bind(host: str, port: int) -> socket.socket | str:
@@ -76,6 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"  Stager AI  base URL {origin}",
         f"  control plane       {origin}/__mock/health",
     ]
+    lines += _armed(app.state.ctx.faults)
     token = app.state.admin_token
     if token is not None:
         where = "given" if args.admin_token else "generated"
@@ -92,6 +97,14 @@ def _serve(args: argparse.Namespace) -> int:
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _armed(faults: FaultBook) -> list[str]:
+    """The banner's lines for what ``--fault`` and ``--rate-limit`` armed (none: nothing)."""
+    lines = [f"  fault rule          {rule.describe()}" for rule in faults.rules]
+    if faults.rate_limit is not None:
+        lines.append(f"  rate limit          {faults.rate_limit.describe()}")
+    return lines
 
 
 #: What ``stagemock check`` needs beyond the base install (the ``contract`` extra).

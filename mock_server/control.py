@@ -229,6 +229,19 @@ class ControlPlane:
         params = {"api_key": api_key} if api_key else None
         return self._ok("listWebhookDeliveries", params=params)["data"]
 
+    def duplicated_events(self, api_key: str | None = None) -> list[str]:
+        """The ids of the webhook events a ``duplicate`` fault delivered twice (all or one
+        key's): what a test asserts its handler acted on once each."""
+        from .faults.resilience import duplicated_events
+
+        return duplicated_events(self.deliveries(api_key))
+
+    def reordered_events(self, api_key: str | None = None) -> list[str]:
+        """The ids of the webhook events a ``reorder`` fault delivered newest first."""
+        from .faults.resilience import reordered_events
+
+        return reordered_events(self.deliveries(api_key))
+
     def console_session(self, api_key: str | None = None) -> str:
         """A StagePro console session token for the account of ``api_key`` (on a
         ``ScopedControlPlane``, its key by default)."""

@@ -122,6 +122,7 @@ def summarize(entries: list[JsonObject], deliveries: list[JsonObject],
         "webhook_events": {ev: got_events.get(ev, 0) for ev in offered_events()},
         "faults_injected": sum(1 for e in entries if e.get("fault")),
         "resilience": [f.as_json() for f in resilience.findings(entries, max_retries)],
+        "webhook_faults": resilience.webhook_faults(deliveries),
     }
 
 
@@ -186,7 +187,36 @@ def build(
         lines += [f"  [{f['kind']}] {f['message']}" for f in shown]
         if len(shown) < len(found):
             lines.append(f"  … {len(found) - len(shown)} more (--limit N, --json)")
+    lines += _webhook_fault_lines(data["webhook_faults"])
     return "\n".join(lines)
+
+
+def _webhook_fault_lines(found: JsonObject) -> list[str]:
+    duplicated, reordered = found["duplicated"], found["reordered"]
+    if not duplicated and not reordered:
+        return []
+    return [
+        f"webhook faults: {len(duplicated)} event{'s' if len(duplicated) != 1 else ''} "
+        f"delivered twice, {len(reordered)} delivered out of order (newest first)",
+        *([f"  duplicated: {', '.join(duplicated)}"] if duplicated else []),
+        *([f"  reordered: {', '.join(reordered)}"] if reordered else []),
+        f"  {found['note']}",
+    ]
+
+
+def _guess_reasons(guessed: list[JsonObject]) -> list[str]:
+    """What each guess broken says, once each, in the order first met: the gate's words (a
+    client relying on the ``Idempotency-Key`` header alone reads why, not only a count)."""
+    seen: dict[str, None] = {}
+    for e in guessed:
+        items = e.get("violations") or [w for w in e.get("warnings") or [] if w.get("guess")]
+        for item in items:
+            if item.get("guess"):
+                field = item.get("field")
+                text = str(item.get("message", ""))
+                named = f"`{field}` " if isinstance(field, str) and f"`{field}`" not in text else ""
+                seen.setdefault(f"{named}{text}", None)
+    return list(seen)
 
 
 def breaks(entries: list[JsonObject], fail_on: str,
@@ -205,8 +235,11 @@ def breaks(entries: list[JsonObject], fail_on: str,
         why.append(f"{len(bad)} request{'s' if len(bad) != 1 else ''} violated a documented "
                    "rule of the spec")
     if fail_on == "guesses" and guessed:
+        reasons = _guess_reasons(guessed)
+        shown = "; ".join(reasons[:3]) + (f"; … {len(reasons) - 3} more" if len(reasons) > 3
+                                          else "")
         why.append(f"{len(guessed)} request{'s' if len(guessed) != 1 else ''} broke only "
-                   "guesses of the mock (x-stagemock-guess)")
+                   f"guesses of the mock (x-stagemock-guess): {shown}")
     if fail_on == "resilience":
         found = resilience.findings(entries, max_retries)
         if found:

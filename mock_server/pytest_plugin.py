@@ -216,7 +216,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if workeroutput is not None:  # an xdist worker: the controller writes the report
         workeroutput["stagemock_report"] = collected.export()
         return
-    if collected.finish() and session.exitstatus == pytest.ExitCode.OK:
+    passed = session.exitstatus == pytest.ExitCode.OK
+    if collected.finish(tests_passed=passed) and passed:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

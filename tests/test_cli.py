@@ -122,3 +122,35 @@ def test_a_bad_port_from_the_installed_command_is_one_line_and_exit_2():
     assert proc.stderr.splitlines()[-1] == (
         "stagemock serve: error: argument --port: must be a port number from 0 to 65535 "
         "(0: any free port), not '99999'")
+
+
+def test_serve_banner_lists_each_fault_rule_and_the_rate_limit():
+    """issue 34: `serve --fault ... --rate-limit ...` said nothing of them at startup, so a
+    mistyped scope went unnoticed; each rule and the limit now have a banner line."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--deterministic",
+         "--image-workers", "0", "--fault", "stagepro:createJob:lose_response",
+         "--fault", "stagepro:error,status=429,retry_after=2,times=3",
+         "--fault", "webhooks:job.completed:duplicate", "--rate-limit", "10/s"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(8)]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)
+    banner = "".join(lines)
+    assert lines[0].startswith("stagemock serving on "), banner
+    rules = [line for line in lines if line.startswith("  fault rule ")]
+    assert len(rules) == 3, banner
+    assert "stagepro:createJob  lose_response, status 502  (1 time, any key)" in rules[0], banner
+    assert ("stagepro:*  error, status 429, Retry-After 2  (3 times, any key)" in rules[1]), banner
+    assert "webhooks:job.completed  duplicate  (1 time, any key)" in rules[2], banner
+    assert "  rate limit          10/s per key" in banner, banner
+
+
+def test_serve_banner_says_nothing_of_faults_when_none_is_armed():
+    from mock_server.faults.models import FaultBook
+
+    assert cli._armed(FaultBook({}, 0)) == []

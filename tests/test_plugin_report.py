@@ -83,12 +83,33 @@ def test_fail_on_violations_fails_the_session_whose_tests_all_passed(tmp_path):
     summary = proc.stdout.split("stagemock report", 1)[1]
     assert "--stagemock-fail-on violations: 1 request violated a documented rule" in summary
     assert "POST /api/v1/jobs (createJob) → 400" in summary, summary
+    assert "so the session fails even though its tests passed" in summary, summary
     _covers_the_session(report.read_text())
     # the gate alone needs no file; `never` collects nothing and fails nothing
     proc, _, _ = run(tmp_path, "-p", "no:xdist", "--stagemock-fail-on", "violations")
     assert proc.returncode == 1 and "stagepro 3/" in proc.stdout, proc.stdout
     proc, _, _ = run(tmp_path, "-p", "no:xdist", "--stagemock-fail-on", "never")
     assert proc.returncode == 0 and "stagemock report" not in proc.stdout, proc.stdout
+
+
+def test_the_gate_never_says_the_tests_passed_when_one_failed(tmp_path):
+    """issue 34: the paragraph said "even though its tests passed" after a failed test."""
+    (tmp_path / "test_failing.py").write_text(
+        "def test_bad_job_and_a_failure(stagepro_mock):\n"
+        "    with stagepro_mock.client() as api:\n"
+        "        api.post('/jobs', json={'type': 'virtual-stage', 'input': {'image_url': 42}})\n"
+        "    assert False, 'a failing test'\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "-p", "no:xdist", "--stagemock-image-workers", "0", "test_failing.py",
+         "--stagemock-fail-on", "violations"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+        env={"PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 1 and "1 failed" in proc.stdout, proc.stdout
+    summary = proc.stdout.split("stagemock report", 1)[1]
+    assert "1 request violated a documented rule" in summary, summary
+    assert "even though its tests passed" not in summary, summary
+    assert "which fails the session too" in summary, summary
 
 
 def test_under_xdist_the_controller_merges_every_workers_entries(tmp_path):

@@ -108,6 +108,30 @@ class FaultRule:
             return self.retry_after
         return DEFAULT_RETRY_AFTER.get(status)
 
+    def describe(self) -> str:
+        """One line for ``stagemock serve``'s banner: where it applies and what it does, so
+        a mistyped scope shows before the first request."""
+        what = [self.action]
+        if self.action in ("error", "lose_response") and self.lost_as != "reset":
+            what.append(f"status {self.error_status()}")
+        if self.action == "lose_response" and self.lost_as == "reset":
+            what.append("lost as a reset")
+        if self.retry_after is not None:
+            what.append(f"Retry-After {self.retry_after}")
+        if self.delay_ms is not None:
+            what.append(f"{self.delay_ms} ms")
+        if self.delay_seconds is not None:
+            what.append(f"{self.delay_seconds:g} s of the mock's clock")
+        when = ["every time" if self.times is None else f"{self.times} time"
+                + ("s" if self.times != 1 else "")]
+        if self.after:
+            when.append(f"after {self.after}")
+        if self.probability < 1.0:
+            when.append(f"probability {self.probability:g}")
+        when.append(f"key {self.api_key}" if self.api_key else "any key")
+        scope = f"{self.api}:{self.operation or '*'}"
+        return f"{self.id}  {scope}  {', '.join(what)}  ({', '.join(when)})"
+
     def as_json(self) -> JsonObject:
         return {
             "id": self.id,
@@ -279,14 +303,25 @@ _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
 
 @dataclass
 class RateLimit:
-    """``--rate-limit N/s``: a token bucket per key on the mock's clock (``burst`` tokens,
-    refilled at ``per_second``). The vendors' references state no rate limit: this is the
-    mock's own, off by default."""
+    """``--rate-limit N/s``: a token bucket per key (``burst`` tokens, refilled at
+    ``per_second``). The vendors' references state no rate limit: this is the mock's own, off
+    by default.
+
+    It refills with wall time, because the ``Retry-After`` it answers is a promise in wall
+    seconds: a client that waits it out must be served, even with ``--deterministic``, where
+    the mock's clock stands still. Advancing the mock's clock refills it too (a test skipping
+    the wait): each bucket counts whichever of the two moved further since its last request."""
 
     per_second: float
     burst: float
     text: str
-    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: per key: (tokens, the mock's clock, the wall's monotonic seconds) at its last request
+    buckets: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line for ``stagemock serve``'s banner."""
+        return (f"{self.text} per key (a bucket of {self.burst:g}; past it, 429 with "
+                "Retry-After)")
 
     @classmethod
     def parse(cls, text: str) -> RateLimit:
@@ -299,15 +334,18 @@ class RateLimit:
         per_second = n if m.group(2).startswith("s") else n / 60
         return cls(per_second=per_second, burst=max(1.0, n), text=text.strip())
 
-    def take(self, api_key: str, now: float) -> int | None:
+    def take(self, api_key: str, now: float, wall: float | None = None) -> int | None:
         """Spend one token of ``api_key``'s bucket: ``None`` if there was one, else the whole
-        seconds until there is (the ``Retry-After``)."""
-        tokens, last = self.buckets.get(api_key, (self.burst, now))
-        tokens = min(self.burst, tokens + max(0.0, now - last) * self.per_second)
+        seconds until there is (the ``Retry-After``). ``now`` is the mock's clock, ``wall``
+        the wall's monotonic seconds (``None``: only the mock's clock counts)."""
+        wall_now = now if wall is None else wall
+        tokens, last, last_wall = self.buckets.get(api_key, (self.burst, now, wall_now))
+        elapsed = max(0.0, now - last, wall_now - last_wall)
+        tokens = min(self.burst, tokens + elapsed * self.per_second)
         if tokens >= 1.0:
-            self.buckets[api_key] = (tokens - 1.0, now)
+            self.buckets[api_key] = (tokens - 1.0, now, wall_now)
             return None
-        self.buckets[api_key] = (tokens, now)
+        self.buckets[api_key] = (tokens, now, wall_now)
         return max(1, math.ceil((1.0 - tokens) / self.per_second))
 
 

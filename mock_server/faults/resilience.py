@@ -5,7 +5,8 @@ pytest plugin's strict mode.
 A *retry* is the next request of the same key to the same method and path. The findings:
 
 - ``duplicate``: a create whose answer was lost was sent again without the same
-  ``Idempotency-Key``, and a second object now exists (both ids named);
+  ``idempotency_key`` (the body field the reference documents; the ``Idempotency-Key`` header
+  counts too, as the mock honours it), and a second object now exists (both ids named);
 - ``early_retry``: a retry sooner than the ``Retry-After`` the injected answer asked for
   (wall time, from the end of the faulted answer);
 - ``retry_storm``: more than ``max_retries`` retries in a row, each answered with a failure;
@@ -24,6 +25,12 @@ from ..jsontypes import JsonObject
 TOLERANCE_SECONDS = 0.05
 #: Default of ``--max-retries``: more retries than this in a row is a finding.
 MAX_RETRIES = 5
+
+#: Where the key belongs, said with every ``duplicate`` finding.
+IDEMPOTENCY_FIELD = (
+    "the reference documents the body field `idempotency_key`; the `Idempotency-Key` header "
+    "is this mock's guess"
+)
 
 KINDS = ("duplicate", "early_retry", "retry_storm", "never_retried")
 
@@ -124,13 +131,41 @@ def _duplicate(lost: JsonObject, retry: JsonObject) -> list[Finding]:
     if key and sent == key:
         return []  # replayed: the same object (never two ids)
     why = (
-        "without an Idempotency-Key" if not sent
-        else "with a different Idempotency-Key" if key else "with an Idempotency-Key the lost "
-        "request did not carry"
+        "without an `idempotency_key`" if not sent
+        else "with a different `idempotency_key`" if key else "with an `idempotency_key` the "
+        "lost request did not carry"
     )
     return [Finding(
         "duplicate", lost.get("api_key"), lost.get("operation_id"), lost.get("seq", 0),
         f"{_where(lost)}: the answer was lost after the mock created {first}; the client "
-        f"retried {why} (request #{retry.get('seq')}) and a duplicate {second} now exists",
+        f"retried {why} (request #{retry.get('seq')}) and a duplicate {second} now exists: "
+        "send one key per logical create as `idempotency_key` in the JSON body, the same on "
+        f"every retry ({IDEMPOTENCY_FIELD})",
     )]
 
+
+#: What the report says beside the webhook faults: the mock sees what it sent, never what the
+#: receiver's handler did with it.
+WEBHOOK_NOTE = (
+    "the mock cannot see your webhook handler, so whether each duplicated event was handled "
+    "once, and each reordered one without an older event overwriting newer state, is your "
+    "test's own assertion (stagepro_mock.duplicated_events(), reordered_events())"
+)
+
+
+def duplicated_events(deliveries: Iterable[JsonObject]) -> list[str]:
+    """The event ids a ``duplicate`` fault delivered twice, in the order they were queued."""
+    return list(dict.fromkeys(str(d["event_id"]) for d in deliveries if d.get("duplicate")))
+
+
+def reordered_events(deliveries: Iterable[JsonObject]) -> list[str]:
+    """The event ids a ``reorder`` fault held and delivered newest first, as queued."""
+    return list(dict.fromkeys(str(d["event_id"]) for d in deliveries
+                              if d.get("fault_action") == "reorder"))
+
+
+def webhook_faults(deliveries: Iterable[JsonObject]) -> JsonObject:
+    """The duplicated and reordered webhook events (ids), and ``WEBHOOK_NOTE``."""
+    listed = list(deliveries)
+    return {"duplicated": duplicated_events(listed), "reordered": reordered_events(listed),
+            "note": WEBHOOK_NOTE}

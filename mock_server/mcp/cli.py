@@ -88,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not api_key:
         print("stagemock mcp: no STAGEPRO_API_KEY (or --api-key): every call will be a 401",
               file=sys.stderr, flush=True)
+    if args.http and mock is None and (absent := _no_api_at(base_url)):
+        print(f"stagemock mcp: no StagePro API answers at {base_url} ({absent}); its tools need "
+              "one: start the mock (stagemock serve, on :8000), set STAGEPRO_BASE_URL (or "
+              "--base-url), or pass --with-mock", file=sys.stderr, flush=True)
     client = StageProClient(base_url, api_key, timeout=args.timeout,
                             mock_extras=not args.no_mock_tools)
     try:
@@ -101,6 +105,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if mock is not None:
             mock.stop()
     return 0
+
+
+def _no_api_at(base_url: str) -> str | None:
+    """Why nothing answers HTTP at ``base_url`` (one short request), or ``None``: any answer,
+    a 401 included, is an API there. Said at startup so that the first tool call is not the
+    first sign of a mock that was never started."""
+    import httpx
+
+    try:
+        httpx.get(base_url.rstrip("/") + "/capabilities", timeout=2.0)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 if __name__ == "__main__":

@@ -134,8 +134,8 @@ async def serve_http(client: StageProClient, host: str, port: int) -> None:
 
     server = build_server(client)
     app = server.streamable_http_app(host=host)
-    print(f"stagemock mcp: streamable HTTP on http://{host}:{port}/mcp -> {client.base_url}",
-          file=sys.stderr, flush=True)
+    print(f"stagemock mcp: listening on http://{host}:{port}/mcp (streamable HTTP); its "
+          f"tools call the StagePro API at {client.base_url}", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     try:
         await uvicorn.Server(config).serve()

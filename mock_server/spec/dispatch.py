@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
@@ -245,7 +246,7 @@ class Dispatcher:
         if rule is None:
             limit = faults.rate_limit
             if limit is not None and key is not None:
-                wait = limit.take(key, self.context.clock.now())
+                wait = limit.take(key, self.context.clock.now(), time.monotonic())
                 if wait is not None:
                     return self._injected_error(op, api, entry, RATE_LIMIT_ID, 429, wait)
             return self._created(entry, await self._run(request, op, validator, handler, entry))

@@ -47,6 +47,9 @@ def decode_cursor(secret: bytes, key: str, filters: tuple[str | None, ...], curs
             raise ValueError
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         raise bad from None
-    if not hmac.compare_digest(mac, _cursor_mac(secret, key, filters, seq)):
+    # Bytes: ``compare_digest`` raises TypeError on a non-ASCII ``str`` (the cursor is the
+    # client's text), and an edited cursor is a 400, never a 500.
+    expected = _cursor_mac(secret, key, filters, seq).encode()
+    if not hmac.compare_digest(mac.encode("utf-8", "surrogatepass"), expected):
         raise bad
     return seq

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
-from ..errors import NotFound, ValidationFailed
+from ..errors import NotFound
+from ..faults.resilience import IDEMPOTENCY_FIELD
 from ..http import JSON, RawJSON, base_url, dumps, header, json_response
 from ..jsontypes import JsonObject
 from ..limits import JOBS_PAGE_DEFAULT
-from ..spec.binding import Call
+from ..spec.binding import JOURNAL_KEY, Call
 from . import operation
 from .cursors import fingerprint
 from .exceptions import IdempotencyConflict
@@ -21,6 +22,7 @@ from .models import Account
 from .serialise import batch_json, workflow_json
 
 if TYPE_CHECKING:
+    from ..journal import JournalEntry
     from .backend import StageProBackend
 
 
@@ -42,25 +44,35 @@ def _origin(call: Call) -> str:
 
 
 def idempotency_header(call: Call) -> None:
-    """The ``Idempotency-Key`` header (Stripe's) is an alias of the body's ``idempotency_key``:
-    copied into the body, so both spellings are one key; different values in both → 400."""
+    """The body's ``idempotency_key`` is the documented field; the ``Idempotency-Key`` header
+    (Stripe's) is this mock's alias of it. A header alone is copied into the body, and the
+    journal warns that the real API may ignore it; a header that differs from the body field
+    loses to it (the request is schema-valid: no 4xx), journaled as a guess too."""
     sent = header(call.request, b"idempotency-key")
-    if sent is None:
+    in_body = call.body.get("idempotency_key") if isinstance(call.body, dict) else None
+    entry: JournalEntry | None = call.request.scope.get(JOURNAL_KEY)
+    if entry is not None and call.context.faults.armed:
+        # the resilience report's evidence: the key in effect, the documented field first
+        entry.idempotency_key = in_body if in_body is not None else sent
+    if sent is None or in_body == sent:
         return
-    if call.body is None:
-        call.body = {}
-    in_body = call.body.get("idempotency_key")
-    if in_body is not None and in_body != sent:
-        message = (
-            "the `Idempotency-Key` header and the body's `idempotency_key` differ: send one "
-            "of them, or the same value in both"
+    if in_body is not None:
+        warning = (
+            f"the `Idempotency-Key` header ({sent!r}) and the body's `idempotency_key` "
+            f"({in_body!r}) differ: the body's was used, as {IDEMPOTENCY_FIELD}"
         )
-        raise ValidationFailed(
-            message, field="Idempotency-Key",
-            details=[{"field": "Idempotency-Key", "message": message},
-                     {"field": "idempotency_key", "message": message}],
+    else:
+        warning = (
+            "idempotency by the `Idempotency-Key` header alone: "
+            f"{IDEMPOTENCY_FIELD}, and the real API may ignore it (a retry would then create "
+            "a second object); send the key as `idempotency_key` in the body"
         )
-    call.body["idempotency_key"] = sent
+        if call.body is None:
+            call.body = {}
+        call.body["idempotency_key"] = sent
+    if entry is not None:
+        entry.warnings.append({"field": "Idempotency-Key", "message": warning,
+                               "guess": IDEMPOTENCY_FIELD})
 
 
 def replayed(raw: bytes) -> Response:

@@ -117,7 +117,10 @@ class Signer:
             )
         sts = _string_to_sign(method, path, params)
         expected = hmac.new(self.secret, sts.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, params["X-Goog-Signature"].lower()):
+        # Bytes on both sides: ``compare_digest`` refuses a ``str`` holding non-ASCII
+        # characters (TypeError, a 500), and a signature like that simply does not match.
+        presented = params["X-Goog-Signature"].lower().encode("utf-8", "surrogatepass")
+        if not hmac.compare_digest(expected.encode(), presented):
             raise SignedUrlError(
                 403,
                 "SignatureDoesNotMatch",

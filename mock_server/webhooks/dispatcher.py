@@ -201,10 +201,10 @@ class WebhookHub:
         if rule is None:
             self._start(delivery)
             return delivery
-        delivery.fault = rule.id
+        delivery.fault, delivery.fault_action = rule.id, rule.action
         if rule.action == "duplicate":
             twin = Delivery(event_id, event_type, api_key, endpoint_id, body, now, now,
-                            fault=rule.id, duplicate=True)
+                            fault=rule.id, duplicate=True, fault_action=rule.action)
             self.deliveries[f"{event_id}#duplicate"] = twin
             self._start(delivery)
             self._start(twin)

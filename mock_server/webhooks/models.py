@@ -99,6 +99,9 @@ class Delivery:
     #: ``duplicate``: the second delivery of the same event (same id, body and signature
     #: scheme) is listed beside the first with this set.
     duplicate: bool = False
+    #: What ``fault`` did: ``duplicate``, ``reorder`` or ``delay`` (the resilience report
+    #: counts the duplicated and reordered events).
+    fault_action: str | None = None
 
     def as_json(self) -> JsonObject:
         return {
@@ -112,4 +115,5 @@ class Delivery:
             "attempts": [a.as_json() for a in self.attempts],
             "fault": self.fault,
             "duplicate": self.duplicate,
+            "fault_action": self.fault_action,
         }

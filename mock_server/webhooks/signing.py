@@ -48,8 +48,12 @@ def verify_signature(
             signatures.append(value)
     if timestamp is None or not signatures:
         raise SignatureVerificationError("malformed X-StagePro-Signature header")
-    expected = compute(secret, timestamp, payload)
-    if not any(hmac.compare_digest(expected, s) for s in signatures):
+    # Bytes: ``compare_digest`` raises TypeError on a ``str`` holding non-ASCII characters; a
+    # forged header like that is a signature that does not match, not a crash.
+    expected = compute(secret, timestamp, payload).encode()
+    if not any(
+        hmac.compare_digest(expected, s.encode("utf-8", "surrogatepass")) for s in signatures
+    ):
         raise SignatureVerificationError("no v1 signature matches this secret and payload")
     current = time.time() if now is None else now
     if tolerance and abs(current - timestamp) > tolerance:

@@ -62,6 +62,8 @@ CALLS = {
     "journal": lambda cp, ctx: cp.journal("sk_test_client"),
     "journal_page": lambda cp, ctx: cp.journal_page(since=0),
     "deliveries": lambda cp, ctx: cp.deliveries(),
+    "duplicated_events": lambda cp, ctx: cp.duplicated_events(),
+    "reordered_events": lambda cp, ctx: cp.reordered_events("sk_test_client"),
     "console_session": lambda cp, ctx: cp.console_session("sk_test_client"),
     "wait_for_webhook": lambda cp, ctx: cp.wait_for_webhook(ctx["endpoint"]),
     "fault": lambda cp, ctx: ctx.setdefault(

@@ -71,5 +71,6 @@ def test_strict_mode_names_the_duplicate_a_retry_without_a_key_made(tmp_path):
     kind, text = outcomes["test_lost_and_retried_without_a_key"]
     assert kind == "failure", outcomes
     assert "the client mishandled injected faults" in text and "[duplicate]" in text, text
-    assert "without an Idempotency-Key" in text
+    assert "without an `idempotency_key`" in text
+    assert "the reference documents the body field `idempotency_key`" in text
     assert outcomes["test_lost_and_retried_with_its_key"][0] == "passed", outcomes

@@ -118,6 +118,17 @@ def test_the_rate_limit_bucket():
         RateLimit.parse("0/s")
 
 
+def test_the_rate_limit_refills_with_whichever_clock_moved_further():
+    """The wall refills a bucket whose mock clock stands still (``Retry-After`` is wall
+    seconds), and an advanced mock clock refills it while the wall has barely moved."""
+    limit = RateLimit.parse("1/s")
+    assert limit.take("k", 100.0, wall=5.0) is None
+    assert limit.take("k", 100.0, wall=5.1) == 1
+    assert limit.take("k", 100.0, wall=6.1) is None  # the wall moved a second
+    assert limit.take("k", 100.0, wall=6.2) == 1
+    assert limit.take("k", 101.0, wall=6.2) is None  # the mock's clock moved a second
+
+
 # resilience, from crafted journal entries ----------------------------------------------------
 
 def _e(seq, status, *, wall=0.0, fault=None, action=None, path="/api/v1/jobs", method="POST",

@@ -96,3 +96,48 @@ def test_a_webhook_rule_for_another_key_changes_nothing(
     stagepro_webhook_receiver.wait_for(1)
     assert len(_deliveries(stagepro_mock.server, stagepro_mock.api_key)) == 1
     assert stagepro_mock.server.faults()[0]["hits"] == 0  # the other key's rule: unused
+
+
+def test_the_report_counts_and_names_duplicated_and_reordered_events(
+        stagepro_mock, sp, endpoint, stagepro_webhook_receiver):
+    """issue 34: the resilience report said nothing about webhook faults. It now counts the
+    duplicated and the reordered events, names their ids, and says the handler is the test's
+    to check; ``duplicated_events()`` / ``reordered_events()`` are that check's one line."""
+    from mock_server import journal_report
+
+    stagepro_mock.fault("duplicate", "job.completed", api="webhooks")
+    [dup_job] = _jobs(sp, endpoint, 1)
+    stagepro_mock.advance(10)
+    stagepro_webhook_receiver.wait_for(2)
+    stagepro_mock.fault("reorder", "job.completed", api="webhooks", times=2)
+    _jobs(sp, endpoint, 2)
+    stagepro_mock.advance(11)
+    got = stagepro_webhook_receiver.wait_for(4)
+    ids = [g["headers"]["x-stagepro-event-id"] for g in got]
+    duplicated = stagepro_mock.duplicated_events()
+    reordered = stagepro_mock.reordered_events()
+    assert duplicated == [ids[0]] == [ids[1]]
+    assert reordered == list(reversed(ids[2:]))  # as queued; delivered newest first
+    assert stagepro_mock.server.duplicated_events(stagepro_mock.api_key) == duplicated
+
+    deliveries = stagepro_mock.deliveries()
+    data = journal_report.summarize(stagepro_mock.journal(), deliveries)["webhook_faults"]
+    assert data["duplicated"] == duplicated and data["reordered"] == reordered
+    text = journal_report.build(stagepro_mock.journal(), deliveries)
+    assert "webhook faults: 1 event delivered twice, 2 delivered out of order" in text, text
+    assert f"duplicated: {duplicated[0]}" in text
+    assert f"reordered: {', '.join(reordered)}" in text
+    assert "the mock cannot see your webhook handler" in text
+    assert "is your test's own assertion" in text
+
+
+def test_no_webhook_fault_no_webhook_fault_lines(stagepro_mock, sp, endpoint,
+                                                 stagepro_webhook_receiver):
+    from mock_server import journal_report
+
+    _jobs(sp, endpoint, 1)
+    stagepro_mock.advance(10)
+    stagepro_webhook_receiver.wait_for(1)
+    assert stagepro_mock.duplicated_events() == [] == stagepro_mock.reordered_events()
+    assert "webhook faults" not in journal_report.build(stagepro_mock.journal(),
+                                                        stagepro_mock.deliveries())

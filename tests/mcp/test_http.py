@@ -79,3 +79,33 @@ def test_streamable_http_with_its_own_mock():
     assert not caps.is_error, text_of(caps)
     assert "virtual-twilight" in text_of(caps)
     assert json.loads(usage.content[0].text)["livemode"] is False  # the sk_test_ key was used
+
+
+def test_http_says_where_it_listens_and_that_it_needs_a_stagepro_api():
+    """issue 34: `stagemock mcp --http --port N` printed no "listening on" line, and nothing
+    said it needs a StagePro API (the mock on :8000 or STAGEPRO_BASE_URL) when none answers."""
+    port, nobody = _free_port(), _free_port()  # nothing listens on `nobody`
+    env = {"PATH": "/usr/bin:/bin", "STAGEPRO_API_KEY": "sk_test_mcp_http",
+           "STAGEPRO_BASE_URL": f"http://127.0.0.1:{nobody}/api/v1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "mcp", "--http", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _wait_listening(port, proc)
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=10)
+    assert f"listening on http://127.0.0.1:{port}/mcp" in err, err
+    assert f"no StagePro API answers at http://127.0.0.1:{nobody}/api/v1" in err, err
+    assert "start the mock (stagemock serve, on :8000), set STAGEPRO_BASE_URL" in err, err
+
+
+def test_http_with_an_api_answering_says_nothing_of_a_missing_one():
+    from mock_server.mcp.cli import _no_api_at
+    from mock_server.settings import Settings
+    from mock_server.testing import RunningServer
+
+    with RunningServer(Settings(deterministic=True, image_workers=0)) as mock:
+        assert _no_api_at(mock.url + "/api/v1") is None  # a 401 is an answer
+    assert "ConnectError" in (_no_api_at(f"http://127.0.0.1:{_free_port()}/api/v1") or "")

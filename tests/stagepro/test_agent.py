@@ -163,7 +163,8 @@ def test_render_takes_an_idempotency_key_and_its_header(sp):
     c = sp.post(f"/agent/sessions/{s['id']}/render", json={"job_type": "virtual-stage"}, headers={"Idempotency-Key": "r1"})
     assert c.status_code == 409 and c.json()["error"]["code"] == "idempotency_conflict"
     d = sp.post(f"/agent/sessions/{s['id']}/render", json={"idempotency_key": "x"}, headers={"Idempotency-Key": "y"})
-    assert d.status_code == 400 and d.json()["error"]["field"] == "Idempotency-Key"
+    # the documented body field wins over a header that differs (no 4xx: schema-valid)
+    assert d.status_code == 202, d.text
 
 
 def test_auto_render_without_credits_still_answers_the_chat(stagemock_server):

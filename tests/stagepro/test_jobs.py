@@ -476,6 +476,7 @@ def test_cursor_is_tied_to_account_and_filters(stagemock_server):
         forged = base64.urlsafe_b64encode(orjson.dumps({"after": 1})).decode().rstrip("=")
         refused.append(a.get("/jobs", params={"cursor": f"{forged}.{mac}"}))       # edited position
         refused.append(a.get("/jobs", params={"cursor": pos}))                     # old unsigned form
+        refused.append(a.get("/jobs", params={"cursor": f"{pos}.{'é' * 24}"}))     # non-ASCII MAC
         for r in refused:
             assert r.status_code == 400, r.text
             assert r.json()["error"]["field"] == "cursor"

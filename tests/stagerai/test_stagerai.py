@@ -111,6 +111,19 @@ def test_tampered_signed_url_is_403_xml(sa):
     assert httpx.put(other_object, content=b"x").status_code == 403
 
 
+@pytest.mark.parametrize("forged", ["é" * 64, "\u00ff", "0" * 63 + "\u2603"])
+def test_a_non_ascii_signature_is_403_not_500(sa, forged):
+    """issue 34: ``X-Goog-Signature`` holding non-ASCII characters made ``hmac.compare_digest``
+    raise TypeError (a 500); GCS answers such a signature 403 SignatureDoesNotMatch in XML."""
+    project_id, group_id = _group(sa)
+    parts = urlsplit(_upload_url(sa, project_id, group_id))
+    q = dict(parse_qsl(parts.query))
+    q["X-Goog-Signature"] = forged
+    r = httpx.put(urlunsplit(parts._replace(query=urlencode(q))), content=b"x")
+    assert r.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in r.content, r.text
+    assert r.headers["content-type"].startswith("application/xml")
+
+
 def test_expired_signed_url_is_400_expired_token(sa, stagerai_mock):
     project_id, group_id = _group(sa)
     url = _upload_url(sa, project_id, group_id)

@@ -158,6 +158,14 @@ def test_signature_verifies_with_each_active_secret(body, secrets, t, skew) -> N
         verify_signature(body, header, secrets[0], tolerance=300, now=t + 301)
 
 
+@pytest.mark.parametrize("forged", ["é" * 64, "\u2603", "\udcff" * 8])
+def test_a_non_ascii_signature_does_not_match_rather_than_crash(forged) -> None:
+    """``hmac.compare_digest`` raises TypeError on a non-ASCII ``str``: a forged ``v1=`` like
+    that must be the ordinary "no v1 signature matches", not an exception of another type."""
+    with pytest.raises(SignatureVerificationError, match="no v1 signature"):
+        verify_signature(b"{}", f"t=10,v1={forged}", "whsec_x", now=10)
+
+
 def _accepted(listener: socket.socket) -> socket.socket | None:
     """A connection the (non-blocking) listener has received, else ``None``."""
     try:

@@ -36,13 +36,14 @@ class StageProClient:
 
     def stage_safely(self, image_url: str, style: str, room_type: str,
                      idempotency_key: str, attempts: int = 3) -> dict[str, Any]:
-        """``stage`` that survives a lost answer: retried with the same Idempotency-Key."""
+        """``stage`` that survives a lost answer: retried with the same ``idempotency_key``
+        (the body field the reference documents)."""
         body = {"type": "virtual-stage",
-                "input": {"image_url": image_url, "style": style, "room_type": room_type}}
+                "input": {"image_url": image_url, "style": style, "room_type": room_type},
+                "idempotency_key": idempotency_key}
         for attempt in range(attempts):
             try:
-                r = self.http.post("/jobs", json=body,
-                                   headers={"Idempotency-Key": idempotency_key})
+                r = self.http.post("/jobs", json=body)
             except httpx.TransportError:
                 continue
             if r.status_code < 500 or attempt == attempts - 1:
