@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: install serve serve-deterministic test test-fast lint contract bench bench-long bench-ab clean chromium
+.PHONY: install serve serve-deterministic test test-fast lint contract bench bench-long bench-ab clean chromium image
 
 # uv installs (and caches) the packages: the wheel test in `make test` builds its throwaway
 # virtualenv from the same cache instead of downloading everything a second time.
@@ -70,6 +70,27 @@ bench-long: $(STAMP)
 bench-ab: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk
 	$(BIN)/python bench/ab.py $(ARGS)
+
+# The container image (Dockerfile, docs/container.md) with whichever builder works here:
+# docker (when its daemon answers), else podman, else buildah. BASE_IMAGE overrides the
+# Dockerfile's python:3.12-slim; IMAGE names the result.
+IMAGE_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+IMAGE   ?= stagemock:$(IMAGE_VERSION)
+SOURCE  ?= $(shell git config --get remote.origin.url 2>/dev/null || echo unknown)
+IMAGE_ARGS = --build-arg VERSION=$(IMAGE_VERSION) --build-arg SOURCE=$(SOURCE) \
+	$(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) -t stagemock:latest
+
+image:
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
+		echo "building $(IMAGE) with docker"; docker build $(IMAGE_ARGS) .; \
+	elif command -v podman >/dev/null 2>&1; then \
+		echo "building $(IMAGE) with podman"; podman build --format docker $(IMAGE_ARGS) .; \
+	elif command -v buildah >/dev/null 2>&1; then \
+		echo "building $(IMAGE) with buildah"; \
+		buildah bud --isolation chroot --format docker --layers $(IMAGE_ARGS) .; \
+	else \
+		echo "make image needs docker (with its daemon), podman or buildah" >&2; exit 2; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .schemathesis .ruff_cache reports

@@ -29,7 +29,7 @@ from .errors import (
 )
 from .faults.responses import RAW_SEND
 from .http import json_response
-from .pages import index, serve_file, serve_spec
+from .pages import index, sample_photos, serve_file, serve_spec
 from .settings import Settings
 from .spec.binding import JOURNAL_KEY, ApiBinding
 from .spec.loader import load_spec
@@ -304,6 +304,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/", index(ctx), methods=["GET"]),
         Route("/openapi/{name}", serve_spec(ctx), methods=["GET"]),
         Route("/files/{key:path}", serve_file(ctx), methods=["GET"]),
+        Route("/fixtures/", sample_photos(ctx), methods=["GET"]),
+        Route("/fixtures/{folder}/{name}", sample_photos(ctx), methods=["GET"]),
     ]
 
     @asynccontextmanager

@@ -206,7 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stagemock", description=__doc__)
     parser.add_argument("--version", action="version", version=f"stagemock {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the mock server (both APIs and /__mock/)")
+    serve = sub.add_parser(
+        "serve", help="run the mock server (both APIs and /__mock/)",
+        epilog="Every option is also an environment variable: --job-seconds is "
+        "STAGEMOCK_JOB_SECONDS, --deterministic STAGEMOCK_DETERMINISTIC=1, --fault "
+        "STAGEMOCK_FAULT (rules separated by ';'); STAGEMOCK_ARGS takes any options as one "
+        "string. The command line wins.",
+    )
     serve.add_argument("--host", default=d["host"], help=f"default {d['host']}")
     serve.add_argument(
         "--port", type=port_number, default=d["port"],
@@ -311,9 +317,22 @@ HANDOVERS: tuple[tuple[str, str, Callable[[argparse.Namespace, list[str]], int]]
 )
 
 
+def _with_environment(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``argv`` with ``serve``'s options from the environment (``STAGEMOCK_SEED``,
+    ``STAGEMOCK_ARGS``...: ``serve_env``) put before its own, which win."""
+    from .serve_env import arguments
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    at = argv.index("serve") + 1
+    return [*argv[:at], *arguments(sub.choices["serve"], os.environ), *argv[at:]]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "serve":
+        args, rest = parser.parse_known_args(_with_environment(parser, argv))
     if rest and not args.takes_rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:

@@ -1,5 +1,6 @@
 """What Starlette's router serves besides the APIs: the index ``GET /``, the specs under
-``/openapi/`` and the stored output files under ``/files/`` (plain routes, in no spec)."""
+``/openapi/``, the stored output files under ``/files/`` and the sample photos under
+``/fixtures/`` (plain routes, in no spec)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def index(ctx: AppContext) -> Endpoint:
                 "health": f"{root}/__mock/health",
             },
             "dashboard": f"{root}/__mock/ui",
+            "sample_photos": f"{root}/fixtures/",
         }
         accept = request.headers.get("accept", "")
         if "text/html" not in accept:
@@ -97,3 +99,36 @@ def serve_file(ctx: AppContext) -> Endpoint:
         return Response(blob.data, media_type=blob.content_type, headers=headers)
 
     return serve_file
+
+
+#: The folders of sample photos served under ``/fixtures/`` (the rest of the fixtures, the
+#: accounts and prices, stay out of reach: they are configuration, not inputs).
+PHOTO_FOLDERS = ("photos", "brackets")
+
+
+def sample_photos(ctx: AppContext) -> Endpoint:
+    """``GET /fixtures/``: the sample photos' URLs by folder; ``GET /fixtures/{folder}/{name}``:
+    one of them. A test suite in a container or another language uploads them without the
+    Python package's ``fixture_path``."""
+    from .http import base_url
+
+    def listing() -> dict[str, list[str]]:
+        root = ctx.settings.fixtures_dir
+        return {f: sorted(p.name for p in (root / f).glob("*.jpg")) for f in PHOTO_FOLDERS}
+
+    async def answer(request: Request) -> Response:
+        folder = request.path_params.get("folder")
+        name = request.path_params.get("name")
+        found = listing()
+        if folder is None:
+            root = base_url(request, ctx.settings.public_url)
+            return json_response({f: [f"{root}/fixtures/{f}/{n}" for n in names]
+                                  for f, names in found.items()})
+        if name not in found.get(folder, []):  # only the listed names: no path escapes
+            return json_response(
+                stagepro_shape(NotFound(f"no sample photo {folder}/{name}")), 404)
+        data = (ctx.settings.fixtures_dir / folder / name).read_bytes()
+        return Response(data, media_type="image/jpeg",
+                        headers={"Cache-Control": "public, max-age=3600"})
+
+    return answer

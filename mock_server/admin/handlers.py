@@ -121,6 +121,22 @@ async def getJournal(call: Call) -> Response:
     )
 
 
+@operation("getResilience")
+async def getResilience(call: Call) -> Response:
+    """``journal-report --json``'s ``faults_injected`` and ``resilience``, computed from the
+    same journal entries the report reads over ``GET /__mock/journal``."""
+    from ..faults import resilience
+
+    max_retries = int(call.query.get("max_retries", resilience.MAX_RETRIES))
+    journal = call.context.journal
+    entries = [e.as_dict() for e in journal.entries(api_key=call.query.get("api_key"))]
+    return json_response({
+        "faults_injected": sum(1 for e in entries if e.get("fault")),
+        "max_retries": max_retries,
+        "resilience": [f.as_json() for f in resilience.findings(entries, max_retries)],
+    })
+
+
 @operation("clearJournal")
 async def clearJournal(call: Call) -> Response:
     call.context.journal.clear(call.query.get("api_key"))

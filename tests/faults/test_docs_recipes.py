@@ -34,3 +34,34 @@ def test_every_recipe_passes_as_printed(tmp_path):
     cases = list(ET.parse(report).getroot().iter("testcase"))
     assert len(cases) == 3, proc.stdout
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def js_recipes() -> list[str]:
+    text = DOC.read_text()
+    section = text[text.index("## Recipes"):]
+    section = section[: section.index("\n## ", 1)]
+    return re.findall(r"```javascript\n(.*?)```", section, re.S)
+
+
+def test_every_javascript_recipe_passes_as_printed_with_node(tmp_path, stagemock_server):
+    """The recipes' JavaScript twins, run by ``node --test`` against a mock over HTTP only."""
+    import os
+    import shutil
+
+    import pytest
+
+    blocks = js_recipes()
+    assert len(blocks) == 3
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the JavaScript recipes are not run here")
+    files = []
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"recipe_{i}.test.mjs"
+        path.write_text(block)
+        files.append(path.name)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "STAGEMOCK_URL": stagemock_server.url}
+    proc = subprocess.run([node, "--test", *files], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False, env=env)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "# pass 3" in proc.stdout and "# fail 0" in proc.stdout, proc.stdout

@@ -30,6 +30,26 @@ def test_the_signature_check_runs_as_printed():
     assert len(printed) == 3 and all(line.startswith("refused: ") for line in printed[1:])
 
 
+def test_the_javascript_signature_check_runs_as_printed(tmp_path):
+    import shutil
+
+    import pytest
+
+    text = DOC.read_text(encoding="utf-8")
+    body = text.split("\n## Verifying a signature\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```javascript\n(.*?)```", body, re.S)
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the JavaScript check is not run here")
+    (tmp_path / "verify.mjs").write_text(block, encoding="utf-8")
+    done = subprocess.run([node, "verify.mjs"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == [
+        "accepted job.completed evt_1", "refused: no v1= matches the secret",
+        "refused: t is too far from now"]
+
+
 def test_the_pytest_example_passes_as_printed(tmp_path):
     (block,) = python_blocks("In your pytest suite")
     (tmp_path / "test_webhook_example.py").write_text(block, encoding="utf-8")
