@@ -58,6 +58,7 @@ from mock_server.spec.rules import (
     UNSPECIFIED,
     Verdict,
     rulebook,
+    schemas_under,
 )
 from mock_server.spec.validation import (
     OperationValidator,
@@ -74,22 +75,6 @@ def _verdict_of(violation: dict[str, Json]) -> Verdict:
     rule = str(violation.get("rule") or (GUESSED if violation.get("guess") else DOCUMENTED))
     source, why = violation.get("source"), violation.get("guess")
     return Verdict(rule, str(source) if source else None, str(why) if why else None)
-
-
-def _schemas(document: Spec, schema: Json, seen: int = 0) -> list[dict[str, Json]]:
-    """Every object schema under ``schema`` (``$ref``, branches, properties and items)."""
-    node = resolve(document, schema)
-    if not isinstance(node, dict) or seen > 12:
-        return []
-    out = [node]
-    for key in ("allOf", "oneOf", "anyOf"):
-        for sub in node.get(key, ()):
-            out += _schemas(document, sub, seen + 1)
-    for sub in (node.get("properties") or {}).values():
-        out += _schemas(document, sub, seen + 1)
-    if isinstance(node.get("items"), dict):
-        out += _schemas(document, node["items"], seen + 1)
-    return out
 
 
 def _strongest(verdicts: list[Verdict]) -> Verdict:
@@ -201,10 +186,10 @@ class Classifier:
         requiring it, else the field's own; unspecified when the schema has no such field."""
         response = resolve(self.document, (op.responses or {}).get(str(status)) or {})
         schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
-        for node in _schemas(self.document, schema):
+        for node in schemas_under(self.document, schema):
             if name in (node.get("required") or ()):
                 return self.book.required(node, name)
-        for node in _schemas(self.document, schema):
+        for node in schemas_under(self.document, schema):
             if name in (node.get("properties") or {}):
                 return self.book.field(node, name)
         return UNCOVERED
@@ -213,9 +198,9 @@ class Classifier:
         """A value of field ``name`` outside its list, in an answer (``RuleBook.values``)."""
         response = resolve(self.document, (op.responses or {}).get(str(status)) or {})
         schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
-        for node in _schemas(self.document, schema):
+        for node in schemas_under(self.document, schema):
             prop = (node.get("properties") or {}).get(name)
-            for holder in _schemas(self.document, prop):
+            for holder in schemas_under(self.document, prop):
                 if "enum" in holder or "const" in holder:
                     return self.book.values(holder, "enum" if "enum" in holder else "const")
         return UNCOVERED

@@ -24,6 +24,7 @@ from ..resources import data_dir
 from ..spec.loader import load_spec
 from . import redact
 from .flow import CAPTURE_LIMIT, Exchange, MultipartTap, Tap, capture_for
+from .lifecycle import STATUS_FIELDS, Lifecycles, object_key
 from .record import recorder
 from .upstream import Upstream, UpstreamError, UpstreamTimeout
 from .verdicts import OperationRules, SpecIndex
@@ -95,6 +96,7 @@ class Proxy:
         spec_file = (openapi_dir or data_dir("openapi")) / f"{api}.yaml"
         self.spec = load_spec(api, spec_file, self.base_path, CATCH_ALL.get(api, frozenset()))
         self.index = SpecIndex(self.spec)
+        self.lifecycles = Lifecycles()
         self.journal = Journal(journal_size)
         self.recorder = (recorder(record, api, self.upstream, self.base_path)
                          if record else None)
@@ -258,6 +260,9 @@ class Proxy:
             response_headers = {k.lower(): v for k, v in flow.response_headers}
             entry.response_violations = [_redacted(v) for v in self.index.check_response(
                 rules, flow.status or 0, response_headers, resp.body, resp.complete)]
+            if rules is not None and any(v.get("field") in STATUS_FIELDS
+                                         for v in entry.response_violations):
+                self._lifecycle(flow, rules, entry.response_violations)
             entry.response_conformant = not entry.response_violations
         if self.recorder is not None:
             self.recorder.write(flow, {
@@ -269,6 +274,18 @@ class Proxy:
             req.discard()
             if flow.response is not None:
                 flow.response.discard()
+
+    def _lifecycle(self, flow: Exchange, rules: OperationRules,
+                   violations: list[JsonObject]) -> None:
+        """An unlisted status after another one for the same object (``lifecycle``)."""
+        resp = flow.response
+        try:
+            body = orjson.loads(resp.body) if resp is not None and resp.body else None
+        except orjson.JSONDecodeError:
+            return
+        schema = self.index.success_schema(rules)
+        source = self.index.book.listed_source(schema, "status") if schema else None
+        self.lifecycles.see(object_key(flow.method, flow.path, body), body, violations, source)
 
     # /__mock/ ----------------------------------------------------------------------------
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -188,6 +188,13 @@ class SpecIndex:
             return out + validator.check_body(media, fields)
         return []
 
+    def success_schema(self, rules: OperationRules) -> JsonObject | None:
+        """The JSON schema of the operation's first success answer."""
+        for status, rule in sorted(rules.responses.items()):
+            if status.startswith("2") and "application/json" in rule.bodies:
+                return rule.bodies["application/json"][1]
+        return None
+
     # the response -----------------------------------------------------------------------
     def check_response(
         self, rules: OperationRules | None, status: int, headers: dict[str, str],

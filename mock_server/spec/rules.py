@@ -219,6 +219,46 @@ class RuleBook:
         guessed = [v for v in verdicts if v.rule == GUESS]
         return guessed[0] if guessed else verdicts[0] if verdicts else Verdict(DOCUMENTED)
 
+    def resembled(self, holder: JsonObject, keyword: str, instance: JsonObject
+                  ) -> Verdict | None:
+        """A value that fits no branch of a choice told apart by a ``const`` field (Stager
+        AI's group ``status``): when exactly one branch's other required fields are all there
+        (``imageUrl``: the completed group), the answer is that branch with a wrong
+        ``const``, and that value's rule is the one broken."""
+        best: list[tuple[int, JsonObject]] = []
+        for branch in (resolve(self.document, b) for b in holder.get(keyword) or ()):
+            if not isinstance(branch, dict):
+                continue
+            props = branch.get("properties") or {}
+            tags = [n for n, p in props.items()
+                    if isinstance(resolve(self.document, p), dict)
+                    and "const" in resolve(self.document, p)]
+            others = [n for n in branch.get("required") or () if n not in tags]
+            if tags and others and all(n in instance for n in others):
+                best.append((len(others), branch))
+        top = [b for b in best if b[0] == max((n for n, _ in best), default=0)]
+        if len(top) != 1:
+            return None
+        branch = top[0][1]
+        for name, prop in (branch.get("properties") or {}).items():
+            prop = resolve(self.document, prop)
+            if isinstance(prop, dict) and "const" in prop and instance.get(name) != prop["const"]:
+                return self.values(prop, "const")
+        return None
+
+    def listed_source(self, schema: Json, name: str) -> str | None:
+        """Where a reference shows a value of field ``name`` (anywhere under ``schema``): the
+        source of the first cited value of its list."""
+        for node in schemas_under(self.document, schema):
+            prop = (node.get("properties") or {}).get(name)
+            for holder in schemas_under(self.document, prop):
+                for keyword in ("enum", "const"):
+                    pointer = self.pointer(holder)
+                    for item in self.items.get(f"{pointer}/{keyword}", []) if pointer else ():
+                        if item.mark and item.mark[0] == "documented":
+                            return item.mark[1]
+        return None
+
     def error_code(self, code: str) -> Verdict:
         """An error code of the spec's error table (a ledger ``error code`` item)."""
         item = self._item("/info/description", code, "error code")
@@ -242,7 +282,7 @@ class RuleBook:
     # ------------------------------------------------------------------ schema violations
     def violation(self, root: Json, schema_path: Sequence[str | int], kind: str,
                   detail: str | None = None, request: bool = True,
-                  body: Verdict | None = None) -> Verdict:
+                  body: Verdict | None = None, instance: Json = None) -> Verdict:
         """The verdict of one jsonschema error: ``root`` the schema validated against (a node
         of the document), ``schema_path`` the error's, ``kind`` its class name
         (``Required``, ``Enum``...), ``detail`` the required property's name; ``body`` the
@@ -264,6 +304,8 @@ class RuleBook:
             found = self.values(holder, keyword, request)
         elif kind == "Type":
             found = self.field(*field) if field is not None else body or fallback
+        elif kind in ("OneOfNotValid", "AnyOf") and isinstance(instance, dict):
+            found = self.resembled(holder, keyword, instance) or self.keyword(holder, keyword)
         else:
             found = self.keyword(holder, keyword)
         return fallback if found is UNCOVERED else found
@@ -300,6 +342,23 @@ def _branches(document: JsonObject, schema: Json) -> list[JsonObject]:
     for key in ("allOf", "oneOf", "anyOf"):
         for sub in schema.get(key, ()):
             out += _branches(document, sub)
+    return out
+
+
+def schemas_under(document: JsonObject, schema: Json, depth: int = 0) -> list[JsonObject]:
+    """Every object schema under ``schema``: itself, its branches, its properties' and its
+    items' (``$ref`` followed)."""
+    node = resolve(document, schema)
+    if not isinstance(node, dict) or depth > 12:
+        return []
+    out = [node]
+    for key in ("allOf", "oneOf", "anyOf"):
+        for sub in node.get(key, ()):
+            out += schemas_under(document, sub, depth + 1)
+    for sub in (node.get("properties") or {}).values():
+        out += schemas_under(document, sub, depth + 1)
+    if isinstance(node.get("items"), dict):
+        out += schemas_under(document, node["items"], depth + 1)
     return out
 
 

@@ -83,7 +83,8 @@ def describe_errors(
         name = type(kind).__name__
         message = err.message
         verdict = book.violation(root, list(err.schema_path), name,
-                                 kind.property if name == "Required" else None, request, body)
+                                 kind.property if name == "Required" else None, request, body,
+                                 err.instance)
         if name == "Type":
             message = _type_message(list(kind.types), err.instance)
         elif name == "Required":
