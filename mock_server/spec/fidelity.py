@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..jsontypes import Json, JsonObject
-from . import ledger
+from .fidelity_ledger import ledger_section
 from .guesses import GUESS, all_guesses, guess_at
 from .loader import HTTP_METHODS, resolve
 
@@ -58,7 +58,10 @@ def _summary(node: Json, pointer: str = "") -> str:
     if not isinstance(node, dict):
         return ""
     if "in" in node and "schema" in node:  # a parameter
-        return f"{node['in']} parameter `{node['name']}`: " + _summary(resolve({}, node["schema"]))
+        schema = node["schema"]
+        shape = (f"`{str(schema['$ref']).rsplit('/', 1)[-1]}`" if "$ref" in schema
+                 else _summary(schema))
+        return f"{node['in']} parameter `{node['name']}`: " + shape
     if "content" in node and "required" in node:  # a request body
         return "accepted media types: " + ", ".join(node["content"])
     rules = [_rule(k, node[k]) for k in RULES if k in node and k != "oneOf"
@@ -296,66 +299,7 @@ def _api_section(name: str, title: str, reference: str, document: JsonObject) ->
         else:
             rule = _summary(node, pointer)
         lines.append(f"| `{_cell(pointer)}` | {_cell(rule)} | {_cell(why)} |")
-    return lines + [""] + _ledger_section(document)
-
-
-def _ledger_section(document: JsonObject) -> list[str]:
-    """Counts of the ledger (``spec/ledger.py``) by kind and class, and every
-    ``x-stagemock-documented`` mark with the tokens it documents."""
-    found = ledger.items(document)
-    lines = ["### Ledger: every name and value", "",
-             "Every token the spec states (path segments, parameter and header names, fields, "
-             "required names, enum and const values, defaults, id prefixes, limits, statuses, "
-             "error codes) is in one of three classes: *shown by the reference* (the token "
-             "itself appears in the vendor's reference, checked against it by "
-             "`tests/spec/test_ledger.py`), *documented by section* (the reference states the "
-             "rule in words: `x-stagemock-documented` names its section) or *guessed* "
-             "(`x-stagemock-guess`, listed above).", "",
-             "| kind | walked | shown by the reference | documented by section | guessed |",
-             "|---|---|---|---|---|"]
-    totals = [0, 0, 0, 0]
-    for kind in ledger.KINDS:
-        of_kind = [i for i in found if i.kind == kind]
-        if not of_kind:
-            continue
-        row = [len(of_kind), sum(i.mark is None for i in of_kind),
-               sum(i.mark is not None and i.mark[0] == "documented" for i in of_kind),
-               sum(i.mark is not None and i.mark[0] == "guess" for i in of_kind)]
-        totals = [a + b for a, b in zip(totals, row, strict=True)]
-        lines.append(f"| {kind} | " + " | ".join(map(str, row)) + " |")
-    lines.append("| **all** | " + " | ".join(f"**{n}**" for n in totals) + " |")
-    lines += ["", "### Documented by section (`x-stagemock-documented`)", "",
-              "Rules the reference states in words rather than tokens; each mark names the "
-              "section of the reference that states it.", "",
-              "| where | section | tokens |", "|---|---|---|"]
-    marks: dict[str, tuple[str, list[str]]] = {}
-    for where, section in ledger.documented_marks(document):
-        marks[where] = (section, [])
-    for item in found:
-        if item.mark and item.mark[0] == "documented":
-            for where, (section, tokens) in marks.items():
-                if section == item.mark[1] and (item.pointer == where
-                                                or item.pointer.startswith(where + "/")
-                                                or _refers(document, item.pointer, where)):
-                    if item.token not in tokens:
-                        tokens.append(item.token)
-                    break
-    for where, (section, tokens) in marks.items():
-        shown = ", ".join(f"`{_cell(t)}`" for t in tokens) or (
-            "the rule its description states" if where.endswith(" (description)") else "—")
-        lines.append(f"| `{_cell(where)}` | {_cell(section)} | {shown} |")
-    if not marks:
-        lines.append("| — | — | — |")
-    return lines + [""]
-
-
-def _refers(document: JsonObject, pointer: str, target: str) -> bool:
-    """Whether the node at ``pointer`` is a ``$ref`` to ``target`` (a shared response)."""
-    try:
-        node = _at(document, pointer)
-    except (KeyError, IndexError, ValueError):
-        return False
-    return isinstance(node, dict) and node.get("$ref") == "#" + target
+    return lines + [""] + ledger_section(name, document)
 
 
 def render(openapi_dir: Path | None = None) -> str:

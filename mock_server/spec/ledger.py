@@ -46,14 +46,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ..jsontypes import Json, JsonObject
+from .citations import Sources, load_sources, own_mark, shown
 from .guesses import GUESS, GUESS_KEYWORDS, guess_at
 from .loader import HTTP_METHODS, resolve
 
-DOCUMENTED = "x-stagemock-documented"
+__all__ = ["Item", "Sources", "contradictions", "items", "load_sources", "own_mark", "shown"]
+
+from .citations import DOCUMENTED
+
 LIMITS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength",
           "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
 KINDS = ("path", "parameter", "header", "field", "required", "value", "default", "id prefix",
-         "limit", "status", "error code")
+         "limit", "status", "error code", "rule")
+#: The structural rules walked as items of kind ``rule`` (the token is the keyword).
+RULE_KEYWORDS = ("additionalProperties", "oneOf", "anyOf", "not", "format", "pattern")
 #: Schema keywords whose value is a schema / a list / a map of schemas.
 _SUB = ("items", "additionalProperties", "propertyNames", "not", "contentSchema")
 _SUBS = ("allOf", "anyOf", "oneOf", "prefixItems")
@@ -145,6 +151,20 @@ def _scalar(value: Json) -> str:
     return str(value)
 
 
+def _is_rule(node: JsonObject, keyword: str) -> bool:
+    """Whether ``node`` states the structural rule ``keyword``: no unknown properties, a
+    choice (``oneOf`` / ``anyOf`` / ``not``), a ``format`` (a file part's ``binary`` is a
+    media type, not a rule) or a ``pattern`` that is not an id prefix."""
+    value = node.get(keyword)
+    if keyword == "additionalProperties":
+        return value is False
+    if keyword == "format":
+        return isinstance(value, str) and value != "binary"
+    if keyword == "pattern":
+        return isinstance(value, str) and not _prefixes(value)
+    return keyword in node
+
+
 def _schema(document: JsonObject, node: Json, parts: Sequence[str | int], name: str | None
             ) -> Iterator[Item]:
     if not isinstance(node, dict):
@@ -179,6 +199,10 @@ def _schema(document: JsonObject, node: Json, parts: Sequence[str | int], name: 
         mark = classify(document, parts, "pattern")
         for prefix in _prefixes(node["pattern"]):
             yield Item("id prefix", pointer([*parts, "pattern"]), prefix, mark)
+    for keyword in RULE_KEYWORDS:
+        if _is_rule(node, keyword):
+            yield Item("rule", pointer([*parts, keyword]), keyword,
+                       classify(document, parts, keyword))
     for keyword in LIMITS:
         if isinstance(node.get(keyword), (int, float)) and not isinstance(node[keyword], bool):
             yield Item("limit", pointer([*parts, keyword]), _scalar(node[keyword]),
@@ -187,8 +211,12 @@ def _schema(document: JsonObject, node: Json, parts: Sequence[str | int], name: 
         if isinstance(node.get(keyword), dict):
             yield from _schema(document, node[keyword], [*parts, keyword], name)
     for keyword in _SUBS:
+        rule = classify(document, parts, keyword) if keyword != "allOf" else None
         for i, sub in enumerate(node.get(keyword) or []):
-            yield from _schema(document, sub, [*parts, keyword, i], name)
+            for item in _schema(document, sub, [*parts, keyword, i], name):
+                # a branch's names and values are the choice's: a guessed choice marks them
+                yield item if item.mark or rule is None else Item(
+                    item.kind, item.pointer, item.token, rule, item.name)
 
 
 def _parameter(document: JsonObject, node: JsonObject, parts: Sequence[str | int]
@@ -266,8 +294,34 @@ def _error_code_field(document: JsonObject) -> list[str] | None:
     return None
 
 
-def items(document: JsonObject) -> list[Item]:
-    """Every token of the spec, in document order (see the module's docstring)."""
+def items(document: JsonObject, sources: Sources | None = None) -> list[Item]:
+    """Every token of the spec, in document order (see the module's docstring). With
+    ``sources`` (:func:`load_sources`), an item the table cites is ``("documented", "<file>
+    §<section> (line N)")`` unless a mark on the item itself says otherwise (a contradiction
+    :func:`contradictions` lists), and an ``x-stagemock-documented: <section>`` mark reads
+    ``("documented", "<file> §<section>")``."""
+    found = _walk(document)
+    if sources is None:
+        return found
+    out: list[Item] = []
+    for item in found:
+        source = sources.source(item.pointer, item.token)
+        mark = item.mark
+        if source is not None and own_mark(document, item) is None:
+            mark = ("documented", source)
+        elif mark is not None and mark[0] == "documented" and " §" not in mark[1]:
+            mark = ("documented", sources.documented(mark[1]))
+        out.append(Item(item.kind, item.pointer, item.token, mark, item.name))
+    return out
+
+
+def contradictions(document: JsonObject, sources: Sources) -> list[Item]:
+    """Items the table cites that carry a mark of their own (see :func:`own_mark`)."""
+    return [i for i in _walk(document) if sources.line_of(i.pointer, i.token) is not None
+            and own_mark(document, i) is not None]
+
+
+def _walk(document: JsonObject) -> list[Item]:
     out: list[Item] = []
     for path, item in (document.get("paths") or {}).items():
         where = ["paths", path]
@@ -311,32 +365,6 @@ def items(document: JsonObject) -> list[Item]:
     for code in error_codes(document):
         out.append(Item("error code", "/info/description", code, mark))
     return out
-
-
-# ------------------------------------------------------------------ matching the reference
-def _word(token: str) -> re.Pattern[str]:
-    """``token`` as a whole identifier or number: not inside a longer word, ``_`` and ``-``
-    counting as word characters (``job_`` is not shown by ``job_ids``, nor ``12345`` by
-    ``MLS-12345``); a dot or a slash around it is a boundary (``input.listing_tool``,
-    ``/api/v1/jobs``), a dot followed by a digit is not (``1`` is not in ``1.5``)."""
-    return re.compile(r"(?<![\w\-])" + re.escape(token) + r"(?![\w\-]|\.\d)")
-
-
-def shown(item: Item, reference: str) -> bool:
-    """Whether the reference shows ``item``'s token. A default is shown only by a line of the
-    reference that names the field, says ``default(s)`` and gives the value (``auto_render
-    defaults to false``); every other token by its own occurrence (:func:`_word`)."""
-    reference = reference.replace("\\n", "\n")  # a line break the page shows escaped
-    if item.kind != "default":
-        return bool(_word(item.token).search(reference))
-    value = json.loads(item.token)
-    values = [_scalar(v) for v in value] if isinstance(value, list) else [_scalar(value)]
-    name = item.name or ""
-    for line in reference.splitlines():
-        if (name and _word(name).search(line) and re.search(r"\bdefaults?\b", line)
-                and values and all(_word(v).search(line) for v in values)):
-            return True
-    return False
 
 
 def documented_marks(document: JsonObject) -> list[tuple[str, str]]:

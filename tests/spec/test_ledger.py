@@ -1,12 +1,16 @@
-"""The fidelity ledger (issue 23): every name and value of the vendor specs is either shown by
-the vendor's reference, marked ``x-stagemock-guess``, or marked ``x-stagemock-documented:
-<section of the reference>`` (a rule the reference states in words).
+"""The fidelity ledger (issues 23 and 30): every name, value and structural rule of the vendor
+specs is either cited (``openapi/sources/<api>.yaml`` names the line of the vendor's reference
+that shows it), marked ``x-stagemock-guess``, or marked ``x-stagemock-documented: <section of
+the reference>`` (a rule the reference states in words).
 
-The walk and the classification from the spec are ``mock_server/spec/ledger.py``'s (its
-docstring lists what is walked); here each unmarked token is looked up in the API's own
-reference as a whole identifier or number. A failure names each item it cannot classify
-(JSON pointer, kind and token). Without the references (a clone outside the workspace) the
-tests skip, saying so (``tests/vendor.py``).
+The walk and the classification are ``mock_server/spec/ledger.py``'s (its docstring lists what
+is walked); the citation tables and the meaning check are ``mock_server/spec/citations.py``'s.
+Every citation is held to its meaning: the cited line shows the token in the role of the item's
+kind, in a section documenting one of the item's operations, on the item's side (request or
+response). Planted coincidences (the heading "1. Create a Project" for a ``minimum: 1``,
+"integration code" for a failed job's ``code``) are refused. A failure names each item (JSON
+pointer, kind and token). Without the references (a clone outside the workspace) the tests
+that read them skip, saying so (``tests/vendor.py``).
 
 Then the prose: behaviour a spec states only in a ``description`` (:data:`PROSE_RULES`) is
 classified the same way, by a mark on the node whose description states it:
@@ -24,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mock_server.spec import ledger
+from mock_server.spec import citation_check, citations, ledger
 from mock_server.spec.guesses import GUESS, GUESS_KEYWORDS
 from tests.vendor import reference
 
@@ -37,21 +41,120 @@ def _doc(api: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("api", APIS)
-def test_every_name_and_value_is_shown_documented_or_guessed(api):
-    text = reference(api)
-    found = ledger.items(_doc(api))
-    unclassified = [f"{i.pointer} {i.kind} {i.token!r}" for i in found
-                    if i.mark is None and not ledger.shown(i, text)]
+def test_every_item_is_cited_documented_or_guessed(api):
+    found = ledger.items(_doc(api), ledger.load_sources(api))
+    unclassified = [f"{i.pointer} {i.kind} {i.token!r}" for i in found if i.mark is None]
     assert not unclassified, (
-        f"{len(unclassified)} item(s) of openapi/{api}.yaml are neither shown by the reference "
-        "nor marked (x-stagemock-guess: <why>, or x-stagemock-documented: <section>):\n  "
-        + "\n  ".join(unclassified))
+        f"{len(unclassified)} item(s) of openapi/{api}.yaml are neither cited by "
+        f"openapi/sources/{api}.yaml nor marked (x-stagemock-guess: <why>, or "
+        "x-stagemock-documented: <section>):\n  " + "\n  ".join(unclassified))
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_every_citation_holds_its_meaning(api):
+    """Each cited line shows the item's token in the role of its kind, in a section that
+    documents one of the item's operations, on the item's side (request or response)."""
+    document, sources, text = _doc(api), ledger.load_sources(api), reference(api)
+    walked = {(i.pointer, i.token): i for i in ledger.items(document)}
+    wrong = []
+    for (where, token), _line in sources.cites.items():
+        item = walked.get((where, token))
+        if item is None:
+            wrong.append(f"{where} {token!r}: no such item in the ledger")
+            continue
+        why = citation_check.meaning(document, sources, item.kind, where, token, text, item.name)
+        if why is not None:
+            wrong.append(f"{where} {item.kind} {token!r}: {why}")
+    assert not wrong, "citations that do not hold:\n  " + "\n  ".join(wrong)
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_cited_item_carries_no_mark_of_its_own(api):
+    """A citation wins over an enclosing guess (a read's guessed ``200`` does not make the
+    cited ``status`` of its body a guess); a mark on the item itself plus a citation is a
+    contradiction."""
+    both = ledger.contradictions(_doc(api), ledger.load_sources(api))
+    assert not both, [f"{i.pointer} {i.token!r}" for i in both]
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_the_table_names_its_reference_and_whole_lines_as_sections(api):
+    text = reference(api)
+    sources = ledger.load_sources(api)
+    assert sources.file.startswith({"stagepro": "000_", "stagerai": "001_"}[api])
+    assert sources.url.startswith("https://")
+    lines = text.splitlines()
+    operations = set(citation_check.reach(_doc(api))) | {citation_check.ALL}
+    for section in sources.sections:
+        assert lines[section.line - 1].strip() == section.title, section
+        assert set(section.operations) <= operations, section
+    assert [s.line for s in sources.sections] == sorted(s.line for s in sources.sections)
+
+
+@pytest.mark.parametrize("api, pointer, token, line", [
+    # the heading "1. Create a Project" is no lower bound of an image's width
+    ("stagerai", "/components/schemas/Image/properties/width/minimum", "1", 31),
+    # "no REST integration code required" is not a failed job's error code
+    ("stagepro", "/components/schemas/JobError/properties/code", "code", 204),
+    # "npm name" is not a listing tool's name
+    ("stagepro", "/components/schemas/ListingToolInfo/properties/name", "name", 206),
+    # "form field file" is not the error body's field
+    ("stagepro", "/components/schemas/Error/properties/error/properties/field", "field", 102),
+    # "400 — validation error" is not the error body's `error` field
+    ("stagepro", "/components/schemas/Error/properties/error", "error", 232),
+    # the chat request's "message" is not the reply's
+    ("stagepro", "/components/schemas/AgentReply/properties/message", "message", 185),
+    # a batch photo's label is no room type
+    ("stagepro", "/components/schemas/RoomType/enum", "kitchen", 138),
+    # the request example's `type` is not the job body's (no job body is shown)
+    ("stagepro", "/components/schemas/Job/properties/type", "type", 40),
+    # "Poll every 3–5 seconds" is not the creativity range
+    ("stagepro", "/components/schemas/JobOptions/properties/creativity/maximum", "5", 95),
+    # a host name is no path segment
+    ("stagerai", "/paths/~1api~1projects", "api", 14),
+])
+def test_a_coincidental_citation_is_refused(api, pointer, token, line):
+    document, text = _doc(api), reference(api)
+    real = ledger.load_sources(api)
+    planted = citations.Sources(real.file, real.title, real.url, real.sections,
+                                {**real.cites, (pointer, token): line})
+    kind = next(i.kind for i in ledger.items(document) if (i.pointer, i.token) == (pointer, token))
+    assert citation_check.meaning(document, planted, kind, pointer, token, text) is not None
+
+
+def test_a_sound_citation_is_accepted_and_named():
+    document, text = _doc("stagepro"), reference("stagepro")
+    sources = ledger.load_sources("stagepro")
+    pointer = "/components/schemas/JobStatus/enum"
+    assert citation_check.meaning(document, sources, "value", pointer, "queued", text) is None
+    item = _item("stagepro", pointer, "queued")
+    assert item.mark == ("documented", f"{sources.file} §Create a job (line 30)")
+
+
+def test_a_citation_beside_an_own_mark_is_a_contradiction():
+    document = _doc("stagepro")
+    real = ledger.load_sources("stagepro")
+    pointer = "/components/schemas/Job/properties/object"  # its own guess: the `object` tag
+    planted = citations.Sources(real.file, real.title, real.url, real.sections,
+                                {**real.cites, (pointer, "object"): 30})
+    assert [i.token for i in ledger.contradictions(document, planted)] == ["object"]
+    item = next(i for i in ledger.items(document, planted) if i.pointer == pointer)
+    assert item.mark is not None and item.mark[0] == "guess"
+
+
+def test_the_tables_are_read_through_the_package_data():
+    from mock_server.resources import data_dir
+
+    for api in APIS:
+        assert (data_dir("openapi") / "sources" / f"{api}.yaml").is_file()
+        assert ledger.load_sources(api).cites
 
 
 @pytest.mark.parametrize("api", APIS)
 def test_the_walk_reaches_every_kind(api):
     kinds = {i.kind for i in ledger.items(_doc(api))}
     expected = set(ledger.KINDS) - ({"id prefix"} if api == "stagerai" else set())
+    assert "rule" in expected
     assert kinds == expected, expected ^ kinds
 
 
@@ -94,7 +197,8 @@ def test_no_node_is_both_guessed_and_documented(api):
 
 
 def _item(api: str, pointer: str, token: str) -> ledger.Item:
-    found = [i for i in ledger.items(_doc(api)) if i.pointer == pointer and i.token == token]
+    found = [i for i in ledger.items(_doc(api), ledger.load_sources(api))
+             if i.pointer == pointer and i.token == token]
     assert found, (api, pointer, token)
     return found[0]
 
@@ -114,8 +218,34 @@ S = "/components/schemas"
         ("stagepro", f"{S}/Job/properties/id/pattern", "job_", "guess"),
         ("stagepro", f"{S}/Upload/properties/upload_id/pattern", "upl_", "guess"),
         ("stagepro", "/paths/~1jobs~1{id}/get/responses/200", "200", "guess"),
-        ("stagepro", "/paths/~1jobs/post/responses/202", "202", None),
-        ("stagepro", f"{S}/AgentSessionCreate/properties/auto_render/default", "false", None),
+        ("stagepro", "/paths/~1jobs/post/responses/202", "202", "documented"),
+        ("stagepro", f"{S}/AgentSessionCreate/properties/auto_render/default", "false",
+         "documented"),
+        # issue 30: partly shown enums have their shown values cited, the others guessed
+        ("stagepro", f"{S}/JobStatus/enum", "queued", "documented"),
+        ("stagepro", f"{S}/JobStatus/enum", "failed", "documented"),
+        ("stagepro", f"{S}/Style/enum", "modern", "documented"),
+        ("stagepro", f"{S}/Style/enum", "japandi", "guess"),
+        ("stagepro", f"{S}/AspectRatio/enum", "16:9", "documented"),
+        ("stagepro", f"{S}/ApiKey/properties/secret/pattern", "sk_test_", "documented"),
+        ("stagepro", f"{S}/WebhookEvent/enum", "batch.completed", "guess"),
+        # a guessed length no longer marks the field's name
+        ("stagepro", f"{S}/AgentMessageCreate/properties/message", "message", "documented"),
+        ("stagepro", f"{S}/AgentMessageCreate/properties/message/maxLength", "4000", "guess"),
+        ("stagepro", f"{S}/JobOptions/properties/creativity", "creativity", "documented"),
+        # the read's guessed 200 does not make its body's status a guess
+        ("stagepro", f"{S}/Job/properties/status", "status", "documented"),
+        # the audit's fixes: the error envelope, the console, exclusive choices
+        ("stagepro", f"{S}/Error/properties/error", "error", "guess"),
+        ("stagepro", f"{S}/Error/properties/error/properties/field", "field", "guess"),
+        ("stagepro", f"{S}/JobError/properties/code", "code", "guess"),
+        ("stagepro", f"{S}/ListingToolInfo/properties/name", "name", "guess"),
+        ("stagepro", f"{S}/ApiKeyCreate/required", "name", "guess"),
+        ("stagepro", f"{S}/WebhookEndpointCreate/required", "url", "guess"),
+        ("stagepro", "/paths/~1keys/post/responses/400", "400", "guess"),
+        ("stagepro", f"{S}/AgentSessionCreate/oneOf", "oneOf", "guess"),
+        ("stagepro", f"{S}/JobInput/oneOf", "oneOf", "documented"),
+        ("stagepro", f"{S}/JobCreate/additionalProperties", "additionalProperties", "guess"),
         ("stagepro", f"{S}/AgentMessageCreate/properties/stream/default", "false",
          "documented"),
         ("stagerai", f"{S}/Resolution/default", '"high"', "guess"),
@@ -127,7 +257,9 @@ S = "/components/schemas"
         ("stagerai", "/paths/~1gcs~1{bucket}~1{object}", "gcs", "guess"),
         ("stagerai", "/components/parameters/XGoogDate/name", "X-Goog-Date", "documented"),
         ("stagerai", "/info/description", "too_many_brackets", "guess"),
-        ("stagerai", f"{S}/RoomType/enum", "GAME_ROOM", None),
+        ("stagerai", f"{S}/RoomType/enum", "GAME_ROOM", "documented"),
+        ("stagerai", f"{S}/Image/properties/width/minimum", "1", "guess"),
+        ("stagerai", f"{S}/HdrUploadUrl/properties/uploadUrl", "uploadUrl", "documented"),
     ],
 )
 def test_known_items_are_classified_as_expected(api, pointer, token, kind):
