@@ -157,9 +157,8 @@ def compare(walker: SchemaWalker, schema: Json, expected: Json, got: Json, where
     """Shape differences between the recorded value (``expected``) and the new one, each
     with the verdict of the rule behind it (``spec.rules``): a value's type is its field's
     rule (``here``: the field's verdict, or the status's for the body itself); a field that
-    one answer lacks is the rule that requires it (``unspecified`` when nothing does); a
-    field the spec does not list, or lists as optional, is ``unspecified``; an enum value is
-    its values' rule."""
+    either answer lacks is the rule that requires it (``unspecified`` when nothing does: a
+    field the spec does not list, or lists as optional); an enum value is its values' rule."""
     out: list[Difference] = []
     book = walker.book
     here = here or Verdict(UNSPECIFIED)
@@ -180,9 +179,10 @@ def compare(walker: SchemaWalker, schema: Json, expected: Json, got: Json, where
                 out += compare(walker, sub, expected[key], got[key], path,
                                book.field(schema, key) if schema is not None else UNCOVERED)
         for key in got:
-            if key not in expected:
+            if key not in expected:  # the recorded answer lacks it: the rule requiring it
+                required = book.required(schema, key) if schema is not None else UNCOVERED
                 out.append(Difference("extra", f"{where}.{key}", None, json_type(got[key]),
-                                      **_rule(UNCOVERED)))
+                                      **_rule(required)))
     elif isinstance(expected, list) and isinstance(got, list):
         if expected and got:
             sub, _ = walker.child(schema, 0)

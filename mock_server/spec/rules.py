@@ -94,9 +94,7 @@ class RuleBook:
     def __init__(self, document: JsonObject, api: str | None = None) -> None:
         self.document = document
         api = api or api_of(document)
-        load = getattr(ledger, "load_sources", None)
-        found = (ledger.items(document) if load is None or api is None
-                 else ledger.items(document, load(api)))  # type: ignore[call-arg]
+        found = ledger.items(document, ledger.load_sources(api) if api else None)
         self.items: dict[str, list[ledger.Item]] = {}
         for item in found:
             self.items.setdefault(item.pointer, []).append(item)
@@ -170,15 +168,20 @@ class RuleBook:
 
     def required(self, schema: Json, name: str) -> Verdict:
         """Whether ``schema`` requiring ``name`` is documented (its ``required`` item)."""
+        found: list[Verdict] = []
         for node in _branches(self.document, schema):
             pointer = self.pointer(node)
             if pointer is not None and name in (node.get("required") or ()):
                 item = self._item(f"{pointer}/required", name, "required")
                 if item is not None:
-                    return _from_mark(item.mark)
-                why = guess_at(self.document, node, ["required"])
-                return Verdict(GUESS, guess=why) if why else Verdict(DOCUMENTED)
-        return UNCOVERED
+                    found.append(_from_mark(item.mark))
+                else:
+                    why = guess_at(self.document, node, ["required"])
+                    found.append(Verdict(GUESS, guess=why) if why else Verdict(DOCUMENTED))
+        # required twice (a shared schema, and again where a reference states it): the
+        # statement wins
+        documented = [v for v in found if v.rule == DOCUMENTED]
+        return documented[0] if documented else found[0] if found else UNCOVERED
 
     def values(self, holder: JsonObject, keyword: str, request: bool = True) -> Verdict:
         """A value outside ``holder``'s ``enum`` (or ``const``), in a request or an answer
