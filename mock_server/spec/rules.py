@@ -228,6 +228,13 @@ class RuleBook:
         AI's group ``status``): when exactly one branch's other required fields are all there
         (``imageUrl``: the completed group), the answer is that branch with a wrong
         ``const``, and that value's rule is the one broken."""
+        found = self.resembled_tag(holder, keyword, instance)
+        return self.values(found[2], "const") if found is not None else None
+
+    def resembled_tag(self, holder: JsonObject, keyword: str, instance: JsonObject
+                      ) -> tuple[str, Json, JsonObject] | None:
+        """For :meth:`resembled`: the tag field's name, the value its branch wants and the
+        schema holding that ``const``."""
         best: list[tuple[int, JsonObject]] = []
         for branch in (resolve(self.document, b) for b in holder.get(keyword) or ()):
             if not isinstance(branch, dict):
@@ -246,7 +253,7 @@ class RuleBook:
         for name, prop in (branch.get("properties") or {}).items():
             prop = resolve(self.document, prop)
             if isinstance(prop, dict) and "const" in prop and instance.get(name) != prop["const"]:
-                return self.values(prop, "const")
+                return str(name), prop["const"], prop
         return None
 
     def listed_source(self, schema: Json, name: str) -> str | None:

@@ -103,6 +103,17 @@ def describe_errors(
                 )
             continue
         elif name in ("OneOfNotValid", "OneOfMultipleValid", "AnyOf"):
+            choice = _schema_at(document, root, list(err.schema_path)[:-1])
+            given = err.instance
+            tag = book.resembled_tag(choice, str(err.schema_path[-1]), given) \
+                if isinstance(choice, dict) and isinstance(given, dict) else None
+            if tag is not None and isinstance(given, dict):  # one branch, a wrong tag: say so
+                tag_name, wanted, _ = tag
+                message = (f"is {given.get(tag_name)!r}: with its other fields this is "
+                           f"the {wanted!r} answer, whose `{tag_name}` is {wanted!r}")
+                out.append(_judged({"field": _field(prefix, path + [tag_name]),
+                                    "message": message}, verdict, name))
+                continue
             required = _one_of_required(document, root, list(err.schema_path))
             if required and not isinstance(err.instance, dict):
                 # `required` holds only for objects: a string `input` passes every branch
