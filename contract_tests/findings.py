@@ -119,6 +119,13 @@ def _misplaced(classifier: Classifier, case: Case, response: Response | None) ->
 def _detail(classifier: Classifier, check: str, case: Case, response: Response | None
             ) -> tuple[str, ...]:
     op = classifier.case_operation(case)
-    if check != "response_schema_conformance" or op is None or not isinstance(response, dict):
+    if op is None or not isinstance(response, dict):
+        return ()
+    if check == "status_code_conformance":  # what is documented of a body under it
+        status = int(response.get("status_code", 0))
+        return tuple(f"{response.get('status_code')} answered, and `{v['field']}` {v['message']}"
+                     for v in classifier.body_violations(op, status, response)
+                     if v.get("rule") == "documented")
+    if check != "response_schema_conformance":
         return ()
     return tuple(classifier.schema_violations(op, response))

@@ -151,10 +151,10 @@ class Classifier:
                 return _strongest(found) if found else book.status(op, status)
         return book.status(op, status)
 
-    def body_verdicts(self, op: Operation, status: int, response: Response) -> list[Verdict]:
-        """The verdicts of what the answer's body breaks (as the proxy judges an answer:
-        under a status the operation does not declare, only the documented rules of its
-        success answer)."""
+    def body_violations(self, op: Operation, status: int, response: Response
+                        ) -> list[dict[str, Json]]:
+        """What the answer's body breaks, each violation with its verdict (as the proxy
+        judges an answer; :meth:`body_verdicts`)."""
         body = response["json"] if "json" in response else response_body(response)
         if body is None:
             return []
@@ -162,7 +162,13 @@ class Classifier:
         rules = index.match(op.method, op.route_path)[0]
         found = index.check_response(rules, status, {"content-type": "application/json"},
                                      orjson.dumps(body), True)
-        return [_verdict_of(v) for v in found if v.get("field") != "status"]
+        return [v for v in found if v.get("field") != "status"]
+
+    def body_verdicts(self, op: Operation, status: int, response: Response) -> list[Verdict]:
+        """The verdicts of what the answer's body breaks (as the proxy judges an answer:
+        under a status the operation does not declare, only the documented rules of its
+        success answer)."""
+        return [_verdict_of(v) for v in self.body_violations(op, status, response)]
 
     def expected_status(self, op: Operation, status: int, expected: tuple[int, ...]
                         ) -> Verdict:
@@ -171,10 +177,11 @@ class Classifier:
         states the success status: documented); a guess when the expected statuses are
         guesses (:meth:`status_guesses`); else the expected status's own verdict."""
         answered = self.book.status(op, status)
-        if answered.rule == UNSPECIFIED:
-            return answered
-        if str(status) not in (op.responses or {}):
+        if str(status) not in (op.responses or {}) and \
+                all(200 <= s < 300 for s in expected):
             return answered  # another 2xx where the reference documents the success status
+        if answered.rule == UNSPECIFIED and status >= 500:
+            return answered
         why = self.status_guesses(op, status, expected)
         if why:
             return Verdict(GUESSED, guess="; ".join(why))
