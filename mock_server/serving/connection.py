@@ -32,6 +32,8 @@ INVALID = "Invalid HTTP request received."
 BAD_REQUEST_HEADERS = (b"content-type: text/plain; charset=utf-8\r\ncontent-length: "
                        + str(len(INVALID)).encode() + b"\r\nconnection: close\r\n\r\n"
                        + INVALID.encode())
+#: uvicorn's answer past ``limit_concurrency``: a 503 that closes the connection.
+SERVICE_UNAVAILABLE = cast(App, service_unavailable)
 NO_WEBSOCKETS = ("No supported WebSocket library detected. Please use \"pip install "
                  "'uvicorn[standard]'\", or install 'websockets' or 'wsproto' manually.")
 
@@ -220,7 +222,7 @@ class HttpProtocol(asyncio.Protocol):
         limit = self.limit_concurrency
         if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
             log.warning("Exceeded concurrency limit.")
-            app = service_unavailable
+            app = SERVICE_UNAVAILABLE
         cycle = Cycle(self, scope, version != "1.0" and parser.should_keep_alive(),
                       self._expect, app)
         self._parsing = cycle

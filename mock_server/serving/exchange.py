@@ -82,7 +82,8 @@ class Cycle:
 
     async def run(self) -> None:
         try:
-            result = await self.app(self.scope, self.receive, self.send)
+            result = await self.app(  # type: ignore[func-returns-value]  # checked below
+                self.scope, self.receive, self.send)
         except BaseException as exc:  # noqa: BLE001 - answered or closed, then logged
             log.error("Exception in ASGI application\n", exc_info=exc)
             if not self.started:
