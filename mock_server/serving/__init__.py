@@ -13,10 +13,20 @@ bodies in any framing llhttp accepts (``Content-Length``, chunked) streamed to `
 with read back-pressure, ``Expect: 100-continue`` answered when the app first reads,
 pipelined requests answered in order, ``HEAD`` answered without a body, responses without a
 ``Content-Length`` sent chunked, a client that leaves seen as ``http.disconnect``, an idle
-connection closed after uvicorn's ``timeout_keep_alive``, and a malformed request answered
-400 and closed. No upgrades (the mock has no WebSocket). Each request's ``send`` is a bound
-method of its ``Cycle``, whose ``transport`` is the socket's: that is how a fault drops or
-truncates a connection (``mock_server.faults.responses``).
+connection closed after uvicorn's ``timeout_keep_alive``, a malformed request answered with
+uvicorn's 400 and closed (also when llhttp finds the error after the headers: a bad chunk
+size, an unknown ``Transfer-Encoding``), ``limit_concurrency`` answered with uvicorn's 503,
+response header names and values checked as uvicorn checks them, and a closed connection
+freed by reference counting (``connection_lost`` breaks the parser's and the cycles' links
+back to the protocol). No upgrades (the mock has no WebSocket): an upgrade request is
+answered as plain HTTP, with uvicorn's warning. Each request's ``send`` is a bound method of
+its ``Cycle``, whose ``transport`` is the socket's: that is how a fault drops or truncates a
+connection (``mock_server.faults.responses``).
+
+It is held to uvicorn's own protocol tests: ``tests/serving/test_uvicorn_suite.py`` runs the
+installed uvicorn's ``tests/protocols/test_http.py`` (from its sdist) against this class and
+fails on any test stock httptools passes and this class does not, but for two listed
+WebSocket-upgrade tests.
 """
 
 from .connection import HttpProtocol

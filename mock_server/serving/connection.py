@@ -14,19 +14,28 @@ from starlette.types import ASGIApp as App
 from starlette.types import Scope
 from uvicorn.config import Config
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr
 from uvicorn.server import ServerState
 
-from .exchange import Cycle, access
+from .exchange import STATUS_LINES, Cycle, access
 
 log = logging.getLogger("uvicorn.error")
 
 #: Request body buffered before the socket stops being read (until the app reads it).
 HIGH_WATER = 65_536
-#: The scope's ``asgi`` entry (the same for every request).
-ASGI = {"version": "3.0", "spec_version": "2.3"}
-BAD_REQUEST = (b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
-               b"content-length: 20\r\nconnection: close\r\n\r\nInvalid HTTP request")
+#: The scope's ``asgi`` entry, by the app's ASGI version (uvicorn wraps an ASGI 2 app and
+#: says "2.0"); one dict per version, shared by every request.
+ASGI = {version: {"version": version, "spec_version": "2.3"} for version in ("2.0", "3.0")}
+#: uvicorn's answer to a request llhttp refuses, word for word (its ``send_400_response``).
+INVALID = "Invalid HTTP request received."
+BAD_REQUEST_HEADERS = (b"content-type: text/plain; charset=utf-8\r\ncontent-length: "
+                       + str(len(INVALID)).encode() + b"\r\nconnection: close\r\n\r\n"
+                       + INVALID.encode())
+#: uvicorn's answer past ``limit_concurrency``: a 503 that closes the connection.
+SERVICE_UNAVAILABLE = cast(App, service_unavailable)
+NO_WEBSOCKETS = ("No supported WebSocket library detected. Please use \"pip install "
+                 "'uvicorn[standard]'\", or install 'websockets' or 'wsproto' manually.")
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -50,9 +59,19 @@ class HttpProtocol(asyncio.Protocol):
         self.tasks = server_state.tasks
         self.app_state = app_state if app_state is not None else {}
         self.root_path: str = config.root_path
+        self.asgi = ASGI[config.asgi_version]
         self.timeout_keep_alive: float = config.timeout_keep_alive
+        #: uvicorn's ``--limit-concurrency``: past it, a request is answered 503 (as uvicorn
+        #: counts: open connections or running requests, server-wide)
+        self.limit_concurrency: int | None = config.limit_concurrency
+        #: only to word the warning about an upgrade request, as uvicorn does: this class
+        #: never upgrades (the mock has no WebSocket)
+        self.ws_protocol_class = config.ws_protocol_class
         self.access_log = bool(config.access_log) and access.hasHandlers()
         self.parser = httptools.HttpRequestParser(self)
+        # As uvicorn: bytes after a ``Connection: close`` request do not make llhttp refuse the
+        # whole read (the request before them is answered; the rest is never parsed).
+        self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         self.server: tuple[str, int | None] | None = None
         self.client: tuple[str, int] | None = None
@@ -60,8 +79,10 @@ class HttpProtocol(asyncio.Protocol):
         self.read_paused = False
         self.write_paused = False
         self._drained: list[asyncio.Future[None]] = []
-        self.keep_alive_timer: asyncio.TimerHandle | None = None
+        #: uvicorn's name for it (its protocol tests read it)
+        self.timeout_keep_alive_task: asyncio.TimerHandle | None = None
         self.cycle: Cycle | None = None  # the one being answered
+        self.scope: Scope | None = None  # the last request's, as uvicorn keeps it
         self.pipeline: deque[Cycle] = deque()  # parsed, waiting for the one before
         # the request being parsed
         self._url = b""
@@ -87,6 +108,12 @@ class HttpProtocol(asyncio.Protocol):
                 cycle.lost()
         self.pipeline.clear()
         self.resume_writing()  # a send waiting for the buffer to drain returns (and sees the loss)
+        # The parser points at this protocol (its callbacks) and a cycle points back at it
+        # (``Cycle.conn``): drop this side of both, as uvicorn drops its parser, so a closed
+        # connection (and the request bodies and headers it holds) is freed by reference
+        # counting at once, not at the next full collection.
+        self.parser = None  # type: ignore[assignment]
+        self.cycle = self._parsing = self.scope = None
 
     def eof_received(self) -> None:
         pass  # the transport closes itself
@@ -96,12 +123,29 @@ class HttpProtocol(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            pass  # the request was dispatched as plain HTTP; nothing here speaks WebSocket
+            # the request was dispatched as plain HTTP; nothing here speaks WebSocket
+            log.warning("Unsupported upgrade request.")
+            if self.ws_protocol_class is None:
+                log.warning(NO_WEBSOCKETS)
         except httptools.HttpParserError:
-            log.warning("Invalid HTTP request received.")
-            if self.cycle is None or self.cycle.complete:
-                self.transport.write(BAD_REQUEST)
-            self.transport.close()
+            log.warning(INVALID)
+            self._bad_request()
+
+    def _bad_request(self) -> None:
+        """A 400 (uvicorn's), then close; also for an error found after the headers (a bad
+        chunk size, an unknown ``Transfer-Encoding``), when the request is already with the
+        app: its answer, not begun yet, is dropped (the app sees ``http.disconnect``). An
+        answer already on the wire is cut instead: a 400 inside it would corrupt it."""
+        cycle = self.cycle
+        if cycle is None or cycle.complete or not cycle.started:
+            if cycle is not None:
+                cycle.lost()
+            out = [STATUS_LINES[400]]
+            for name, value in self.server_state.default_headers:
+                out += (name, b": ", value, b"\r\n")
+            out.append(BAD_REQUEST_HEADERS)
+            self.transport.write(b"".join(out))
+        self.transport.close()
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -160,7 +204,7 @@ class HttpProtocol(asyncio.Protocol):
         root = self.root_path
         scope: Scope = {
             "type": "http",
-            "asgi": ASGI,
+            "asgi": self.asgi,
             "http_version": version,
             "server": self.server,
             "client": self.client,
@@ -173,8 +217,14 @@ class HttpProtocol(asyncio.Protocol):
             "headers": self._headers,
             "state": self.app_state.copy(),
         }
+        self.scope = scope
+        app = self.forwarded_app if self._forwarded else self.app
+        limit = self.limit_concurrency
+        if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
+            log.warning("Exceeded concurrency limit.")
+            app = SERVICE_UNAVAILABLE
         cycle = Cycle(self, scope, version != "1.0" and parser.should_keep_alive(),
-                      self._expect, self.forwarded_app if self._forwarded else self.app)
+                      self._expect, app)
         self._parsing = cycle
         if self.cycle is None:
             self._start(cycle)
@@ -219,18 +269,18 @@ class HttpProtocol(asyncio.Protocol):
         if self.pipeline:
             self._start(self.pipeline.popleft())
         else:
-            self.keep_alive_timer = self.loop.call_later(
+            self.timeout_keep_alive_task = self.loop.call_later(
                 self.timeout_keep_alive, self._idle_timeout)
 
     def _idle_timeout(self) -> None:
-        self.keep_alive_timer = None
+        self.timeout_keep_alive_task = None
         if self.cycle is None and not self.transport.is_closing():
             self.transport.close()
 
     def _cancel_keep_alive(self) -> None:
-        if self.keep_alive_timer is not None:
-            self.keep_alive_timer.cancel()
-            self.keep_alive_timer = None
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
 
     def _pause_reading(self) -> None:
         if not self.read_paused and not self.transport.is_closing():

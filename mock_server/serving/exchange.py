@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, cast
@@ -32,6 +33,14 @@ def _status_line(status: int) -> bytes:
 
 STATUS_LINES = {status: _status_line(status) for status in range(100, 600)}
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+#: uvicorn's checks of a response header (its ``httptools_impl``): a name is a token (no
+#: separator, space or control byte), a value holds no control byte but tab.
+BAD_NAME = re.compile(b'[\x00-\x1f\x7f()<>@,;:\\[\\]={} \t\\\\"]')
+BAD_VALUE = re.compile(b"[\x00-\x08\x0a-\x1f\x7f]")
+#: Names that passed ``BAD_NAME``: an app sends the same few names again and again, so each
+#: is checked once (bounded, so an app inventing names cannot grow it without end).
+GOOD_NAMES: set[bytes] = set()
+GOOD_NAMES_MAX = 4096
 
 
 class Cycle:
@@ -73,7 +82,8 @@ class Cycle:
 
     async def run(self) -> None:
         try:
-            await self.app(self.scope, self.receive, self.send)
+            result = await self.app(  # type: ignore[func-returns-value]  # checked below
+                self.scope, self.receive, self.send)
         except BaseException as exc:  # noqa: BLE001 - answered or closed, then logged
             log.error("Exception in ASGI application\n", exc_info=exc)
             if not self.started:
@@ -83,7 +93,10 @@ class Cycle:
             if not isinstance(exc, Exception):
                 raise
         else:
-            if not self.started and not self.disconnected:
+            if result is not None:  # as uvicorn: a broken app, whatever it sent
+                log.error("ASGI callable should return None, but returned '%s'.", result)
+                self.transport.close()
+            elif not self.started and not self.disconnected:
                 log.error("ASGI callable returned without starting response.")
                 await self._internal_error()
             elif not self.complete and not self.disconnected:
@@ -168,8 +181,13 @@ class Cycle:
         length: int | None = None
         close = False
         for name, value in headers:
-            if b"\n" in value or b"\r" in value or b"\n" in name or b":" in name:
-                raise RuntimeError("Invalid HTTP header.")
+            if name not in GOOD_NAMES:
+                if BAD_NAME.search(name):
+                    raise RuntimeError("Invalid HTTP header name.")
+                if len(GOOD_NAMES) < GOOD_NAMES_MAX:
+                    GOOD_NAMES.add(name)
+            if BAD_VALUE.search(value):
+                raise RuntimeError("Invalid HTTP header value.")
             lower = name.lower()
             if lower == b"content-length":
                 length = int(value)
