@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -97,7 +97,7 @@ class Replayer:
                                                        for v in self.views.values()),
                          secret=secret)
         self.ids: dict[str, str] = {}
-        self.urls: dict[str, str] = {}  # a signed URL's path → the new URL
+        self.urls: dict[str, str] = {}  # a signed URL's path (decoded) → the new URL
 
     def _bases(self, base_url: str | None, bases: dict[str, str],
                wanted: list[str]) -> dict[str, str]:
@@ -188,8 +188,8 @@ class Replayer:
                 self.learn(a, b, key)
         elif isinstance(old, str) and isinstance(new, str) and old != new:
             if "X-Goog-Signature=" in new:
-                self.urls[urlsplit(self.sub(old)).path] = new
-                self.urls[urlsplit(new).path] = new
+                self.urls[unquote(urlsplit(self.sub(old)).path)] = new
+                self.urls[unquote(urlsplit(new).path)] = new
             elif _id_key(key) or ID_LIKE.match(old):
                 self.ids[old] = new
 
@@ -203,7 +203,7 @@ class Replayer:
         path = self.sub(path)
         query = self.sub(req.get("query") or "")
         url = view.base_url + path + (f"?{query}" if query else "")
-        signed = self.urls.get(urlsplit(view.base_url + path).path)
+        signed = self.urls.get(unquote(urlsplit(view.base_url + path).path))
         if signed is not None:
             url = signed
         headers = {k: v for k, v in req.get("headers", []) if k.lower() not in DROPPED}
