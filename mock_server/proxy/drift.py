@@ -57,7 +57,7 @@ def edit(d: Difference, api: str) -> str:
     field = d.where.removeprefix("body.")
     if d.kind == "status":
         where = d.pointer or f"{op}'s responses"
-        if d.rule == "guess":
+        if d.rule == "guess" and str(d.expected)[:1] == str(d.got)[:1]:
             return (f"{spec}: {op} answers {d.expected} on the real service, {d.got} on the "
                     f"mock, whose status there is a guess ({where}: {d.guess}): make it "
                     f"{d.expected}")

@@ -7,8 +7,9 @@ report says so apart.
 
 How each kind of difference is edited (``shapes.Difference.kind``):
 
-- ``status``: the recorded status becomes one the operation declares (the guessed status
-  renamed to it, or a new response beside the mock's);
+- ``status``: the recorded status becomes one the operation declares (a guessed status of
+  the same class renamed to it, "make it 200"; else a new response beside the mock's,
+  "document 418");
 - ``type``: the field's schema allows the recorded JSON type too;
 - ``enum``: the recorded value joins the values;
 - ``missing`` (the service sends a field the mock does not): a field the schema does not list
