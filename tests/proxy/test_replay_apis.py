@@ -14,7 +14,10 @@ import httpx
 
 from mock_server.proxy import record
 from mock_server.proxy.replay import Replayer
+from mock_server.proxy.signed import SignedUrls
+from mock_server.resources import data_dir
 from mock_server.settings import Settings
+from mock_server.spec.loader import load_spec
 from mock_server.testing import RunningServer
 from tests.proxy.conftest import proxying
 from tests.proxy.test_replay import _session
@@ -117,3 +120,20 @@ def test_an_hdr_session_recorded_through_the_proxy_replays_to_a_completed_merge(
         outcome = Replayer(path, fresh.url, "stager_test_again").run()
     assert outcome.replayed == len(ops)
     assert outcome.differences == [], [d.as_json() for d in outcome.differences]
+
+
+def test_a_signed_url_on_google_storage_is_rerouted_through_the_proxy_unchanged():
+    """No connection made: the rewrite and the route a PUT to it then takes."""
+    spec = load_spec("stagerai", data_dir("openapi") / "stagerai.yaml", "")
+    signed = SignedUrls(spec, "https://api.stagerai.com", 5.0)
+    assert signed.operations == {"createHdrUploadUrl"}
+    query = "X-Goog-Algorithm=GOOG4-HMAC-SHA256&X-Goog-Signature=abc123"
+    body = json.dumps({"id": "img_1", "uploadUrl":
+                       f"https://storage.googleapis.com/bkt/g/img_1/a%2Bb.jpg?{query}"})
+    out = json.loads(signed.rewrite(body.encode(), "http://127.0.0.1:8001"))
+    assert out["uploadUrl"] == f"http://127.0.0.1:8001/gcs/bkt/g/img_1/a%2Bb.jpg?{query}"
+    client, target = signed.route("/gcs/bkt/g/img_1/a+b.jpg",
+                                  f"/gcs/bkt/g/img_1/a%2Bb.jpg?{query}") or (None, "")
+    assert client is not None and (client.tls, client.netloc) == (True, "storage.googleapis.com")
+    assert target == f"/bkt/g/img_1/a%2Bb.jpg?{query}"  # path and query byte for byte
+    assert signed.route("/api/projects", "/api/projects") is None
