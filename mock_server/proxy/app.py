@@ -26,7 +26,8 @@ from . import redact
 from .flow import CAPTURE_LIMIT, Exchange, MultipartTap, Tap, capture_for
 from .lifecycle import STATUS_FIELDS, Lifecycles, object_key
 from .record import recorder
-from .upstream import Upstream, UpstreamError, UpstreamTimeout
+from .signed import SignedUrls
+from .upstream import Response, Upstream, UpstreamError, UpstreamTimeout
 from .verdicts import OperationRules, SpecIndex
 
 #: Never forwarded: they describe one connection, not the message (RFC 9110 §7.6.1).
@@ -102,6 +103,8 @@ class Proxy:
                          if record else None)
         self.timeout = timeout
         self.client = Upstream(self.origin, timeout, ca_bundle=ca_bundle)
+        #: recording: signed upload URLs rerouted through the proxy (their PUTs recorded)
+        self.signed = SignedUrls(self.spec, self.origin, timeout, ca_bundle) if record else None
 
     # ASGI ---------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,6 +125,8 @@ class Proxy:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.client.close()
+                if self.signed is not None:
+                    await self.signed.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -162,9 +167,10 @@ class Proxy:
         forward = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
         target = (scope.get("raw_path") or path.encode()).decode("latin-1") + (
             f"?{query}" if query else "")
+        routed = self.signed.route(path, target) if self.signed is not None else None
+        client, target = routed if routed is not None else (self.client, target)
         try:
-            response = await self.client.send(method, target, forward,
-                                              body() if has_body else None)
+            response = await client.send(method, target, forward, body() if has_body else None)
         except ClientGone:
             flow.error = "the client disconnected before its body was sent"
             entry.status = 499
@@ -190,6 +196,12 @@ class Proxy:
         dropped = NO_BODY_DROPPED if response.status in (204, 304) else HOP_BY_HOP
         out_headers = [(k, v) for k, v in response.headers
                        if k.decode("latin-1").lower() not in dropped]
+        if self.signed is not None and self.signed.wants(
+                entry.operation_id, response.status, response.header("content-length"),
+                response.header("content-encoding")):
+            await self._rewritten(send, response, out_headers, flow, lower.get("host"))
+            self._finish(flow, entry, started, rules)
+            return
         await send({"type": "http.response.start", "status": response.status,
                     "headers": out_headers})
         complete = ended = False
@@ -213,6 +225,29 @@ class Proxy:
             if transport is None:
                 raise ConnectionError(flow.error)
             transport.close()
+
+    async def _rewritten(self, send: Send, response: Response,
+                         headers: list[tuple[bytes, bytes]], flow: Exchange,
+                         host: str | None) -> None:
+        """An answer issuing signed URLs, read whole and relayed with each URL through the
+        proxy (``signed``), so the client's uploads come here and are recorded."""
+        assert self.signed is not None and flow.response is not None
+        try:
+            body = b"".join([chunk async for chunk in response.body()])
+        except (UpstreamError, OSError) as exc:
+            flow.error = f"the upstream broke off mid-body ({exc})"
+            body = b""
+        finally:
+            await response.close()
+        if flow.error is None:
+            body = self.signed.rewrite(body, f"http://{host or '127.0.0.1'}")
+        headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        flow.response.feed(body)
+        flow.response.close(complete=flow.error is None)
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def _upstream_failed(self, scope: Scope, send: Send, flow: Exchange,
                                entry: ProxyEntry, started: float,

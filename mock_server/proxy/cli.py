@@ -43,13 +43,21 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "recording by shape (docs/proxy.md).")
     replay.add_argument("file", metavar="FILE",
                         help="a recording: --record's JSON Lines, or HAR 1.2 (FILE.har)")
-    replay.add_argument("--base-url", required=True, metavar="URL",
-                        help="the API's base URL on the server to replay against")
-    replay.add_argument("--api-key", required=True, metavar="KEY",
-                        help="the key to send in place of the recorded (redacted) one")
+    replay.add_argument("--base-url", action="append", metavar="[API=]URL", required=True,
+                        help="where to replay: a stagemock's URL (both APIs are replayed "
+                        "there, each at its base), or an API's base URL on any server; "
+                        "repeat as stagepro=URL and stagerai=URL to replay both elsewhere")
+    replay.add_argument("--api-key", action="append", metavar="KEY",
+                        help="the key to send for the first recorded key of the API its "
+                        "prefix names (sk_...: StagePro, stager_...: Stager AI; repeatable). "
+                        "Default on a stagemock: sk_test_replay / stager_test_replay")
+    replay.add_argument("--key-map", action="append", type=key_pair, default=[],
+                        metavar="RECORDED=KEY",
+                        help="send KEY where the recording shows RECORDED (as the recording "
+                        "shows it, e.g. sk_test_.3f9a1c, or the whole key); repeatable")
     replay.add_argument("--api", choices=("stagepro", "stagerai"),
-                        help="which API's exchanges to replay from a `stagemock serve "
-                        "--record` file (it holds both; default: the one --base-url names)")
+                        help="replay only this API's exchanges (a recording of `stagemock "
+                        "serve --record` holds both)")
     replay.add_argument("--json", action="store_true", help="the report as JSON")
     replay.add_argument("--timeout", type=positive_seconds, default=30.0,
                         help="longest wait for one request, or for a job to reach its "
@@ -64,6 +72,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     drift.add_argument("file", metavar="FILE",
                        help="a recording: --record's JSON Lines, or HAR 1.2 (FILE.har, as "
                        "browser devtools, Playwright and mitmproxy export it)")
+    drift.add_argument("--api", choices=("stagepro", "stagerai"),
+                       help="drift only this API's exchanges (default: every API recorded)")
+    drift.add_argument("--seed", type=int, default=0,
+                       help="the seed of the fresh mock (default 0); the report prints the "
+                       "`stagemock serve` line that recreates it")
+    drift.add_argument("--timeout", type=positive_seconds, default=30.0,
+                       help="longest wait for one request, or for a state (default 30 s)")
     drift.add_argument("--json", action="store_true", help="the report as JSON")
     drift.set_defaults(run=lambda args, rest: run_drift(args), takes_rest=False)
 
@@ -100,9 +115,26 @@ def run_proxy(args: argparse.Namespace) -> int:
     return 0
 
 
+def key_pair(text: str) -> tuple[str, str]:
+    """``RECORDED=KEY`` (``--key-map``)."""
+    recorded, sep, key = text.partition("=")
+    if not sep or not recorded or not key:
+        raise argparse.ArgumentTypeError(f"{text!r}: give RECORDED=KEY, e.g. "
+                                         "sk_test_.3f9a1c=sk_test_mine")
+    return recorded, key
+
+
 def run_replay(args: argparse.Namespace) -> int:
     from .replay import main
 
+    plain = [u for u in args.base_url if not u.startswith(("stagepro=", "stagerai="))]
+    if len(plain) > 1:
+        print("stagemock replay: give one --base-url URL, or one per API as stagepro=URL "
+              "and stagerai=URL", file=sys.stderr)
+        return 2
+    args.bases = dict(u.split("=", 1) for u in args.base_url if u not in plain)
+    args.base_url = plain[0] if plain else None
+    args.key_map = dict(args.key_map)
     return main(args)
 
 

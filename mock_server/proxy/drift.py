@@ -1,32 +1,52 @@
 """``stagemock drift FILE``: a recording of a real service replayed against a fresh
-in-process mock (deterministic, its own test key): where the mock answers differently is its
-fidelity, measured on the user's own traffic. The report ends with the spec edits the
-differences call for."""
+in-process mock (deterministic, ``--seed``, keys of its own: ``replay_keys``): where the mock
+answers differently is its fidelity, measured on the user's own traffic.
+
+- Every API the recording holds is replayed (``--api`` keeps one); none replayable → exit 2.
+- The report ends with the spec edits the differences call for, each proven on a copy of the
+  spec (``drift_edits``): printed only when it makes the recorded answer valid.
+- The fresh mock is gone when drift ends, so the report prints how to recreate it: a
+  ``stagemock serve --deterministic --seed N --port P`` line, and the ``stagemock replay``
+  line that brings it to the same state; each difference's ``curl`` then runs as printed.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 
+from ..jsontypes import Json, JsonObject
+from .drift_edits import Answer, proven
 from .replay import Outcome, Replayer, report
+from .replay_parts import _json
 from .shapes import Difference
 
-#: The key the fresh mock is driven with (each key is its own account).
+#: The keys the fresh mock is driven with (each key is its own account; further recorded
+#: keys get keys derived from these, fixture keys stay themselves).
 KEYS = {"stagepro": "sk_test_drift", "stagerai": "stager_test_drift"}
-BASE_PATHS = {"stagepro": "/api/v1", "stagerai": ""}
 
 
-def measure(path: str) -> tuple[Outcome, str]:
-    """Replay ``path`` against a fresh mock; (the outcome, the API)."""
+def measure(path: str, api: str | None = None, seed: int = 0,
+            timeout: float = 30.0) -> tuple[Outcome, Replayer, str]:
+    """Replay ``path`` against a fresh mock; (the outcome, the replayer, the mock's origin)."""
     from ..settings import Settings
     from ..testing import RunningServer
 
-    probe = Replayer(path, "http://127.0.0.1:9", "x")
-    api = probe.api
-    probe.client.close()
-    with RunningServer(Settings(deterministic=True, image_workers=1)) as server:
-        replayer = Replayer(path, server.url + BASE_PATHS[api], KEYS[api])
-        return replayer.run(), api
+    with RunningServer(Settings(deterministic=True, seed=seed, image_workers=1)) as server:
+        replayer = Replayer(path, server.url, None, timeout, api, keys=list(KEYS.values()),
+                            secret=False)
+        return replayer.run(), replayer, server.url
+
+
+def reproduce(path: str, origin: str, seed: int, replayer: Replayer) -> list[str]:
+    """The commands that recreate the drift's mock, in the state its curls expect."""
+    port = origin.rsplit(":", 1)[1]
+    keys = " ".join(f"--api-key {KEYS[a]}" for a in replayer.views)
+    only = f" --api {next(iter(replayer.views))}" if len(replayer.views) == 1 else ""
+    return [f"stagemock serve --deterministic --seed {seed} --port {port}",
+            f"stagemock replay {shlex.quote(path)} --base-url {origin} {keys}{only}"]
 
 
 def edit(d: Difference, api: str) -> str:
@@ -37,7 +57,7 @@ def edit(d: Difference, api: str) -> str:
     field = d.where.removeprefix("body.")
     if d.kind == "status":
         where = d.pointer or f"{op}'s responses"
-        if d.rule == "guess":
+        if d.rule == "guess" and str(d.expected)[:1] == str(d.got)[:1]:
             return (f"{spec}: {op} answers {d.expected} on the real service, {d.got} on the "
                     f"mock, whose status there is a guess ({where}: {d.guess}): make it "
                     f"{d.expected}")
@@ -57,7 +77,7 @@ def edit(d: Difference, api: str) -> str:
                 f"{advice}")
     if d.kind == "type":
         return (f"{spec}: the real service sends `{field}` as {d.expected}, the mock as "
-                f"{d.got} ({op}): change its type")
+                f"{d.got} ({op}): allow {d.expected} in its type")
     if d.kind == "enum":
         return (f"{spec}: the real service says {d.expected!r} for `{field}` ({op}) where the "
                 f"mock says {d.got!r}: add {d.expected!r} to its enum, and make the mock answer "
@@ -65,23 +85,70 @@ def edit(d: Difference, api: str) -> str:
     return f"{op}: the mock gave no answer where the real service did ({d.got})"
 
 
+def edits(outcome: Outcome, replayer: Replayer) -> tuple[list[str], list[str]]:
+    """(the spec edits proven to make the recorded answers valid, the differences the spec
+    already allows, each with why no spec edit is printed for it)."""
+    exchanges = {(ex["api"], ex.get("seq")): ex for ex in replayer.exchanges}
+    printed: list[str] = []
+    allowed: list[str] = []
+    for d in outcome.differences:
+        api = str(d.extra.get("api") or "")
+        ex = exchanges.get((api, d.seq))
+        text = edit(d, api)
+        if ex is None or ex.get("response") is None or api not in replayer.views \
+                or d.kind == "no_answer":
+            continue
+        answer = Answer(d.operation_id or "", int(ex["response"]["status"]),
+                        _media(ex["response"]), _json(replayer.path, ex["response"]))
+        ok, why = proven(d, answer, replayer.views[api].document, text)
+        if ok:
+            printed.append(text)
+        else:
+            allowed.append(f"#{d.seq} {d.request}: `{d.where}`: no spec edit ({why}); "
+                           "the mock answers otherwise")
+    return list(dict.fromkeys(printed)), allowed
+
+
+def _media(response: JsonObject) -> str:
+    for k, v in response.get("headers") or []:
+        if str(k).lower() == "content-type":
+            return str(v).split(";", 1)[0].strip().lower()
+    return "application/json"
+
+
 def main(args: argparse.Namespace) -> int:
+    seed = getattr(args, "seed", 0)
     try:
-        outcome, api = measure(args.file)
+        outcome, replayer, origin = measure(args.file, getattr(args, "api", None), seed,
+                                            getattr(args, "timeout", 30.0))
     except (OSError, ValueError) as exc:
         print(f"stagemock drift: {exc}")
         return 2
-    edits = list(dict.fromkeys(edit(d, api) for d in outcome.differences))
+    printed, allowed = edits(outcome, replayer)
+    lines = reproduce(args.file, origin, seed, replayer) if outcome.differences else []
     if args.json:
-        print(json.dumps({**outcome.as_json(), "edits": edits}, indent=2, ensure_ascii=False))
+        out: dict[str, Json] = {**outcome.as_json(), "edits": list(printed),
+                                "no_edit": list(allowed), "reproduce": list(lines)}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         text = report(outcome, f"drift: the mock against {args.file}")
         text = text.replace("the recording has", "the real service has").replace(
             "the server answered", "the mock answered")
         print(text)
-        if edits:
-            print("spec edits the differences call for:")
-            print("\n".join(f"  - {e}" for e in edits))
-        else:
+        if lines:
+            print("the curls above run against the drift's mock, recreated by:")
+            print("\n".join(f"  {line}" for line in lines))
+        if printed:
+            print("spec edits the differences call for (each makes the recorded answer "
+                  "valid):")
+            print("\n".join(f"  - {e}" for e in printed))
+        if allowed:
+            print("differences the spec already allows (the mock, not the spec, differs):")
+            print("\n".join(f"  - {e}" for e in allowed))
+        if outcome.replayed and not outcome.differences:
             print("the mock answers this traffic the way the recording does")
+    if outcome.replayed == 0:
+        print(f"stagemock drift: no exchange of {args.file} was replayed, so nothing was "
+              "compared (the reasons are under skipped): not a pass", file=sys.stderr)
+        return 2
     return 1 if outcome.documented else 0

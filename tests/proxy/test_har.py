@@ -163,7 +163,7 @@ def test_serve_record_har_writes_both_apis(tmp_path):
     assert header["api"] == "both"
     assert [e["api"] for e in exchanges] == ["stagepro"] * 7 + ["stagerai"] * 2
     with RunningServer(Settings(deterministic=True, image_workers=0)) as fresh:
-        stagepro = Replayer(path, fresh.url + "/api/v1", "sk_test_other").run()
+        stagepro = Replayer(path, fresh.url + "/api/v1", "sk_test_other", api="stagepro").run()
         stagerai = Replayer(path, fresh.url, "stager_test_other", api="stagerai").run()
     assert (stagepro.replayed, stagerai.replayed) == (7, 2)
     assert stagepro.differences == [] and stagerai.differences == []

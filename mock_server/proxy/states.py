@@ -1,0 +1,61 @@
+"""States in order (pure): where a replayed answer's ``status`` stands against the recorded
+one, so a replay compares a recorded state only with the same state, never with an earlier
+or a later one.
+
+The order is the spec's: the values of the answer's ``status`` field in the order the schema
+lists them (``JobStatus``: queued, processing, completed, failed; a ``oneOf`` discriminated by
+``status``, as Stager AI's group: its branches' ``const`` values in branch order, pending,
+processing, completed, failed). A state in ``shapes.TERMINAL`` is final: nothing follows it.
+"""
+
+from __future__ import annotations
+
+from ..jsontypes import Json
+from ..spec.loader import resolve
+from .shapes import TERMINAL, SchemaWalker
+
+#: The new answer is in the recorded state (or the states cannot be told apart): compare.
+SAME = "same"
+#: The new answer is in an earlier state that can still move: wait, then ask again.
+BEHIND = "behind"
+#: The new answer is past the recorded (not final) state: comparing them would compare a
+#: state with another; the answer is not compared.
+AHEAD = "ahead"
+#: The new answer is final and not the recorded state: it will never be; compare as it is.
+FINAL = "final"
+
+
+def order(walker: SchemaWalker, schema: Json) -> list[str]:
+    """The values the ``status`` field of ``schema`` takes, in the spec's order."""
+    values: list[str] = []
+    for node in walker.branches(schema):
+        props = node.get("properties") if isinstance(node, dict) else None
+        if not isinstance(props, dict) or "status" not in props:
+            continue
+        for sub in walker.branches(resolve(walker.document, props["status"])):
+            if not isinstance(sub, dict):
+                continue
+            values += [v for v in sub.get("enum") or () if isinstance(v, str)]
+            if isinstance(sub.get("const"), str):
+                values.append(sub["const"])
+    return list(dict.fromkeys(values))
+
+
+def standing(states: list[str], want: Json, got: Json) -> str:
+    """Where the new answer ``got`` stands against the recorded ``want`` (both bodies of one
+    ``GET`` with the same HTTP status): ``SAME``, ``BEHIND``, ``AHEAD`` or ``FINAL``."""
+    if not isinstance(want, dict) or not isinstance(got, dict):
+        return SAME
+    recorded, new = want.get("status"), got.get("status")
+    if not isinstance(recorded, str) or recorded == new:
+        return SAME
+    if not isinstance(new, str):
+        return SAME  # no state to wait for: the shapes say what differs
+    if recorded in states and new in states:
+        if states.index(new) < states.index(recorded):
+            return FINAL if new in TERMINAL else BEHIND
+        return SAME if recorded in TERMINAL else AHEAD
+    # states the spec does not order: wait only for a recorded final state
+    if recorded in TERMINAL:
+        return FINAL if new in TERMINAL else BEHIND
+    return SAME
