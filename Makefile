@@ -74,7 +74,8 @@ bench-ab: $(STAMP)
 # The container image (Dockerfile, docs/container.md) with whichever builder works here:
 # docker (when its daemon answers), else podman, else buildah. BASE_IMAGE overrides the
 # Dockerfile's python:3.12-slim; IMAGE names the result.
-IMAGE_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+# (read when `make image` runs, not on every make: `=`, not `:=`)
+IMAGE_VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMAGE   ?= stagemock:$(IMAGE_VERSION)
 SOURCE  ?= $(shell git config --get remote.origin.url 2>/dev/null || echo unknown)
 IMAGE_ARGS = --build-arg VERSION=$(IMAGE_VERSION) --build-arg SOURCE=$(SOURCE) \

@@ -72,8 +72,11 @@ __all__ = ["Classifier", "Finding", "event_findings", "findings"]
 
 
 def _verdict_of(violation: dict[str, Json]) -> Verdict:
+    """A violation's verdict; a guess names its field (`` `input.style`: why``)."""
     rule = str(violation.get("rule") or (GUESSED if violation.get("guess") else DOCUMENTED))
-    source, why = violation.get("source"), violation.get("guess")
+    source, why, where = violation.get("source"), violation.get("guess"), violation.get("field")
+    if why and where:
+        why = f"`{where if isinstance(where, str) else ' or '.join(map(str, where))}`: {why}"
     return Verdict(rule, str(source) if source else None, str(why) if why else None)
 
 

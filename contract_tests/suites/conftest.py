@@ -215,14 +215,23 @@ def verdict_of(exc: BaseException | None, api: str, rests_on: tuple[str, ...]) -
 def _findings(exc: BaseException | None, api: str, rests_on: tuple[str, ...],
               where: str) -> list[dict[str, str]]:
     """One finding per distinct failure, each with its verdict (read by ``report.py``)."""
-    out: list[dict[str, str]] = []
-    found_leaves: list[BaseException | None] = list(leaves(exc)) or [None]
-    for leaf in found_leaves:
-        message = _one(leaf, where) if leaf is not None else "the test failed"
-        found = {"message": message, **verdict_of(leaf, api, rests_on).fields()}
-        if found not in out:
-            out.append({k: str(v) for k, v in found.items() if v is not None})
-    return out
+    groups: dict[tuple[str, ...], list[BaseException]] = {}
+    verdicts: dict[tuple[str, ...], Verdict] = {}
+    for leaf in leaves(exc):
+        verdict = verdict_of(leaf, api, rests_on)
+        key = (verdict.rule, verdict.source or "", verdict.guess or "")
+        groups.setdefault(key, []).append(leaf)
+        verdicts[key] = verdict
+    if not groups:
+        return [{"message": "the test failed", **_text(verdict_of(None, api, rests_on))}]
+    # failures resting on the same rule are one finding, each said (in_words numbers them)
+    return [{"message": in_words(BaseExceptionGroup("", found) if len(found) > 1
+                                 else found[0], where), **_text(verdicts[key])}
+            for key, found in groups.items()]
+
+
+def _text(verdict: Verdict) -> dict[str, str]:
+    return {k: str(v) for k, v in verdict.fields().items() if v is not None}
 
 
 def _target_base() -> str:

@@ -38,7 +38,7 @@ def _args(m: Mutant) -> list[str]:
 def _section(out: str, mutant: Mutant) -> str:
     """The part of the report where the mutant must show up: the problems, or (a foreign
     server breaking only guesses) the guesses."""
-    head = "problem(s):" if mutant.exit_code == 1 else "disagrees with these guesses"
+    head = "problem(s):" if mutant.exit_code == 1 else mutant.apart
     assert head in out, f"mutant {mutant.name}: no {head!r} in the report:\n{out[-3000:]}"
     return out[out.index(head):]
 

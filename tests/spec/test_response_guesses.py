@@ -65,7 +65,9 @@ PROSE: tuple[tuple[str, str, str, str], ...] = (
     ("stagepro", "createBatch", "job_ids", r"Returns batch_id and job_ids"),
     ("stagepro", "createUpload", "upload_id", r"returned upload_id"),
     ("stagepro", "createAgentSession", "id", r"get a session id"),
-    ("stagepro", "createAgentSession", "readyToRender", r"readyToRender"),
+    # not createAgentSession's `readyToRender`: the reference says the agent marks it (the
+    # chat's reply), not that creating a session returns it (issue 30: same meaning, same
+    # operation)
     ("stagepro", "sendAgentMessage", "readyToRender", r"agent marks readyToRender"),
 )
 

@@ -17,11 +17,15 @@ function verdict(ok, violations) {
   if (ok) return h('span', { class: 'ok' }, 'conforms');
   const box = h('div', {});
   for (const v of violations) {
-    const kind = v.guess ? 'guess' : 'bad';
-    const label = v.guess ? 'contradicts a guess: ' : (v.rule === 'documented' || !v.guess ? 'breaks the spec: ' : '');
+    // where the rule comes from: documented (with its source), a guess, or outside the spec
+    const rule = v.rule || (v.guess ? 'guess' : 'documented');
+    const kind = { documented: 'bad', guess: 'guess', unspecified: 'unspecified' }[rule] || 'bad';
+    const label = { documented: 'breaks the spec: ', guess: 'contradicts a guess: ',
+                    unspecified: 'outside the spec: ' }[rule] || '';
     const text = (v.field ? '`' + (Array.isArray(v.field) ? v.field.join(' or ') : v.field) + '` ' : '') + v.message;
     const line = h('div', { class: 'v ' + kind }, label + text);
     if (v.guess) line.setAttribute('title', 'the guess: ' + v.guess);
+    if (v.source) line.setAttribute('title', 'documented: ' + v.source);
     box.append(line);
   }
   return box;
