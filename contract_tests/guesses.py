@@ -141,6 +141,19 @@ class Classifier:
         op = self.case_operation(case)
         if op is None or response is None:
             return UNCOVERED
+        found = self._verdict_for(op, check, case, response)
+        path = self.path_verdict(op)
+        if found.rule == DOCUMENTED and path.rule == GUESSED:
+            return path  # nothing of a path the references never name is documented
+        return found
+
+    def path_verdict(self, op: Operation) -> Verdict:
+        """The verdict of the operation's path: a guess when the references never name it
+        (the mock's ``/gcs/`` storage emulation)."""
+        return self.book.path(op)
+
+    def _verdict_for(self, op: Operation, check: str, case: Case, response: Response
+                     ) -> Verdict:
         status = int(response.get("status_code", 0))
         book = self.book
         if check == "negative_data_rejection":

@@ -9,7 +9,12 @@ import pytest
 
 from contract_tests.checks import check
 
-from .helpers import expect_status, field, refused, wait_until_ended
+from .helpers import RuleFailure, expect_status, field, refused, wait_until_ended
+
+#: The reference requires the header on every request; it never says which keys are valid.
+UNKNOWN_KEY_GUESS = ("the reference says every request needs the stager-api-key header, not "
+                     "that a key it did not issue is refused: refusing unknown keys is this "
+                     "mock's")
 
 
 @check("auth_required", api="stagerai")
@@ -18,8 +23,12 @@ def test_stagerai_bad_or_missing_keys_get_401(target, headers):
     r = httpx.post(
         target.base_url + "/api/projects", json={"title": "x"}, headers=headers, timeout=30
     )
-    # the key is required (documented); that the refusal is a 401 is a guess of the spec
-    assert not r.is_success, f"POST /api/projects without a valid key answered {r.status_code}"
+    # the key is required (documented); that a key the vendor never issued is refused, and
+    # that the refusal is a 401, are guesses of the spec
+    if r.is_success and headers:
+        raise RuleFailure(f"POST /api/projects with an unknown key answered {r.status_code}",
+                          UNKNOWN_KEY_GUESS)
+    assert not r.is_success, f"POST /api/projects without a key answered {r.status_code}"
     expect_status(r, 401)
     assert field(r, "success")["success"] is False, "401 body is not the {success: false} envelope"
 

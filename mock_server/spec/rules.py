@@ -147,6 +147,14 @@ class RuleBook:
                         return declared
         return UNCOVERED
 
+    def path(self, op: Operation) -> Verdict:
+        """The operation's path: a guess when the references never name it (the mock's
+        ``/gcs/`` storage emulation): nothing about such a path is documented."""
+        for item in self.items.get(f"/paths/{ledger._escape(op.path)}", ()):
+            if item.kind == "path" and item.mark is not None and item.mark[0] == "guess":
+                return Verdict(GUESS, guess=item.mark[1])
+        return Verdict(DOCUMENTED)
+
     def response(self, responses_pointer: str, code: str) -> Verdict:
         item = self._item(f"{responses_pointer}/{code}", code, "status")
         if item is None:
