@@ -10,7 +10,9 @@ processing, completed, failed). A state in ``shapes.TERMINAL`` is final: nothing
 
 from __future__ import annotations
 
-from ..jsontypes import Json
+from collections.abc import Callable
+
+from ..jsontypes import Json, JsonObject
 from ..spec.loader import resolve
 from .shapes import TERMINAL, SchemaWalker
 
@@ -59,3 +61,23 @@ def standing(states: list[str], want: Json, got: Json) -> str:
     if recorded in TERMINAL:
         return FINAL if new in TERMINAL else BEHIND
     return SAME
+
+
+def ended(got: Json) -> bool:
+    """Whether an answer's ``status`` is final (``shapes.TERMINAL``)."""
+    return isinstance(got, dict) and got.get("status") in TERMINAL
+
+
+def rests_at(exchanges: list[JsonObject], path: str, value: str,
+             body_of: Callable[[JsonObject], Json]) -> bool:
+    """Whether ``value`` is the last ``status`` the recording's GETs of ``path`` answered:
+    the object rested there. A status the spec does not list is placed so: the last one is
+    where the object ended (replay waits for the new one to end, then compares), an earlier
+    one was work in progress (not compared)."""
+    last = None
+    for other in exchanges:
+        if other["request"]["method"] == "GET" and other["request"]["path"] == path:
+            body = body_of(other.get("response") or {})
+            if isinstance(body, dict) and isinstance(body.get("status"), str):
+                last = body["status"]
+    return last == value

@@ -38,6 +38,7 @@ from ..jsontypes import Json, JsonObject
 from . import ledger
 from .guesses import guess_at
 from .loader import Operation, resolve
+from .schema_walk import schemas_under
 
 DOCUMENTED, GUESS, UNSPECIFIED = "documented", "guess", "unspecified"
 GUESSED = GUESS  #: the same, where ``GUESS`` names the spec's mark (``x-stagemock-guess``)
@@ -154,6 +155,20 @@ class RuleBook:
             if item.kind == "path" and item.mark is not None and item.mark[0] == "guess":
                 return Verdict(GUESS, guess=item.mark[1])
         return Verdict(DOCUMENTED)
+
+    def two_statuses(self, op: Operation | None, expected: int, got: int) -> Verdict:
+        """Two answers' statuses for one request (replay, drift): a guess when either's
+        response is a guess (the guess is what the other answer contradicts), unspecified
+        when either is one the operation does not declare, else documented (the first's
+        source)."""
+        if op is None:
+            return UNCOVERED
+        verdicts = [self.status(op, s) for s in (expected, got)]
+        for kind in (GUESS, UNSPECIFIED):
+            found = [v for v in verdicts if v.rule == kind]
+            if found:
+                return found[0]
+        return verdicts[0]
 
     def response(self, responses_pointer: str, code: str) -> Verdict:
         item = self._item(f"{responses_pointer}/{code}", code, "status")
@@ -360,23 +375,6 @@ def _branches(document: JsonObject, schema: Json) -> list[JsonObject]:
     for key in ("allOf", "oneOf", "anyOf"):
         for sub in schema.get(key, ()):
             out += _branches(document, sub)
-    return out
-
-
-def schemas_under(document: JsonObject, schema: Json, depth: int = 0) -> list[JsonObject]:
-    """Every object schema under ``schema``: itself, its branches, its properties' and its
-    items' (``$ref`` followed)."""
-    node = resolve(document, schema)
-    if not isinstance(node, dict) or depth > 12:
-        return []
-    out = [node]
-    for key in ("allOf", "oneOf", "anyOf"):
-        for sub in node.get(key, ()):
-            out += schemas_under(document, sub, depth + 1)
-    for sub in (node.get("properties") or {}).values():
-        out += schemas_under(document, sub, depth + 1)
-    if isinstance(node.get("items"), dict):
-        out += schemas_under(document, node["items"], depth + 1)
     return out
 
 

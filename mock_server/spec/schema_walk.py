@@ -57,3 +57,20 @@ def request_schema(document: JsonObject, path: str, method: str) -> JsonObject:
     content = body["content"]
     media = "application/json" if "application/json" in content else next(iter(content))
     return content[media]["schema"]
+
+
+def schemas_under(document: JsonObject, schema: Json, depth: int = 0) -> list[JsonObject]:
+    """Every object schema under ``schema``: itself, its branches, its properties' and its
+    items' (``$ref`` followed)."""
+    node = resolve(document, schema)
+    if not isinstance(node, dict) or depth > 12:
+        return []
+    out = [node]
+    for key in ("allOf", "oneOf", "anyOf"):
+        for sub in node.get(key, ()):
+            out += schemas_under(document, sub, depth + 1)
+    for sub in (node.get("properties") or {}).values():
+        out += schemas_under(document, sub, depth + 1)
+    if isinstance(node.get("items"), dict):
+        out += schemas_under(document, node["items"], depth + 1)
+    return out
