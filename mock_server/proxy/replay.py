@@ -32,7 +32,7 @@ import httpx
 
 from ..jsontypes import Json, JsonObject
 from ..spec.loader import Operation, resolve
-from ..spec.rules import DOCUMENTED, UNCOVERED
+from ..spec.rules import DOCUMENTED, GUESS, UNCOVERED
 from . import record
 from .replay_keys import Keys, NoKey, recorded_key
 from .replay_parts import Outcome, View, _code, _json, _parse, _view
@@ -187,7 +187,7 @@ class Replayer:
             for a, b in zip(old, new, strict=False):
                 self.learn(a, b, key)
         elif isinstance(old, str) and isinstance(new, str) and old != new:
-            if "X-Goog-Signature=" in new:
+            if "X-Goog-Signature=" in new or (key == "uploadUrl" and "://" in new):
                 self.urls[unquote(urlsplit(self.sub(old)).path)] = new
                 self.urls[unquote(urlsplit(new).path)] = new
             elif _id_key(key) or ID_LIKE.match(old):
@@ -354,6 +354,10 @@ class Replayer:
         elif want is not None and got is None:
             out.append(Difference("type", "body", "json", r.headers.get("content-type"),
                                   **_rule(here)))
+        path = book.path(op) if op is not None else None
+        for d in out if path is not None and path.rule == GUESS else ():
+            if d.rule == DOCUMENTED:  # nothing of a path the references never name is
+                d.rule, d.source, d.guess = GUESS, None, path.guess  # documented
         return out
 
     def _schema(self, op: Operation | None, status: int, content_type: str | None) -> Json:

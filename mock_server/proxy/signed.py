@@ -73,13 +73,15 @@ class SignedUrls:
             return body
         return json.dumps(self._walk(doc, proxy_origin), separators=(",", ":")).encode()
 
-    def _walk(self, value: Json, proxy_origin: str) -> Json:
+    def _walk(self, value: Json, proxy_origin: str, key: str | None = None) -> Json:
         if isinstance(value, dict):
-            out: JsonObject = {k: self._walk(v, proxy_origin) for k, v in value.items()}
+            out: JsonObject = {k: self._walk(v, proxy_origin, k) for k, v in value.items()}
             return out
         if isinstance(value, list):
-            return [self._walk(v, proxy_origin) for v in value]
-        if isinstance(value, str) and MARK in value:
+            return [self._walk(v, proxy_origin, key) for v in value]
+        # a GCS signed URL anywhere, or the `uploadUrl` of a server that signs its own way
+        if isinstance(value, str) and (MARK in value or (
+                key == URL_FIELD and value.startswith(("http://", "https://")))):
             return self._through(value, proxy_origin)
         return value
 
