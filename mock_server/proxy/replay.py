@@ -35,10 +35,20 @@ from ..spec.loader import Operation, resolve
 from ..spec.rules import DOCUMENTED, GUESS, UNCOVERED
 from . import record
 from .replay_keys import Keys, NoKey, recorded_key
-from .replay_parts import Outcome, View, _code, _json, _parse, _view
+from .replay_parts import Outcome, View, _code, _json, _parse, _url, _view
 from .replay_text import curl, report
 from .shapes import Difference, SchemaWalker, _rule, compare
-from .states import AHEAD, BEHIND, FINAL, SAME, ended, order, rests_at, standing
+from .states import (
+    AHEAD,
+    BEHIND,
+    FINAL,
+    SAME,
+    ended,
+    order,
+    rests_at,
+    standing,
+    unreached,
+)
 
 __all__ = ["Outcome", "Replayer", "curl", "main", "report"]
 
@@ -98,6 +108,7 @@ class Replayer:
                          secret=secret)
         self.ids: dict[str, str] = {}
         self.urls: dict[str, str] = {}  # a signed URL's path (decoded) → the new URL
+        self.gave_up: set[str] = set()  # URLs whose awaited state never came (not again)
 
     def _bases(self, base_url: str | None, bases: dict[str, str],
                wanted: list[str]) -> dict[str, str]:
@@ -183,6 +194,12 @@ class Replayer:
             for k in old:
                 if k in new:
                     self.learn(old[k], new[k], k)
+            # a URL the new answer gives under another name (a renamed `uploadUrl`): the
+            # difference is reported; the replay goes on with the URL it was given
+            lost = [k for k in old if k not in new and _url(old[k])]
+            found = [k for k in new if k not in old and _url(new[k])]
+            if len(lost) == 1 and len(found) == 1:
+                self.learn(old[lost[0]], new[found[0]], lost[0])
         elif isinstance(old, list) and isinstance(new, list):
             for a, b in zip(old, new, strict=False):
                 self.learn(a, b, key)
@@ -289,9 +306,11 @@ class Replayer:
                      and r.status_code == expected["status"] else SAME)
             if rested and r.status_code == expected["status"] and isinstance(got, dict):
                 stand = FINAL if ended(got) else BEHIND
-            if stand != BEHIND or time.monotonic() > deadline:
+            if stand != BEHIND or time.monotonic() > deadline or url in self.gave_up:
                 break
             self._wait(view)
+        if stand == BEHIND:  # waited out once: the same object is not waited for again
+            self.gave_up.add(url)
         if isinstance(want, dict | list) and isinstance(got, dict | list):
             self.learn(want, got)
         if stand == AHEAD:
@@ -305,27 +324,8 @@ class Replayer:
         if unknown and not rested:
             found = [d for d in found if d.where != "body.status"]
         if stand in (BEHIND, FINAL):
-            found = self._unreached(found, schema, want, got, stand)
+            found = unreached(self.walker, self.timeout, found, schema, want, got, stand)
         return [self._stamp(d, ex, method, url, headers, data) for d in found]
-
-    def _unreached(self, found: list[Difference], schema: Json, want: Json, got: Json,
-                   stand: str) -> list[Difference]:
-        """A recorded state the new server did not reach: said, on the ``status`` field."""
-        assert isinstance(want, dict) and isinstance(got, dict)
-        note = (f"the server did not reach {want['status']!r} within {self.timeout:g} s"
-                if stand == BEHIND else
-                f"the server ended in {got.get('status')!r} and will not reach "
-                f"{want['status']!r}")
-        mine = [d for d in found if d.where == "body.status"]
-        if not mine:
-            holder = self.walker.enum_holder(self.walker.child(schema, "status", want)[0])
-            verdict = (self.walker.book.enum_difference(holder, want["status"], got["status"])
-                       if holder is not None else UNCOVERED)
-            mine = [Difference("enum", "body.status", want["status"], got.get("status"),
-                               **_rule(verdict))]
-            found = mine + found
-        mine[0].extra["note"] = note
-        return found
 
     def diff(self, ex: JsonObject, expected: JsonObject, want: Json,
              r: httpx.Response, got: Json) -> list[Difference]:
@@ -354,8 +354,8 @@ class Replayer:
         elif want is not None and got is None:
             out.append(Difference("type", "body", "json", r.headers.get("content-type"),
                                   **_rule(here)))
-        path = book.path(op) if op is not None else None
-        for d in out if path is not None and path.rule == GUESS else ():
+        path = book.path(op) if op is not None else UNCOVERED
+        for d in out if path.rule == GUESS else ():
             if d.rule == DOCUMENTED:  # nothing of a path the references never name is
                 d.rule, d.source, d.guess = GUESS, None, path.guess  # documented
         return out

@@ -86,3 +86,7 @@ def _parse(r: httpx.Response) -> Json:
 def _code(body: JsonObject) -> str | None:
     err = body.get("error")
     return err.get("code") if isinstance(err, dict) else None
+
+
+def _url(value: Json) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://"))

@@ -79,9 +79,9 @@ class SignedUrls:
             return out
         if isinstance(value, list):
             return [self._walk(v, proxy_origin, key) for v in value]
-        # a GCS signed URL anywhere, or the `uploadUrl` of a server that signs its own way
-        if isinstance(value, str) and (MARK in value or (
-                key == URL_FIELD and value.startswith(("http://", "https://")))):
+        # every URL of an answer that issues upload URLs: a GCS signed URL, the `uploadUrl`
+        # of a server that signs its own way, or one it names otherwise
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
             return self._through(value, proxy_origin)
         return value
 

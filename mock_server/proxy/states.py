@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from ..jsontypes import Json, JsonObject
 from ..spec.loader import resolve
-from .shapes import TERMINAL, SchemaWalker
+from ..spec.rules import UNCOVERED
+from .shapes import TERMINAL, Difference, SchemaWalker, _rule
 
 #: The new answer is in the recorded state (or the states cannot be told apart): compare.
 SAME = "same"
@@ -81,3 +82,23 @@ def rests_at(exchanges: list[JsonObject], path: str, value: str,
             if isinstance(body, dict) and isinstance(body.get("status"), str):
                 last = body["status"]
     return last == value
+
+
+def unreached(walker: SchemaWalker, timeout: float, found: list[Difference], schema: Json,
+              want: Json, got: Json, stand: str) -> list[Difference]:
+    """A recorded state the new server did not reach: said, on the ``status`` field."""
+    assert isinstance(want, dict) and isinstance(got, dict)
+    note = (f"the server did not reach {want['status']!r} within {timeout:g} s"
+            if stand == BEHIND else
+            f"the server ended in {got.get('status')!r} and will not reach "
+            f"{want['status']!r}")
+    mine = [d for d in found if d.where == "body.status"]
+    if not mine:
+        holder = walker.enum_holder(walker.child(schema, "status", want)[0])
+        verdict = (walker.book.enum_difference(holder, want["status"], got["status"])
+                   if holder is not None else UNCOVERED)
+        mine = [Difference("enum", "body.status", want["status"], got.get("status"),
+                           **_rule(verdict))]
+        found = mine + found
+    mine[0].extra["note"] = note
+    return found
