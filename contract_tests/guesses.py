@@ -206,8 +206,12 @@ class Classifier:
 
     def field_verdict(self, op: Operation, status: int, name: str) -> Verdict:
         """An answer that lacks field ``name`` (anywhere in the answer's schema): the rule
-        requiring it, else the field's own; unspecified when the schema has no such field."""
-        response = resolve(self.document, (op.responses or {}).get(str(status)) or {})
+        requiring it, else the field's own; unspecified when the schema has no such field
+        (an undeclared 2xx is read as the operation's success answer)."""
+        responses = op.responses or {}
+        if str(status) not in responses and 200 <= status < 300:
+            status = next((int(s) for s in sorted(responses) if str(s).startswith("2")), status)
+        response = resolve(self.document, responses.get(str(status)) or {})
         schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
         for node in schemas_under(self.document, schema):
             if name in (node.get("required") or ()):

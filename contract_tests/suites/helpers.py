@@ -181,6 +181,24 @@ def field(r: httpx.Response, *keys: str) -> JsonObject:
     return body
 
 
+def url_of(r: httpx.Response, name: str) -> str:
+    """The URL field ``name`` of ``r``'s answer. An answer that gives its one URL under
+    another name (a renamed ``uploadUrl``) has the missing field noted, and the test goes on
+    with the URL it was given."""
+    body = field(r)
+    if isinstance(body.get(name), str):
+        return str(body[name])
+    op = _operation(r)
+    verdict = classifier(op.api).field_verdict(op, r.status_code, name) if op else None
+    failure = RuleFailure(f"{_what(r)} answered {r.status_code} without `{name}`",
+                          verdict=verdict)
+    others = [v for v in body.values() if isinstance(v, str) and v.startswith("http")]
+    if len(others) != 1:
+        raise failure
+    note(failure)
+    return str(others[0])
+
+
 def status_of(r: httpx.Response) -> str:
     """A job's status. One the spec does not list is noted with its verdict (a guess while
     the list holds a guessed value it may stand for: ``running`` for ``processing``) and
