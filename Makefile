@@ -50,6 +50,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check mock_server contract_tests tests bench fixtures
 	$(BIN)/mypy
+	$(BIN)/python -m pytest -q tests/test_imports.py
 
 contract: $(STAMP)
 	$(BIN)/stagemock check stagepro --max-examples 200 $(ARGS)

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import os
-import socket
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -15,32 +13,15 @@ if TYPE_CHECKING:
     from .faults.models import FaultBook
 
 
-def _bind(host: str, port: int) -> socket.socket | str:
-    """The listening socket, or one line saying why not and what to do."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host.strip("[]"), port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            return (f"stagemock: {host}:{port} is already in use (another stagemock?); stop it "
-                    f"or pick another port: stagemock serve --port {port + 1}")
-        return f"stagemock: cannot listen on {host}:{port}: {exc.strerror or exc}"
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .listen import bind
     from .serving import HttpProtocol
     from .settings import Settings
 
-    sock = _bind(args.host, args.port)
+    sock = bind(args.host, args.port)
     if isinstance(sock, str):
         print(sock, file=sys.stderr)
         return 2

@@ -25,7 +25,7 @@ from ..spec.loader import load_spec
 from . import redact
 from .flow import CAPTURE_LIMIT, Exchange, MultipartTap, Tap, capture_for
 from .lifecycle import STATUS_FIELDS, Lifecycles, object_key
-from .record import recorder
+from .recorders import recorder
 from .signed import SignedUrls
 from .upstream import Response, Upstream, UpstreamError, UpstreamTimeout
 from .verdicts import OperationRules, SpecIndex

@@ -13,7 +13,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ..journal import JournalEntry
 from .flow import Exchange, Tap, capture_for
-from .record import recorder
+from .recorders import recorder
 
 
 class Capture:

@@ -86,7 +86,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 def run_proxy(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ..cli import _bind
+    from ..listen import bind
     from .app import Proxy
 
     try:
@@ -95,9 +95,9 @@ def run_proxy(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         print(f"stagemock proxy: {exc}", file=sys.stderr)
         return 2
-    sock = _bind("127.0.0.1", args.port)
+    sock = bind("127.0.0.1", args.port, command="stagemock proxy")
     if isinstance(sock, str):
-        print(sock.replace("stagemock serve", "stagemock proxy"), file=sys.stderr)
+        print(sock, file=sys.stderr)
         return 2
     origin = f"http://127.0.0.1:{sock.getsockname()[1]}"
     lines = [

@@ -34,7 +34,7 @@ from ..jsontypes import Json, JsonObject
 from ..resources import data_dir
 from ..spec.loader import load_spec
 from .flow import TEXT_TYPES
-from .record import _media
+from .media import media_type as _media
 from .verdicts import _pattern
 
 #: Where each API's paths start on the vendor and on ``stagemock serve`` (the same).

@@ -28,7 +28,8 @@ from ..jsontypes import JsonObject
 from . import redact
 from .flow import TEXT_TYPES, Exchange, Tap
 from .har import _is_json, _utf8
-from .record import Recorder, _media
+from .media import media_type as _media
+from .record import Recorder
 
 HAR_VERSION = "1.2"
 #: The end of a HAR file as ``HarRecorder`` writes it: the entries array, ``log``, the root.

@@ -14,8 +14,9 @@
   inline bodies; binary files are kept as sent (an image carries no key).
 - A body read from a HAR file may instead hold ``"base64"``: the bytes, inline.
 
-A ``--record`` file ending ``.har`` is written as HAR 1.2 instead (``recorder``: ``har_record``),
-and ``load`` reads one (``har``) into the same in-memory header and exchanges.
+A ``--record`` file ending ``.har`` is written as HAR 1.2 instead (``recorders`` picks the
+writer: ``har_record``), and ``load`` reads one (``har``) into the same in-memory header and
+exchanges.
 """
 
 from __future__ import annotations
@@ -25,26 +26,18 @@ import json
 import os
 import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.clock import iso
 from ..jsontypes import JsonObject
 from . import redact
 from .flow import TEXT_TYPES, Exchange, Tap
+from .media import media_type as _media
 
 FORMAT = "stagemock-recording"
 VERSION = 1
 #: Text bodies up to this size are written inline; larger ones beside the file.
 INLINE_LIMIT = 64 * 1024
-
-
-def _media(headers: Sequence[Sequence[str]]) -> str:
-    """The media type a ``Content-Type`` header names (lower case, no parameters)."""
-    for k, v in headers:
-        if k.lower() == "content-type":
-            return v.split(";", 1)[0].strip().lower()
-    return ""
 
 
 class Recorder:
@@ -139,16 +132,6 @@ class Recorder:
 def is_har(path: str | Path) -> bool:
     """Whether ``path`` names a HAR file (``.har``): written and read as HAR 1.2."""
     return str(path).lower().endswith(".har")
-
-
-def recorder(path: str | Path, api: str, upstream: str, base_path: str) -> Recorder:
-    """The writer ``--record FILE`` asks for: HAR 1.2 for a ``.har`` file (``har_record``),
-    else this module's JSON Lines."""
-    if is_har(path):
-        from .har_record import HarRecorder
-
-        return HarRecorder(path, api, upstream, base_path)
-    return Recorder(path, api, upstream, base_path)
 
 
 def load(path: str | Path) -> tuple[JsonObject, list[JsonObject]]:
