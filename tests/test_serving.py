@@ -244,6 +244,13 @@ def test_a_request_to_the_mock_leaves_no_reference_cycle() -> None:
                 for _ in range(20):
                     assert client.get(f"/api/v1/jobs/{job['id']}").status_code == 200
                     assert client.get("/api/v1/capabilities").status_code == 200
+                    # refused (no key, a wrong key) and invalid: the error's traceback
+                    # must not hold the request's frame (issue 32's 401 leak)
+                    assert client.get("/api/v1/usage", headers={
+                        "Authorization": ""}).status_code == 401
+                    assert client.get("/api/v1/usage", headers={
+                        "Authorization": "Bearer sk_live_nobody"}).status_code == 401
+                    assert client.post("/api/v1/jobs", json={}).status_code == 400
                 gc.collect()
                 left = [o for o in gc.garbage if isinstance(o, Cycle)
                         or (isinstance(o, dict) and o.get("type") == "http")]

@@ -212,6 +212,10 @@ class Dispatcher:
                 Call(request, op, path, query, body, principal, self.context),  # type: ignore[arg-type]
             )
         except ApiError as err:
+            # the error is answered, not re-raised: its traceback would hold this frame, and
+            # the frame the error (``auth_error``), a cycle that leaves each refused request
+            # (its scope, headers, body) to the collector
+            err.__traceback__ = None
             renderer = self.binding.error_renderers.get(op.operation_id)
             return renderer(err) if renderer else self.binding.error_response(err)
         except ClientDisconnect:
