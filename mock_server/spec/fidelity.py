@@ -325,7 +325,22 @@ def render(openapi_dir: Path | None = None) -> str:
         path = (openapi_dir / f"{name}.yaml") if openapi_dir else spec_path(name)
         document = yaml.safe_load(Path(path).read_text())
         out += _api_section(name, title, reference, document)
+    out += _mcp_section()
     return "\n".join(out).rstrip() + "\n"
+
+
+def _mcp_section() -> list[str]:
+    """The MCP tools' names: the mock's own vocabulary (the StagePro reference says only that
+    the vendor's MCP server has tools wrapping jobs, batches, workflows and the design agent,
+    and names none of them)."""
+    from ..mcp.tools import build_tools  # the catalogue; imported only to write this page
+
+    names = [t.name for t in build_tools()]
+    return ["## The MCP tools (`stagemock mcp`)", "",
+            "StagePro's reference says its MCP server's tools wrap jobs, batches, workflows and "
+            "the AI design agent, and names none: every tool name below is this mock's "
+            f"(guessed: {len(names)} of {len(names)}).", "",
+            ", ".join(f"`{n}`" for n in names), ""]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,3 +47,12 @@ def test_every_code_an_answer_can_carry_is_a_marked_item(api):
 def test_the_module_codes_are_found():
     assert {"insufficient_credits", "idempotency_conflict"} <= _codes(stagepro_exceptions)
     assert {"too_many_brackets", "no_brackets"} <= _codes(stagerai_exceptions)
+
+
+def test_every_mcp_tool_name_is_listed_as_the_mocks_own():
+    from mock_server.mcp.tools import build_tools
+
+    text = (ROOT / "docs" / "FIDELITY.md").read_text()
+    section = text[text.index("## The MCP tools"):]
+    missing = [t.name for t in build_tools() if f"`{t.name}`" not in section]
+    assert not missing, f"MCP tools FIDELITY.md does not list as the mock's own: {missing}"
