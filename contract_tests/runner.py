@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 from mock_server.jsontypes import JsonObject
 from mock_server.spec.rules import DOCUMENTED, GUESSED, UNSPECIFIED
 
+from .causes import one_cause
 from .problems import Problem
 from .progress import Progress, SchemathesisEvents, follow
 from .target import SPECS, Target
@@ -261,7 +261,7 @@ def run_schemathesis(
             print(output)
         report_path = workdir / "report.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    failures, rest = _one_cause(found, lambda f: bucket(f) == "failure")
+    failures, rest = one_cause(found, lambda f: bucket(f) == "failure")
     guesses: list[Problem] = []
     unspecified: list[Problem] = []
     #: one problem per (check, operation, what failed): the first case's curl, then a count
@@ -328,38 +328,3 @@ def _credentials(target: Target) -> dict[str, str]:
     if target.console_session:
         out["cookie"] = f"stagepro_session={target.console_session}"
     return out
-
-
-def _one_cause(found: list[Finding], counts: Callable[[Finding], bool]
-               ) -> tuple[list[Problem], list[Finding]]:
-    """A server error answered to one method on several operations (501 to every POST) is
-    one cause, whichever checks saw it (a 5xx, an undocumented status, a refused valid input,
-    an unsupported method not answered 405): one problem listing the requests, instead of
-    lines per check and operation. Returns those problems and the findings left."""
-    groups: dict[tuple[str, int], list[Finding]] = {}
-    for f in found:
-        if f.status >= 500 and counts(f):
-            groups.setdefault((f.method, f.status), []).append(f)
-    problems, taken = [], set()
-    for (method, status), group in groups.items():
-        where = list(dict.fromkeys(_request_line(method, f.operation) for f in group))
-        if len(where) < 2:
-            continue
-        taken |= {id(f) for f in group}
-        names = list(dict.fromkeys(f.check for f in group))
-        check = "not_a_server_error" if "not_a_server_error" in names else names[0]
-        shown = ", ".join(where[:12]) + (f", … {len(where) - 12} more" if len(where) > 12 else "")
-        message = (f"every {method} answered {status}, one cause reported once (seen by "
-                   f"{', '.join(names)}): {shown}")
-        curl = next((f.curl for f in group if f.check == check and f.curl), group[0].curl)
-        problems.append(Problem(check, f"{method} ({len(where)} paths)", message, curl,
-                                say_means=False))
-    return problems, [f for f in found if id(f) not in taken]
-
-
-def _request_line(method: str, operation: str) -> str:
-    """``POST`` + "getUsage (GET /usage)" → "POST /usage" (the request sent, which may not
-    be the operation's method: an unsupported-method probe)."""
-    label = operation[operation.find("(") + 1:operation.rfind(")")] if "(" in operation \
-        else operation
-    return f"{method} {label.split(' ', 1)[-1]}"

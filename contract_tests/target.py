@@ -4,6 +4,7 @@ there (mock-only suites need it and are skipped, with the reason, when it is not
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -101,28 +102,53 @@ def _spec(api: str) -> JsonObject:
     return yaml.safe_load(SPECS[api].read_text())
 
 
-def base_probes(api: str) -> list[str]:
-    """The spec's paths that tell a wrong base: side-effect-free GETs without parameters in
-    the path whose responses do not list 404 (``/usage``, ``/capabilities``). At the API's
-    base they answer anything but 404; a 404 from every one of them means no operation of
-    the spec lives there. Empty for an API without such operations (Stager AI's GETs all
-    name an object that may not exist)."""
-    out = []
+#: What fills a path parameter of a route probe (``/api/hdr-image-group/{groupId}``).
+PROBE_ID = "stagemock-base-check"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One GET that tells whether the spec's routes live at a base URL: ``path`` after it,
+    sent with the key (``keyed``: a plain probe, answering anything but 404 at the API's
+    base) or without one (a route probe: at the API's base, authentication answers 401 before
+    any lookup could answer 404)."""
+
+    path: str
+    keyed: bool
+
+    def line(self) -> str:
+        return f"GET {self.path}" + ("" if self.keyed else " without a key")
+
+
+def base_probes(api: str) -> list[Probe]:
+    """The spec's requests that tell a wrong base, at most 3; a 404 from every one of them
+    means no operation of the spec lives there.
+
+    First the plain probes: side-effect-free GETs without parameters in the path whose
+    responses do not list 404 (StagePro's ``/usage``, ``/capabilities``), sent with the key.
+    An API without such operations (Stager AI: its one GET names a group that may not exist)
+    gets route probes instead: each GET that lists 401, its path parameters filled with
+    ``PROBE_ID``, sent without a key. A request without a key changes nothing anywhere."""
+    plain, routes = [], []
     for path, item in _spec(api)["paths"].items():
         op = item.get("get") if isinstance(item, dict) else None
-        if not isinstance(op, dict) or "{" in path or "404" in (op.get("responses") or {}):
+        if not isinstance(op, dict):
             continue
-        if op.get("security") or any(p.get("required") for p in op.get("parameters") or []):
-            continue  # a console session (not the key) or required query: not a plain probe
-        out.append(path)
-    return out[:3]
+        responses = op.get("responses") or {}
+        if "{" not in path and "404" not in responses and not op.get("security") \
+                and not any(p.get("required") for p in op.get("parameters") or []):
+            plain.append(Probe(path, keyed=True))
+        elif "401" in responses and op.get("security") != []:
+            routes.append(Probe(re.sub(r"\{[^}]+\}", PROBE_ID, path), keyed=False))
+    return (plain or routes)[:3]
 
 
-def _answers_404(api: str, base_url: str, key: str, paths: list[str]) -> bool:
+def _answers_404(api: str, base_url: str, key: str, probes: list[Probe]) -> bool:
     headers = Target(api, base_url, key, None).auth_headers()
-    for path in paths:
+    for probe in probes:
         try:
-            r = httpx.get(base_url + path, headers=headers, timeout=10)
+            r = httpx.get(base_url + probe.path, headers=headers if probe.keyed else {},
+                          timeout=10)
         except httpx.HTTPError:
             return False
         if r.status_code != 404:
@@ -134,8 +160,8 @@ def wrong_base(api: str, base_url: str, key: str) -> str | None:
     """None when the spec's operations answer at ``base_url``; else one line saying that
     they answer 404 there and, when one answers, the base they do answer at (the spec's
     server paths, after the origin or after ``base_url``): "did you mean …?"."""
-    paths = base_probes(api)
-    if not paths or not _answers_404(api, base_url, key, paths):
+    probes = base_probes(api)
+    if not probes or not _answers_404(api, base_url, key, probes):
         return None
     root = origin(base_url)
     candidates: list[str] = []
@@ -144,10 +170,14 @@ def wrong_base(api: str, base_url: str, key: str) -> str | None:
         for url in (root + suffix, base_url + suffix):
             if url != base_url and url not in candidates:
                 candidates.append(url)
-    tried = ", ".join(f"GET {p}" for p in paths)
-    said = (f"the {API_NAMES[api]} API's operations answer 404 at {base_url} ({tried}): "
-            "--base-url is the API's base, the spec's paths go right after it")
+    tried = ", ".join(p.line() for p in probes)
+    if all(p.keyed for p in probes):
+        said = f"the {API_NAMES[api]} API's operations answer 404 at {base_url} ({tried})"
+    else:  # a route would have answered 401 to a request without a key
+        said = (f"no {API_NAMES[api]} route answers at {base_url} ({tried}: 404, where the "
+                "API answers 401)")
+    said += ": --base-url is the API's base, the spec's paths go right after it"
     for url in candidates:
-        if not _answers_404(api, url, key, paths):
+        if not _answers_404(api, url, key, probes):
             return f"{said}; did you mean {url}?"
     return said

@@ -117,10 +117,8 @@ class MockApi(ScopedControlPlane):
     def resilience(self, max_retries: int | None = None) -> list[str]:
         """What the client did wrong after the faults injected so far, in words (empty: it
         handled them): a duplicate after a lost response, a retry sooner than Retry-After,
-        too many retries in a row, a 503 never retried."""
-        from .faults import resilience
-
-        found = resilience.findings(
-            self.journal(), resilience.MAX_RETRIES if max_retries is None else max_retries
-        )
-        return [f"[{f.kind}] {f.message}" for f in found]
+        too many retries in a row, a 503 never retried. The findings of
+        ``resilience_report()`` (``GET /__mock/resilience``, this test's key), one line
+        each."""
+        found = self.resilience_report(max_retries=max_retries)["resilience"]
+        return [f"[{f['kind']}] {f['message']}" for f in found]

@@ -110,6 +110,13 @@ OPERATIONS: dict[str, Operation] = {
         "stagemock only: the requests the mock received (method, path, status, the "
         "operation matched, whether it conformed to the spec and why not), oldest "
         "first; by default only this API key's and the last 20. Free.", read_only=True)),
+    "getResilience": Operation("GET", "resilience", key="query", tool=Tool(
+        "read_resilience", "Read what the client did after the injected faults",
+        "stagemock only: after inject_fault, the resilience findings read from the "
+        "journal: a duplicate created after a lost response, a retry sooner than "
+        "Retry-After, more than max_retries failing retries in a row, a failure never "
+        "retried. Answers faults_injected and the resilience list (empty: every fault "
+        "was handled); by default only this API key's requests. Free.", read_only=True)),
     "listWebhookDeliveries": Operation("GET", "webhooks/deliveries", key="query"),
     "createConsoleSession": Operation("POST", "console-sessions", key="body"),
     "getWebhookEndpoint": Operation("GET", "webhooks/endpoints/{endpoint_id}"),
@@ -223,6 +230,21 @@ class ControlPlane:
         if api_key:
             params["api_key"] = api_key
         return self._ok("getJournal", params=params)
+
+    def resilience_report(self, api_key: str | None = None,
+                          max_retries: int | None = None) -> JsonObject:
+        """What a client did after the faults injected so far (all or one key's requests):
+        ``GET /__mock/resilience``'s answer, ``faults_injected``, ``max_retries`` and the
+        ``resilience`` findings (each ``kind``, ``api_key``, ``operation_id``, ``seq``,
+        ``message``; empty: every fault was handled). ``max_retries``: more failing retries
+        in a row than this is a finding (the server's default 5). The plugin's
+        ``resilience()`` is the same findings as one line each."""
+        params: dict[str, PrimitiveData] = {}
+        if api_key:
+            params["api_key"] = api_key
+        if max_retries is not None:
+            params["max_retries"] = max_retries
+        return self._ok("getResilience", params=params or None)
 
     def deliveries(self, api_key: str | None = None) -> list[JsonObject]:
         """Every webhook event queued (each with its delivery attempts), all or one key's."""

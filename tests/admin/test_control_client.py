@@ -62,6 +62,7 @@ CALLS = {
     "journal": lambda cp, ctx: cp.journal("sk_test_client"),
     "journal_page": lambda cp, ctx: cp.journal_page(since=0),
     "deliveries": lambda cp, ctx: cp.deliveries(),
+    "resilience_report": lambda cp, ctx: cp.resilience_report("sk_test_client", max_retries=3),
     "duplicated_events": lambda cp, ctx: cp.duplicated_events(),
     "reordered_events": lambda cp, ctx: cp.reordered_events("sk_test_client"),
     "console_session": lambda cp, ctx: cp.console_session("sk_test_client"),

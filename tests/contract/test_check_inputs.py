@@ -78,3 +78,28 @@ def test_a_base_without_the_api_path_says_which_base_answers(stagemock_server):
     line = _one_line(proc)
     assert "answer 404 at" in line and "GET /usage" in line, line
     assert line.endswith(f"did you mean {stagemock_server.url}/api/v1?"), line
+
+
+def test_a_stagerai_base_that_answers_no_stagerai_route_is_named_as_such(stagemock_server):
+    """Stager AI's one GET names a group that may not exist, so no plain GET tells a wrong
+    base; a request without a key does: a Stager AI route answers it 401, a base with none
+    of its routes 404. StagePro's base given for Stager AI: one line naming the root."""
+    root = stagemock_server.url
+    proc = _check("stagerai", "--base-url", root + "/api/v1", "--api-key", "stager_test_x")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    line = _one_line(proc)
+    assert line.startswith(f"stagemock check: no Stager AI route answers at {root}/api/v1 ("), line
+    assert "GET /api/hdr-image-group/stagemock-base-check without a key: 404" in line, line
+    assert line.endswith(f"did you mean {root}?"), line
+
+
+def test_the_stagerai_probe_passes_at_its_base():
+    from contract_tests.target import base_probes, wrong_base
+    from mock_server import Settings
+    from mock_server.testing import RunningServer
+
+    assert [p.keyed for p in base_probes("stagerai")] == [False]
+    assert all(p.keyed for p in base_probes("stagepro"))  # StagePro's plain probes stay
+    with RunningServer(Settings(deterministic=True)) as server:
+        assert wrong_base("stagerai", server.url, "stager_test_x") is None
+        assert "did you mean" in wrong_base("stagerai", server.url + "/v1", "stager_test_x")

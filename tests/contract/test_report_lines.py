@@ -106,3 +106,50 @@ def test_a_group_of_failures_reads_as_numbered_words():
         "3 distinct failures: (1) job j1 moved backwards to processing; "
         "(2) job j2 never completed within 3 s; "
         "(3) GET /api/v1/jobs/j2 answered something unexpected (KeyError: 'data')")
+
+
+def _refuse_all_but_usage(meth, path, status, headers, body):
+    """A server that takes the key on ``GET /usage`` only (so ``check``'s key probe passes)
+    and answers every other request 401 in its own words, not the spec's error shape."""
+    if path.startswith("/api/v1/") and path != "/api/v1/usage":
+        headers["content-type"] = "application/json"
+        return 401, headers, orjson.dumps({"message": "Unauthorized"})
+    return status, headers, body
+
+
+def test_the_same_401_on_every_operation_is_one_problem_with_the_count():
+    refusing = Mutant("refuses-the-key", "stagepro", ("response_schema_conformance",),
+                      transform=_refuse_all_but_usage)
+    with RunningServer(Settings(deterministic=True), app_wrapper=refusing.wrap) as server:
+        proc = _check(server.url + "/api/v1", "--max-examples", "2", "--phases", "examples",
+                      "--no-properties", "--check", "response_schema_conformance",
+                      "--check", "status_code_conformance")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]
+    problems = _problems(out)
+    assert len(problems) == 1, "\n".join(problems)
+    line = problems[0]
+    count = int(re.search(r"\] 401 \((\d+) operations\): ", line).group(1))
+    assert count >= 10, line
+    assert f"401 answered to {count} operations" in line and "createJob" in line, line
+    assert "is the key one the server takes" in line, line
+    assert "getUsage" not in line, line  # the one operation that took the key
+
+
+def test_a_401_on_one_operation_is_not_folded():
+    from contract_tests.causes import refused_everywhere
+    from contract_tests.findings import Finding
+
+    def finding(op, status=401):
+        return Finding(op, "response_schema_conformance", "t", (), "GET /x", status=status,
+                       method="GET")
+
+    one = [finding("getJob (GET /jobs/{id})"), finding("getJob (GET /jobs/{id})"),
+           finding("listJobs (GET /jobs)", status=200)]
+    assert refused_everywhere(one, lambda f: True) == ([], one)
+    two = one + [finding("getUsage (GET /usage)")]
+    problems, rest = refused_everywhere(two, lambda f: True)
+    assert [p.operation for p in problems] == ["401 (2 operations)"]
+    assert "(3 failed checks)" in problems[0].message and problems[0].rule == "documented"
+    assert [f.operation for f in rest] == ["listJobs (GET /jobs)"]
+    assert refused_everywhere(two, lambda f: False) == ([], two)  # reported apart: not folded

@@ -68,3 +68,26 @@ def test_the_resilience_report_over_http_is_journal_reports_own(server):
     assert len([f for f in every if f["api_key"] in (key, other)]) == 3  # no key: every key
     assert httpx.get(f"{server.url}/__mock/resilience", params={"max_retries": -1},
                      timeout=10).status_code == 400
+
+
+def test_the_control_client_reads_the_resilience_report(server):
+    """``ControlPlane.resilience_report()`` is ``GET /__mock/resilience`` (one key's, or
+    every key's; ``max_retries`` passed on), and a scoped view sends its own key."""
+    from mock_server.control import ScopedControlPlane
+
+    key = "sk_test_resilience_client"
+    server.fault("stagepro", "error", operation="getUsage", api_key=key, status=503, times=3)
+    with httpx.Client(base_url=server.url + "/api/v1", timeout=10,
+                      headers={"Authorization": f"Bearer {key}"}) as api:
+        for _ in range(3):  # sent, retried twice, then given up
+            assert api.get("/usage").status_code == 503
+    report = server.resilience_report(key)
+    assert report["faults_injected"] == 3 and report["max_retries"] == 5
+    kinds = [f["kind"] for f in report["resilience"]]
+    assert "never_retried" in kinds and "retry_storm" not in kinds, kinds
+    strict = server.resilience_report(key, max_retries=1)
+    assert strict["max_retries"] == 1
+    assert "retry_storm" in [f["kind"] for f in strict["resilience"]]
+    view = ScopedControlPlane(server, key)
+    assert view.resilience_report(max_retries=1) == strict
+    assert {f["api_key"] for f in server.resilience_report()["resilience"]} >= {key}

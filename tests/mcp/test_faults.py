@@ -36,3 +36,20 @@ def test_a_bad_rule_is_said_in_words(mock):
     text, err = _call(mock.url, "sk_test_mcp_faults_bad", "inject_fault",
                       {"operation": "createJbo", "action": "error"})
     assert err and "control plane refused" in text and "createJbo" in text
+
+
+def test_read_resilience_says_what_this_key_did_after_its_faults(mock):
+    """``read_resilience`` is ``GET /__mock/resilience`` for the MCP server's key: a 503 the
+    client never retried is its finding, another key's is not."""
+    key, other = "sk_test_mcp_resilience", "sk_test_mcp_resilience_other"
+    for k in (key, other):
+        mock.fault("stagepro", "error", operation="getUsage", api_key=k, status=503)
+        got = httpx.get(mock.url + "/api/v1/usage", headers={"Authorization": f"Bearer {k}"})
+        assert got.status_code == 503
+    text, err = _call(mock.url, key, "read_resilience", {})
+    assert not err, text
+    report = json.loads(text)
+    assert report["faults_injected"] == 1
+    assert [(f["kind"], f["api_key"]) for f in report["resilience"]] == [("never_retried", key)]
+    text, err = _call(mock.url, key, "read_resilience", {"all_keys": True})
+    assert {f["api_key"] for f in json.loads(text)["resilience"]} >= {key, other}

@@ -19,6 +19,7 @@ EXPECTED = {
     "wait_for_job", "create_batch", "get_batch", "create_workflow", "get_workflow",
     "upload_image", "start_agent_session", "send_agent_message", "render_agent_session",
     "advance_clock", "advance_until_idle", "read_journal", "inject_fault", "clear_faults",
+    "read_resilience",
 }
 
 

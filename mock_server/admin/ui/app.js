@@ -477,19 +477,23 @@ PAGES.journal = (args, query) => {
       if (keySel.value) q.set('api_key', keySel.value);
       if (apiSel.value) q.set('api', apiSel.value);
       if (confSel.value) q.set('nonconformant', 'true');
-      const j = await api('GET', `journal?${q}`);
-      if (mine !== generation) return { entries, total, sig: filterSig }; // the filters changed meanwhile
+      // the resilience report of the same key (GET /__mock/resilience), read beside the journal
+      const rq = new URLSearchParams();
+      if (keySel.value) rq.set('api_key', keySel.value);
+      const [j, resilience] = await Promise.all([
+        api('GET', `journal?${q}`), api('GET', `resilience?${rq}`)]);
+      if (mine !== generation) return { entries, total, sig: filterSig, resilience }; // the filters changed meanwhile
       if (j.total < total) { // reset or cleared: start over
         total = j.total; entries = []; since = 0;
-        return { entries: [], total: j.total, stamp: Math.random() };
+        return { entries: [], total: j.total, stamp: Math.random(), resilience };
       }
       total = j.total;
       entries = entries.concat(j.entries).slice(-MAX_JOURNAL_ROWS);
       if (entries.length) since = entries[entries.length - 1].seq;
-      return { entries, total: j.total, dropped: j.dropped, sig };
+      return { entries, total: j.total, dropped: j.dropped, sig, resilience };
     },
     render: (d) => {
-      if (!d.entries.length) return h('p', { class: 'muted' }, 'No request journaled yet.');
+      if (!d.entries.length) return h('div', {}, resilienceView(d.resilience), h('p', { class: 'muted' }, 'No request journaled yet.'));
       const rows = [];
       for (const e of d.entries.slice().reverse()) {
         rows.push(h('tr', { class: 'entry' + (e.conformant ? '' : ' bad') + (e.fault ? ' injected' : ''), 'data-seq': e.seq },
@@ -506,12 +510,41 @@ PAGES.journal = (args, query) => {
             h('ul', {}, e.violations.map((v) => h('li', {}, v.field ? [h('code', {}, v.field), ': '] : '', v.message))))));
         }
       }
-      return h('div', {},
+      return h('div', {}, resilienceView(d.resilience),
         h('p', { class: 'muted' }, `${d.total} requests journaled${d.dropped ? `, ${d.dropped} fell off the ring` : ''}; newest first, at most ${MAX_JOURNAL_ROWS} shown.`),
         table(['#', 'Time', 'Method', 'Path', 'Operation', 'Status', 'Duration', 'Key', 'Spec'], rows, { id: 'journal' }));
     },
   };
 };
+
+// What the client did after the faults injected so far (GET /__mock/resilience, the key the
+// journal is filtered by): the count of injected answers and each finding, linked to the
+// faulted request's row. The same findings as `stagemock journal-report` and the plugin's
+// `resilience()`.
+function resilienceView(r) {
+  if (!r) return '';
+  const found = r.resilience;
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  let said;
+  if (!r.faults_injected && !found.length) {
+    said = 'No answer injected by a fault rule or the rate limit yet: nothing to judge (see Faults).';
+  } else if (!found.length) {
+    said = `${plural(r.faults_injected, 'injected answer')}: the client handled every one.`;
+  } else {
+    said = `${plural(r.faults_injected, 'injected answer')}, ${plural(found.length, 'finding')}: what the client did after them.`;
+  }
+  const goTo = (seq) => (ev) => {
+    ev.preventDefault();
+    const row = document.querySelector(`#journal tr.entry[data-seq="${seq}"]`);
+    if (row) row.scrollIntoView({ block: 'center' });
+  };
+  return h('section', { class: 'card resilience' + (found.length ? ' findings' : ''), id: 'resilience' },
+    h('h2', {}, 'Client resilience'),
+    h('p', { class: found.length ? '' : 'muted' }, said),
+    found.length ? h('ul', {}, found.map((f) => h('li', { class: 'finding', 'data-kind': f.kind, 'data-seq': f.seq },
+      badge(f.kind, 'bad'), ' ', h('a', { href: '#/journal', onclick: goTo(f.seq) }, `#${f.seq}`), ' ',
+      f.message, f.api_key ? h('span', { class: 'muted mono nowrap' }, ` · ${mask(f.api_key)}`) : ''))) : '');
+}
 
 // The status of a journaled request. An answer a fault rule (or the rate limit) injected is
 // marked as such, never as the mock failing: its status is what the client got (null: the
