@@ -131,18 +131,9 @@ def _walk_rules(
             _walk_rules(document, node[key], pointer + [key], seen, out)
     for key in ("allOf", "anyOf", "oneOf"):
         for i, sub in enumerate(node.get(key, [])):
-            if isinstance(sub, dict) and _names_only(sub):
+            if isinstance(sub, dict) and set(sub) == {"required"}:
                 continue  # named by the parent's "exactly one of"
             _walk_rules(document, sub, pointer + [key, str(i)], seen, out)
-
-
-def _names_only(branch: JsonObject) -> bool:
-    """A ``oneOf`` branch that only names its field (``required``), and perhaps the fields
-    that must then be absent (``properties: {other: false}``): the parent's "exactly one of"
-    says it all."""
-    absent = branch.get("properties", {})
-    return set(branch) <= {"required", "properties"} and "required" in branch \
-        and isinstance(absent, dict) and all(v is False for v in absent.values())
 
 
 JSON_MEDIA = ("application/json",)

@@ -171,8 +171,6 @@ def _schema(document: JsonObject, node: Json, parts: Sequence[str | int], name: 
         return
     for key, value in node.get("properties", {}).items() if isinstance(
             node.get("properties"), dict) else ():
-        if value is False:  # a name that must be absent (a oneOf branch's), not a field
-            continue
         where = [*parts, "properties", key]
         target = resolve(document, value) if isinstance(value, dict) and "$ref" in value else {}
         follow = "properties" in target  # an object whose whole shape is marked
