@@ -261,6 +261,8 @@ class SpecIndex:
         else:
             return out
         for value in values:
+            if validator.is_valid(value):  # the common case: no error objects built
+                continue
             errors = list(validator.iter_errors(value))
             for v in describe_errors(self.document, schema, errors, "body", request=False,
                                      body=verdict):
