@@ -163,6 +163,13 @@ def merge_junit(parts: list[Path], out: Path) -> None:
     ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
 
 
+def _section(head: str, problems: list[Problem]) -> None:
+    print(f"\n{head}")
+    for problem in problems:
+        print("\n".join("  " + ("- " if i == 0 else "  ") + line
+                        for i, line in enumerate(problem.lines())))
+
+
 def write_json(path: Path, target: Target, code: int, problems: list[Problem],
                guesses: list[Problem], unspecified: list[Problem]) -> None:
     """``stagemock check --json FILE``: every finding with its verdict (``rule``, and
@@ -253,28 +260,15 @@ def run_all(target: Target, args: argparse.Namespace) -> int:
     if getattr(args, "json", None):
         write_json(args.json, target, code, problems, guesses, unspecified)
     if unspecified:
-        print(
-            f"\noutside the spec: {len(unspecified)} answer(s) the spec does not cover (a "
-            "status an operation does not declare, such as a 429 or a 5xx); they do not fail "
-            "the run:"
-        )
-        for problem in unspecified:
-            print("\n".join("  " + ("- " if i == 0 else "  ") + line
-                            for i, line in enumerate(problem.lines())))
+        _section(f"outside the spec: {len(unspecified)} answer(s) the spec does not cover (a "
+                 "status an operation does not declare, such as a 429 or a 5xx); they do not "
+                 "fail the run:", unspecified)
     if guesses:
-        print(
-            f"\nthe server disagrees with these guesses: {len(guesses)} rule(s) the vendor's "
-            "reference does not state (x-stagemock-guess; docs/FIDELITY.md), so they do not "
-            "fail the run (--strict-guesses makes them fail):"
-        )
-        for problem in guesses:
-            print("\n".join("  " + ("- " if i == 0 else "  ") + line
-                            for i, line in enumerate(problem.lines())))
+        _section(f"the server disagrees with these guesses: {len(guesses)} rule(s) the "
+                 "vendor's reference does not state (x-stagemock-guess; docs/FIDELITY.md), so "
+                 "they do not fail the run (--strict-guesses makes them fail):", guesses)
     if problems:
-        print(f"\n{len(problems)} problem(s):")
-        for problem in problems:
-            print("\n".join("  " + ("- " if i == 0 else "  ") + line
-                            for i, line in enumerate(problem.lines())))
+        _section(f"{len(problems)} problem(s):", problems)
         return 1
     if guesses or unspecified:
         print("\nOK: nothing violates the documented rules of the spec")

@@ -38,7 +38,7 @@ from ..jsontypes import Json, JsonObject
 from . import ledger
 from .guesses import guess_at
 from .loader import Operation, resolve
-from .schema_walk import schemas_under
+from .schema_walk import _branches, schemas_under
 
 DOCUMENTED, GUESS, UNSPECIFIED = "documented", "guess", "unspecified"
 GUESSED = GUESS  #: the same, where ``GUESS`` names the spec's mark (``x-stagemock-guess``)
@@ -365,17 +365,6 @@ class RuleBook:
             elif i > 0 and path[i - 1] == "properties" and owner is not None:
                 field = (owner, str(part))
         return resolve(self.document, node), field
-
-
-def _branches(document: JsonObject, schema: Json) -> list[JsonObject]:
-    schema = resolve(document, schema)
-    if not isinstance(schema, dict):
-        return []
-    out = [schema]
-    for key in ("allOf", "oneOf", "anyOf"):
-        for sub in schema.get(key, ()):
-            out += _branches(document, sub)
-    return out
 
 
 _BOOKS: dict[int, RuleBook] = {}
