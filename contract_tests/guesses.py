@@ -248,30 +248,6 @@ class Classifier:
         return Verdict(GUESSED, guess=why) if why else Verdict(DOCUMENTED)
 
     # ------------------------------------------------------------------ per check
-    def guesses_for(self, check: str, case: Case, response: Response | None
-                    ) -> tuple[str, ...]:
-        op = self.case_operation(case)
-        if op is None:
-            return ()
-        if check == "negative_data_rejection":
-            return self._request_guesses(op, case)
-        if check == "status_code_conformance" and response is not None:
-            return self.status_guesses(op, int(response.get("status_code", 0)))
-        if check == "response_schema_conformance" and response is not None:
-            return self._response_guesses(op, response)
-        if check == "positive_data_acceptance" and response is not None:
-            if 400 <= int(response.get("status_code", 0)) < 500:
-                return self.acceptance_guesses(op, case, response_body(response))
-        return ()
-
-    def _request_guesses(self, op: Operation, case: Case) -> tuple[str, ...]:
-        violations = self._violations(op, case)
-        if not violations:
-            return ()  # nothing we can attribute: a documented failure
-        if not all(x.get("guess") for x in violations):
-            return ()
-        return tuple(sorted({f"`{x['field'] or 'body'}`: {x['guess']}" for x in violations}))
-
     def _violations(self, op: Operation, case: Case) -> list[dict[str, Json]]:
         """What the mock's own validators find wrong with the request of ``case``."""
         v = self.validator(op)

@@ -95,7 +95,7 @@ def _node(document: JsonObject, answer: Answer, where: Path) -> tuple[Json, Json
     schema, parent, value = _schema(document, answer), None, answer.body
     for step in where:
         parent = schema
-        schema = walker.child(schema, step, value)[0] if schema is not None else None
+        schema = walker.child(schema, step, value) if schema is not None else None
         value = _at(value, step)
     return schema, parent
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from ..jsontypes import Json, JsonObject
-from ..spec.guesses import GUESS, GUESS_KEYWORDS
 from ..spec.loader import resolve
 from ..spec.rules import UNCOVERED, UNSPECIFIED, Verdict, rulebook
 
@@ -73,29 +72,27 @@ def json_type(value: Json) -> str:
 
 
 class SchemaWalker:
-    """Finds the schema that describes a place in a JSON document, and whether it is
-    guessed."""
+    """Finds the schema that describes a place in a JSON document; ``book`` (the spec's
+    ``RuleBook``) says what each rule there rests on."""
 
     def __init__(self, document: JsonObject) -> None:
         self.document = document
         self.book = rulebook(document)
 
-    def child(self, schema: Json, key: str | int, value: Json = None) -> tuple[Json, str | None]:
-        """The schema of ``key`` (a property name or an array index) under ``schema``, and
-        the guess covering it (if any)."""
+    def child(self, schema: Json, key: str | int, value: Json = None) -> Json:
+        """The schema of ``key`` (a property name or an array index) under ``schema``."""
         for node in self.branches(schema, value):
             if isinstance(key, int):
                 if isinstance(node, dict) and "items" in node:
-                    return resolve(self.document, node["items"]), self.guess(node)
+                    return resolve(self.document, node["items"])
             elif isinstance(node, dict):
                 props = node.get("properties") or {}
                 if key in props:
-                    sub = resolve(self.document, props[key])
-                    return sub, self.guess(sub) or self.guess(node)
+                    return resolve(self.document, props[key])
                 extra = node.get("additionalProperties")
                 if isinstance(extra, dict):
-                    return resolve(self.document, extra), self.guess(node)
-        return None, None
+                    return resolve(self.document, extra)
+        return None
 
     def branches(self, schema: Json, value: Json = None) -> list[Json]:
         """The schema and what it is made of (``allOf``; the ``oneOf``/``anyOf`` branches,
@@ -133,17 +130,6 @@ class SchemaWalker:
         return any(isinstance(n, dict) and key in (n.get("properties") or {})
                    for n in self.branches(schema, value))
 
-    def guess(self, node: Json) -> str | None:
-        if isinstance(node, dict):
-            if isinstance(node.get(GUESS), str):
-                return node[GUESS]
-            local = node.get(GUESS_KEYWORDS)
-            if isinstance(local, dict):
-                for keyword in ("enum", "properties", "required"):
-                    if isinstance(local.get(keyword), str):
-                        return local[keyword]
-        return None
-
 
 def _rule(verdict: Verdict) -> Rule:
     out: Rule = {"rule": verdict.rule, "guess": verdict.guess}
@@ -169,7 +155,7 @@ def compare(walker: SchemaWalker, schema: Json, expected: Json, got: Json, where
         return out
     if isinstance(expected, dict) and isinstance(got, dict):
         for key in expected:
-            sub, _ = walker.child(schema, key, expected)
+            sub = walker.child(schema, key, expected)
             path = f"{where}.{key}"
             if key not in got:
                 required = book.required(schema, key) if schema is not None else UNCOVERED
@@ -185,7 +171,7 @@ def compare(walker: SchemaWalker, schema: Json, expected: Json, got: Json, where
                                       **_rule(required)))
     elif isinstance(expected, list) and isinstance(got, list):
         if expected and got:
-            sub, _ = walker.child(schema, 0)
+            sub = walker.child(schema, 0)
             out += compare(walker, sub, expected[0], got[0], f"{where}[0]", here)
     elif isinstance(expected, str) and schema is not None:
         holder = walker.enum_holder(schema)

@@ -95,7 +95,7 @@ def unreached(walker: SchemaWalker, timeout: float, found: list[Difference], sch
     mine = [d for d in found if d.where == "body.status"]
     if not mine:
         # the branch the new answer is in (a value the spec does not list fits none)
-        holder = walker.enum_holder(walker.child(schema, "status", got)[0])
+        holder = walker.enum_holder(walker.child(schema, "status", got))
         verdict = (walker.book.enum_difference(holder, want["status"], got["status"])
                    if holder is not None else UNCOVERED)
         mine = [Difference("enum", "body.status", want["status"], got.get("status"),
