@@ -19,8 +19,7 @@ from mock_server.proxy.shapes import Difference
 from mock_server.resources import data_dir
 from mock_server.spec.loader import load_spec
 from tests.proxy import deviating
-from tests.proxy.conftest import proxying, serving
-from tests.proxy.test_replay import JOB
+from tests.proxy.test_replay import record_deviating
 from tests.waiting import answering
 
 DOC = load_spec("stagepro", data_dir("openapi") / "stagepro.yaml", "").document
@@ -68,14 +67,7 @@ def test_place_reads_a_differences_where():
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="runs the printed curl")
 def test_the_curls_run_after_drift_ends_against_the_printed_serve_line(tmp_path):
-    path = tmp_path / "real.jsonl"
-    with serving(deviating.app) as upstream, \
-            proxying("stagepro", upstream + "/api/v1", record=path) as (origin, _p), \
-            httpx.Client(base_url=origin + "/api/v1", timeout=10,
-                         headers={"Authorization": "Bearer sk_test_real"}) as api:
-        job = api.post("/jobs", json=JOB).json()
-        api.post(f"/jobs/{job['id']}/regenerate", json={})
-        api.get("/usage")
+    path = record_deviating(tmp_path / "real.jsonl")
     drift = subprocess.run([sys.executable, "-m", "mock_server", "drift", str(path), "--json"],
                            capture_output=True, text=True, timeout=120, check=False)
     report = json.loads(drift.stdout)

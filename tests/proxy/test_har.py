@@ -20,7 +20,7 @@ from mock_server.proxy.replay import Replayer
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer
 from tests.proxy.conftest import proxying
-from tests.proxy.test_replay import _session
+from tests.proxy.test_replay import _session, record_both
 
 # HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/): the objects and the fields the
 # specification marks required, with their types. Custom fields (``_name``) are allowed.
@@ -148,17 +148,15 @@ def test_a_har_recording_replays_with_no_difference_and_drifts_clean(tmp_path):
 
 
 def test_serve_record_har_writes_both_apis(tmp_path):
-    path = tmp_path / "serve.har"
-    with RunningServer(Settings(deterministic=True, image_workers=0,
-                                record=str(path))) as server:
-        _session(server.url, "sk_test_serve_recorded", server.advance)
-        with httpx.Client(base_url=server.url, timeout=30,
-                          headers={"stager-api-key": "stager_test_serve"}) as sa:
-            project = sa.post("/api/projects", json={"title": "t"}).json()["id"]
-            sa.post("/api/hdr-image-group", json={"projectId": project})
+    seen: dict[str, str] = {}
+
+    def while_running(path: Path, url: str) -> None:
         validate_har(path)  # valid while the server still runs: after every entry
+        seen["url"] = url
+
+    path = record_both(tmp_path / "serve.har", while_running=while_running)
     doc = validate_har(path)
-    assert doc["log"]["entries"][0]["request"]["url"].startswith(server.url + "/api/v1/")
+    assert doc["log"]["entries"][0]["request"]["url"].startswith(seen["url"] + "/api/v1/")
     header, exchanges = record.load(path)
     assert header["api"] == "both"
     assert [e["api"] for e in exchanges] == ["stagepro"] * 7 + ["stagerai"] * 2

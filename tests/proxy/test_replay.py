@@ -38,6 +38,33 @@ def _session(origin: str, key: str, advance) -> None:
         api.post("/jobs", json={"type": "virtual-stage"})  # a client mistake, recorded too
 
 
+def record_both(path: Path, while_running=None) -> Path:
+    """``stagemock serve --record path``: a StagePro session (7 exchanges) and two Stager AI
+    calls; ``while_running(path, url)`` runs before the server stops."""
+    with RunningServer(Settings(deterministic=True, image_workers=0,
+                                record=str(path))) as server:
+        _session(server.url, "sk_test_serve_recorded", server.advance)
+        with httpx.Client(base_url=server.url, timeout=30,
+                          headers={"stager-api-key": "stager_test_serve"}) as sa:
+            project = sa.post("/api/projects", json={"title": "t"}).json()["id"]
+            sa.post("/api/hdr-image-group", json={"projectId": project})
+        if while_running is not None:
+            while_running(path, server.url)
+    return path
+
+
+def record_deviating(path: Path) -> Path:
+    """The deviating upstream recorded through the proxy: a job, its regeneration, usage."""
+    with serving(deviating.app) as upstream, \
+            proxying("stagepro", upstream + "/api/v1", record=path) as (origin, _p), \
+            httpx.Client(base_url=origin + "/api/v1", timeout=10,
+                         headers={"Authorization": "Bearer sk_test_real"}) as api:
+        job = api.post("/jobs", json=JOB).json()
+        api.post(f"/jobs/{job['id']}/regenerate", json={})
+        api.get("/usage")
+    return path
+
+
 def _record(tmp_path: Path) -> Path:
     path = tmp_path / "mock-session.jsonl"
     with RunningServer(Settings(deterministic=True, image_workers=0)) as upstream, \
@@ -100,14 +127,7 @@ def test_replayed_against_the_deviating_upstream_each_difference_is_named(tmp_pa
 
 
 def test_drift_names_where_the_mock_differs_from_a_recorded_service_and_the_edits(tmp_path):
-    path = tmp_path / "real.jsonl"
-    with serving(deviating.app) as upstream, \
-            proxying("stagepro", upstream + "/api/v1", record=path) as (origin, _p), \
-            httpx.Client(base_url=origin + "/api/v1", timeout=10,
-                         headers={"Authorization": "Bearer sk_test_real"}) as api:
-        job = api.post("/jobs", json=JOB).json()
-        api.post(f"/jobs/{job['id']}/regenerate", json={})
-        api.get("/usage")
+    path = record_deviating(tmp_path / "real.jsonl")
     outcome, _replayer, _origin = measure(str(path))
     api_name = "stagepro"
     kinds = {(d.operation_id, d.kind, d.where) for d in outcome.differences}
@@ -124,14 +144,7 @@ def test_drift_names_where_the_mock_differs_from_a_recorded_service_and_the_edit
 
 
 def test_a_session_recorded_by_serve_replays_each_api_against_a_fresh_mock(tmp_path):
-    path = tmp_path / "serve.jsonl"
-    with RunningServer(Settings(deterministic=True, image_workers=0,
-                                record=str(path))) as server:
-        _session(server.url, "sk_test_serve_recorded", server.advance)
-        with httpx.Client(base_url=server.url, timeout=30,
-                          headers={"stager-api-key": "stager_test_serve"}) as sa:
-            project = sa.post("/api/projects", json={"title": "t"}).json()["id"]
-            sa.post("/api/hdr-image-group", json={"projectId": project})
+    path = record_both(tmp_path / "serve.jsonl")
     header, exchanges = record.load(path)
     assert header["api"] == "both"
     assert [e["api"] for e in exchanges] == ["stagepro"] * 7 + ["stagerai"] * 2

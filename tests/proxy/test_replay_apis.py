@@ -20,7 +20,7 @@ from mock_server.settings import Settings
 from mock_server.spec.loader import load_spec
 from mock_server.testing import RunningServer
 from tests.proxy.conftest import proxying
-from tests.proxy.test_replay import _session
+from tests.proxy.test_replay import record_both
 
 ROOT = Path(__file__).resolve().parents[2]
 BRACKETS = sorted((ROOT / "fixtures" / "brackets").glob("living_room_*.jpg"))
@@ -32,15 +32,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _both(tmp_path: Path) -> Path:
-    path = tmp_path / "serve.jsonl"
-    with RunningServer(Settings(deterministic=True, image_workers=0,
-                                record=str(path))) as server:
-        _session(server.url, "sk_test_serve_recorded", server.advance)
-        with httpx.Client(base_url=server.url, timeout=30,
-                          headers={"stager-api-key": "stager_test_serve"}) as sa:
-            project = sa.post("/api/projects", json={"title": "t"}).json()["id"]
-            sa.post("/api/hdr-image-group", json={"projectId": project})
-    return path
+    return record_both(tmp_path / "serve.jsonl")
 
 
 def test_both_apis_are_replayed_and_drift_api_keeps_one(tmp_path):
