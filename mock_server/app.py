@@ -27,7 +27,6 @@ from .errors import (
     Unauthorized,
     stagepro_shape,
 )
-from .faults.responses import RAW_SEND
 from .http import json_response
 from .pages import index, sample_photos, serve_file, serve_spec
 from .settings import Settings
@@ -238,25 +237,18 @@ class StagemockApp(Starlette):
     unknown paths, lifespan) to Starlette's own stack (server-error and exception middleware,
     router). The dispatchers answer every error themselves, so the spec paths skip
     Starlette's middleware and its ``send`` wrapper (measurable per request:
-    docs/performance.md). Keeps the server's own ``send`` in the scope: an injected fault
-    reaches the connection through it (``mock_server.faults.responses``)."""
+    docs/performance.md). An injected fault reaches the connection through the server's
+    connection hook (``mock_server.serving.hook``)."""
 
     front_door: FrontDoor | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[RAW_SEND] = send
         scope["app"] = self
         door = self.front_door
-        try:
-            if door is None:
-                await super().__call__(scope, receive, send)
-            else:
-                await door(scope, receive, send)
-        finally:
-            # The server's ``send`` is bound to the request's cycle, which holds this scope:
-            # a reference cycle. Broken here, a request's objects are freed by reference
-            # counting when it ends, not left for the garbage collector's passes.
-            scope.pop(RAW_SEND, None)
+        if door is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await door(scope, receive, send)
 
     async def starlette(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Starlette's stack, behind the front door."""

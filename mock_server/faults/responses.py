@@ -2,16 +2,14 @@
 body cut short. The edge of the faults package (ASGI); the rules themselves are pure
 (``models``).
 
-ASGI gives an application no socket. uvicorn's ``send`` is a bound method of the connection's
-request cycle, whose ``transport`` is the socket's: ``create_app``'s app leaves that ``send``
-in the scope (``RAW_SEND``), and these responses close or abort the transport through it. A
-server without one (an in-process ASGI transport) gets an exception instead, which its
-client sees as a broken connection too.
+A dropped or cut connection goes through the request's connection hook
+(``mock_server.serving.hook``), which the mock's own server offers; under a server without
+one the hook raises ``NoSocket`` saying what it cannot do, and the client sees a broken
+request all the same.
 """
 
 from __future__ import annotations
 
-import asyncio
 from xml.sax.saxutils import escape
 
 from starlette.responses import Response
@@ -25,9 +23,7 @@ from ..errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
-
-#: Where the app leaves the server's own ``send`` in the ASGI scope.
-RAW_SEND = "stagemock.raw_send"
+from ..serving.hook import connection_of
 
 ERRORS: dict[int, type[ApiError]] = {
     429: TooManyRequests,
@@ -45,16 +41,6 @@ GCS_CODES = {
     503: "ServiceUnavailable",
     504: "GatewayTimeout",
 }
-
-
-class ConnectionDropped(ConnectionError):
-    """Raised where no transport can be reached: the client's connection breaks anyway."""
-
-
-def _transport(scope: Scope) -> asyncio.Transport | None:
-    send = scope.get(RAW_SEND)
-    cycle = getattr(send, "__self__", None)
-    return getattr(cycle, "transport", None)
 
 
 def error_message(fault_id: str, status: int) -> str:
@@ -88,11 +74,7 @@ class ResetResponse(Response):
         self.raw_headers = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        transport = _transport(scope)
-        if transport is None:
-            raise ConnectionDropped("stagemock fault: connection reset")
-        transport.abort()
-        await asyncio.sleep(0)  # let the server see the connection lost before we return
+        connection_of(scope).abort()
 
 
 class TruncatedResponse(Response):
@@ -113,9 +95,4 @@ class TruncatedResponse(Response):
         if body:
             await send({"type": "http.response.body", "body": body[: len(body) // 2],
                         "more_body": True})
-        transport = _transport(scope)
-        if transport is None:
-            raise ConnectionDropped("stagemock fault: body truncated")
-        transport.close()  # sends what is buffered, then closes: the body stays short
-        for _ in range(3):  # let the server see the connection lost before we return
-            await asyncio.sleep(0)
+        connection_of(scope).truncate(len(body) // 2)  # the body stays short

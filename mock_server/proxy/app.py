@@ -21,6 +21,7 @@ from ..errors import ApiError, BadGateway, GatewayTimeout, stagepro_shape, stage
 from ..journal import Journal, JournalEntry
 from ..jsontypes import Json, JsonObject
 from ..resources import data_dir
+from ..serving.hook import connection_of
 from ..spec.loader import load_spec
 from . import redact
 from .flow import CAPTURE_LIMIT, Exchange, MultipartTap, Tap, capture_for
@@ -221,10 +222,7 @@ class Proxy:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         self._finish(flow, entry, started, rules)
         if not complete:  # the client sees the body cut, as it was
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
-            if transport is None:
-                raise ConnectionError(flow.error)
-            transport.close()
+            connection_of(scope).truncate(flow.response.size)
 
     async def _rewritten(self, send: Send, response: Response,
                          headers: list[tuple[bytes, bytes]], flow: Exchange,

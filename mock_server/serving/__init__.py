@@ -19,9 +19,9 @@ size, an unknown ``Transfer-Encoding``), ``limit_concurrency`` answered with uvi
 response header names and values checked as uvicorn checks them, and a closed connection
 freed by reference counting (``connection_lost`` breaks the parser's and the cycles' links
 back to the protocol). No upgrades (the mock has no WebSocket): an upgrade request is
-answered as plain HTTP, with uvicorn's warning. Each request's ``send`` is a bound method of
-its ``Cycle``, whose ``transport`` is the socket's: that is how a fault drops or truncates a
-connection (``mock_server.faults.responses``).
+answered as plain HTTP, with uvicorn's warning. Each request's ``Cycle`` is also its
+connection hook (``hook``: ``abort()``, ``truncate(n)``, in the scope's ``extensions``): that is
+how a fault drops or cuts a connection, and how the proxy passes on an upstream's broken body.
 
 It is held to uvicorn's own protocol tests: ``tests/serving/test_uvicorn_suite.py`` runs the
 installed uvicorn's ``tests/protocols/test_http.py`` (from its sdist) against this class and

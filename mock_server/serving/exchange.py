@@ -14,6 +14,8 @@ from starlette.types import ASGIApp as App
 from starlette.types import Message, Scope
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
+from .hook import EXTENSION
+
 if TYPE_CHECKING:
     from uvicorn._types import WWWScope
 
@@ -48,13 +50,13 @@ class Cycle:
 
     __slots__ = ("conn", "transport", "scope", "app", "keep_alive", "expect_continue", "body",
                  "more_body", "delivered", "disconnected", "started", "complete", "_waiter",
-                 "_head", "_chunked", "_remaining", "_head_only")
+                 "_head", "_chunked", "_remaining", "_head_only", "_sent", "_cut")
 
     def __init__(self, conn: HttpProtocol, scope: Scope, keep_alive: bool,
                  expect_continue: bool, app: App) -> None:
         self.conn = conn
         self.app = app
-        self.transport = conn.transport  # reached by the faults that drop a connection
+        self.transport = conn.transport
         self.scope = scope
         self.keep_alive = keep_alive
         self.expect_continue = expect_continue
@@ -69,6 +71,8 @@ class Cycle:
         self._chunked = False
         self._remaining = 0
         self._head_only = scope["method"] == "HEAD"
+        self._sent = 0  # body bytes written
+        self._cut: int | None = None  # ``truncate``'s length
 
     def wake(self) -> None:
         waiter = self._waiter
@@ -80,7 +84,31 @@ class Cycle:
             self.disconnected = True
         self.wake()
 
+    # --- the connection hook (``hook.ConnectionHook``) ------------------------------------
+    def abort(self) -> None:
+        """Drop the connection now, writing nothing more."""
+        self.disconnected = True
+        self.transport.abort()
+
+    def truncate(self, length: int) -> None:
+        """End the body after ``length`` bytes and close the connection (now, if the answer
+        has started and they are written already)."""
+        self._cut = length
+        if self.started and self._sent >= length:
+            self._close_cut()
+
+    def _close_cut(self) -> None:
+        if self._head is not None:  # the status line and headers are still unwritten
+            self.transport.write(b"".join(self._head))
+            self._head = None
+        self.disconnected = True
+        self.transport.close()  # what is buffered goes out first
+
     async def run(self) -> None:
+        # The request's connection hook (``hook``) is this cycle, in the scope while the app
+        # runs: taken out when it ends, so the two are freed by reference counting.
+        scope = self.scope
+        scope["extensions"] = {EXTENSION: self}
         try:
             result = await self.app(  # type: ignore[func-returns-value]  # checked below
                 self.scope, self.receive, self.send)
@@ -102,6 +130,8 @@ class Cycle:
             elif not self.complete and not self.disconnected:
                 log.error("ASGI callable returned without completing response.")
                 self.transport.close()
+        finally:
+            scope.pop("extensions", None)
 
     async def _internal_error(self) -> None:
         self.keep_alive = False
@@ -148,6 +178,9 @@ class Cycle:
             raise RuntimeError(f"Expected 'http.response.body', but got {kind!r}.")
         body: bytes = message.get("body", b"")
         more = message.get("more_body", False)
+        cut = self._cut
+        if cut is not None and len(body) > cut - self._sent:
+            body, more = body[: cut - self._sent], True
         out = self._head or []
         self._head = None
         if self._head_only:
@@ -165,6 +198,10 @@ class Cycle:
                 out.append(body)
         if out:
             self.transport.write(b"".join(out) if len(out) > 1 else out[0])
+        self._sent += len(body)
+        if cut is not None and self._sent >= cut:
+            self._close_cut()
+            return
         if not more:
             if self._remaining and not self._head_only:
                 raise RuntimeError("Response content shorter than Content-Length")

@@ -44,6 +44,7 @@ ANSWERS: dict[str, tuple[list[bytes], str]] = {
     "/redirect": ([b"HTTP/1.1 302 Found\r\nlocation: /plain\r\ncontent-length: 0\r\n\r\n"],
                   "keep"),
     "/stall": ([b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part"], "stall"),
+    "/cut": ([b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part"], "close"),
 }
 
 

@@ -29,13 +29,14 @@ async def lifespan(receive: Any, send: Any) -> None:
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """``app`` on 127.0.0.1:<free port> in a thread; yields its origin."""
+def serving(app: Any, http: Any = "httptools") -> Iterator[str]:
+    """``app`` on 127.0.0.1:<free port> in a thread (stock uvicorn's protocol unless ``http``
+    says otherwise); yields its origin."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="on",
-                                           http="httptools"))
+                                           http=http))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     wait_for(lambda: server.started or not thread.is_alive())
@@ -50,10 +51,10 @@ def serving(app: Any) -> Iterator[str]:
 
 @contextmanager
 def proxying(api: str, upstream: str, record: Path | None = None,
-             timeout: float = 30.0) -> Iterator[tuple[str, Proxy]]:
+             timeout: float = 30.0, http: Any = "httptools") -> Iterator[tuple[str, Proxy]]:
     """A proxy in front of ``upstream``; yields (its origin, the proxy)."""
     proxy = Proxy(api, upstream, record=record, timeout=timeout)
-    with serving(proxy) as origin:
+    with serving(proxy, http) as origin:
         yield origin, proxy
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from mock_server.proxy.upstream import Upstream, UpstreamError
+from mock_server.serving import HttpProtocol
 
 from .awkward import raw_upstream
 from .conftest import proxying
@@ -136,3 +137,16 @@ def test_the_proxy_relays_awkward_answers_and_keeps_the_connection(path, status,
     assert {k: r.headers.get(k) for k in headers} == headers
     assert "x-interim" not in r.headers and "x-checksum" not in r.headers
     assert again.status_code == 200 and again.content == b"hello"
+
+
+@pytest.mark.parametrize("server", ["stagemock", "stock uvicorn"])
+def test_an_upstream_body_cut_short_reaches_the_client_cut(server):
+    """The proxy passes a broken body on as broken (through the connection hook under the
+    mock's server; under stock uvicorn, by the hook's exception), and journals why."""
+    http = HttpProtocol if server == "stagemock" else "httptools"
+    with raw_upstream() as up, proxying("stagepro", up.origin + "/api/v1",
+                                        http=http) as (origin, proxy):
+        with httpx.Client() as client, pytest.raises(httpx.RemoteProtocolError):
+            client.get(f"{origin}/api/v1/cut")
+        entry = proxy.journal.entries()[-1]
+    assert entry.status == 200 and "broke off mid-body" in (entry.error or "")
