@@ -15,14 +15,44 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 QUEUED, PROCESSING, COMPLETED, FAILED = "queued", "processing", "completed", "failed"
 TERMINAL = frozenset({COMPLETED, FAILED})
-_NEXT = {QUEUED: {PROCESSING}, PROCESSING: {COMPLETED, FAILED}, COMPLETED: set(), FAILED: set()}
 
 
 class IllegalTransition(Exception):
     pass
+
+
+@dataclass(slots=True, frozen=True)
+class Queued:
+    """Waiting for a free slot."""
+
+    status: ClassVar[str] = QUEUED
+
+
+@dataclass(slots=True, frozen=True)
+class Processing:
+    """Picked up at ``started_at``; done at ``finishes_at`` (``started_at + duration``)."""
+
+    started_at: float
+    finishes_at: float
+    status: ClassVar[str] = PROCESSING
+
+
+@dataclass(slots=True, frozen=True)
+class Finished:
+    """``completed`` or ``failed`` (``status``) at ``finished_at``."""
+
+    status: str
+    started_at: float
+    finished_at: float
+
+
+#: A task's state: what it holds is what its status has (a running task has a start).
+State = Queued | Processing | Finished
+QUEUED_STATE = Queued()
 
 
 @dataclass(slots=True)  # one per job
@@ -34,19 +64,43 @@ class Task:
     created_at: float
     duration: float
     outcome: str = COMPLETED  # COMPLETED | FAILED
-    status: str = QUEUED
-    started_at: float | None = None
-    finished_at: float | None = None
+    state: State = QUEUED_STATE
     seq: int = 0
 
-    def move(self, to: str, at: float) -> None:
-        if to not in _NEXT[self.status]:
+    @property
+    def status(self) -> str:
+        return self.state.status
+
+    @property
+    def started_at(self) -> float | None:
+        state = self.state
+        return None if isinstance(state, Queued) else state.started_at
+
+    @property
+    def finished_at(self) -> float | None:
+        state = self.state
+        return state.finished_at if isinstance(state, Finished) else None
+
+    def start(self, at: float) -> Processing:
+        """queued → processing at ``at``."""
+        if not isinstance(self.state, Queued):
+            raise IllegalTransition(f"{self.id}: {self.status} → {PROCESSING} is not allowed")
+        state = self.state = Processing(at, at + self.duration)
+        return state
+
+    def finish(self, to: str, at: float) -> None:
+        """processing → ``to`` (completed or failed) at ``at``."""
+        state = self.state
+        if not isinstance(state, Processing) or to not in TERMINAL:
             raise IllegalTransition(f"{self.id}: {self.status} → {to} is not allowed")
-        self.status = to
+        self.state = Finished(to, state.started_at, at)
+
+    def move(self, to: str, at: float) -> None:
+        """Any transition by the target status (``start`` or ``finish``)."""
         if to == PROCESSING:
-            self.started_at = at
+            self.start(at)
         else:
-            self.finished_at = at
+            self.finish(to, at)
 
 
 @dataclass(frozen=True)
@@ -69,7 +123,8 @@ class Scheduler:
     tasks: list[Task] = field(default_factory=list)
     _seq: int = 0
     _queued: deque[Task] = field(default_factory=deque)
-    _running: list[Task] = field(default_factory=list)
+    #: the processing tasks, each with its state (its finish time, typed)
+    _running: list[tuple[Processing, Task]] = field(default_factory=list)
     _next_event: float = float("-inf")
     _capacity_seen: int = 0
 
@@ -95,7 +150,7 @@ class Scheduler:
 
     def finishing_by(self, now: float) -> list[Task]:
         """The processing tasks whose finish is due by ``now``."""
-        return [t for t in self._running if t.started_at + t.duration <= now]  # type: ignore[operator]
+        return [t for state, t in self._running if state.finishes_at <= now]
 
     def advance(self, now: float) -> list[Transition]:
         """Make everything due by ``now`` happen; return the transitions in order."""
@@ -107,7 +162,7 @@ class Scheduler:
         out: list[Transition] = []
         queued, running = self._queued, self._running
         while True:
-            finish = min((t.started_at + t.duration for t in running), default=None)  # type: ignore[operator]
+            finish = min((state.finishes_at for state, _ in running), default=None)
             start = None
             if queued and len(running) < self.capacity:
                 start = queued[0].created_at + self.pickup_seconds
@@ -121,18 +176,18 @@ class Scheduler:
                 break
             # Finishes first (they free slots), then pick-ups at the same instant.
             done = sorted(
-                (t for t in running if t.started_at + t.duration <= at),  # type: ignore[operator]
-                key=lambda t: (t.started_at + t.duration, t.seq),  # type: ignore[operator]
+                (run for run in running if run[0].finishes_at <= at),
+                key=lambda run: (run[0].finishes_at, run[1].seq),
             )
-            for t in done:
-                running.remove(t)
-                t.move(t.outcome, t.started_at + t.duration)  # type: ignore[operator]
-                out.append(Transition(t, t.status, t.finished_at))  # type: ignore[arg-type]
+            for run in done:
+                running.remove(run)
+                state, t = run
+                t.finish(t.outcome, state.finishes_at)
+                out.append(Transition(t, t.status, state.finishes_at))
             while queued and len(running) < self.capacity:
                 if queued[0].created_at + self.pickup_seconds > at:
                     break
                 t = queued.popleft()
-                t.move(PROCESSING, at)
-                running.append(t)
+                running.append((t.start(at), t))
                 out.append(Transition(t, PROCESSING, at))
         return out

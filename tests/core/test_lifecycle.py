@@ -9,7 +9,10 @@ from mock_server.core.lifecycle import (
     FAILED,
     PROCESSING,
     QUEUED,
+    Finished,
     IllegalTransition,
+    Processing,
+    Queued,
     Scheduler,
     Task,
 )
@@ -22,6 +25,17 @@ def test_status_only_moves_forward():
     for to in (QUEUED, PROCESSING, FAILED, COMPLETED):
         with pytest.raises(IllegalTransition):
             t.move(to, 5)
+
+
+def test_each_state_holds_what_its_status_has():
+    t = Task("job_1", created_at=0, duration=3)
+    assert isinstance(t.state, Queued) and (t.started_at, t.finished_at) == (None, None)
+    t.move(PROCESSING, 1)
+    assert t.state == Processing(started_at=1, finishes_at=4) and t.status == PROCESSING
+    assert t.finished_at is None
+    t.move(FAILED, 4)
+    assert t.state == Finished(FAILED, started_at=1, finished_at=4)
+    assert (t.status, t.started_at, t.finished_at) == (FAILED, 1, 4)
 
 
 def test_queued_cannot_jump_to_completed():
