@@ -603,7 +603,7 @@ def write_report(results: dict[str, Any]) -> None:
         "# Benchmark results", "",
         f"Measured {results['date']} on {results['machine']['cpus']} cores "
         f"({results['machine']['platform']}), one uvicorn worker with uvloop: the mock on its "
-        f"own HTTP/1.1 protocol (`mock_server/serving.py`), the ceiling on uvicorn's httptools "
+        f"own HTTP/1.1 protocol (`mock_server/serving/`), the ceiling on uvicorn's httptools "
         f"protocol as a plain Starlette app is served; "
         f"wrk -t2 -c{CONNECTIONS}, {results['seconds']} s per run, loopback only.", "",
         "| endpoint | req/s | p50 ms | p99 ms | × ceiling | non-2xx | target "

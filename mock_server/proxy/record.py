@@ -4,13 +4,13 @@
 - Line 1, the header: ``{"format": "stagemock-recording", "version": 1, "api", "upstream",
   "base_path", "created"}``.
 - Then one line per exchange, in the order the requests arrived: ``{"seq", "time",
-  "duration_ms", "first_byte_ms", "operation_id", "request": {"method", "path", "query",
+  "duration_ms", "first_byte_ms", "operation_id", "api", "request": {"method", "path", "query",
   "headers": [[name, value], ...], "body"}, "response": {"status", "headers", "body"} | null,
   "error", "verdicts": {"request": {...}, "response": {...}}}``.
 - A body is ``null`` (none), or ``{"size", "sha256"}`` of the bytes as relayed plus one of
   ``"json"`` (the parsed, redacted document), ``"text"`` (redacted) or ``"file"`` (a path
   relative to the recording: ``<FILE>.bodies/<sha256>``, the bytes as relayed, for binary and
-  large bodies). Secrets are masked (``mock_server.proxy.redact``) in headers, queries and
+  large bodies, with its ``"content_type"`` when the headers give one). Secrets are masked (``mock_server.proxy.redact``) in headers, queries and
   inline bodies; binary files are kept as sent (an image carries no key).
 - A body read from a HAR file may instead hold ``"base64"``: the bytes, inline.
 
