@@ -30,6 +30,6 @@ WebSocket-upgrade tests.
 """
 
 from .connection import HttpProtocol
-from .exchange import Cycle
+from .cycle import Cycle
 
 __all__ = ["Cycle", "HttpProtocol"]

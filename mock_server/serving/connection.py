@@ -18,7 +18,7 @@ from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr
 from uvicorn.server import ServerState
 
-from .exchange import STATUS_LINES, Cycle, access
+from .cycle import STATUS_LINES, Cycle, access
 
 log = logging.getLogger("uvicorn.error")
 
