@@ -3,7 +3,8 @@ request belongs to.
 
 Schemathesis's NDJSON events carry each failing case's request (method, URI, headers, body)
 with credentials filtered; the property suites record their last request (an
-``httpx.Request``). Both become one shell line. A test key (``sk_test_``/``stager_test_``) is
+``httpx.Request``). Both become one shell line, written by ``mock_server.curl`` (the
+writer replay and drift use too). A test key (``sk_test_``/``stager_test_``) is
 printed as sent; any other credential as ``$STAGEMOCK_API_KEY`` / ``$STAGEMOCK_CONSOLE_SESSION``,
 so a live key never lands in a CI log.
 """
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 import base64
 import re
-import shlex
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from mock_server.curl import Value, Var, curl
 from mock_server.jsontypes import JsonObject
 
 if TYPE_CHECKING:
@@ -55,40 +56,30 @@ class LastRequest:
         self._request = None
 
 
-def _header(name: str, value: str, credentials: dict[str, str] | None = None) -> str:
+def _header(name: str, value: str, credentials: dict[str, str] | None = None) -> Value:
+    """What the line shows of a header: its value, or a credential's variable
+    (``SECRET_HEADERS``) where the value is filtered or not a test key."""
     var = SECRET_HEADERS.get(name.lower())
     if var is None:
-        return shlex.quote(f"{name}: {value}")
+        return value
     if value == "[Filtered]" and credentials and name.lower() in credentials:
         value = credentials[name.lower()]
     if value.endswith(INVALID_CREDENTIAL):  # made up by the check: nothing secret
-        return shlex.quote(f"{name}: {value}")
+        return value
     if value == "[Filtered]" or (value and not TEST_KEY.search(value)):
         prefix = {"authorization": "Bearer ", "cookie": "stagepro_session="}.get(name.lower(), "")
-        return f'"{name}: {prefix}${var}"'
-    return shlex.quote(f"{name}: {value}")
+        return (prefix, Var(var))
+    return value
 
 
 def command(method: str, url: str, headers: dict[str, str], body: bytes | None,
             credentials: dict[str, str] | None = None) -> str:
-    parts = ["curl", "-X", method.upper()]
-    for name, value in headers.items():
-        if name.lower() in SKIP:
-            continue
-        parts += ["-H", _header(name, value, credentials)]
-    if body:
-        try:
-            text = body.decode()
-        except UnicodeDecodeError:
-            text = None
-        if text is None:
-            parts += ["--data-binary", f"@<{len(body)} bytes of binary body>"]
-        else:
-            if len(text) > MAX_BODY:
-                text = text[:MAX_BODY] + "…"
-            parts += ["--data-binary", shlex.quote(text)]
-    parts.append(shlex.quote(url))
-    return " ".join(parts)
+    """The request as one curl line (``mock_server.curl``): the client's own headers
+    (``SKIP``) left out, a long body cut at ``MAX_BODY`` characters."""
+    shown = [(name, _header(name, value, credentials)) for name, value in headers.items()
+             if name.lower() not in SKIP]
+    return curl(method.upper(), url, shown, body, text_flag="--data-binary", limit=MAX_BODY,
+                binary=f"@<{len(body or b'')} bytes of binary body>")
 
 
 def as_curl(request: httpx.Request) -> str:

@@ -4,10 +4,11 @@ the notes (keys sent as one, states not compared)."""
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ..curl import curl as write_curl
+from ..curl import with_variables
 from .shapes import Difference
 
 if TYPE_CHECKING:
@@ -16,22 +17,11 @@ if TYPE_CHECKING:
 
 def curl(method: str, url: str, headers: Mapping[str, str], data: bytes | None,
          variables: Mapping[str, str]) -> str:
-    """The request as a ``curl`` line; a secret key (``variables``: key → name) as ``$NAME``."""
-    parts = ["curl", "-X", method, shlex.quote(url)]
-    for k, v in headers.items():
-        if k.lower() == "user-agent" or (k.lower() == "accept" and v == "*/*"):
-            continue  # the recording client's, not the request's meaning
-        secret = False
-        for key, name in variables.items():
-            if key and key in v:
-                v, secret = v.replace(key, f"${name}"), True
-        parts += ["-H", f'"{k}: {v}"' if secret else shlex.quote(f"{k}: {v}")]
-    if data:
-        try:
-            parts += ["--data-raw", shlex.quote(data.decode())]
-        except UnicodeDecodeError:
-            parts += ["--data-binary", "@BODY_FILE"]
-    return " ".join(parts)
+    """The request as a ``curl`` line (``mock_server.curl``); a secret key (``variables``:
+    key → name) as ``$NAME``; the recording client's own headers left out."""
+    shown = [(k, with_variables(v, variables)) for k, v in headers.items()
+             if not (k.lower() == "user-agent" or (k.lower() == "accept" and v == "*/*"))]
+    return write_curl(method, url, shown, data, url_first=True)
 
 
 def words(d: Difference) -> str:
