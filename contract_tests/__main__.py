@@ -8,9 +8,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mock_server.mounts import base_url
+
 from .target import (
     API_NAMES,
-    BASE_PATHS,
     DEFAULT_KEYS,
     DEFAULT_OTHER_KEYS,
     Target,
@@ -128,7 +129,7 @@ def check(argv: Sequence[str]) -> int:
         from mock_server.testing import RunningServer
 
         server = RunningServer(Settings(deterministic=True)).start()
-        base = server.url + BASE_PATHS[args.api]
+        base = base_url(server.url, args.api)
     root = origin(base)
     try:
         down = unreachable(base)

@@ -14,8 +14,6 @@ from mock_server.jsontypes import JsonObject
 from mock_server.resources import spec_path
 
 SPECS = {"stagepro": spec_path("stagepro"), "stagerai": spec_path("stagerai")}
-#: Where each API lives below the mock's root URL (used when ``check`` starts the mock).
-BASE_PATHS = {"stagepro": "/api/v1", "stagerai": ""}
 DEFAULT_KEYS = {"stagepro": "sk_test_contract", "stagerai": "stager_test_contract"}
 DEFAULT_OTHER_KEYS = {
     "stagepro": "sk_test_contract_other",

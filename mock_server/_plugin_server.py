@@ -14,9 +14,7 @@ import pytest
 
 from .argtypes import port_number
 from .control import ControlPlane, ControlPlaneError
-
-#: Where each API lives below the server root (``--stagemock-url`` may name either).
-API_BASE_PATHS = ("/api/v1",)
+from .mounts import root_url
 
 
 class Remote(ControlPlane):
@@ -24,11 +22,7 @@ class Remote(ControlPlane):
     URL."""
 
     def __init__(self, url: str, token: str | None) -> None:
-        root = url.rstrip("/")
-        for suffix in API_BASE_PATHS:
-            if root.endswith(suffix):
-                root = root[: -len(suffix)]
-        super().__init__(root, token)
+        super().__init__(root_url(url), token)
 
     def stop(self) -> None:
         self.close()

@@ -57,7 +57,7 @@ class Backend(Component, Protocol[AccountT_contra, WorkT]):
     computes."""
 
     name: str
-    base_path: str  # where the API is mounted, e.g. "/api/v1"
+    base_path: str  # where the API is mounted: its entry in ``mounts.BASE_PATHS``
     spec_file: str  # file name in openapi/
 
     def binding(self, ctx: AppContext) -> ApiBinding[WorkT]: ...

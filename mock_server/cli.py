@@ -18,6 +18,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
     from .listen import bind
+    from .mounts import base_url
     from .serving import HttpProtocol
     from .settings import Settings
 
@@ -57,8 +58,8 @@ def _serve(args: argparse.Namespace) -> int:
     origin = f"http://{args.host}:{port}"
     lines = [
         f"stagemock serving on {origin}  [{mode}, seed {args.seed}]",
-        f"  StagePro   base URL {origin}/api/v1",
-        f"  Stager AI  base URL {origin}",
+        f"  StagePro   base URL {base_url(origin, 'stagepro')}",
+        f"  Stager AI  base URL {base_url(origin, 'stagerai')}",
         f"  control plane       {origin}/__mock/health",
     ]
     lines += _armed(app.state.ctx.faults)

@@ -46,6 +46,7 @@ from ._plugin_report import Collected
 from ._plugin_server import Remote, cannot_listen, pinned_port, refuse, remote_problem
 from .argtypes import non_negative_int, port_number
 from .control import ControlPlane
+from .mounts import base_url
 
 if TYPE_CHECKING:  # imported on first use: pytest loads this plugin in every run
 
@@ -290,7 +291,7 @@ def stagepro_mock(stagemock_server: ControlPlane,
     _begin(stagemock_server, key)
     api = MockApi(
         stagemock_server,
-        stagemock_server.url + "/api/v1",
+        base_url(stagemock_server.url, "stagepro"),
         key,
         {"Authorization": f"Bearer {key}"},
     )
@@ -305,8 +306,8 @@ def stagerai_mock(stagemock_server: ControlPlane,
                   request: pytest.FixtureRequest) -> Iterator[MockApi]:
     key = "stager_test_" + _key_suffix(request.node.nodeid)
     _begin(stagemock_server, key)
-    api = MockApi(stagemock_server, stagemock_server.url, key, {"stager-api-key": key},
-                  api="stagerai")
+    api = MockApi(stagemock_server, base_url(stagemock_server.url, "stagerai"), key,
+                  {"stager-api-key": key}, api="stagerai")
     try:
         yield api
     finally:

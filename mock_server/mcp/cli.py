@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .. import mounts
 from ..argtypes import port_number, positive_seconds
 from .client import DEFAULT_BASE_URL
 
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "both unset for a free one", file=sys.stderr)
             return 2
         mock.start()
-        base_url = mock.url + "/api/v1"
+        base_url = mounts.base_url(mock.url, "stagepro")
         api_key = api_key or "sk_test_mcp"
         print(f"stagemock mcp: in-process mock at {mock.url} "
               f"({'deterministic' if args.deterministic else 'wall clock'})",

@@ -19,11 +19,12 @@ import httpx
 
 from ..control import OPERATIONS, ControlPlane, ControlPlaneError, RequestOptions
 from ..jsontypes import Json, JsonObject
+from ..mounts import base_url
 
 if TYPE_CHECKING:
     from httpx._types import RequestFiles
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8000/api/v1"
+DEFAULT_BASE_URL = base_url("http://127.0.0.1:8000", "stagepro")
 #: Long edge of the images returned to the model (context size).
 PREVIEW_EDGE = 512
 

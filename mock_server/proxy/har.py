@@ -31,14 +31,13 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from ..jsontypes import Json, JsonObject
+from ..mounts import BASE_PATHS
 from ..resources import data_dir
 from ..spec.loader import load_spec
 from .flow import TEXT_TYPES
 from .media import media_type as _media
 from .verdicts import _pattern
 
-#: Where each API's paths start on the vendor and on ``stagemock serve`` (the same).
-BASE_PATHS = {"stagepro": "/api/v1", "stagerai": ""}
 #: Path parameters that take slashes (a GCS object name).
 CATCH_ALL = {"stagerai": frozenset({"object"})}
 #: Hosts serving Stager AI's signed uploads and results: their paths have no ``/gcs`` prefix.
@@ -161,6 +160,7 @@ def load(path: str | Path) -> tuple[JsonObject, list[JsonObject]]:
         raise ValueError(f"{path} is not a HAR file (no log.entries)")
     found_own = log.get("_stagemock")
     mine: JsonObject = found_own if isinstance(found_own, dict) else {}
+    # where each API's paths start on the vendor and on ``stagemock serve`` (the same)
     bases = {api: [base] for api, base in BASE_PATHS.items()}
     if mine.get("api") in bases and mine.get("base_path") is not None:
         bases[mine["api"]].insert(0, str(mine["base_path"]))

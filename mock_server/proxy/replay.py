@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from ..jsontypes import Json, JsonObject
+from ..mounts import BASE_PATHS
 from ..spec.loader import Operation, resolve
 from ..spec.rules import DOCUMENTED, GUESS, UNCOVERED
 from . import record
@@ -60,8 +61,6 @@ STEP = 0.25
 DROPPED = frozenset({"host", "content-length", "connection", "keep-alive", "transfer-encoding",
                      "authorization", "stager-api-key", "cookie", "accept-encoding", "te",
                      "upgrade", "proxy-connection"})
-#: Where ``stagemock serve`` mounts each API (its recordings hold both).
-MOCK_BASE_PATHS = {"stagepro": "/api/v1", "stagerai": ""}
 ID_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9]{6,}$")
 
 
@@ -97,7 +96,7 @@ class Replayer:
         self.exchanges = [ex for ex in exchanges if ex["api"] in wanted]
         targets = self._bases(base_url, dict(bases or {}), wanted)
         self.views = {a: _view(a, url, str(self.header.get("base_path") or "")
-                               if own == a else MOCK_BASE_PATHS[a])
+                               if own == a else BASE_PATHS[a])
                       for a, url in targets.items()}
         self.missing = [a for a in wanted if a not in self.views]
         self.view = next(iter(self.views.values()), None)
@@ -121,11 +120,11 @@ class Replayer:
             origin = f"{parts.scheme}://{parts.netloc}"
             if self.is_mock(origin):
                 for a in wanted:
-                    out.setdefault(a, origin + MOCK_BASE_PATHS[a])
+                    out.setdefault(a, origin + BASE_PATHS[a])
             elif len(wanted) == 1:
                 out.setdefault(wanted[0], base)
             else:
-                named = "stagepro" if parts.path.endswith("/api/v1") else "stagerai"
+                named = "stagepro" if parts.path.endswith(BASE_PATHS["stagepro"]) else "stagerai"
                 out.setdefault(named, base)
         return out
 

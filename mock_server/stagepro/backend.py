@@ -16,6 +16,7 @@ from ..errors import account_exists, stagepro_shape, unauthorized
 from ..http import RawJSON, header
 from ..jsontypes import Json, JsonObject
 from ..limits import stagepro_capabilities
+from ..mounts import BASE_PATHS
 from ..outbound import AddressPolicy, RemoteFetcher
 from ..spec.binding import ApiBinding
 from ..spec.loader import Operation, load_spec
@@ -58,7 +59,7 @@ def explain_violation(violation: JsonObject, body: Json) -> JsonObject:
 
 class StageProBackend:
     name = "stagepro"
-    base_path = "/api/v1"
+    base_path = BASE_PATHS["stagepro"]
     spec_file = "stagepro.yaml"
 
     def __init__(self, ctx: AppContext, webhooks: WebhookHub) -> None:

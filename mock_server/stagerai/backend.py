@@ -15,6 +15,7 @@ from ..core.blobs import Blob
 from ..errors import account_exists, stagerai_shape, unauthorized
 from ..jsontypes import JsonObject
 from ..limits import UPLOAD_MAX_BYTES
+from ..mounts import BASE_PATHS
 from ..spec.binding import ApiBinding
 from ..spec.loader import Operation, load_spec
 from . import handlers, operation  # noqa: F401  (handlers registers its operations)
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 class StagerAIBackend:
     name = "stagerai"
-    base_path = ""
+    base_path = BASE_PATHS["stagerai"]
     spec_file = "stagerai.yaml"
     #: path parameters that may hold slashes (GCS object names): only Stager AI has any
     catch_all_params = frozenset({"object"})

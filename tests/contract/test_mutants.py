@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from contract_tests import checks
-from contract_tests.target import BASE_PATHS
 from mock_server import Settings
+from mock_server.mounts import BASE_PATHS
 from mock_server.testing import RunningServer
 from tests.contract.mutants import MUTANTS, Mutant, NoControlPlane
 

@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from contract_tests import runner
-from contract_tests.__main__ import BASE_PATHS, DEFAULT_KEYS
+from contract_tests.__main__ import DEFAULT_KEYS
 from contract_tests.target import Target
 from mock_server import Settings
+from mock_server.mounts import BASE_PATHS
 from mock_server.testing import RunningServer
 
 
