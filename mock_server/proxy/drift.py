@@ -17,7 +17,8 @@ import json
 import shlex
 import sys
 
-from ..jsontypes import Json, JsonObject
+from ..jsontypes import Json
+from ..media import media_type_of
 from .drift_edits import Answer, proven
 from .replay import Outcome, Replayer, report
 from .replay_parts import _json
@@ -98,8 +99,9 @@ def edits(outcome: Outcome, replayer: Replayer) -> tuple[list[str], list[str]]:
         if ex is None or ex.get("response") is None or api not in replayer.views \
                 or d.kind == "no_answer":
             continue
-        answer = Answer(d.operation_id or "", int(ex["response"]["status"]),
-                        _media(ex["response"]), _json(replayer.path, ex["response"]))
+        media = media_type_of(ex["response"].get("headers") or [], "application/json")
+        answer = Answer(d.operation_id or "", int(ex["response"]["status"]), media,
+                        _json(replayer.path, ex["response"]))
         ok, why = proven(d, answer, replayer.views[api].document, text)
         if ok:
             printed.append(text)
@@ -107,13 +109,6 @@ def edits(outcome: Outcome, replayer: Replayer) -> tuple[list[str], list[str]]:
             allowed.append(f"#{d.seq} {d.request}: `{d.where}`: no spec edit ({why}); "
                            "the mock answers otherwise")
     return list(dict.fromkeys(printed)), allowed
-
-
-def _media(response: JsonObject) -> str:
-    for k, v in response.get("headers") or []:
-        if str(k).lower() == "content-type":
-            return str(v).split(";", 1)[0].strip().lower()
-    return "application/json"
 
 
 def main(args: argparse.Namespace) -> int:

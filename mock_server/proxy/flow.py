@@ -13,6 +13,8 @@ from typing import TypedDict
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from ..media import media_type
+
 #: A JSON or text body up to this size is kept in memory (validated; recorded inline).
 CAPTURE_LIMIT = 2 * 1024 * 1024
 #: Of any other body (an upload, an image) only this much is kept: it is hashed, measured,
@@ -23,7 +25,7 @@ TEXT_TYPES = ("application/json", "text/", "application/xml", "application/probl
 
 
 def capture_for(content_type: str | None) -> int:
-    media = (content_type or "").split(";", 1)[0].strip().lower()
+    media = media_type(content_type)
     return CAPTURE_LIMIT if not media or media.startswith(TEXT_TYPES) else BINARY_CAPTURE
 #: A form field (not a file part) larger than this is not kept for validation.
 FIELD_LIMIT = 64 * 1024

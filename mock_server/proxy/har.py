@@ -31,11 +31,11 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from ..jsontypes import Json, JsonObject
+from ..media import media_type, media_type_of
 from ..mounts import BASE_PATHS
 from ..resources import data_dir
 from ..spec.loader import load_spec
 from .flow import TEXT_TYPES
-from .media import media_type as _media
 from .verdicts import _pattern
 
 #: Path parameters that take slashes (a GCS object name).
@@ -232,15 +232,14 @@ def _exchange(entry: JsonObject, seq: int, api: str, op: str | None,
     parts = urlsplit(str(request.get("url", "")))
     req_headers = _headers(request)
     post = request.get("postData")
-    req_media = (str(post.get("mimeType", "")).split(";", 1)[0].strip().lower()
-                 if isinstance(post, dict) else "") or _media(req_headers)
+    req_media = ((media_type(str(post.get("mimeType", ""))) if isinstance(post, dict) else "")
+                 or media_type_of(req_headers))
     status = int(response.get("status") or 0)
     answer: JsonObject | None = None
     if status > 0:
         res_headers = _headers(response)
         content = response.get("content") or {}
-        media = (str(content.get("mimeType", "")).split(";", 1)[0].strip().lower()
-                 or _media(res_headers))
+        media = media_type(str(content.get("mimeType", ""))) or media_type_of(res_headers)
         answer = {"status": status, "headers": res_headers,
                   "body": body_of(_bytes(content, folder), media)}
     har = {k: v for k, v in (("entry", _extras(entry)), ("request", _extras(request)),

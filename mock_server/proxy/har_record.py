@@ -25,10 +25,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .._version import __version__
 from ..jsontypes import JsonObject
+from ..media import media_type_of
 from . import redact
 from .flow import TEXT_TYPES, Exchange, Tap
 from .har import _is_json, _utf8
-from .media import media_type as _media
 from .record import Recorder
 
 HAR_VERSION = "1.2"
@@ -81,7 +81,7 @@ def entry_of(line: JsonObject, origin: str | None, started: str) -> JsonObject:
                           "first_byte_ms": line.get("first_byte_ms"),
                           "error": line.get("error"), "verdicts": line.get("verdicts")}
     if req["body"] is not None:
-        post = content_of(req["body"], _media(req["headers"]))
+        post = content_of(req["body"], media_type_of(req["headers"]))
         request["postData"] = {"mimeType": post["mimeType"], "text": post.get("text", ""),
                                "params": []}
         if post.get("encoding"):
@@ -94,7 +94,7 @@ def entry_of(line: JsonObject, origin: str | None, started: str) -> JsonObject:
                                 "content": {"size": 0, "mimeType": "x-unknown"},
                                 "redirectURL": "", "headersSize": -1, "bodySize": -1}
     else:
-        media = _media(resp["headers"])
+        media = media_type_of(resp["headers"])
         response = {
             "status": resp["status"], "statusText": PHRASES.get(resp["status"], ""),
             "httpVersion": "HTTP/1.1", "cookies": [], "headers": _pairs(resp["headers"]),
@@ -146,7 +146,7 @@ class HarRecorder(Recorder):
         if raw is None and tap.spool_path is not None:
             raw = Path(tap.spool_path).read_bytes()
         tap.discard()
-        media = _media(headers)
+        media = media_type_of(headers)
         out: JsonObject = {"size": tap.size, "sha256": tap.digest}
         if media:
             out["content_type"] = media

@@ -30,9 +30,9 @@ from pathlib import Path
 
 from ..core.clock import iso
 from ..jsontypes import JsonObject
+from ..media import media_type_of
 from . import redact
 from .flow import TEXT_TYPES, Exchange, Tap
-from .media import media_type as _media
 
 FORMAT = "stagemock-recording"
 VERSION = 1
@@ -68,7 +68,7 @@ class Recorder:
             if tap is not None:
                 tap.discard()
             return None
-        media = _media(headers)
+        media = media_type_of(headers)
         out: JsonObject = {"size": tap.size, "sha256": tap.digest}
         encoded = any(k.lower() == "content-encoding" and v.lower() not in ("", "identity")
                       for k, v in headers)

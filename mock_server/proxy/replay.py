@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from ..jsontypes import Json, JsonObject
+from ..media import media_type
 from ..mounts import BASE_PATHS
 from ..spec.loader import Operation, resolve
 from ..spec.rules import DOCUMENTED, GUESS, UNCOVERED
@@ -363,7 +364,7 @@ class Replayer:
         if op is None:
             return None
         response = resolve(self.document, (op.responses or {}).get(str(status)) or {})
-        media = (content_type or "").split(";", 1)[0].strip().lower()
+        media = media_type(content_type)
         content = response.get("content") or {}
         found = content.get(media) or content.get("application/json")
         return found.get("schema") if found else None

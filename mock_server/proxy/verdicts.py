@@ -16,6 +16,7 @@ import jsonschema_rs
 import orjson
 
 from ..jsontypes import JsonObject
+from ..media import media_type
 from ..spec.guesses import SUFFIX, mark
 from ..spec.loader import ApiSpec, Operation, resolve
 from ..spec.rules import DOCUMENTED, GUESS, UNSPECIFIED, rulebook
@@ -31,10 +32,6 @@ from .flow import Form
 JSON_TYPES = ("application/json",)
 #: Response bodies larger than this are not validated (their size and hash are still kept).
 VALIDATE_LIMIT = 8 * 1024 * 1024
-
-
-def _media(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def _pattern(route_path: str) -> re.Pattern[str]:
@@ -149,7 +146,7 @@ class SpecIndex:
     def _check_body(self, rules: OperationRules, headers: dict[str, str], body: bytes | None,
                     complete: bool, form: Form | None) -> list[JsonObject]:
         op, validator = rules.operation, rules.request
-        media = _media(headers.get("content-type"))
+        media = media_type(headers.get("content-type"))
         empty = body is not None and complete and not body.strip()
         if empty:
             return ([{"field": None, "message": "a request body is required"}]
@@ -235,7 +232,7 @@ class SpecIndex:
             if not code.startswith("2") or not success:
                 return out
             rule, only_documented = success[0], True
-        media = _media(headers.get("content-type"))
+        media = media_type(headers.get("content-type"))
         if rule.bodies and media not in rule.bodies and not _wildcard(rule.bodies, media):
             if not only_documented:
                 out.append({"field": "Content-Type", "message": f"status {status} answered "

@@ -22,6 +22,7 @@ from ..errors import (
 from ..http import header
 from ..jsontypes import Json, JsonObject
 from ..limits import JSON_MAX_BYTES, LENIENT_BODY_CEILING_BYTES
+from ..media import media_type
 from .binding import ApiBinding
 from .guesses import GUESS, SUFFIX, mark
 from .loader import Operation
@@ -52,10 +53,6 @@ def _no_body(op: Operation) -> tuple[None, list[JsonObject]]:
     if op.body_required:
         return None, [{"field": None, "message": "a request body is required"}]
     return None, []
-
-
-def _media_type(request: Request) -> str:
-    return (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
 
 
 def _alternatives(
@@ -145,7 +142,7 @@ async def read_body(
     violations found in it (validated against the operation's compiled schemas)."""
     if not op.body_content:
         return None, []
-    media = _media_type(request)
+    media = media_type(header(request, b"content-type"))
     length = header(request, b"content-length")
     empty = length == "0" or (
         length is None and header(request, b"transfer-encoding") is None
