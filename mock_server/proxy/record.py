@@ -10,8 +10,9 @@
 - A body is ``null`` (none), or ``{"size", "sha256"}`` of the bytes as relayed plus one of
   ``"json"`` (the parsed, redacted document), ``"text"`` (redacted) or ``"file"`` (a path
   relative to the recording: ``<FILE>.bodies/<sha256>``, the bytes as relayed, for binary and
-  large bodies, with its ``"content_type"`` when the headers give one). Secrets are masked (``mock_server.proxy.redact``) in headers, queries and
-  inline bodies; binary files are kept as sent (an image carries no key).
+  large bodies, with its ``"content_type"`` when the headers give one). Secrets are masked
+  (``mock_server.proxy.redact``) in headers, queries and inline bodies; binary files are kept
+  as sent (an image carries no key).
 - A body read from a HAR file may instead hold ``"base64"``: the bytes, inline.
 
 A ``--record`` file ending ``.har`` is written as HAR 1.2 instead (``recorders`` picks the
