@@ -9,6 +9,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+#: ``stagemock --help``'s first lines: plain text for a terminal (the docstring is reST).
+DESCRIPTION = (
+    "A local, deterministic mock of the StagePro v1 and Stager AI APIs: serve it, check a "
+    "server against the specs, judge a client's journal, record and replay real traffic "
+    "(proxy, replay, drift), serve MCP tools, receive webhooks."
+)
+
 if TYPE_CHECKING:
     from .faults.models import FaultBook
 
@@ -184,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # The defaults are Settings' own (written once there), never repeated here.
     d = {f.name: f.default for f in fields(Settings)}
-    parser = argparse.ArgumentParser(prog="stagemock", description=__doc__)
+    parser = argparse.ArgumentParser(prog="stagemock", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"stagemock {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(

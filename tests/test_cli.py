@@ -20,6 +20,7 @@ def test_help_lists_every_command_once(capsys):
     out = capsys.readouterr().out
     for name in ("serve", "check", "journal-report", "mcp", "webhook-receiver"):
         assert f"    {name} " in out, out
+    assert "``" not in out, out  # plain text, not the module docstring's reST
 
 
 def test_handover_commands_get_the_rest_of_the_line_unparsed(monkeypatch):
