@@ -18,6 +18,7 @@ DESCRIPTION = (
 
 if TYPE_CHECKING:
     from .faults.models import FaultBook
+    from .settings import Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -68,7 +69,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"  Stager AI  base URL {origin}",
         f"  control plane       {origin}/__mock/health",
     ]
-    lines += _armed(app.state.ctx.faults)
+    lines += _armed(app.state.ctx.faults) + _switched(settings)
     token = app.state.admin_token
     if token is not None:
         where = "given" if args.admin_token else "generated"
@@ -92,6 +93,19 @@ def _armed(faults: FaultBook) -> list[str]:
     lines = [f"  fault rule          {rule.describe()}" for rule in faults.rules]
     if faults.rate_limit is not None:
         lines.append(f"  rate limit          {faults.rate_limit.describe()}")
+    return lines
+
+
+def _switched(settings: Settings) -> list[str]:
+    """The banner's lines for ``--lenient`` and ``--record``, which change what the mock
+    accepts and what it writes: a user sees them on before the first request."""
+    lines = []
+    if settings.lenient:
+        lines.append("  lenient             requests that break only guessed rules are "
+                     "accepted, each journaled with a warning")
+    if settings.record:
+        lines.append(f"  recording           {settings.record} (every exchange with either "
+                     "API: stagemock replay and drift read it)")
     return lines
 
 

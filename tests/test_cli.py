@@ -151,6 +151,17 @@ def test_serve_banner_lists_each_fault_rule_and_the_rate_limit():
     assert "  rate limit          10/s per key" in banner, banner
 
 
+def test_serve_banner_says_when_lenient_or_recording():
+    """A walkthrough found `--lenient` and `--record` silent at startup: nothing said the mock
+    was accepting guess-breaking requests or writing a file."""
+    from mock_server.settings import Settings
+
+    assert cli._switched(Settings()) == []
+    lines = cli._switched(Settings(lenient=True, record="mock.jsonl"))
+    assert lines[0].startswith("  lenient ") and "journaled with a warning" in lines[0]
+    assert lines[1].startswith("  recording           mock.jsonl "), lines
+
+
 def test_serve_banner_says_nothing_of_faults_when_none_is_armed():
     from mock_server.faults.models import FaultBook
 
