@@ -97,12 +97,14 @@ class Collected:
         data = journal_report.summarize(self.entries, self.deliveries)
         seen = ", ".join(f"{api} {a['exercised']}/{a['operations_total']} operations exercised"
                          for api, a in data["apis"].items())
-        counts = (f"{data['requests']} requests, {len(data['violating'])} violating the spec, "
+        n = data["requests"]
+        counts = (f"{n} request{'' if n == 1 else 's'}, "
+                  f"{len(data['violating'])} violating the spec, "
                   f"{len(data['guesses_only'])} breaking only guesses")
         parts = [f"stagemock: {seen}; {counts}"]
         if why:
             shown = [f"{e['method']} {e['path']} ({e.get('operation_id') or 'no operation'}) "
-                     f"→ {e.get('status')}" for e in data["violating"][:3]]
+                     f"→ {journal_report.answered(e)}" for e in data["violating"][:3]]
             parts.append(
                 f"--stagemock-fail-on {self.fail_on}: {'; '.join(why)}"
                 + (f" (first: {', '.join(shown)})" if shown else "")

@@ -9,8 +9,16 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+#: ``stagemock --help``'s first lines: plain text for a terminal (the docstring is reST).
+DESCRIPTION = (
+    "A local, deterministic mock of the StagePro v1 and Stager AI APIs: serve it, check a "
+    "server against the specs, judge a client's journal, record and replay real traffic "
+    "(proxy, replay, drift), serve MCP tools, receive webhooks."
+)
+
 if TYPE_CHECKING:
     from .faults.models import FaultBook
+    from .settings import Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -62,7 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"  Stager AI  base URL {base_url(origin, 'stagerai')}",
         f"  control plane       {origin}/__mock/health",
     ]
-    lines += _armed(app.state.ctx.faults)
+    lines += _armed(app.state.ctx.faults) + _switched(settings)
     token = app.state.admin_token
     if token is not None:
         where = "given" if args.admin_token else "generated"
@@ -86,6 +94,19 @@ def _armed(faults: FaultBook) -> list[str]:
     lines = [f"  fault rule          {rule.describe()}" for rule in faults.rules]
     if faults.rate_limit is not None:
         lines.append(f"  rate limit          {faults.rate_limit.describe()}")
+    return lines
+
+
+def _switched(settings: Settings) -> list[str]:
+    """The banner's lines for ``--lenient`` and ``--record``, which change what the mock
+    accepts and what it writes: a user sees them on before the first request."""
+    lines = []
+    if settings.lenient:
+        lines.append("  lenient             requests that break only guessed rules are "
+                     "accepted, each journaled with a warning")
+    if settings.record:
+        lines.append(f"  recording           {settings.record} (every exchange with either "
+                     "API: stagemock replay and drift read it)")
     return lines
 
 
@@ -185,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # The defaults are Settings' own (written once there), never repeated here.
     d = {f.name: f.default for f in fields(Settings)}
-    parser = argparse.ArgumentParser(prog="stagemock", description=__doc__)
+    parser = argparse.ArgumentParser(prog="stagemock", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"stagemock {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(

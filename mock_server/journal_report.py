@@ -126,6 +126,12 @@ def summarize(entries: list[JsonObject], deliveries: list[JsonObject],
     }
 
 
+def answered(entry: JsonObject) -> str:
+    """The status a request got, in words: the journal's ``null`` is a dropped connection."""
+    status = entry.get("status")
+    return "no answer (connection dropped)" if status is None else str(status)
+
+
 def _lines(requests: list[JsonObject], limit: int) -> list[str]:
     shown = requests if limit <= 0 else requests[:limit]
     out = []
@@ -135,7 +141,7 @@ def _lines(requests: list[JsonObject], limit: int) -> list[str]:
             for v in e["items"]
         )
         op = e.get("operation_id") or "no operation"
-        out.append(f"  {e['method']} {e['path']} ({op}) → {e.get('status')}: {why}")
+        out.append(f"  {e['method']} {e['path']} ({op}) → {answered(e)}: {why}")
     if len(shown) < len(requests):
         out.append(f"  … {len(requests) - len(shown)} more (--limit N, --json)")
     return out

@@ -20,6 +20,7 @@ def test_help_lists_every_command_once(capsys):
     out = capsys.readouterr().out
     for name in ("serve", "check", "journal-report", "mcp", "webhook-receiver"):
         assert f"    {name} " in out, out
+    assert "``" not in out, out  # plain text, not the module docstring's reST
 
 
 def test_handover_commands_get_the_rest_of_the_line_unparsed(monkeypatch):
@@ -148,6 +149,17 @@ def test_serve_banner_lists_each_fault_rule_and_the_rate_limit():
     assert ("stagepro:*  error, status 429, Retry-After 2  (3 times, any key)" in rules[1]), banner
     assert "webhooks:job.completed  duplicate  (1 time, any key)" in rules[2], banner
     assert "  rate limit          10/s per key" in banner, banner
+
+
+def test_serve_banner_says_when_lenient_or_recording():
+    """A walkthrough found `--lenient` and `--record` silent at startup: nothing said the mock
+    was accepting guess-breaking requests or writing a file."""
+    from mock_server.settings import Settings
+
+    assert cli._switched(Settings()) == []
+    lines = cli._switched(Settings(lenient=True, record="mock.jsonl"))
+    assert lines[0].startswith("  lenient ") and "journaled with a warning" in lines[0]
+    assert lines[1].startswith("  recording           mock.jsonl "), lines
 
 
 def test_serve_banner_says_nothing_of_faults_when_none_is_armed():

@@ -108,6 +108,7 @@ def test_the_gate_never_says_the_tests_passed_when_one_failed(tmp_path):
     assert proc.returncode == 1 and "1 failed" in proc.stdout, proc.stdout
     summary = proc.stdout.split("stagemock report", 1)[1]
     assert "1 request violated a documented rule" in summary, summary
+    assert "; 1 request, 1 violating the spec, " in summary, summary  # not "1 requests"
     assert "even though its tests passed" not in summary, summary
     assert "which fails the session too" in summary, summary
 

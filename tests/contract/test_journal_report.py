@@ -138,3 +138,18 @@ def test_journal_report_counts_lenient_warnings_as_guesses():
     assert "breaking only guesses of the mock (rules the vendor's reference does not state" in ok.stdout
     assert "accepted (--lenient)" in ok.stdout
     assert strict.returncode == 1
+
+
+def test_a_request_answered_by_a_dropped_connection_is_named_so_not_none():
+    """A reset or a lost answer sent as a reset has no status (the journal's ``null``): the
+    text report says the connection was dropped instead of printing Python's ``None``."""
+    from mock_server import journal_report
+
+    warning = {"field": "Idempotency-Key", "message": "the header alone", "guess": True}
+    entry = {"seq": 1, "method": "POST", "path": "/api/v1/jobs", "api": "stagepro",
+             "operation_id": "createJob", "status": None, "conformant": True,
+             "violations": [], "warnings": [warning], "fault": "flt_1",
+             "fault_action": "lose_response"}
+    text = journal_report.build([entry], [])
+    assert "POST /api/v1/jobs (createJob) → no answer (connection dropped): " in text
+    assert "None" not in text
