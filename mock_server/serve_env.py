@@ -33,7 +33,12 @@ def _check(action: argparse.Action, name: str, value: str) -> str | None:
     try:
         converted = action.type(value) if callable(action.type) else value
     except (argparse.ArgumentTypeError, ValueError, TypeError) as exc:
-        why = str(exc) or f"not a valid value for {action.option_strings[0]}"
+        # int's and float's own words ("invalid literal for int() with base 10") name Python,
+        # not the option: say what the option takes, as argparse does for the command line
+        plain = ("a whole number" if action.type is int
+                 else "a number" if action.type is float else None)
+        why = (f"{action.option_strings[0]} takes {plain}" if plain is not None
+               else str(exc) or f"not a valid value for {action.option_strings[0]}")
         return f"{name}={value!r}: {why}"
     if action.choices is not None and converted not in action.choices:
         return f"{name}={value!r}: choose from {', '.join(map(str, action.choices))}"

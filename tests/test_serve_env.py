@@ -64,7 +64,7 @@ def test_a_flag_turned_off_and_an_empty_value_change_nothing(monkeypatch):
 
 
 @pytest.mark.parametrize(("env", "says"), [
-    ({"STAGEMOCK_SEED": "seven"}, "STAGEMOCK_SEED='seven': invalid literal for int()"),
+    ({"STAGEMOCK_SEED": "seven"}, "STAGEMOCK_SEED='seven': --seed takes a whole number"),
     ({"STAGEMOCK_JOB_SECONDS": "-1"}, "STAGEMOCK_JOB_SECONDS='-1': must be a number of "
      "seconds above 0"),
     ({"STAGEMOCK_DETERMINISTIC": "maybe"}, "STAGEMOCK_DETERMINISTIC='maybe': write 1/true"),

@@ -273,7 +273,7 @@ class Replayer:
         if not self.exchanges:
             outcome.skipped.append(f"{self.path} holds no exchange of "
                                    f"{' or '.join(APIS)} that a replay can send")
-        outcome.notes += self.keys.legend()
+        outcome.notes += self.keys.legend(curls=bool(outcome.differences))
         self.client.close()
         return outcome
 

@@ -135,10 +135,11 @@ class Keys:
         self.assigned[(api, recorded)] = key
         return key
 
-    def legend(self) -> list[str]:
-        """The report's lines on keys: the curl variables, keys sent as one."""
+    def legend(self, curls: bool = True) -> list[str]:
+        """The report's lines on keys: the curl variables (only when the report prints
+        ``curls``: a difference's), keys sent as one."""
         out = []
-        used = set(self.assigned.values())
+        used = set(self.assigned.values()) if curls else set()
         names = {v: k for k, v in self.variables.items() if k in used}
         for name in sorted(names):
             what = "--api-key" if name.startswith("API_KEY") else "the --key-map key"

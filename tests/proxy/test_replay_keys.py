@@ -84,3 +84,10 @@ def test_a_server_that_is_not_a_mock_gets_the_given_key_for_each_and_says_so():
     [variable, shared] = keys.legend()
     assert variable.startswith("$API_KEY in the curls below is --api-key sk_test_.")
     assert "3 recorded stagepro keys" in shared and "--key-map" in shared
+
+
+def test_no_curl_variable_is_explained_when_no_difference_prints_a_curl():
+    keys = Keys(["stagepro"], ["sk_test_ci"], {}, mock=False)
+    keys.key_for("stagepro", "sk_test_.aaaaaa")
+    assert keys.legend(curls=True)[0].startswith("$API_KEY in the curls below")
+    assert not any("curls below" in line for line in keys.legend(curls=False))
