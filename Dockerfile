@@ -93,8 +93,8 @@ LABEL org.opencontainers.image.title="stagemock" \
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/stagemock/bin:$PATH
-# --no-log-init: no lastlog/faillog entry, which for uid 10001 is a sparse file that a layer
-# would store as about 3 MB of zeros.
+# --no-log-init: no lastlog/faillog record, which for a high uid makes a sparse file that a
+# layer can store in full, as zeros (Docker's Dockerfile best practices, USER, say so).
 RUN useradd --uid 10001 --user-group --no-create-home --no-log-init --home-dir /nonexistent \
       --shell /usr/sbin/nologin stagemock
 COPY --from=build /opt/stagemock /opt/stagemock
