@@ -30,14 +30,15 @@ RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /dist . \
 
 # What the running mock never reads, removed:
 # - NumPy's test suites and their compiled helpers (_*_tests, _simd: imported only by
-#   numpy's tests), its C headers and static libraries (for compiling against NumPy), f2py
+#   NumPy's tests and test tools), its C headers and static libraries (for compiling against NumPy), f2py
 #   (a Fortran wrapper generator, loaded only on `numpy.f2py`), the Cython declarations,
 #   the cffi/Cython/Numba examples of numpy.random and the PyInstaller hook;
 # - Pillow's font support (_imagingft with FreeType, HarfBuzz, libpng and Brotli, which only
 #   FreeType uses), colour management (_imagingcms, LittleCMS), ImageMath, ImageMorph and the
 #   Tk bridge: the mock draws shapes and never text, converts modes without ICC transforms,
-#   and the image has no Tk. Each module is loaded only when its feature is used, so `import
-#   PIL.Image` and every codec stay as they were. AVIF stays: without it an AVIF upload
+#   and the image has no Tk. Pillow imports each behind a guard and fails only when the
+#   feature itself is called, so `import PIL.Image` and every codec stay as they were
+#   (tests/golden/session.py gives its pinned bytes with them gone). AVIF stays: without it an AVIF upload
 #   would be refused as an undecodable file instead of as an unsupported format;
 # - type stubs (*.pyi, py.typed: for type checkers), Cython sources (*.pyx, *.pxd, *.pxi:
 #   compiled into the extension modules), the activate scripts for other shells.
