@@ -9,7 +9,9 @@
 ARG BASE_IMAGE=python:3.12-slim
 
 # Stage 1: the project's wheel, built from the checkout, installed with pip into a virtualenv
-# that has no pip of its own; the build tools (binutils, pip's caches, the sources) stay here.
+# that has no pip of its own, then trimmed; the build tools (binutils, pip's caches, the
+# sources) stay here. Everything removed below is checked by tests/container/test_image.py:
+# the built image serves both APIs and renders the bytes pinned in tests/golden/hashes.json.
 FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends binutils \
@@ -20,13 +22,64 @@ COPY mock_server ./mock_server
 COPY contract_tests ./contract_tests
 COPY openapi ./openapi
 COPY fixtures ./fixtures
+# --no-compile: bytecode is written at the end, for what the server loads only.
 RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /dist . \
  && python -m venv --without-pip /opt/stagemock \
- && python -m pip --python /opt/stagemock/bin/python install --no-cache-dir \
-      --root-user-action=ignore /dist/stagemock-*.whl \
- && find /opt/stagemock -depth -type d -name tests -path '*/numpy/*' -exec rm -rf {} + \
- && find /opt/stagemock \( -name '*.cpython-*.so' -o -name '*.abi3.so' \) \
+ && python -m pip --python /opt/stagemock/bin/python install --no-cache-dir --no-compile \
+      --root-user-action=ignore /dist/stagemock-*.whl
+
+# What the running mock never reads, removed:
+# - NumPy's test suites and their compiled helpers (_*_tests, _simd: imported only by
+#   NumPy's tests and test tools), its C headers and static libraries (for compiling against NumPy), f2py
+#   (a Fortran wrapper generator, loaded only on `numpy.f2py`), the Cython declarations,
+#   the cffi/Cython/Numba examples of numpy.random and the PyInstaller hook;
+# - Pillow's font support (_imagingft with FreeType, HarfBuzz, libpng and Brotli, which only
+#   FreeType uses), colour management (_imagingcms, LittleCMS), ImageMath, ImageMorph and the
+#   Tk bridge: the mock draws shapes and never text, converts modes without ICC transforms,
+#   and the image has no Tk. Pillow imports each behind a guard and fails only when the
+#   feature itself is called, so `import PIL.Image` and every codec stay as they were
+#   (tests/golden/session.py gives its pinned bytes with them gone). AVIF stays: without it an AVIF upload
+#   would be refused as an undecodable file instead of as an unsupported format;
+# - type stubs (*.pyi, py.typed: for type checkers), Cython sources (*.pyx, *.pxd, *.pxi:
+#   compiled into the extension modules), the activate scripts for other shells.
+WORKDIR /opt/stagemock/lib
+RUN cd python3*/site-packages \
+ && find numpy -depth -type d -name tests -exec rm -rf {} + \
+ && rm -rf numpy/f2py numpy/_core/include numpy/_core/lib numpy/random/lib \
+      numpy/random/_examples numpy/_pyinstaller numpy/typing/mypy_plugin.py numpy/conftest.py \
+      numpy/_core/_*_tests.*.so numpy/_core/_simd.*.so \
+      PIL/_imagingft.*.so pillow.libs/libfreetype-* pillow.libs/libharfbuzz-* \
+      pillow.libs/libpng16-* pillow.libs/libbrotli* PIL/_imagingcms.*.so pillow.libs/liblcms2-* \
+      PIL/_imagingmath.*.so PIL/_imagingmorph.*.so \
+      PIL/_imagingtk.*.so PIL/ImageTk.py PIL/_tkinter_finder.py \
+      /opt/stagemock/bin/f2py /opt/stagemock/bin/numpy-config /opt/stagemock/bin/Activate.ps1 \
+      /opt/stagemock/bin/activate.csh /opt/stagemock/bin/activate.fish \
+ && find . -type f \( -name '*.pyi' -o -name py.typed -o -name '*.pyx' -o -name '*.pxd' \
+      -o -name '*.pxi' \) -delete
+
+# Symbol tables of the extension modules, stripped (what a traceback or the dynamic loader
+# uses, .dynsym, stays). Not the libraries vendored in *.libs/: auditwheel rewrote those
+# with patchelf, and strip breaks them (NumPy's OpenBLAS then fails to load, "ELF load
+# command address/offset not page-aligned").
+RUN find python3*/site-packages \( -name '*.cpython-*.so' -o -name '*.abi3.so' \) \
       -exec strip --strip-unneeded {} +
+
+# Bytecode for the modules `stagemock serve` loads (the startup, the HTTP server, the image
+# workers and every Pillow codec) and for all of the project's own code; the rest of the
+# venv (most of NumPy, httpx's CLI, ...) keeps its sources only and is compiled in memory
+# if it is ever imported, as the base image's own standard library is. Hash-checked: the
+# bytecode stays valid whatever the copy into the final stage does to file times.
+RUN PYTHONDONTWRITEBYTECODE=1 /opt/stagemock/bin/python -c "import sys, PIL.Image, \
+uvicorn.loops.uvloop, uvicorn.lifespan.on, uvicorn.protocols.websockets.auto, \
+mock_server.cli, mock_server.serving, mock_server.images.work, mock_server.images.decode, \
+mock_server.images.hdr; from mock_server.app import create_app; \
+from mock_server.settings import Settings; PIL.Image.init(); \
+create_app(Settings(deterministic=True)); \
+open('/tmp/served', 'w').write(''.join(f + chr(10) for f in (getattr(m, '__file__', None) \
+or '' for m in list(sys.modules.values())) if f.startswith(sys.prefix) and f.endswith('.py')))" \
+ && /opt/stagemock/bin/python -m compileall -q --invalidation-mode checked-hash -i /tmp/served \
+ && /opt/stagemock/bin/python -m compileall -q --invalidation-mode checked-hash \
+      python3*/site-packages/mock_server python3*/site-packages/contract_tests
 
 # Stage 2: the virtualenv alone on a fresh base, run by a user that is not root.
 FROM ${BASE_IMAGE}
@@ -41,7 +94,9 @@ LABEL org.opencontainers.image.title="stagemock" \
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/stagemock/bin:$PATH
-RUN useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+# --no-log-init: no lastlog/faillog record, which for a high uid makes a sparse file that a
+# layer can store in full, as zeros (Docker's Dockerfile best practices, USER, say so).
+RUN useradd --uid 10001 --user-group --no-create-home --no-log-init --home-dir /nonexistent \
       --shell /usr/sbin/nologin stagemock
 COPY --from=build /opt/stagemock /opt/stagemock
 USER 10001:10001

@@ -1,7 +1,9 @@
 """The container image, built from the Dockerfile and run with its own command: both APIs on
-127.0.0.1, a user that is not root, the control plane behind ``STAGEMOCK_ADMIN_TOKEN``, a
-health check that passes without the token (and fails with nothing listening), SIGTERM
-obeyed within 5 s, the startup lines on stdout.
+127.0.0.1, a real image job on each rendered by the trimmed install (the StagePro one to the
+bytes pinned in ``tests/golden/hashes.json``), a user that is not root, the control plane
+behind ``STAGEMOCK_ADMIN_TOKEN``, a health check that passes without the token (and fails with
+nothing listening), SIGTERM obeyed within 5 s, the startup lines on stdout; and the
+virtualenv within the size budget that docs/container.md states.
 
 This machine has no Docker daemon and no registry for base images, so the base is Debian
 bookworm made by mmdebstrap (``base_image.py``, cached), the build is ``buildah bud
@@ -15,22 +17,27 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import tarfile
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.container import base_image
+from tests.container import base_image, image_jobs
 from tests.waiting import answering, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "localhost/stagemock:pytest"
 TOKEN = "container-test-token"
+DOC = ROOT / "docs" / "container.md"
+#: The sentence of docs/container.md that states the budget (the test reads it from there).
+BUDGET = re.compile(r"the virtualenv \(`/opt/stagemock`\) weighs at most (\d+) MB")
 
 pytestmark = [pytest.mark.container, pytest.mark.xdist_group("container")]
 
@@ -125,8 +132,9 @@ def test_the_image_serves_both_apis_as_a_user_that_is_not_root_and_stops_on_sigt
                          check=True).stdout.strip()
     run = ["buildah", "run", "--isolation", "chroot"]
     proc = subprocess.Popen(
-        [*run, "--env", f"STAGEMOCK_ADMIN_TOKEN={TOKEN}", "--env", "STAGEMOCK_SEED=5",
-         "--env", "STAGEMOCK_LOG_LEVEL=info", ctr, "--", *command],
+        [*run, "--env", f"STAGEMOCK_ADMIN_TOKEN={TOKEN}", "--env", "STAGEMOCK_DETERMINISTIC=1",
+         "--env", f"STAGEMOCK_SEED={image_jobs.SEED}", "--env", "STAGEMOCK_LOG_LEVEL=info",
+         ctr, "--", *command],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         root = f"http://127.0.0.1:{port}"
@@ -153,7 +161,12 @@ def test_the_image_serves_both_apis_as_a_user_that_is_not_root_and_stops_on_sigt
         assert wrong.status_code == 401, wrong.text
         ok = httpx.get(f"{root}/__mock/health", timeout=10,
                        headers={"Authorization": f"Bearer {TOKEN}"})
-        assert ok.status_code == 200 and ok.json()["seed"] == 5, ok.text
+        assert ok.status_code == 200 and ok.json()["seed"] == image_jobs.SEED, ok.text
+
+        # the trimmed install renders: a job on each API (in the image's worker processes),
+        # StagePro's to the pinned bytes
+        rendered = image_jobs.render_both(root, TOKEN)
+        assert rendered["stagepro"] == image_jobs.pinned_tool_hash(), rendered
 
         # the health check passes without the token
         check = subprocess.run([*run, ctr, "--", *health], capture_output=True, text=True,
@@ -189,3 +202,41 @@ def test_the_image_serves_both_apis_as_a_user_that_is_not_root_and_stops_on_sigt
         subprocess.run(["buildah", "rm", ctr], capture_output=True, check=False)
     print(f"\nimage run checked in {time.monotonic() - started:.1f} s; stopped {stopped:.2f} s "
           "after SIGTERM")
+
+
+class _Counter:
+    """A file that only counts what is written to it."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        return len(data)
+
+
+def _tar_size(path: Path) -> int:
+    """The bytes of ``path`` as a tar stream (GNU format, as ``tar -cf -`` writes it): what a
+    layer holding it weighs uncompressed."""
+    sink = _Counter()
+    with tarfile.open(fileobj=sink, mode="w|",  # type: ignore[call-overload]
+                      format=tarfile.GNU_FORMAT) as tar:
+        tar.add(path, arcname=path.name)
+    return sink.size
+
+
+def test_the_virtualenv_is_within_the_budget_the_docs_state(image):
+    found = BUDGET.search(DOC.read_text())
+    assert found, f"docs/container.md no longer states the budget ({BUDGET.pattern})"
+    budget = int(found.group(1)) * 1_000_000
+    ctr = subprocess.run(["buildah", "from", IMAGE], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    try:
+        mount = Path(subprocess.run(["buildah", "mount", ctr], capture_output=True, text=True,
+                                    check=True).stdout.strip())
+        size = _tar_size(mount / "opt" / "stagemock")
+    finally:
+        subprocess.run(["buildah", "umount", ctr], capture_output=True, check=False)
+        subprocess.run(["buildah", "rm", ctr], capture_output=True, check=False)
+    print(f"\nthe virtualenv weighs {size / 1e6:.1f} MB (budget {budget / 1e6:.0f} MB)")
+    assert size <= budget, f"{size / 1e6:.1f} MB, over the {budget / 1e6:.0f} MB budget"
