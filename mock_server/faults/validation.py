@@ -70,8 +70,7 @@ class RuleSchema:
             return violation
         field = violation.get("field")
         if isinstance(field, str) and field in self.goes_with and (
-                'of type "null"' in violation["message"]
-                or "was expected" in violation["message"]):
+                body.get("action") not in self.goes_with[field]):
             return {**violation, "message": f"goes with {' and '.join(self.goes_with[field])}"
                     f", not {body.get('action')}"}
         if field is not None:
