@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from ..webhooks.models import Delivery
 from .models import ActionTerms
@@ -74,6 +75,38 @@ async def _lose_response(shot: Shot) -> Response:
     return ResetResponse() if shot.rule.lost_as == "reset" else shot.error()
 
 
+#: ``slow_body``: the answer's body is sent in this many pieces (fewer when it is shorter).
+SLOW_PIECES = 8
+
+
+class TrickledResponse(Response):
+    """The real status line and headers, then the body in ``SLOW_PIECES`` pieces with
+    ``delay_ms`` of wall time spread between them: every byte arrives, slowly."""
+
+    def __init__(self, inner: Response, delay_ms: int) -> None:
+        self.status_code = inner.status_code
+        self.background = None
+        self.body = getattr(inner, "body", b"")
+        self.raw_headers = inner.raw_headers
+        self.delay_ms = delay_ms
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = self.body
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        pieces = max(1, min(SLOW_PIECES, len(body)))
+        size = -(-len(body) // pieces)
+        for i in range(pieces):
+            if i:
+                await asyncio.sleep(self.delay_ms / 1000 / (pieces - 1))
+            await send({"type": "http.response.body", "body": body[i * size:(i + 1) * size],
+                        "more_body": i < pieces - 1})
+
+
+async def _slow_body(shot: Shot) -> Response:
+    return TrickledResponse(await shot.answer(), shot.rule.delay_ms or 0)
+
+
 # webhook deliveries --------------------------------------------------------------------------
 
 def _duplicate(hub: WebhookHub, rule: FaultRule, delivery: Delivery) -> None:
@@ -111,6 +144,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("truncate", calls={}, on_call=_truncate, breaks=True,
            answer=lambda status: f"a truncated {status}"),
     Action("lose_response", calls={}, status=502, on_call=_lose_response, loses_answer=True),
+    Action("slow_body", calls={"delay_ms": 1000}, on_call=_slow_body),
     Action("duplicate", webhooks={}, on_delivery=_duplicate),
     Action("reorder", webhooks={"times": 2}, on_delivery=_reorder),
 )}
