@@ -199,10 +199,12 @@ class FaultBook:
         (``faults.validation.RuleSchema.check``: every surface's rules go through it, so
         types, ranges and which action and operation fit which ``api`` are the schema's).
 
-        What is left here is what the schema cannot say: the ``operation`` is one of that
-        API as the specs served now have it (``learn_operations``; ``FaultInput``'s lists
-        are kept equal to them by a test, so this refusal is a last guard), and the action's
-        defaults (``ActionTerms``: a ``delay``'s length, a ``reorder``'s count)."""
+        What is left here is what the schema does not hold: the ``operation`` is one of
+        that API as the specs served now have it (``learn_operations``), and the action is
+        one of the book's ``actions`` that applies there (``FaultInput``'s lists are kept
+        equal to both by tests, so these two refusals are last guards for a rule added
+        without the schema); then the action's defaults (``ActionTerms``: a ``delay``'s
+        length, a ``reorder``'s count)."""
         api, action = body["api"], body["action"]
         terms = self.actions.get(action)
         defaults = terms.defaults(api) if terms is not None else None

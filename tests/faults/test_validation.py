@@ -94,3 +94,18 @@ def test_the_registry_and_the_schema_agree_on_where_each_action_applies():
         assert (action.on_call is not None) == (action.calls is not None), action.name
         assert (action.on_delivery is not None) == (action.webhooks is not None), action.name
     assert json.dumps(sorted(ACTIONS))  # every name is a plain string
+
+
+def test_the_dispatcher_knows_nothing_of_faults():
+    """``spec/dispatch.py`` imports nothing of ``mock_server.faults`` (it calls the app's
+    ``Stage``) and lists no vendor's id fields (each backend declares its ``created_ids``)."""
+    import ast
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[2] / "mock_server" / "spec" / "dispatch.py"
+    tree = ast.parse(source.read_text())
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert imported and not [m for m in imported if "faults" in m.split(".")]
+    names = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+    assert not names & {"batch_id", "groupId", "projectId", "upload_id"}
