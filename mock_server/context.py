@@ -17,7 +17,9 @@ from .core.clock import Clock, VirtualClock, WallClock
 from .core.ids import IdGenerator
 from .core.precompute import Precomputer, process_pool
 from .errors import ApiError
-from .faults.models import FaultBook, FaultRule, RateLimit, parse_spec
+from .faults.layer import FaultLayer
+from .faults.models import FaultRule, RateLimit, parse_spec
+from .faults.validation import RuleSchema
 from .journal import Journal
 from .jsontypes import JsonObject
 from .settings import VIRTUAL_EPOCH, Settings
@@ -68,10 +70,16 @@ class AppContext:
         )
         #: Fault rules and the rate limit (``mock_server.faults``): which names a rule may
         #: give is learnt from each API's spec (``learn_operations``).
-        self.faults = FaultBook(
-            {}, settings.seed,
+        self.faults = FaultLayer(
+            settings.seed,
             RateLimit.parse(settings.rate_limit) if settings.rate_limit else None,
+            self.clock,
         )
+        #: What every dispatcher runs its operation through (``spec.dispatch.Stage``): the
+        #: faults layer.
+        self.stage = self.faults
+        #: ``openapi/admin.yaml``'s ``FaultInput``: every rule, from any surface, passes it.
+        self.fault_schema = RuleSchema.load(settings.openapi_dir / "admin.yaml")
         self.clock.subscribe(self.tick)
 
     def register(self, backend: Backend) -> None:
@@ -101,6 +109,10 @@ class AppContext:
         self.faults.operations.setdefault(api, set()).update(names)
 
     def add_fault(self, body: JsonObject) -> FaultRule:
+        """A rule from any surface (``POST /__mock/faults``, and through it the plugin's
+        ``fault()`` and MCP's ``inject_fault``; ``--fault``): checked against ``FaultInput``
+        (a ``ValidationFailed`` naming the field), then added."""
+        self.fault_schema.check(body)
         key = body.get("api_key")
         return self.faults.add(self.ids.new("flt", f"faults\x00{key or ''}"), body)
 

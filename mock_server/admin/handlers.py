@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -12,8 +11,9 @@ from starlette.responses import Response
 from .._version import __version__
 from ..core.clock import iso
 from ..errors import NotFound, Unauthorized, ValidationFailed, stagepro_shape
+from ..faults.validation import RuleSchema
 from ..http import json_response
-from ..jsontypes import Json, JsonObject
+from ..jsontypes import JsonObject
 from ..spec.binding import ApiBinding, Call
 from ..spec.loader import ApiSpec, Operation
 from . import operation
@@ -285,48 +285,12 @@ def _no_auth(op: Operation, request: Request) -> None:
     return None
 
 
-def _explain(spec: ApiSpec) -> Callable[[JsonObject, Json], JsonObject]:
-    """A fault rule whose ``api`` and ``action`` or ``operation`` do not fit fails the
-    schema's ``oneOf`` (one branch per API): say which field, and what fits, instead."""
-    branches = {
-        b["properties"]["api"]["const"]: b["properties"]
-        for b in spec.document["components"]["schemas"]["FaultInput"]["oneOf"]
-    }
-
-    def explain(violation: JsonObject, body: Json) -> JsonObject:
-        if not isinstance(body, dict):
-            return violation
-        field = violation.get("field")
-        if field == "status" and 'of type "null"' in violation["message"]:
-            return {**violation, "message": f"goes with error and lose_response, not "
-                    f"{body.get('action')}"}
-        if field == "lost_as" and "was expected" in violation["message"]:
-            return {**violation, "message": f"goes with lose_response, not {body.get('action')}"}
-        if field is not None:
-            return violation
-        api = body.get("api")
-        branch = branches.get(api) if isinstance(api, str) else None
-        if branch is None or "oneOf" not in violation["message"]:
-            return violation
-        actions = branch["action"]["enum"]
-        if not isinstance(body.get("action"), str) or body["action"] not in actions:
-            return {**violation, "field": "action", "message": f"{body.get('action')!r} "
-                    f"does not apply to {body['api']}: use one of {', '.join(actions)}"}
-        names = [n for n in branch["operation"]["enum"] if n is not None]
-        if not isinstance(body.get("operation"), str | None) or (
-                body.get("operation") is not None and body["operation"] not in names):
-            what = "event type" if body["api"] == "webhooks" else "operationId"
-            return {**violation, "field": "operation", "message": f"{body.get('operation')!r} "
-                    f"is no {what} of {body['api']}; known: {', '.join(names)}"}
-        return violation
-
-    return explain
-
-
 def admin_binding(spec: ApiSpec) -> ApiBinding:
     from . import dashboard  # noqa: F401  (registers the dashboard's operations)
 
     return ApiBinding(
         spec=spec, handlers=operation.handlers, authenticate=_no_auth,
-        error_shape=stagepro_shape, explain=_explain(spec),
+        error_shape=stagepro_shape,
+        # a fault rule's violations in its terms, as every surface of rules words them
+        explain=RuleSchema(spec.document).explain,
     )

@@ -13,37 +13,41 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import NotFound, ValidationFailed
-from ..jsontypes import JsonObject
+from ..jsontypes import Json, JsonObject
 
 if TYPE_CHECKING:
     from ..webhooks.models import Delivery
 
-#: What each kind of target accepts. ``gcs`` is Stager AI's signed storage (the PUT of an
-#: upload URL, the GET of a result); ``webhooks`` are StagePro's event deliveries.
-APIS = ("stagepro", "stagerai", "gcs", "webhooks")
-CALL_ACTIONS = ("error", "delay", "reset", "truncate", "lose_response")
-WEBHOOK_ACTIONS = ("duplicate", "reorder", "delay")
-ACTIONS = ("error", "delay", "reset", "truncate", "lose_response", "duplicate", "reorder")
-STATUSES = (429, 500, 502, 503, 504)
-#: ``Retry-After`` sent by default with these statuses (when the rule gives none): seconds.
+#: ``retry_after`` sent by default with these statuses (when the rule gives none): seconds.
 DEFAULT_RETRY_AFTER = {429: 1, 503: 1}
-#: What a lost response answers by default instead of the real one.
-LOST_STATUS = 502
-#: A ``delay`` without its length: API calls wait this many wall-clock milliseconds, webhook
-#: deliveries this many seconds of the mock's clock.
-DEFAULT_DELAY_MS = 1000
-DEFAULT_DELAY_SECONDS = 60.0
-#: Longest wall-clock delay a rule may ask for (a test must never hang for long).
-MAX_DELAY_MS = 60_000
-#: The fields of a rule (``openapi/admin.yaml``'s ``FaultInput``).
+#: The fields of a rule (``openapi/admin.yaml``'s ``FaultInput``): the ``--fault`` form's keys.
 FIELDS = ("api", "operation", "api_key", "action", "status", "retry_after", "delay_ms",
           "delay_seconds", "after", "times", "probability", "lost_as")
 #: ``journal`` and the report name the rate limit with this in place of a rule id.
 RATE_LIMIT_ID = "rate_limit"
+#: The ``api`` of webhook deliveries; every other ``api`` is one of API calls.
+WEBHOOKS = "webhooks"
+
+
+@dataclass(frozen=True)
+class ActionTerms:
+    """What the book needs of an action (the pure part of an entry of ``faults.actions``):
+    where it applies, with the fields it defaults there (``calls``: the APIs' calls;
+    ``webhooks``: StagePro's deliveries; ``None``: not there), and the status it answers
+    when the rule gives none (``None``: it answers no status of its own)."""
+
+    name: str
+    calls: Mapping[str, Json] | None = None
+    webhooks: Mapping[str, Json] | None = None
+    status: int | None = None
+
+    def defaults(self, api: str) -> Mapping[str, Json] | None:
+        return self.webhooks if api == WEBHOOKS else self.calls
 
 
 @dataclass
@@ -51,6 +55,8 @@ class FaultRule:
     id: str
     api: str
     action: str
+    #: The action's entry (``faults.actions``): its default status, where it applies.
+    terms: ActionTerms = field(repr=False)
     operation: str | None = None
     api_key: str | None = None
     status: int | None = None
@@ -99,9 +105,10 @@ class FaultRule:
         return True
 
     def error_status(self) -> int:
+        """The status an injected error answers: the rule's, else its action's."""
         if self.status is not None:
             return self.status
-        return LOST_STATUS if self.action == "lose_response" else 503
+        return self.terms.status if self.terms.status is not None else 503
 
     def retry_after_for(self, status: int) -> int | None:
         if self.retry_after is not None:
@@ -112,10 +119,10 @@ class FaultRule:
         """One line for ``stagemock serve``'s banner: where it applies and what it does, so
         a mistyped scope shows before the first request."""
         what = [self.action]
-        if self.action in ("error", "lose_response") and self.lost_as != "reset":
-            what.append(f"status {self.error_status()}")
-        if self.action == "lose_response" and self.lost_as == "reset":
+        if self.lost_as == "reset":
             what.append("lost as a reset")
+        elif self.terms.status is not None:
+            what.append(f"status {self.error_status()}")
         if self.retry_after is not None:
             what.append(f"Retry-After {self.retry_after}")
         if self.delay_ms is not None:
@@ -154,18 +161,17 @@ class FaultRule:
         }
 
 
-def _int(body: JsonObject, name: str, low: int, high: int | None = None) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # JSON's 3.0 is an integer too
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
-        high is not None and value > high
-    ):
-        bound = f"from {low} to {high}" if high is not None else f"{low} or more"
-        raise ValidationFailed(f"`{name}` must be an integer {bound}", field=name)
-    return value
+def _whole(value: Json) -> int | None:
+    """An integer field (JSON's ``3.0`` is an integer to the schema too)."""
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _number(value: Json) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _text(value: Json) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class FaultBook:
@@ -173,10 +179,13 @@ class FaultBook:
     check a request pays when neither is set."""
 
     def __init__(self, operations: dict[str, set[str]], seed: int,
-                 rate_limit: RateLimit | None = None) -> None:
+                 rate_limit: RateLimit | None = None,
+                 actions: Mapping[str, ActionTerms] | None = None) -> None:
         #: api → the names ``operation`` may take (operationIds; event types for webhooks)
         self.operations = operations
         self.seed = seed
+        #: action name → its terms (``faults.actions.ACTIONS``, given by the faults layer)
+        self.actions: Mapping[str, ActionTerms] = actions or {}
         self.rules: list[FaultRule] = []
         self.rate_limit = rate_limit
         self.armed = rate_limit is not None
@@ -186,72 +195,46 @@ class FaultBook:
 
     # the resource ------------------------------------------------------------------------
     def add(self, rule_id: str, body: JsonObject) -> FaultRule:
-        """A rule from the control plane's JSON (schema-checked there); the checks that need
-        the specs or cross fields are here and name the field."""
+        """A rule from a body that ``openapi/admin.yaml``'s ``FaultInput`` has passed
+        (``faults.validation.RuleSchema.check``: every surface's rules go through it, so
+        types, ranges and which action and operation fit which ``api`` are the schema's).
+
+        What is left here is what the schema does not hold: the ``operation`` is one of
+        that API as the specs served now have it (``learn_operations``), and the action is
+        one of the book's ``actions`` that applies there (``FaultInput``'s lists are kept
+        equal to both by tests, so these two refusals are last guards for a rule added
+        without the schema); then the action's defaults (``ActionTerms``: a ``delay``'s
+        length, a ``reorder``'s count)."""
         api, action = body["api"], body["action"]
-        if api not in APIS:
-            raise ValidationFailed(f"`api` must be one of {', '.join(APIS)}", field="api")
-        allowed = WEBHOOK_ACTIONS if api == "webhooks" else CALL_ACTIONS
-        if action not in allowed:
-            raise ValidationFailed(
-                f"action {action!r} does not apply to {api}: use one of {', '.join(allowed)}",
-                field="action",
-            )
+        terms = self.actions.get(action)
+        defaults = terms.defaults(api) if terms is not None else None
+        if terms is None or defaults is None:
+            raise ValidationFailed(f"action {action!r} does not apply to {api}",
+                                   field="action")
         operation = body.get("operation")
         if operation is not None and operation not in self.operations.get(api, set()):
             known = ", ".join(sorted(self.operations.get(api, set())))
-            what = "event type" if api == "webhooks" else "operationId"
+            what = "event type" if api == WEBHOOKS else "operationId"
             raise ValidationFailed(
                 f"{api} has no {what} {operation!r}; known: {known}", field="operation"
             )
-        status = body.get("status")
-        if isinstance(status, float) and status.is_integer():
-            status = int(status)
-        if status is not None and (action not in ("error", "lose_response")
-                                   or status not in STATUSES):
-            raise ValidationFailed(
-                "`status` goes with error or lose_response and is one of "
-                + ", ".join(map(str, STATUSES)),
-                field="status",
-            )
-        delay_ms = _int(body, "delay_ms", 0, MAX_DELAY_MS)
-        delay_seconds = body.get("delay_seconds")
-        if delay_seconds is not None and (
-            isinstance(delay_seconds, bool) or not isinstance(delay_seconds, int | float)
-            or delay_seconds < 0
-        ):
-            raise ValidationFailed("`delay_seconds` must be a number, 0 or more",
-                                   field="delay_seconds")
-        if action == "delay":  # the defaults: a second of wall time, a minute of the clock
-            if api == "webhooks" and delay_seconds is None:
-                delay_seconds = DEFAULT_DELAY_SECONDS
-            if api != "webhooks" and delay_ms is None:
-                delay_ms = DEFAULT_DELAY_MS
-        times_given = "times" in body
-        times = body.get("times") if times_given else (2 if action == "reorder" else 1)
-        if times is not None:
-            times = _int({"times": times}, "times", 1)
-        lost_as = body.get("lost_as") or "error"
-        if lost_as != "error" and action != "lose_response":
-            raise ValidationFailed("`lost_as` goes with lose_response", field="lost_as")
-        probability = body.get("probability", 1.0)
-        if (isinstance(probability, bool) or not isinstance(probability, int | float)
-                or not 0.0 <= probability <= 1.0):
-            raise ValidationFailed("`probability` must be from 0 to 1", field="probability")
+        given: JsonObject = {**defaults, **{k: v for k, v in body.items() if k in FIELDS}}
+        probability = _number(given.get("probability"))
         rule = FaultRule(
             id=rule_id,
             api=api,
             action=action,
+            terms=terms,
             operation=operation,
-            api_key=body.get("api_key"),
-            status=status,
-            retry_after=_int(body, "retry_after", 0, 86_400),
-            delay_ms=delay_ms,
-            delay_seconds=float(delay_seconds) if delay_seconds is not None else None,
-            after=_int(body, "after", 0) or 0,
-            times=times,
-            probability=float(probability),
-            lost_as=lost_as,
+            api_key=_text(given.get("api_key")),
+            status=_whole(given.get("status")),
+            retry_after=_whole(given.get("retry_after")),
+            delay_ms=_whole(given.get("delay_ms")),
+            delay_seconds=_number(given.get("delay_seconds")),
+            after=_whole(given.get("after")) or 0,
+            times=_whole(given["times"]) if "times" in given else 1,
+            probability=1.0 if probability is None else probability,
+            lost_as=_text(given.get("lost_as")) or "error",
             rng=random.Random(f"{self.seed}:{rule_id}"),
         )
         self.rules.append(rule)

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..jsontypes import JsonObject
+from .actions import ACTIONS, Action
 
 #: A retry may come this much before ``Retry-After`` and still count as honouring it (the
 #: journal's times are taken at the request's arrival, the client's after the answer).
@@ -48,10 +49,17 @@ class Finding:
                 "seq": self.seq, "message": self.message}
 
 
+def _action(entry: JsonObject) -> Action | None:
+    """The entry of the action journaled (``None``: no fault, or one this version lacks)."""
+    name = entry.get("fault_action")
+    return ACTIONS.get(name) if isinstance(name, str) else None
+
+
 def _failed(entry: JsonObject) -> bool:
     status = entry.get("status")
+    action = _action(entry)
     return (status is None or status == 429 or status >= 500
-            or entry.get("fault_action") in ("reset", "truncate"))
+            or (action is not None and action.breaks))
 
 
 def _where(entry: JsonObject) -> str:
@@ -61,11 +69,11 @@ def _where(entry: JsonObject) -> str:
 
 def _answer(entry: JsonObject) -> str:
     status = entry.get("status")
-    action = entry.get("fault_action")
+    action = _action(entry)
     if status is None:
         return "a dropped connection"
-    if action == "truncate":
-        return f"a truncated {status}"
+    if action is not None and action.answer is not None:
+        return action.answer(status)
     return f"{status}"
 
 
@@ -89,7 +97,8 @@ def _stream_findings(stream: list[JsonObject], max_retries: int) -> list[Finding
         nxt = stream[i + 1] if i + 1 < len(stream) else None
         key, op, seq = e.get("api_key"), e.get("operation_id"), e.get("seq", 0)
         if e.get("fault"):
-            if e.get("fault_action") == "lose_response" and nxt is not None:
+            action = _action(e)
+            if action is not None and action.loses_answer and nxt is not None:
                 out += _duplicate(e, nxt)
             retry_after = e.get("retry_after")
             if retry_after is not None and nxt is not None:

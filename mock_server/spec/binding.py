@@ -86,6 +86,10 @@ class ApiBinding(Generic[WorkT]):
     #: The key a request was sent with, read before (and whatever) authentication decides:
     #: fault rules and the rate limit are scoped by it.
     caller_key: Callable[[Operation, Request], str | None] | None = None
+    #: Where this API's answers name what they created, most specific first (one level
+    #: under ``data`` too): the faults layer journals it, and the resilience report names a
+    #: duplicate by it.
+    created_ids: tuple[str, ...] = ("id",)
 
     def check_handlers(self) -> None:
         ops = {op.operation_id for op in self.spec.operations}

@@ -4,13 +4,10 @@ the API's own shape (a bug becomes a logged 500, never a hang)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
 
-import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -21,9 +18,6 @@ from ..errors import (
     Unauthorized,
     ValidationFailed,
 )
-from ..faults import responses as injected
-from ..faults.models import RATE_LIMIT_ID
-from ..http import header
 from ..jsontypes import JsonObject
 from .binding import JOURNAL_KEY, ApiBinding, Call, Handler
 from .body import read_body
@@ -33,13 +27,40 @@ from .validation import OperationValidator, coerce, compile_operation
 
 if TYPE_CHECKING:
     from ..context import AppContext
-    from ..faults.models import FaultBook
     from ..journal import JournalEntry
 
 log = logging.getLogger("stagemock")
 
 #: A violation's fields for the journal only, never in the API's error body.
 JOURNAL_ONLY = frozenset({"guess", "rule", "source", "keyword"})
+
+
+class Stage(Protocol):
+    """What the app may put around every operation's run (``AppContext.stage``; today the
+    faults layer, ``mock_server.faults.layer``). While ``armed`` is false the dispatcher runs
+    the operation directly: that attribute is the one check a request pays."""
+
+    armed: bool
+
+    def around(self, request: Request, op: Operation, binding: ApiBinding,
+               entry: JournalEntry | None,
+               run: Callable[[], Awaitable[Response]]) -> Awaitable[Response]:
+        """The answer to the request: ``run()`` is the operation's own."""
+        ...
+
+
+def refusal(violations: list[JsonObject]) -> ValidationFailed:
+    """The 400 for a request's violations, in the API's shape: the first one's field and
+    message, every one in ``details`` (without the journal's verdict fields)."""
+    first = violations[0]
+    field = first["field"]
+    where = f"`{field}` " if isinstance(field, str) else ""
+    return ValidationFailed(
+        f"{where}{first['message']}",
+        field=field,
+        # the verdict is for the journal; the vendor's error shape stays as is
+        details=[{k: v for k, v in d.items() if k not in JOURNAL_ONLY} for d in violations],
+    )
 
 
 class Dispatcher:
@@ -65,10 +86,9 @@ class Dispatcher:
         #: the error format shared by every operation of the path (GCS XML), for its 405
         renderers = {binding.error_renderers.get(op.operation_id) for op in operations}
         self.renderer = renderers.pop() if len(renderers) == 1 else None
-        #: The server's fault rules (``mock_server.faults``); ``armed`` is false while no rule
-        #: and no rate limit is set: the one check a request then pays.
-        self.faults: FaultBook = context.faults
-        #: operationId → the API a fault rule names for it (``gcs`` for signed storage)
+        #: What the app puts around each operation's run (``Stage``): its ``armed`` is the one
+        #: check a request pays while it has nothing to do.
+        self.stage: Stage = context.stage
         #: per operation, computed once: its path parameters (name, schema), and its header
         #: parameters by lower-case raw name → (name as validated, schema)
         self.path_params: dict[str, tuple[tuple[str, JsonObject], ...]] = {}
@@ -82,10 +102,6 @@ class Dispatcher:
                 for p in op.parameters
                 if p.location == "header"
             }
-        self.fault_apis = {
-            op.operation_id: binding.fault_apis.get(op.operation_id, binding.spec.name)
-            for op in operations
-        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry: the dispatcher answers every error itself, so Starlette's per-route
@@ -115,8 +131,11 @@ class Dispatcher:
         op, validator, handler = found
         if entry is not None:
             entry.operation_id = op.operation_id
-        if self.faults.armed:
-            return self._with_faults(request, op, validator, handler, entry)
+        if self.stage.armed:
+            return self.stage.around(
+                request, op, self.binding, entry,
+                lambda: self._run(request, op, validator, handler, entry),
+            )
         return self._run(request, op, validator, handler, entry)
 
     async def _run(
@@ -192,16 +211,7 @@ class Dispatcher:
             if violations:
                 if self.binding.explain is not None:
                     violations = [self.binding.explain(v, body) for v in violations]
-                first = violations[0]
-                field = first["field"]
-                where = f"`{field}` " if isinstance(field, str) else ""
-                raise ValidationFailed(
-                    f"{where}{first['message']}",
-                    field=field,
-                    # the verdict is for the journal; the vendor's error shape stays as is
-                    details=[{k: v for k, v in d.items() if k not in JOURNAL_ONLY}
-                             for d in violations],
-                )
+                raise refusal(violations)
             if self.binding.due_work is not None and principal is not None:
                 due = self.binding.due_work(principal)
                 if due:
@@ -227,82 +237,6 @@ class Dispatcher:
             return self.binding.error_response(
                 ApiError("internal error in the mock (this is a bug)", status=500, code="internal")
             )
-
-    async def _with_faults(
-        self,
-        request: Request,
-        op: Operation,
-        validator: OperationValidator,
-        handler: Handler,
-        entry: JournalEntry | None,
-    ) -> Response:
-        """The request path while a fault rule or the rate limit is set: the first rule that
-        fires changes the answer (``mock_server.faults``), and the journal keeps what the
-        resilience report needs (the key, the ``Idempotency-Key``, what was created)."""
-        faults = self.faults
-        api = self.fault_apis[op.operation_id]
-        caller = self.binding.caller_key
-        key = caller(op, request) if caller is not None else None
-        if entry is not None:
-            entry.idempotency_key = header(request, b"idempotency-key")
-            entry.api_key = key
-        rule = faults.match(api, op.operation_id, key)
-        if rule is None:
-            limit = faults.rate_limit
-            if limit is not None and key is not None:
-                wait = limit.take(key, self.context.clock.now(), time.monotonic())
-                if wait is not None:
-                    return self._injected_error(op, api, entry, RATE_LIMIT_ID, 429, wait)
-            return self._created(entry, await self._run(request, op, validator, handler, entry))
-        if rule.action == "error":
-            status = rule.error_status()
-            return self._injected_error(op, api, entry, rule.id, status,
-                                        rule.retry_after_for(status))
-        if entry is not None:
-            entry.fault, entry.fault_action = rule.id, rule.action
-        if rule.action == "reset":
-            return injected.ResetResponse()
-        if rule.action == "delay":
-            await asyncio.sleep((rule.delay_ms or 0) / 1000)
-        response = self._created(entry, await self._run(request, op, validator, handler, entry))
-        if rule.action == "truncate":
-            return injected.TruncatedResponse(response)
-        if rule.action == "lose_response":
-            if entry is not None:
-                entry.lost_status = response.status_code
-            if rule.lost_as == "reset":
-                return injected.ResetResponse()
-            status = rule.error_status()
-            return self._injected_error(op, api, entry, rule.id, status,
-                                        rule.retry_after_for(status))
-        return response
-
-    def _injected_error(self, op: Operation, api: str, entry: JournalEntry | None, fault_id: str,
-                        status: int, retry_after: int | None) -> Response:
-        if entry is not None:
-            entry.fault, entry.retry_after = fault_id, retry_after
-            entry.fault_action = entry.fault_action or "error"
-        if api == "gcs":
-            return injected.gcs_error(fault_id, status, retry_after)
-        return self.binding.error_response(injected.api_error(fault_id, status, retry_after))
-
-    @staticmethod
-    def _created(entry: JournalEntry | None, response: Response) -> Response:
-        """Note the id of what a 2xx answer created (the report names duplicates by it)."""
-        if entry is None or not 200 <= response.status_code < 300:
-            return response
-        if entry.method not in ("POST", "PUT"):
-            return response
-        body = getattr(response, "body", None)
-        if not body or not body.startswith(b"{"):
-            return response
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return response
-        if isinstance(data, dict):
-            entry.created = created_id(data)
-        return response
 
     @staticmethod
     def _warn_guesses(entry: JournalEntry | None, violations: list[JsonObject]) -> None:
@@ -345,20 +279,3 @@ class Dispatcher:
 async def _ready(response: Response) -> Response:
     """An answer known at once, as the awaitable ``Dispatcher.dispatch`` returns."""
     return response
-
-
-#: Where an answer names what it created, most specific first.
-_ID_FIELDS = ("id", "batch_id", "upload_id", "job_id", "session_id", "groupId", "projectId",
-              "imageId", "uploadId")
-
-
-def created_id(data: JsonObject) -> str | None:
-    """The id a create's answer gives (``{"id": ...}``, ``{"batch_id": ...}``, Stager AI's
-    ``{"success": true, "groupId": ...}``; one level of nesting under ``data``)."""
-    for where in (data, data.get("data")):
-        if isinstance(where, dict):
-            for name in _ID_FIELDS:
-                value = where.get(name)
-                if isinstance(value, str):
-                    return value
-    return None

@@ -106,6 +106,7 @@ class StageProBackend:
             explain=explain_violation,
             due_work=lambda principal: self.due_work(ctx.clock.now(), principal.account),
             caller_key=self.caller_key,
+            created_ids=("id", "batch_id", "upload_id", "job_id", "session_id"),
         )
 
     def owns_key(self, api_key: str) -> bool:

@@ -65,6 +65,7 @@ class StagerAIBackend:
             json_sent_as_form=True,
             fault_apis={"putSignedUpload": "gcs", "getStorageObject": "gcs"},
             caller_key=self.caller_key,
+            created_ids=("id", "groupId", "projectId", "imageId", "uploadId"),
         )
 
     def caller_key(self, op: Operation, request: Request) -> str | None:

@@ -14,6 +14,7 @@ import orjson
 
 from ..core.clock import iso
 from ..errors import NotFound, ValidationFailed
+from ..faults.actions import ACTIONS
 from ..jsontypes import JsonObject
 from ..outbound import AddressPolicy, Resolver
 from ..settings import is_loopback
@@ -199,26 +200,12 @@ class WebhookHub:
         faults = self.ctx.faults
         rule = faults.match("webhooks", event_type, api_key) if faults.armed else None
         if rule is None:
-            self._start(delivery)
+            self.start(delivery)
             return delivery
         delivery.fault, delivery.fault_action = rule.id, rule.action
-        if rule.action == "duplicate":
-            twin = Delivery(event_id, event_type, api_key, endpoint_id, body, now, now,
-                            fault=rule.id, duplicate=True, fault_action=rule.action)
-            self.deliveries[f"{event_id}#duplicate"] = twin
-            self._start(delivery)
-            self._start(twin)
-        elif rule.action == "delay":
-            # held on the mock's clock: a tick starts it when due
-            delivery.next_attempt_at = now + (rule.delay_seconds or 0.0)
-            if delivery.next_attempt_at <= now:
-                self._start(delivery)
-        else:  # reorder: held until the rule has held its count, then newest first
-            delivery.state = "held"
-            delivery.next_attempt_at = None
-            rule.held.append(delivery)
-            if rule.exhausted:
-                self.release(rule)
+        behaviour = ACTIONS[rule.action].on_delivery
+        assert behaviour is not None  # the schema lets only delivery actions name webhooks
+        behaviour(self, rule, delivery)
         return delivery
 
     def release(self, rule: FaultRule) -> None:
@@ -241,7 +228,7 @@ class WebhookHub:
         for delivery in list(self.deliveries.values()):
             if (delivery.state == "pending" and delivery.next_attempt_at is not None
                     and delivery.next_attempt_at <= now):
-                self._start(delivery)
+                self.start(delivery)
 
     def redeliver(self, event_id: str) -> Delivery:
         delivery = self.deliveries.get(event_id)
@@ -250,10 +237,11 @@ class WebhookHub:
         if delivery.state != "in_flight":
             delivery.state = "pending"
             delivery.next_attempt_at = self.ctx.clock.now()
-            self._start(delivery)
+            self.start(delivery)
         return delivery
 
-    def _start(self, delivery: Delivery) -> None:
+    def start(self, delivery: Delivery) -> None:
+        """Attempt ``delivery`` now, in the background."""
         delivery.state = "in_flight"
         try:
             self.ctx.spawn(self._attempt(delivery))
@@ -296,7 +284,7 @@ class WebhookHub:
             if delivery.next_attempt_at <= self.ctx.clock.now():
                 # the clock passed the retry while this attempt was in flight: no tick will
                 # come for it, so start it now
-                self._start(delivery)
+                self.start(delivery)
         else:
             delivery.state, delivery.next_attempt_at = "failed", None
 

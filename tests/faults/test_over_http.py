@@ -100,6 +100,25 @@ def test_a_delay_keeps_the_bytes_and_takes_the_time(stagepro_mock, sp):
     assert after == before
 
 
+def test_a_slow_body_sends_every_byte_in_pieces_spread_over_the_delay(stagepro_mock, sp):
+    before = sp.get("/capabilities").content
+    rule = stagepro_mock.fault("slow_body", "getCapabilities", delay_ms=400)
+    arrivals: list[float] = []
+    chunks: list[bytes] = []
+    with sp.stream("GET", "/capabilities") as got:
+        assert got.status_code == 200
+        assert got.headers["content-length"] == str(len(before))
+        for chunk in got.iter_raw():
+            arrivals.append(time.monotonic())
+            chunks.append(chunk)
+    assert b"".join(chunks) == before  # the answer itself, byte for byte
+    assert len(chunks) > 1 and arrivals[-1] - arrivals[0] >= 0.3  # trickled, not sent whole
+    entry = stagepro_mock.journal()[-1]
+    assert entry["fault"] == rule["id"] and entry["fault_action"] == "slow_body"
+    assert entry["status"] == 200
+    assert sp.get("/capabilities").content == before  # once (times=1), then whole again
+
+
 @pytest.mark.parametrize("status,code", [(429, "rate_limited"), (500, "internal_error"),
                                          (502, "bad_gateway"), (503, "service_unavailable"),
                                          (504, "gateway_timeout")])

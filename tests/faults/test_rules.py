@@ -8,14 +8,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server.errors import ValidationFailed
+from mock_server.faults.actions import ACTIONS
 from mock_server.faults.models import FaultBook, RateLimit, parse_spec
 from mock_server.faults.resilience import findings
+from mock_server.faults.validation import RuleSchema
+from tests.conftest import OPENAPI
 
 OPS = {"stagepro": {"createJob", "listJobs"}, "webhooks": {"job.completed"}}
 
 
 def _book(seed: int = 0) -> FaultBook:
-    return FaultBook({k: set(v) for k, v in OPS.items()}, seed)
+    return FaultBook({k: set(v) for k, v in OPS.items()}, seed, actions=ACTIONS)
 
 
 @given(after=st.integers(0, 5), times=st.integers(1, 5), calls=st.integers(0, 15))
@@ -102,7 +105,7 @@ def test_a_bad_compact_form_says_why(text, says):
 
 def test_a_compact_value_of_the_wrong_type_is_refused_naming_the_field():
     with pytest.raises(ValidationFailed) as err:
-        _book().add("flt_1", parse_spec("stagepro:error,times=many"))
+        RuleSchema.load(OPENAPI / "admin.yaml").check(parse_spec("stagepro:error,times=many"))
     assert err.value.field == "times"
 
 
