@@ -65,3 +65,11 @@ def test_every_javascript_recipe_passes_as_printed_with_node(tmp_path, stagemock
                           text=True, timeout=120, check=False, env=env)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "# pass 3" in proc.stdout and "# fail 0" in proc.stdout, proc.stdout
+    # ... and the clients they show do what the page advises: nothing the journal flags, not
+    # even a rule the mock only guesses (the key sent as a header alone was one)
+    for key in sorted(set(re.findall(r'const KEY = "(sk_test_\w+)"', "".join(blocks)))):
+        report = subprocess.run(
+            [sys.executable, "-m", "mock_server", "journal-report", "--base-url",
+             stagemock_server.url, "--api-key", key, "--fail-on", "guesses"],
+            capture_output=True, text=True, timeout=60, check=False)
+        assert report.returncode == 0, report.stdout[-3000:]
