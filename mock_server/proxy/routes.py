@@ -6,7 +6,7 @@ control plane to ``openapi/proxy-admin.yaml``'s (``control``). Each route's endp
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from starlette.routing import Route
 
@@ -49,4 +49,5 @@ def find(routes: SpecRoutes[ByMethod[T]], method: str, path: str
     if found is None:
         return None, {}, None
     methods, params = found
-    return methods(method), {k: str(v) for k, v in params.items()}, methods
+    # a spec's routes have string parameters only (``{id}``, ``{object:path}``): as matched
+    return methods(method), cast(dict[str, str], params), methods

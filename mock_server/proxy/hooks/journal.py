@@ -67,7 +67,7 @@ class JournalHook(Hook):
         assert isinstance(entry, ProxyEntry)
         entry.api = self.api
         entry.operation_id = flow.operation_id
-        entry.api_key = _key({k.lower(): v for k, v in flow.request_headers})
+        entry.api_key = _key(flow.request_headers)
         flow.seq = entry.seq
         flow.metadata[self.name] = entry
 
@@ -91,10 +91,14 @@ class JournalHook(Hook):
             entry.response_conformant = not entry.response_violations
 
 
-def _key(headers: dict[str, str]) -> str | None:
-    """The caller's key, masked (``redact``)."""
-    if "authorization" in headers:
-        return redact.mask_key(headers["authorization"].partition(" ")[2])
-    if "stager-api-key" in headers:
-        return redact.mask_key(headers["stager-api-key"])
-    return None
+def _key(headers: list[tuple[str, str]]) -> str | None:
+    """The caller's key, masked (``redact``): StagePro's bearer token, else Stager AI's
+    ``Stager-Api-Key``."""
+    found = None
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "authorization":
+            return redact.mask_key(value.partition(" ")[2])
+        if lower == "stager-api-key" and found is None:
+            found = redact.mask_key(value)
+    return found
