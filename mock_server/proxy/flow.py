@@ -9,7 +9,7 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import BinaryIO, TypedDict
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -57,12 +57,18 @@ class Tap:
         self.sha256 = hashlib.sha256()
         self.kept = bytearray()
         self.complete = False
-        self._spool = None
+        self._spool: BinaryIO | None = None
         self.spool_path: str | None = None
         if spool_dir is not None:
+            self.spool(spool_dir)
+        self.multipart: MultipartTap | None = None
+
+    def spool(self, spool_dir: str) -> None:
+        """Keep every byte from now on in a temporary file under ``spool_dir`` (called before
+        the first chunk: the proxy's recorder hook asks for it when the request arrives)."""
+        if self._spool is None and self.spool_path is None:
             fd, self.spool_path = tempfile.mkstemp(dir=spool_dir, prefix=".body-")
             self._spool = os.fdopen(fd, "wb")
-        self.multipart: MultipartTap | None = None
 
     def feed(self, chunk: bytes) -> None:
         if not chunk:

@@ -24,7 +24,6 @@ import base64
 import contextlib
 import hashlib
 import json
-import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -35,8 +34,9 @@ from ..media import media_type, media_type_of
 from ..mounts import BASE_PATHS
 from ..resources import data_dir
 from ..spec.loader import load_spec
+from ..spec.routing import SpecRoutes
 from .flow import TEXT_TYPES
-from .verdicts import _pattern
+from .routes import ByMethod, find, spec_routes
 
 #: Path parameters that take slashes (a GCS object name).
 CATCH_ALL = {"stagerai": frozenset({"object"})}
@@ -52,7 +52,8 @@ class Operations:
     """Which API and operation a HAR entry's method and path are, from both specs."""
 
     def __init__(self, bases: dict[str, list[str]]) -> None:
-        self.routes: list[tuple[str, str, re.Pattern[str], dict[str, str]]] = []
+        #: each API under each base path, matched by the mock's router (``routes``)
+        self.routes: list[tuple[str, str, SpecRoutes[ByMethod[str]]]] = []
         #: The header an operation's credential goes in, and a stand-in for a HAR exported
         #: without it (Chrome's sanitized export drops Authorization and cookies).
         self.credentials: dict[str, list[str]] = {}
@@ -60,24 +61,20 @@ class Operations:
             for base in dict.fromkeys(prefixes):
                 spec = load_spec(api, data_dir("openapi") / f"{api}.yaml", base,
                                  CATCH_ALL.get(api, frozenset()))
-                by_path: dict[str, dict[str, str]] = {}
                 schemes = spec.document.get("components", {}).get("securitySchemes", {})
                 for op in spec.operations:
-                    by_path.setdefault(op.route_path, {})[op.method] = op.operation_id
                     for name in (op.security or ({},))[0]:
                         self.credentials[op.operation_id] = _credential(schemes.get(name, {}))
-                for path in sorted(by_path, key=lambda p: (p.count("{"), p)):
-                    self.routes.append((api, base, _pattern(path), by_path[path]))
+                self.routes.append((api, base, spec_routes(spec, lambda op: op.operation_id)))
 
     def match(self, method: str, host: str, path: str) -> tuple[str, str, str] | None:
         """(api, base path, operationId), or ``None``."""
         if host.split(":", 1)[0].lower() in GCS_HOSTS:
             path = "/gcs" + path  # the mock's path of the storage operation
-        for api, base, pattern, methods in self.routes:
-            if pattern.match(path) is not None:
-                op = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
-                if op is not None:
-                    return api, base, op
+        for api, base, routes in self.routes:
+            found = find(routes, method, path)[0]
+            if found is not None:
+                return api, base, found
         return None
 
 

@@ -28,20 +28,13 @@ from ..spec.validation import (
     describe_errors,
 )
 from .flow import Form
+from .routes import find, spec_routes
 
 JSON_TYPES = ("application/json",)
 #: Response bodies larger than this are not validated (their size and hash are still kept).
 VALIDATE_LIMIT = 8 * 1024 * 1024
 
 
-def _pattern(route_path: str) -> re.Pattern[str]:
-    """``/api/v1/jobs/{id}`` → a regex with named groups; ``{object:path}`` takes slashes."""
-    out, pos = "", 0
-    for m in re.finditer(r"\{([^}:]+)(:path)?\}", route_path):
-        out += re.escape(route_path[pos:m.start()])
-        out += f"(?P<{m.group(1)}>.*)" if m.group(2) else f"(?P<{m.group(1)}>[^/]+)"
-        pos = m.end()
-    return re.compile("^" + out + re.escape(route_path[pos:]) + "$")
 
 
 @dataclass
@@ -66,13 +59,8 @@ class SpecIndex:
         self.spec = spec
         self.document = spec.document
         self.book = rulebook(spec.document)
-        self.routes: list[tuple[re.Pattern[str], dict[str, OperationRules]]] = []
-        by_path: dict[str, dict[str, OperationRules]] = {}
-        for op in spec.operations:
-            by_path.setdefault(op.route_path, {})[op.method] = self._rules(op)
-        # literal paths first, then by fewer parameters: /jobs/batch before /jobs/{id}
-        for path in sorted(by_path, key=lambda p: (p.count("{"), p)):
-            self.routes.append((_pattern(path), by_path[path]))
+        #: the operations by path and method, matched by the mock's router (``SpecRoutes``)
+        self.routes = spec_routes(spec, self._rules)
 
     def _rules(self, op: Operation) -> OperationRules:
         responses = {}
@@ -89,27 +77,23 @@ class SpecIndex:
     def match(self, method: str, path: str) -> tuple[OperationRules | None, dict[str, str]]:
         """The operation of ``method path`` (``None`` if the spec has no such path or
         method) and its path parameters."""
-        for pattern, methods in self.routes:
-            m = pattern.match(path)
-            if m is not None:
-                rules = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
-                return rules, m.groupdict()
-        return None, {}
+        found = find(self.routes, method, path)
+        return found[0], found[1]
 
     # the request ------------------------------------------------------------------------
     def check_request(
-        self, rules: OperationRules | None, method: str, path: str, query: dict[str, list[str]],
-        headers: dict[str, str], body: bytes | None, body_complete: bool,
-        form: Form | None = None,
+        self, rules: OperationRules | None, method: str, path: str,
+        path_params: dict[str, str], query: dict[str, list[str]], headers: dict[str, str],
+        body: bytes | None, body_complete: bool, form: Form | None = None,
     ) -> list[JsonObject]:
-        """The client's violations (``[]``: conformant). ``body`` is the captured request
-        body (``None`` past the capture limit); ``form`` the parts of a multipart body read
-        as it streamed (fields and files' sizes)."""
+        """The client's violations (``[]``: conformant). ``rules`` and ``path_params`` are
+        what ``match`` found; ``body`` is the captured request body (``None`` past the
+        capture limit); ``form`` the parts of a multipart body read as it streamed (fields
+        and files' sizes)."""
         if rules is None:
             return [{"field": None, "message": f"no operation of the spec matches {method} "
                                                f"{path}", "rule": UNSPECIFIED}]
         op, validator = rules.operation, rules.request
-        _, path_params = self.match(method, path)
         out: list[JsonObject] = []
         values = {p.name: coerce(path_params[p.name], p.schema)
                   for p in op.parameters if p.location == "path" and p.name in path_params}

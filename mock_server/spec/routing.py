@@ -10,7 +10,7 @@ startup) → handler → response.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from starlette.convertors import StringConvertor
 from starlette.routing import Match, Route
@@ -25,12 +25,16 @@ if TYPE_CHECKING:
 
 #: Every method reaches the dispatcher, which answers 405 itself (JSON, full Allow).
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+#: What a path's route leads to: the app's ``Dispatcher``; the proxy's own per-path objects.
+EndpointT = TypeVar("EndpointT")
 
 
-class SpecRoutes:
+class SpecRoutes(Generic[EndpointT]):
     """All paths of one API: literal paths are found in a dict, templated ones by their
     regexes (checked only when the API's prefix matches), so a request costs one lookup
-    instead of trying every route of the app in turn. The app's front door asks ``find``."""
+    instead of trying every route of the app in turn. The app's front door asks ``find``;
+    the proxy matches its traffic and its control plane with it (``EndpointT``: what each
+    route's endpoint is)."""
 
     def __init__(self, prefix: str, routes: list[Route]) -> None:
         self.prefix = prefix
@@ -59,8 +63,8 @@ class SpecRoutes:
     def _segment(self, path: str) -> str:
         return path[len(self.prefix):].split("/", 2)[1] if "/" in path[len(self.prefix):] else ""
 
-    def find(self, scope: Scope) -> tuple[Dispatcher, dict[str, object]] | None:
-        """The dispatcher and path parameters of a request this API serves (``None``: not
+    def find(self, scope: Scope) -> tuple[EndpointT, dict[str, object]] | None:
+        """The endpoint (dispatcher) and path parameters of a request this API serves (``None``: not
         one of its paths)."""
         path = scope["path"]
         if self.prefix and not path.startswith(self.prefix):
@@ -71,14 +75,14 @@ class SpecRoutes:
             # without its child scope: a literal path is its dict entry, a templated one its
             # regex and converters.
             if route is not None:
-                return cast(Dispatcher, route.endpoint), {}
+                return cast(EndpointT, route.endpoint), {}
             for candidate in self.templated.get(self._segment(path), ()):
                 m = candidate.path_regex.match(path)
                 if m is not None:
                     if id(candidate) in self.plain:  # every parameter a string: as matched
-                        return cast(Dispatcher, candidate.endpoint), m.groupdict()
+                        return cast(EndpointT, candidate.endpoint), m.groupdict()
                     convertors = candidate.param_convertors
-                    return cast(Dispatcher, candidate.endpoint), {
+                    return cast(EndpointT, candidate.endpoint), {
                         k: convertors[k].convert(v) for k, v in m.groupdict().items()
                     }
         else:  # under a root path: Starlette's own matching
@@ -87,17 +91,17 @@ class SpecRoutes:
             for candidate in candidates:
                 match, child = candidate.matches(scope)
                 if match is not Match.NONE:
-                    return cast(Dispatcher, candidate.endpoint), child["path_params"]
+                    return cast(EndpointT, candidate.endpoint), child["path_params"]
         for start, route, names in self.loose:
             if path.startswith(start) or path == start.rstrip("/"):
                 # The segments in order, the last parameter takes the rest ("" when absent).
                 parts = path[len(start):].split("/", len(names) - 1)
                 parts += [""] * (len(names) - len(parts))
-                return cast(Dispatcher, route.endpoint), dict(zip(names, parts, strict=True))
+                return cast(EndpointT, route.endpoint), dict(zip(names, parts, strict=True))
         return None
 
 
-def build_routes(binding: ApiBinding, context: AppContext) -> SpecRoutes:
+def build_routes(binding: ApiBinding, context: AppContext) -> SpecRoutes[Dispatcher]:
     """One Route per spec path, bundled in the API's ``SpecRoutes``."""
     binding.check_handlers()
     by_path: dict[str, list[Operation]] = {}
