@@ -52,6 +52,8 @@ def test_the_layer_diagram_names_every_module_of_the_package() -> None:
         rel = path.relative_to(ROOT / "mock_server")
         if path.name == "__init__.py" or "_data" in rel.parts or "ui" in rel.parts:
             continue
+        if rel.parent == Path("proxy/hooks"):  # a folder of plug-ins, found by name: a new
+            continue  # hook is one module there and nothing else (ARCHITECTURE.md's recipe)
         if len(rel.parts) == 1:
             if not re.search(rf"(?<![\w/]){re.escape(path.name)}\b", block):
                 missing.append(str(rel))
