@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from mock_server.serving import HttpProtocol
+from tests.serving.running import running
 from tests.waiting import wait_for
 
 #: What the app saw, per request path (the tests read it after the answers).
@@ -62,18 +60,8 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, http=HttpProtocol, lifespan="on", log_level="critical",
-                            timeout_keep_alive=1)
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_for(lambda: srv.started, timeout=10)
-    yield f"127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with running(app, timeout_keep_alive=1) as address:
+        yield address
 
 
 def _raw(address: str, data: bytes, *, until: bytes | None = None, timeout: float = 5) -> bytes:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from mock_server.serving import HttpProtocol
 from mock_server.serving.hook import EXTENSION, NoSocket, connection_of
+from tests.serving.running import running
 from tests.waiting import wait_for
 
 BODY = b"0123456789" * 10
@@ -48,16 +46,8 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, http=HttpProtocol, lifespan="on", log_level="critical")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_for(lambda: srv.started, timeout=10)
-    yield f"127.0.0.1:{sock.getsockname()[1]}"
-    srv.should_exit = True
-    thread.join(10)
+    with running(app) as address:
+        yield address
 
 
 def _raw(address: str, path: str) -> bytes:
