@@ -17,7 +17,7 @@ import orjson
 
 from ..jsontypes import JsonObject
 from ..media import media_type
-from ..spec.guesses import SUFFIX, mark
+from ..spec.guesses import mark
 from ..spec.loader import ApiSpec, Operation, resolve
 from ..spec.rules import DOCUMENTED, GUESS, UNSPECIFIED, rulebook
 from ..spec.validation import (
@@ -249,9 +249,6 @@ class SpecIndex:
                                      body=verdict):
                 if only_documented and v.get("rule") != DOCUMENTED:
                     continue
-                v["message"] = v["message"].removesuffix(f" {SUFFIX}").replace(
-                    "is not a known field (request bodies are strict)",
-                    "is a field the spec does not list")
                 v.pop("keyword", None)
                 out.append(v)
         return out

@@ -96,9 +96,10 @@ def describe_errors(
                     _judged(
                         {
                             "field": _field(prefix, path + [extra]),
-                            "message": "is not a known field (request bodies are strict)",
+                            "message": "is not a known field (request bodies are strict)"
+                            if request else "is a field the spec does not list",
                         },
-                        verdict, name,
+                        verdict, name, request,
                     )
                 )
             continue
@@ -112,7 +113,7 @@ def describe_errors(
                 message = (f"is {given.get(tag_name)!r}: with its other fields this is "
                            f"the {wanted!r} answer, whose `{tag_name}` is {wanted!r}")
                 out.append(_judged({"field": _field(prefix, path + [tag_name]),
-                                    "message": message}, verdict, name))
+                                    "message": message}, verdict, name, request))
                 continue
             required = _one_of_required(document, root, list(err.schema_path))
             if required and not isinstance(err.instance, dict):
@@ -122,13 +123,14 @@ def describe_errors(
                     continue  # the type error says it
                 message = _type_message(["object"], err.instance)
                 out.append(_judged({"field": _field(prefix, path) or None, "message": message},
-                               verdict, name))
+                               verdict, name, request))
                 continue
             if required and all(len(r) == 1 for r in required):
                 # a choice between fields names every field of the choice
                 fields = [_field(prefix, path + r) for r in required]
                 message = _choice_message([f"`{f}`" for f in fields], name)
-                out.append(_judged({"field": fields, "message": message}, verdict, name))
+                out.append(_judged({"field": fields, "message": message}, verdict, name,
+                                   request))
                 continue
             if required:
                 message = _choice_message([" + ".join(r) for r in required], name)
@@ -138,14 +140,18 @@ def describe_errors(
                 message = "must be one of: " + ", ".join(
                     "null" if v is None else str(v) for v in allowed)
         out.append(_judged({"field": _field(prefix, path) or None, "message": message},
-                               verdict, name))
+                               verdict, name, request))
     return out
 
 
-def _judged(violation: JsonObject, verdict: Verdict, kind: str) -> JsonObject:
-    """A violation with its verdict. A request's wrong JSON type is never let through by
-    ``--lenient`` (a handler could not read the value): its ``keyword`` says so."""
-    out = mark_guess(violation, verdict.guess) if verdict.rule == GUESS else dict(violation)
+def _judged(violation: JsonObject, verdict: Verdict, kind: str,
+            request: bool = True) -> JsonObject:
+    """A violation with its verdict. A request's guessed rule says so in its message (the
+    real API may accept the request); an answer's verdict is in its fields alone. A
+    request's wrong JSON type is never let through by ``--lenient`` (a handler could not read
+    the value): its ``keyword`` says so."""
+    guessed = verdict.rule == GUESS and request
+    out = mark_guess(violation, verdict.guess) if guessed else dict(violation)
     out.update(verdict.fields())
     if kind == "Type":
         out["keyword"] = "type"

@@ -21,7 +21,7 @@ from mock_server.spec.loader import load_spec
 from tests.vendor import reference
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = ["stagepro.yaml", "stagerai.yaml", "admin.yaml"]
+SPECS = ["stagepro.yaml", "stagerai.yaml", "admin.yaml", "proxy-admin.yaml"]
 
 
 def _doc(name: str) -> dict[str, Any]:
