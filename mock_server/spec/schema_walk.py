@@ -74,3 +74,14 @@ def schemas_under(document: JsonObject, schema: Json, depth: int = 0) -> list[Js
     if isinstance(node.get("items"), dict):
         out += schemas_under(document, node["items"], depth + 1)
     return out
+
+
+def names_only(branch: JsonObject) -> bool:
+    """A choice's branch that only names its field: ``required``, and perhaps "this field
+    and no other" (``properties`` of ``true``/``false`` with ``additionalProperties: false``,
+    Stager AI's ``File`` or ``file``). The parent's "exactly one of" says it all."""
+    named = branch.get("properties", {})
+    return (isinstance(branch.get("required"), list)
+            and set(branch) <= {"required", "properties", "additionalProperties"}
+            and branch.get("additionalProperties", False) is False
+            and isinstance(named, dict) and all(isinstance(v, bool) for v in named.values()))
