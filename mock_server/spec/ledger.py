@@ -172,9 +172,10 @@ def _schema(document: JsonObject, node: Json, parts: Sequence[str | int], name: 
         return
     for key, value in node.get("properties", {}).items() if isinstance(
             node.get("properties"), dict) else ():
-        if isinstance(value, bool):  # a choice's branch naming its field (true/false)
-            continue
         where = [*parts, "properties", key]
+        if value is False:  # a name that must be absent (a listing's `secret`): a rule
+            yield Item("rule", pointer(where), "absent", classify(document, where))
+            continue
         target = resolve(document, value) if isinstance(value, dict) and "$ref" in value else {}
         follow = "properties" in target  # an object whose whole shape is marked
         yield Item("field", pointer(where), str(key), classify(document, where,
@@ -217,8 +218,8 @@ def _schema(document: JsonObject, node: Json, parts: Sequence[str | int], name: 
         rule = classify(document, parts, keyword) if keyword != "allOf" else None
         for i, sub in enumerate(node.get(keyword) or []):
             for item in _schema(document, sub, [*parts, keyword, i], name):
-                if item.kind == "rule" and isinstance(sub, dict) and names_only(sub):
-                    continue  # "this field and no other": the choice's own rule
+                if item.kind in ("rule", "field") and isinstance(sub, dict) and names_only(sub):
+                    continue  # restated by reference, "and no other": the choice's own rule
                 # a branch's names and values are the choice's: a guessed choice marks them
                 yield item if item.mark or rule is None else Item(
                     item.kind, item.pointer, item.token, rule, item.name)

@@ -77,11 +77,15 @@ def schemas_under(document: JsonObject, schema: Json, depth: int = 0) -> list[Js
 
 
 def names_only(branch: JsonObject) -> bool:
-    """A choice's branch that only names its field: ``required``, and perhaps "this field
-    and no other" (``properties`` of ``true``/``false`` with ``additionalProperties: false``,
-    Stager AI's ``File`` or ``file``). The parent's "exactly one of" says it all."""
+    """A choice's branch that only names its fields: ``required``, each perhaps restated by
+    reference so that code generators keep its type (``properties: {image_url: {$ref:
+    ImageUrl}}``), and perhaps "these fields and no other" (``additionalProperties: false``,
+    Stager AI's ``File`` or ``file``). The parent's "exactly one of" (or the schema it
+    constrains) says it all: nothing in it is a field or a rule of its own."""
     named = branch.get("properties", {})
-    return (isinstance(branch.get("required"), list)
+    required = branch.get("required")
+    return (isinstance(required, list) and isinstance(named, dict)
             and set(branch) <= {"required", "properties", "additionalProperties"}
             and branch.get("additionalProperties", False) is False
-            and isinstance(named, dict) and all(isinstance(v, bool) for v in named.values()))
+            and all(name in required and (isinstance(v, bool) or (
+                isinstance(v, dict) and set(v) == {"$ref"})) for name, v in named.items()))
