@@ -19,6 +19,7 @@ from ..jsontypes import Json, JsonObject
 from .fidelity_ledger import ledger_section
 from .guesses import GUESS, all_guesses, guess_at
 from .loader import HTTP_METHODS, resolve
+from .schema_walk import names_only
 
 APIS = (
     ("stagepro", "StagePro v1",
@@ -131,9 +132,10 @@ def _walk_rules(
             _walk_rules(document, node[key], pointer + [key], seen, out)
     for key in ("allOf", "anyOf", "oneOf"):
         for i, sub in enumerate(node.get(key, [])):
-            if isinstance(sub, dict) and set(sub) == {"required"}:
+            if isinstance(sub, dict) and names_only(sub):
                 continue  # named by the parent's "exactly one of"
             _walk_rules(document, sub, pointer + [key, str(i)], seen, out)
+
 
 
 JSON_MEDIA = ("application/json",)

@@ -49,6 +49,7 @@ from ..jsontypes import Json, JsonObject
 from .citations import Sources, load_sources, own_mark, shown
 from .guesses import GUESS, GUESS_KEYWORDS, guess_at
 from .loader import HTTP_METHODS, resolve
+from .schema_walk import names_only
 
 __all__ = ["Item", "Sources", "contradictions", "items", "load_sources", "own_mark", "shown"]
 
@@ -172,6 +173,9 @@ def _schema(document: JsonObject, node: Json, parts: Sequence[str | int], name: 
     for key, value in node.get("properties", {}).items() if isinstance(
             node.get("properties"), dict) else ():
         where = [*parts, "properties", key]
+        if value is False:  # a name that must be absent (a listing's `secret`): a rule
+            yield Item("rule", pointer(where), "absent", classify(document, where))
+            continue
         target = resolve(document, value) if isinstance(value, dict) and "$ref" in value else {}
         follow = "properties" in target  # an object whose whole shape is marked
         yield Item("field", pointer(where), str(key), classify(document, where,
@@ -214,6 +218,8 @@ def _schema(document: JsonObject, node: Json, parts: Sequence[str | int], name: 
         rule = classify(document, parts, keyword) if keyword != "allOf" else None
         for i, sub in enumerate(node.get(keyword) or []):
             for item in _schema(document, sub, [*parts, keyword, i], name):
+                if item.kind in ("rule", "field") and isinstance(sub, dict) and names_only(sub):
+                    continue  # restated by reference, "and no other": the choice's own rule
                 # a branch's names and values are the choice's: a guessed choice marks them
                 yield item if item.mark or rule is None else Item(
                     item.kind, item.pointer, item.token, rule, item.name)

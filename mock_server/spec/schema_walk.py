@@ -74,3 +74,18 @@ def schemas_under(document: JsonObject, schema: Json, depth: int = 0) -> list[Js
     if isinstance(node.get("items"), dict):
         out += schemas_under(document, node["items"], depth + 1)
     return out
+
+
+def names_only(branch: JsonObject) -> bool:
+    """A choice's branch that only names its fields: ``required``, each perhaps restated by
+    reference so that code generators keep its type (``properties: {image_url: {$ref:
+    ImageUrl}}``), and perhaps "these fields and no other" (``additionalProperties: false``,
+    Stager AI's ``File`` or ``file``). The parent's "exactly one of" (or the schema it
+    constrains) says it all: nothing in it is a field or a rule of its own."""
+    named = branch.get("properties", {})
+    required = branch.get("required")
+    return (isinstance(required, list) and isinstance(named, dict)
+            and set(branch) <= {"required", "properties", "additionalProperties"}
+            and branch.get("additionalProperties", False) is False
+            and all(name in required and (isinstance(v, bool) or (
+                isinstance(v, dict) and set(v) == {"$ref"})) for name, v in named.items()))
