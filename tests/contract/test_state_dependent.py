@@ -44,5 +44,9 @@ def test_every_refusal_of_schema_valid_input_is_declared_in_the_spec(api, monkey
         f"else fix the mock: {missing}\n"
         + "\n".join(line for p in result.failures for line in p.lines())
     )
-    # The guard can fail: the declared operations are among those it saw refuse.
-    assert refused, f"{api}: no operation refused schema-valid input: is the guard blind?"
+    # The guard can fail: StagePro's declared operations are among those it saw refuse.
+    # (Stager AI's last refusal these few examples reached, an upload with both `File` and
+    # `file`, is now stated by the schema itself; its state-dependent ones need state the
+    # examples do not build.)
+    if api == "stagepro":
+        assert refused, "no operation refused schema-valid input: is the guard blind?"
