@@ -10,7 +10,7 @@ import json
 from contract_tests.ndjson import Response, response_body
 from mock_server.jsontypes import Json, JsonObject
 from mock_server.spec.guesses import GUESS
-from mock_server.spec.loader import Operation, resolve
+from mock_server.spec.loader import Operation, resolve, response_key
 from mock_server.spec.validation import _compile
 
 #: An OpenAPI document or one of its objects, as parsed from YAML.
@@ -29,7 +29,8 @@ def document_response(document: Spec, op: Operation, code: str) -> Spec:
 
 def json_schema(document: Spec, op: Operation, status: str) -> Spec | None:
     """The schema of the operation's ``application/json`` answer with ``status``."""
-    spec = op.responses.get(status)
+    key = response_key(op.responses, status)
+    spec = op.responses.get(key) if key else None
     if spec is None:
         return None
     spec = resolve(document, spec)

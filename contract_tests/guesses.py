@@ -50,12 +50,11 @@ from contract_tests.ndjson import Case, Response, response_body
 from mock_server.jsontypes import Json
 from mock_server.proxy.verdicts import SpecIndex
 from mock_server.spec.guesses import GUESS, guess_at
-from mock_server.spec.loader import Operation, load_spec, resolve
+from mock_server.spec.loader import Operation, load_spec, resolve, response_key
 from mock_server.spec.rules import (
     DOCUMENTED,
     GUESSED,
     UNCOVERED,
-    UNSPECIFIED,
     Verdict,
     rulebook,
     schemas_under,
@@ -193,11 +192,11 @@ class Classifier:
         states the success status: documented); a guess when the expected statuses are
         guesses (:meth:`status_guesses`); else the expected status's own verdict."""
         answered = self.book.status(op, status)
-        if str(status) not in (op.responses or {}) and \
+        if response_key(op.responses, status) is None and \
                 all(200 <= s < 300 for s in expected):
             return answered  # another 2xx where the reference documents the success status
-        if answered.rule == UNSPECIFIED and status >= 500:
-            return answered
+        if answered.rule != DOCUMENTED and (status >= 500 or status == 429):
+            return answered  # a fault: unspecified, or the spec's guessed 429 / 5XX
         why = self.status_guesses(op, status, expected)
         if why:
             return Verdict(GUESSED, guess="; ".join(why))
@@ -209,9 +208,10 @@ class Classifier:
         requiring it, else the field's own; unspecified when the schema has no such field
         (an undeclared 2xx is read as the operation's success answer)."""
         responses = op.responses or {}
-        if str(status) not in responses and 200 <= status < 300:
-            status = next((int(s) for s in sorted(responses) if str(s).startswith("2")), status)
-        response = resolve(self.document, responses.get(str(status)) or {})
+        key = response_key(responses, status)
+        if key is None and 200 <= status < 300:
+            key = next((str(s) for s in sorted(responses) if str(s).startswith("2")), None)
+        response = resolve(self.document, responses.get(key) or {} if key else {})
         schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
         for node in schemas_under(self.document, schema):
             if name in (node.get("required") or ()):
@@ -223,7 +223,8 @@ class Classifier:
 
     def value_verdict(self, op: Operation, status: int, name: str) -> Verdict:
         """A value of field ``name`` outside its list, in an answer (``RuleBook.values``)."""
-        response = resolve(self.document, (op.responses or {}).get(str(status)) or {})
+        key = response_key(op.responses, status)
+        response = resolve(self.document, (op.responses or {}).get(key) or {} if key else {})
         schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
         for node in schemas_under(self.document, schema):
             prop = (node.get("properties") or {}).get(name)
@@ -319,9 +320,8 @@ class Classifier:
         return document_response(self.document, op, code)
 
     def _response_guesses(self, op: Operation, response: Response) -> tuple[str, ...]:
-        status = str(response.get("status_code"))
-        responses = op.responses
-        spec = responses.get(status) or responses.get(f"{status[0]}XX") or responses.get("default")
+        key = response_key(op.responses, str(response.get("status_code")))
+        spec = op.responses.get(key) if key else None
         if spec is None:
             return ()
         spec = resolve(self.document, spec)

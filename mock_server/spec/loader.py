@@ -25,6 +25,20 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 _GUESS = "x-stagemock-guess"
 
 
+def response_key(responses: JsonObject | None, status: int | str, default: bool = True
+                 ) -> str | None:
+    """The key of an operation's ``responses`` that covers ``status``: the status itself,
+    else its range as OpenAPI writes it (``5XX``, which the specs declare for the 5xx the
+    mock answers only for injected faults), else ``default`` (when ``default``); ``None``
+    when the operation declares no such answer."""
+    responses = responses or {}
+    code = str(status)
+    for key in (code, f"{code[:1]}XX", f"{code[:1]}xx", *(("default",) if default else ())):
+        if key in responses:
+            return key
+    return None
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str

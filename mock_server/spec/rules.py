@@ -9,8 +9,10 @@ mock's own journal) carries a :class:`Verdict`:
   as an item of the fidelity ledger (:mod:`.ledger`), and the item's citation is the source.
 - ``guess``, with ``guess``: the reason of the mark on that rule itself (a required field's
   own mark, not the mark of the response it sits in).
-- ``unspecified``: a status or a shape the spec does not cover (a 429 or 5xx the operation
-  does not declare, a field the spec does not list).
+- ``unspecified``: a status or a shape the spec does not cover (a status the operation does
+  not declare, a field the spec does not list). The specs declare ``429`` and the range
+  ``5XX`` on every operation, marked guesses: such an answer is a guess, and its body is
+  checked against the guessed error envelope.
 
 Which rule a schema violation breaks (:meth:`RuleBook.violation`):
 
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 from ..jsontypes import Json, JsonObject
 from . import ledger
 from .guesses import guess_at
-from .loader import Operation, resolve
+from .loader import Operation, resolve, response_key
 from .schema_walk import _branches, schemas_under
 
 DOCUMENTED, GUESS, UNSPECIFIED = "documented", "guess", "unspecified"
@@ -127,18 +129,21 @@ class RuleBook:
     # ------------------------------------------------------------------ statuses
     def status(self, op: Operation, status: int) -> Verdict:
         """Answering ``status`` to ``op``: the status's own verdict when the operation
-        declares it (cited, or the guess that marks it); another 2xx where a reference
-        states the operation's success status (200 for ``POST /jobs``, whose 202 the
-        reference gives) breaks that statement; any other status the operation does not
-        declare (a 429, a 5xx, a 201 where the spec guesses 200) is ``unspecified``: what is
-        documented about such an answer is its body (``proxy.verdicts`` checks it)."""
+        declares it, itself or by its range (``5XX``): cited, or the guess that marks it
+        (the specs' ``429`` and ``5XX``, which the references never document, are guesses);
+        another 2xx where a reference states the operation's success status (200 for
+        ``POST /jobs``, whose 202 the reference gives) breaks that statement; any other
+        status the operation does not declare (a 201 where the spec guesses 200, a 4xx it
+        does not list) is ``unspecified``: what is documented about such an answer is its
+        body (``proxy.verdicts`` checks it). A ``default`` response is not read: it would
+        make every status declared."""
         responses = op.responses or {}
         base = f"/{'paths' if not op.operation_id.startswith('webhook') else 'webhooks'}"
         where = f"{base}/{ledger._escape(op.path)}/{op.method.lower()}/responses"
         code = str(status)
-        for key in (code, f"{code[0]}XX"):
-            if key in responses:
-                return self.response(where, key)
+        key = response_key(responses, code, default=False)
+        if key is not None:
+            return self.response(where, key)
         if code.startswith("2"):
             # another success where a reference states the operation's: that statement broken
             for key in responses:

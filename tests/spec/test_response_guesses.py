@@ -216,5 +216,5 @@ def test_fidelity_lists_the_guessed_response_fields():
     text = fidelity.render(ROOT / "openapi")
     assert "### Guessed response fields" in text
     # the reference gives no status for reads: 200 is a guess (tests/spec/test_ledger.py)
-    assert "| `getUsage` | `GET /usage` | 401 | 200 | `object`, `livemode`, `plan`" in text
+    assert "| `getUsage` | `GET /usage` | 401 | 200, 429, 5XX | `object`, `livemode`, `plan`" in text
     assert "| `error` | `getHdrImageGroup` |" in text  # status is shown by the reference

@@ -106,3 +106,31 @@ def test_generated_types_have_no_unknown_where_the_shape_is_known(api, tmp_path)
         assert "secret?: never;" in source
     else:
         assert "File?: string;" in source and "file?: string;" in source
+
+
+@pytest.mark.parametrize("api", ["stagepro", "stagerai"])
+def test_429_and_5xx_bodies_have_a_type(api, tmp_path):
+    """Every operation types its 429 and 5xx answers (``"429"`` and the range key ``"5XX"``)
+    by the API's own error envelope (GCS's XML error for the signed storage URLs), with an
+    optional numeric ``Retry-After``: a generated client reads ``error.code`` of a
+    ``rate_limited`` without a cast."""
+    import yaml
+
+    out = tmp_path / f"{api}.ts"
+    proc = subprocess.run([str(_tool()), str(ROOT / "openapi" / f"{api}.yaml"), "-o", str(out)],
+                          capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
+    assert proc.returncode == 0 and out.exists(), proc.stdout + proc.stderr
+    source = out.read_text()
+    document = yaml.safe_load((ROOT / "openapi" / f"{api}.yaml").read_text())
+    ops = [(path, op) for path, item in document["paths"].items() for op in item.values()
+           if isinstance(op, dict) and "responses" in op]
+    gcs = sum(1 for path, _ in ops if path.startswith("/gcs/"))
+    envelope = "Error" if api == "stagepro" else "ErrorResponse"
+    assert source.count('429: components["responses"]["TooManyRequests"];') == len(ops) - gcs
+    assert source.count('"5XX": components["responses"]["ServerError"];') == len(ops) - gcs
+    assert source.count('429: components["responses"]["GcsTooManyRequests"];') == gcs
+    assert source.count('"5XX": components["responses"]["GcsServerError"];') == gcs
+    for name in ("TooManyRequests", "ServerError"):
+        block = source.split(f"\n        {name}: {{\n", 1)[1].split("\n        };", 1)[0]
+        assert f'"application/json": components["schemas"]["{envelope}"];' in block, block
+        assert '"Retry-After"?: number;' in block, block
