@@ -13,12 +13,14 @@ What is left, and why no schema can state it to this generator (schemathesis 4.3
   for a whole raw body).
 - **state**: an HDR group's 8th bracket (``too_many_brackets``); a webhook endpoint id, an
   upload id or a page cursor this account was never given (StagePro).
-- **StagePro's rules beyond the schema** that its description lists (``listing_tool`` only
-  with ``type: listing-tool``): a schema could state this one; it is named here until it does. Both operations carry ``x-stagemock-state-dependent``,
-  which ``stagemock check`` reads and the raw CLI cannot.
+The operations refusing them carry ``x-stagemock-state-dependent``, which ``stagemock check``
+reads and the raw CLI cannot.
 
 A refusal the schema *can* state must not be among them: two file parts (``File`` and
-``file``), refused since the schema says so (tests/stagerai/test_upload_parts.py)."""
+``file``), refused since the schema says so (tests/stagerai/test_upload_parts.py); StagePro's
+``listing_tool`` with a job ``type`` other than ``listing-tool`` (or none with it), refused
+since createJob's and createBatch's schemas say so, a ``oneOf`` on ``type``
+(tests/stagepro/test_listing_tool_rule.py)."""
 
 from __future__ import annotations
 
@@ -53,9 +55,6 @@ STATEFUL_REFUSALS = {
         ("*", "validation_error", "unknown webhook endpoint"),
         ("*", "upload_not_found", "no upload"),
         ("*", "validation_error", "is not a cursor this API issued"),
-        # listed under "Rules the server checks beyond the schema" in createJob's description;
-        # a schema could state it (an if/then on `type`): open, see the report of issue 34
-        ("*", "validation_error", "is only allowed when type is listing-tool"),
     },
 }
 
