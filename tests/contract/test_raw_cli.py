@@ -35,6 +35,7 @@ import yaml
 
 from contract_tests.ndjson import response_body
 from mock_server import Settings
+from mock_server.jsontypes import JsonObject
 from mock_server.testing import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,8 +72,11 @@ def _parts(body: bytes) -> set[str]:
             for line in body.split(b"\r\n") if line.startswith(b"Content-Disposition:")}
 
 
-@pytest.mark.parametrize("api", ["stagepro", "stagerai"])
-def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, tmp_path):
+def _run(api: str, tmp_path: Path, *options: str, phases: str, examples: int
+         ) -> tuple[set[tuple[str, str, str]], list[tuple[str, str, object]],
+                    list[JsonObject], int]:
+    """schemathesis's CLI on a fresh mock: the named refusals it met, the failures no entry
+    explains, the JSON bodies the mock accepted (2xx) and how many requests it sent."""
     config = tmp_path / "st.toml"
     config.write_text(AUTH[api])
     events = tmp_path / "events.ndjson"
@@ -81,8 +85,9 @@ def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, t
             [sys.executable, "-c", "import sys; from schemathesis.cli import schemathesis; "
              "sys.argv[0] = 'st'; sys.exit(schemathesis())", "--config-file", str(config),
              "run", str(ROOT / "openapi" / f"{api}.yaml"), "--url", server.url + PREFIX[api],
-             "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful",
-             "--max-examples", "10", "--seed", "20260101", "--generation-database", "none",
+             *options, "--checks", "all", "--phases", phases,
+             "--max-examples", str(examples), "--seed", "20260101",
+             "--generation-database", "none",
              "--no-color", "--report", "ndjson", "--report-ndjson-path", str(events)],
             capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path)
     assert events.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -90,6 +95,7 @@ def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, t
     state_dependent = _state_dependent(api)
     left: set[tuple[str, str, str]] = set()
     unexplained: list[tuple[str, str, object]] = []
+    accepted: list[JsonObject] = []
     tested = 0
     for line in events.read_text().splitlines():
         finished = json.loads(line).get("ScenarioFinished")
@@ -100,6 +106,9 @@ def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, t
             tested += 1
             response = interaction.get("response") or {}
             assert response.get("status_code", 0) < 500, interaction  # ST101: never a 5xx
+            sent = ((interaction.get("request") or {}).get("body") or {}).get("$base64")
+            if 200 <= response.get("status_code", 0) < 300:
+                accepted.append(_json_or_empty(sent))
             for check in (recorder.get("checks") or {}).get(case_id, []):
                 if check.get("status") != "failure":
                     continue
@@ -112,10 +121,44 @@ def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, t
                 if failure["code"] != "ST202" or operation not in state_dependent or not known:
                     unexplained.append((failure["code"], operation, error))
                 left |= set(known)
-                sent = ((interaction.get("request") or {}).get("body") or {}).get("$base64")
                 if sent and operation == "POST /api/image":
                     assert not {"File", "file"} <= _parts(base64.b64decode(sent)), error
+    assert tested, proc.stdout[-2000:]
+    return left, unexplained, accepted, tested
+
+
+def _json_or_empty(sent: str | None) -> JsonObject:
+    try:
+        body = json.loads(base64.b64decode(sent or ""))
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+@pytest.mark.parametrize("api", ["stagepro", "stagerai"])
+def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, tmp_path):
+    left, unexplained, _, tested = _run(api, tmp_path, examples=10,
+                                        phases="examples,coverage,fuzzing,stateful")
     assert not unexplained, unexplained
-    assert tested > 100, proc.stdout[-2000:]
+    assert tested > 100
     # a refusal named above that no longer shows needs no entry: the list only shrinks
     assert left <= STATEFUL_REFUSALS[api]
+
+
+def test_the_listing_tool_rule_by_type_is_the_schemas(tmp_path):
+    """createJob and createBatch alone, with three times the examples and on past the first
+    failure (the state refusals, an unknown webhook endpoint, come first): schemathesis reads
+    the ``oneOf`` on ``type`` and sends no schema-valid job or batch the mock refuses for its
+    ``listing_tool``, and none the schema refuses is accepted (``negative_data_rejection``).
+    On the spec before that ``oneOf``, this very run met three listing-tool batches without a
+    tool, refused (```photos[0].listing_tool` is required when type is listing-tool``). The
+    accepted bodies hold both branches: listing-tool jobs with their tool, other types
+    without one."""
+    _, unexplained, accepted, _ = _run(
+        "stagepro", tmp_path, "--include-operation-id", "createJob",
+        "--include-operation-id", "createBatch", "--continue-on-failure",
+        phases="examples,coverage,fuzzing", examples=30)
+    assert not unexplained, unexplained
+    types = {(b.get("type"), "listing_tool" in (b.get("input") or {})) for b in accepted}
+    assert ("listing-tool", True) in types, types
+    assert any(t != "listing-tool" and not tool for t, tool in types), types
