@@ -24,14 +24,14 @@ def distinct(violations: list[JsonObject]) -> list[JsonObject]:
     return out
 
 
-def tagged_branch(branches: list[list[jsonschema_rs.ValidationError]], path: Sequence[str | int],
-            errors: list[jsonschema_rs.ValidationError]
-            ) -> list[jsonschema_rs.ValidationError] | None:
+def tagged_branches(branches: list[list[jsonschema_rs.ValidationError]],
+                    path: Sequence[str | int], errors: list[jsonschema_rs.ValidationError]
+                    ) -> list[list[jsonschema_rs.ValidationError]] | None:
     """A choice tagged by a field (a ``const`` or ``enum`` on a field of the object itself,
-    StagePro's ``type``): the errors of the one branch the request's tag picks, so the
-    violation names the field that branch refuses (``input.listing_tool``), not the whole
+    StagePro's job ``type``): the errors of each branch the request's tag picks, so the
+    violation names the field those branches refuse (``input.listing_tool``), not the whole
     body. ``[]`` when no branch takes the tag and the tag's own error says so; None when the
-    choice is not tagged, or the tag picks no single branch."""
+    choice is not tagged (or the tag rules no branch out)."""
     depth = len(path) + 1
 
     def tag_errors(branch: list[jsonschema_rs.ValidationError]) -> list[tuple[str | int, ...]]:
@@ -39,15 +39,14 @@ def tagged_branch(branches: list[list[jsonschema_rs.ValidationError]], path: Seq
                 if type(e.kind).__name__ in ("Constant", "Enum")
                 and len(e.instance_path) == depth]
 
-    untagged = [b for b in branches if not tag_errors(b)]
-    if len(untagged) == 1 and len(branches) > 1:
-        return untagged[0]
-    if not untagged:
-        tags = {t for b in branches for t in tag_errors(b)}
-        if all(any(tuple(e.instance_path) == t and type(e.kind).__name__ not in
-                   ("OneOfNotValid", "OneOfMultipleValid", "AnyOf") for e in errors)
-               for t in tags):
-            return []  # an unknown tag: its own error (an enum) names it
+    picked = [b for b in branches if not tag_errors(b)]
+    if picked:
+        return picked if len(picked) < len(branches) else None
+    tags = {t for b in branches for t in tag_errors(b)}
+    if all(any(tuple(e.instance_path) == t and type(e.kind).__name__ not in
+               ("OneOfNotValid", "OneOfMultipleValid", "AnyOf") for e in errors)
+           for t in tags):
+        return []  # an unknown tag: its own error (an enum) names it
     return None
 
 

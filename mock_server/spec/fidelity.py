@@ -48,9 +48,10 @@ def _rule(keyword: str, value: Json) -> str:
         return "required: " + ", ".join(map(str, value))
     if keyword == "additionalProperties":
         return "no unknown fields (additionalProperties: false)"
-    if keyword == "oneOf":
+    if keyword in ("oneOf", "anyOf"):
         names = [" + ".join(b.get("required", [])) for b in value if isinstance(b, dict)]
-        return "exactly one of: " + ", ".join(n for n in names if n) if all(names) else "oneOf"
+        said = "exactly one of: " if keyword == "oneOf" else "at least one of: "
+        return said + ", ".join(n for n in names if n) if all(names) else keyword
     return f"{keyword} {value}"
 
 

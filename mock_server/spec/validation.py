@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 import jsonschema_rs
 
 from ..jsontypes import Json, JsonObject
-from .choices import alternatives, distinct, tagged_branch
+from .choices import alternatives, distinct, tagged_branches
 from .guesses import guess_at
 from .guesses import mark as mark_guess
 from .loader import Operation, Parameter, resolve
@@ -108,9 +108,14 @@ def describe_errors(
         elif name in ("OneOfNotValid", "OneOfMultipleValid", "AnyOf"):
             branches = list(getattr(kind, "context", None) or []) if request else []
             if branches and name != "OneOfMultipleValid":
-                tagged = tagged_branch(branches, path, errors)
-                if tagged is not None:  # the branch the request's tag picks, or nothing
-                    out.extend(describe_errors(document, root, tagged, prefix, request, body))
+                tagged = tagged_branches(branches, path, errors)
+                if tagged is not None:  # the branches the request's tag picks (or none)
+                    asked = [describe_errors(document, root, b, prefix, request, body)
+                             for b in tagged]
+                    if len(asked) > 1 and all(asked):
+                        out.append(_judged(alternatives(asked), verdict, name, request))
+                    else:
+                        out.extend(v for a in asked for v in a)
                     continue
             choice = _schema_at(document, root, list(err.schema_path)[:-1])
             given = err.instance

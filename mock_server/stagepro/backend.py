@@ -40,10 +40,12 @@ LIMITS = stagepro_capabilities()
 
 def explain_violation(violation: JsonObject, body: Json) -> JsonObject:
     """Clearer words for app-only listing tools, which the spec's enum leaves out, and for the
-    spec's ``listing_tool`` rule by job ``type`` (a ``oneOf`` on ``type``: the schema refuses,
+    spec's ``listing_tool`` rule by job ``type`` (a choice on ``type``: the schema refuses,
     these words say why)."""
     field = violation.get("field")
-    if isinstance(field, list) and any(str(f).endswith(".listing_tool") for f in field):
+    said = str(violation.get("message"))
+    if (isinstance(field, list) and any(str(f).endswith(".listing_tool") for f in field)
+            and "is required" in said):
         # a listing-tool batch with no tool: the shared input's, or one on each photo
         named = [f if str(f).endswith("listing_tool") else f"{f}.listing_tool" for f in field]
         return _reworded({**violation, "field": named}, " or ".join(f"`{f}`" for f in named)
@@ -52,11 +54,10 @@ def explain_violation(violation: JsonObject, body: Json) -> JsonObject:
     if not isinstance(field, str):
         return violation
     if field.endswith("listing_tool"):
-        message = str(violation.get("message"))
-        if message.startswith("is required"):  # only the `type: listing-tool` branch asks it
+        if said.startswith("is required"):  # only the `type: listing-tool` branch asks it
             return _reworded(violation, "is required when type is listing-tool "
                              "(a slug from GET /capabilities)")
-        if message.startswith("is not allowed"):  # the branch of every other type
+        if said.startswith("is not allowed"):  # the branch of every other type
             return _reworded(violation, "is only allowed when type is listing-tool")
     if field.endswith("listing_tool") and isinstance(body, dict):
         node: Json = body

@@ -19,7 +19,7 @@ reads and the raw CLI cannot.
 A refusal the schema *can* state must not be among them: two file parts (``File`` and
 ``file``), refused since the schema says so (tests/stagerai/test_upload_parts.py); StagePro's
 ``listing_tool`` with a job ``type`` other than ``listing-tool`` (or none with it), refused
-since createJob's and createBatch's schemas say so, a ``oneOf`` on ``type``
+since createJob's and createBatch's schemas say so, a choice on ``type``
 (tests/stagepro/test_listing_tool_rule.py)."""
 
 from __future__ import annotations
@@ -148,9 +148,9 @@ def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, t
 def test_the_listing_tool_rule_by_type_is_the_schemas(tmp_path):
     """createJob and createBatch alone, with three times the examples and on past the first
     failure (the state refusals, an unknown webhook endpoint, come first): schemathesis reads
-    the ``oneOf`` on ``type`` and sends no schema-valid job or batch the mock refuses for its
+    the choice on ``type`` and sends no schema-valid job or batch the mock refuses for its
     ``listing_tool``, and none the schema refuses is accepted (``negative_data_rejection``).
-    On the spec before that ``oneOf``, this very run met three listing-tool batches without a
+    On the spec before that choice, this very run met three listing-tool batches without a
     tool, refused (```photos[0].listing_tool` is required when type is listing-tool``). The
     accepted bodies hold both branches: listing-tool jobs with their tool, other types
     without one."""
