@@ -147,13 +147,6 @@ def describe_errors(
                 continue
             if required:
                 message = _choice_message([" + ".join(r) for r in required], name)
-            elif branches and name != "OneOfMultipleValid":
-                # each branch asks something else: name what each asks, as alternatives
-                asked = [describe_errors(document, root, b, prefix, request, body)
-                         for b in branches]
-                if all(asked):
-                    out.append(_judged(alternatives(asked), verdict, name, request))
-                    continue
         elif name == "FalseSchema" and request:
             message = "is not allowed here"  # a `false` schema: a field a branch forbids
         elif name == "Enum":
