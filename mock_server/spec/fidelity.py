@@ -48,9 +48,10 @@ def _rule(keyword: str, value: Json) -> str:
         return "required: " + ", ".join(map(str, value))
     if keyword == "additionalProperties":
         return "no unknown fields (additionalProperties: false)"
-    if keyword == "oneOf":
+    if keyword in ("oneOf", "anyOf"):
         names = [" + ".join(b.get("required", [])) for b in value if isinstance(b, dict)]
-        return "exactly one of: " + ", ".join(n for n in names if n) if all(names) else "oneOf"
+        said = "exactly one of: " if keyword == "oneOf" else "at least one of: "
+        return said + ", ".join(n for n in names if n) if all(names) else keyword
     return f"{keyword} {value}"
 
 
@@ -100,17 +101,18 @@ def _operations(document: JsonObject) -> list[tuple[str, str, str, JsonObject]]:
 
 def _walk_rules(
     document: JsonObject, node: Json, pointer: list[str], seen: set[str],
-    out: dict[str, tuple[str, str | None]],
+    out: dict[str, tuple[str, str | None]], choice: str | None = None,
 ) -> None:
     """Every constraint under a request schema (following ``$ref``s once): pointer → (rule,
-    guess or None)."""
+    guess or None). ``choice``: the guess of an enclosing ``oneOf``/``anyOf``, which covers
+    the rules of its branches (as in the ledger)."""
     if isinstance(node, dict) and "$ref" in node:
         ref = node["$ref"]
         if ref in seen:
             return
         seen.add(ref)
         target = ref.lstrip("#/").split("/")
-        _walk_rules(document, resolve(document, node), target, seen, out)
+        _walk_rules(document, resolve(document, node), target, seen, out)  # its own marks
     if not isinstance(node, dict):
         return
     for keyword in RULES:
@@ -122,19 +124,20 @@ def _walk_rules(
             continue
         where = "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in pointer)
         key = f"{where} {keyword}"
-        why = guess_at(document, document, pointer + [keyword])
+        why = guess_at(document, document, pointer + [keyword]) or choice
         out[key] = (_rule(keyword, node[keyword]), why)
     for key in ("properties",):
         for name, sub in node.get(key, {}).items():
-            _walk_rules(document, sub, pointer + [key, name], seen, out)
+            _walk_rules(document, sub, pointer + [key, name], seen, out, choice)
     for key in ("items", "additionalProperties", "propertyNames"):
         if isinstance(node.get(key), dict):
-            _walk_rules(document, node[key], pointer + [key], seen, out)
+            _walk_rules(document, node[key], pointer + [key], seen, out, choice)
     for key in ("allOf", "anyOf", "oneOf"):
+        inner = (guess_at(document, document, pointer + [key]) if key != "allOf" else None)
         for i, sub in enumerate(node.get(key, [])):
             if isinstance(sub, dict) and names_only(sub):
                 continue  # named by the parent's "exactly one of"
-            _walk_rules(document, sub, pointer + [key, str(i)], seen, out)
+            _walk_rules(document, sub, pointer + [key, str(i)], seen, out, inner or choice)
 
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 import jsonschema_rs
 
 from ..jsontypes import Json, JsonObject
+from .choices import alternatives, distinct, tagged_branches
 from .guesses import guess_at
 from .guesses import mark as mark_guess
 from .loader import Operation, Parameter, resolve
@@ -59,6 +60,7 @@ class _KindFields(Protocol):
     types: list[str]
     property: str
     unexpected: list[str]
+    context: list[list[jsonschema_rs.ValidationError]]
 
 
 def describe_errors(
@@ -104,6 +106,17 @@ def describe_errors(
                 )
             continue
         elif name in ("OneOfNotValid", "OneOfMultipleValid", "AnyOf"):
+            branches = list(getattr(kind, "context", None) or []) if request else []
+            if branches and name != "OneOfMultipleValid":
+                tagged = tagged_branches(branches, path, errors)
+                if tagged is not None:  # the branches the request's tag picks (or none)
+                    asked = [describe_errors(document, root, b, prefix, request, body)
+                             for b in tagged]
+                    if len(asked) > 1 and all(asked):
+                        out.append(_judged(alternatives(asked), verdict, name, request))
+                    else:
+                        out.extend(v for a in asked for v in a)
+                    continue
             choice = _schema_at(document, root, list(err.schema_path)[:-1])
             given = err.instance
             tag = book.resembled_tag(choice, str(err.schema_path[-1]), given) \
@@ -134,6 +147,8 @@ def describe_errors(
                 continue
             if required:
                 message = _choice_message([" + ".join(r) for r in required], name)
+        elif name == "FalseSchema" and request:
+            message = "is not allowed here"  # a `false` schema: a field a branch forbids
         elif name == "Enum":
             allowed = _schema_at(document, root, list(err.schema_path))
             if isinstance(allowed, list):
@@ -141,7 +156,7 @@ def describe_errors(
                     "null" if v is None else str(v) for v in allowed)
         out.append(_judged({"field": _field(prefix, path) or None, "message": message},
                                verdict, name, request))
-    return out
+    return distinct(out)
 
 
 def _judged(violation: JsonObject, verdict: Verdict, kind: str,

@@ -19,6 +19,7 @@ from ..limits import stagepro_capabilities
 from ..mounts import BASE_PATHS
 from ..outbound import AddressPolicy, RemoteFetcher
 from ..spec.binding import ApiBinding
+from ..spec.guesses import SUFFIX as GUESS_SUFFIX
 from ..spec.loader import Operation, load_spec
 from . import agent, console, handlers, operation  # noqa: F401  (the modules register handlers)
 from .agent_models import Session
@@ -38,10 +39,26 @@ LIMITS = stagepro_capabilities()
 
 
 def explain_violation(violation: JsonObject, body: Json) -> JsonObject:
-    """Clearer words for app-only listing tools, which the spec's enum leaves out."""
+    """Clearer words for app-only listing tools, which the spec's enum leaves out, and for the
+    spec's ``listing_tool`` rule by job ``type`` (a choice on ``type``: the schema refuses,
+    these words say why)."""
     field = violation.get("field")
+    said = str(violation.get("message"))
+    if (isinstance(field, list) and any(str(f).endswith(".listing_tool") for f in field)
+            and "is required" in said):
+        # a listing-tool batch with no tool: the shared input's, or one on each photo
+        named = [f if str(f).endswith("listing_tool") else f"{f}.listing_tool" for f in field]
+        return _reworded({**violation, "field": named}, " or ".join(f"`{f}`" for f in named)
+                         + " is required when type is listing-tool "
+                         "(a slug from GET /capabilities)")
     if not isinstance(field, str):
         return violation
+    if field.endswith("listing_tool"):
+        if said.startswith("is required"):  # only the `type: listing-tool` branch asks it
+            return _reworded(violation, "is required when type is listing-tool "
+                             "(a slug from GET /capabilities)")
+        if said.startswith("is not allowed"):  # the branch of every other type
+            return _reworded(violation, "is only allowed when type is listing-tool")
     if field.endswith("listing_tool") and isinstance(body, dict):
         node: Json = body
         for part in field.replace("]", "").replace("[", ".").split("."):
@@ -55,6 +72,12 @@ def explain_violation(violation: JsonObject, body: Json) -> JsonObject:
         if message:
             return {**violation, "message": message}
     return violation
+
+
+def _reworded(violation: JsonObject, words: str) -> JsonObject:
+    """The violation in other words, keeping a guess's suffix."""
+    suffix = " " + GUESS_SUFFIX if str(violation.get("message")).endswith(GUESS_SUFFIX) else ""
+    return {**violation, "message": words + suffix}
 
 
 class StageProBackend:

@@ -98,6 +98,9 @@ class JobEngine:
         where: str = "input",
     ) -> JobSpec:
         tool = job_input.get("listing_tool")
+        # The spec states this rule (a choice on `type` in createJob and createBatch), so the
+        # request's validation refuses first; it holds here too for `--lenient`, which lets a
+        # guessed rule through, and for jobs the mock builds itself (a workflow's template).
         if job_type == "listing-tool":
             if not tool:
                 raise ValidationFailed(

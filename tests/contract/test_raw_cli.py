@@ -13,12 +13,14 @@ What is left, and why no schema can state it to this generator (schemathesis 4.3
   for a whole raw body).
 - **state**: an HDR group's 8th bracket (``too_many_brackets``); a webhook endpoint id, an
   upload id or a page cursor this account was never given (StagePro).
-- **StagePro's rules beyond the schema** that its description lists (``listing_tool`` only
-  with ``type: listing-tool``): a schema could state this one; it is named here until it does. Both operations carry ``x-stagemock-state-dependent``,
-  which ``stagemock check`` reads and the raw CLI cannot.
+The operations refusing them carry ``x-stagemock-state-dependent``, which ``stagemock check``
+reads and the raw CLI cannot.
 
 A refusal the schema *can* state must not be among them: two file parts (``File`` and
-``file``), refused since the schema says so (tests/stagerai/test_upload_parts.py)."""
+``file``), refused since the schema says so (tests/stagerai/test_upload_parts.py); StagePro's
+``listing_tool`` with a job ``type`` other than ``listing-tool`` (or none with it), refused
+since createJob's and createBatch's schemas say so, a choice on ``type``
+(tests/stagepro/test_listing_tool_rule.py)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ import yaml
 
 from contract_tests.ndjson import response_body
 from mock_server import Settings
+from mock_server.jsontypes import JsonObject
 from mock_server.testing import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,9 +56,6 @@ STATEFUL_REFUSALS = {
         ("*", "validation_error", "unknown webhook endpoint"),
         ("*", "upload_not_found", "no upload"),
         ("*", "validation_error", "is not a cursor this API issued"),
-        # listed under "Rules the server checks beyond the schema" in createJob's description;
-        # a schema could state it (an if/then on `type`): open, see the report of issue 34
-        ("*", "validation_error", "is only allowed when type is listing-tool"),
     },
 }
 
@@ -72,8 +72,11 @@ def _parts(body: bytes) -> set[str]:
             for line in body.split(b"\r\n") if line.startswith(b"Content-Disposition:")}
 
 
-@pytest.mark.parametrize("api", ["stagepro", "stagerai"])
-def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, tmp_path):
+def _run(api: str, tmp_path: Path, *options: str, phases: str, examples: int
+         ) -> tuple[set[tuple[str, str, str]], list[tuple[str, str, object]],
+                    list[JsonObject], int]:
+    """schemathesis's CLI on a fresh mock: the named refusals it met, the failures no entry
+    explains, the JSON bodies the mock accepted (2xx) and how many requests it sent."""
     config = tmp_path / "st.toml"
     config.write_text(AUTH[api])
     events = tmp_path / "events.ndjson"
@@ -82,8 +85,9 @@ def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, t
             [sys.executable, "-c", "import sys; from schemathesis.cli import schemathesis; "
              "sys.argv[0] = 'st'; sys.exit(schemathesis())", "--config-file", str(config),
              "run", str(ROOT / "openapi" / f"{api}.yaml"), "--url", server.url + PREFIX[api],
-             "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful",
-             "--max-examples", "10", "--seed", "20260101", "--generation-database", "none",
+             *options, "--checks", "all", "--phases", phases,
+             "--max-examples", str(examples), "--seed", "20260101",
+             "--generation-database", "none",
              "--no-color", "--report", "ndjson", "--report-ndjson-path", str(events)],
             capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path)
     assert events.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -91,6 +95,7 @@ def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, t
     state_dependent = _state_dependent(api)
     left: set[tuple[str, str, str]] = set()
     unexplained: list[tuple[str, str, object]] = []
+    accepted: list[JsonObject] = []
     tested = 0
     for line in events.read_text().splitlines():
         finished = json.loads(line).get("ScenarioFinished")
@@ -101,6 +106,9 @@ def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, t
             tested += 1
             response = interaction.get("response") or {}
             assert response.get("status_code", 0) < 500, interaction  # ST101: never a 5xx
+            sent = ((interaction.get("request") or {}).get("body") or {}).get("$base64")
+            if 200 <= response.get("status_code", 0) < 300:
+                accepted.append(_json_or_empty(sent))
             for check in (recorder.get("checks") or {}).get(case_id, []):
                 if check.get("status") != "failure":
                     continue
@@ -113,10 +121,44 @@ def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, t
                 if failure["code"] != "ST202" or operation not in state_dependent or not known:
                     unexplained.append((failure["code"], operation, error))
                 left |= set(known)
-                sent = ((interaction.get("request") or {}).get("body") or {}).get("$base64")
                 if sent and operation == "POST /api/image":
                     assert not {"File", "file"} <= _parts(base64.b64decode(sent)), error
+    assert tested, proc.stdout[-2000:]
+    return left, unexplained, accepted, tested
+
+
+def _json_or_empty(sent: str | None) -> JsonObject:
+    try:
+        body = json.loads(base64.b64decode(sent or ""))
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+@pytest.mark.parametrize("api", ["stagepro", "stagerai"])
+def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, tmp_path):
+    left, unexplained, _, tested = _run(api, tmp_path, examples=10,
+                                        phases="examples,coverage,fuzzing,stateful")
     assert not unexplained, unexplained
-    assert tested > 100, proc.stdout[-2000:]
+    assert tested > 100
     # a refusal named above that no longer shows needs no entry: the list only shrinks
     assert left <= STATEFUL_REFUSALS[api]
+
+
+def test_the_listing_tool_rule_by_type_is_the_schemas(tmp_path):
+    """createJob and createBatch alone, with three times the examples and on past the first
+    failure (the state refusals, an unknown webhook endpoint, come first): schemathesis reads
+    the choice on ``type`` and sends no schema-valid job or batch the mock refuses for its
+    ``listing_tool``, and none the schema refuses is accepted (``negative_data_rejection``).
+    On the spec before that choice, this very run met three listing-tool batches without a
+    tool, refused (```photos[0].listing_tool` is required when type is listing-tool``). The
+    accepted bodies hold both branches: listing-tool jobs with their tool, other types
+    without one."""
+    _, unexplained, accepted, _ = _run(
+        "stagepro", tmp_path, "--include-operation-id", "createJob",
+        "--include-operation-id", "createBatch", "--continue-on-failure",
+        phases="examples,coverage,fuzzing", examples=30)
+    assert not unexplained, unexplained
+    types = {(b.get("type"), "listing_tool" in (b.get("input") or {})) for b in accepted}
+    assert ("listing-tool", True) in types, types
+    assert any(t != "listing-tool" and not tool for t, tool in types), types

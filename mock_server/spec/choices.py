@@ -1,0 +1,62 @@
+"""Which branch of a choice (``oneOf``/``anyOf``) a request meant, so that a refusal names the
+field the rule is about: a choice tagged by a field (StagePro's job ``type``) is judged by the
+branch its tag picks; the violations of a request are each said once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jsonschema_rs
+
+from ..jsontypes import JsonObject
+from .guesses import SUFFIX
+
+
+def distinct(violations: list[JsonObject]) -> list[JsonObject]:
+    """Each violation once: a choice's branch may restate a rule its base states too."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for v in violations:
+        key = (str(v.get("field")), str(v.get("message")))
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def tagged_branches(branches: list[list[jsonschema_rs.ValidationError]],
+                    path: Sequence[str | int], errors: list[jsonschema_rs.ValidationError]
+                    ) -> list[list[jsonschema_rs.ValidationError]] | None:
+    """A choice tagged by a field (a ``const`` or ``enum`` on a field of the object itself,
+    StagePro's job ``type``): the errors of each branch the request's tag picks, so the
+    violation names the field those branches refuse (``input.listing_tool``), not the whole
+    body. ``[]`` when no branch takes the tag and the tag's own error says so; None when the
+    choice is not tagged (or the tag rules no branch out)."""
+    depth = len(path) + 1
+
+    def tag_errors(branch: list[jsonschema_rs.ValidationError]) -> list[tuple[str | int, ...]]:
+        return [tuple(e.instance_path) for e in branch
+                if type(e.kind).__name__ in ("Constant", "Enum")
+                and len(e.instance_path) == depth]
+
+    picked = [b for b in branches if not tag_errors(b)]
+    if picked:
+        return picked if len(picked) < len(branches) else None
+    tags = {t for b in branches for t in tag_errors(b)}
+    if all(any(tuple(e.instance_path) == t and type(e.kind).__name__ not in
+               ("OneOfNotValid", "OneOfMultipleValid", "AnyOf") for e in errors)
+           for t in tags):
+        return []  # an unknown tag: its own error (an enum) names it
+    return None
+
+
+def alternatives(asked: list[list[JsonObject]]) -> JsonObject:
+    """One violation for a choice whose branches each ask something else (no tag picks one):
+    every field they name, and what each branch asks, as alternatives."""
+    fields = [str(f) for branch in asked for v in branch
+              for f in (v["field"] if isinstance(v.get("field"), list) else [v.get("field")])]
+    message = " or ".join(
+        "; ".join(f"`{v['field']}` {str(v['message']).removesuffix(' ' + SUFFIX)}"
+                  for v in branch)
+        for branch in asked)
+    return {"field": list(dict.fromkeys(fields)), "message": message}
