@@ -12,15 +12,24 @@ from ..jsontypes import JsonObject
 from .guesses import SUFFIX
 
 
+#: A verdict's weight: where a rule is stated twice, the documented statement wins.
+_WEIGHT = {"documented": 2, "guess": 1}
+
+
 def distinct(violations: list[JsonObject]) -> list[JsonObject]:
-    """Each violation once: a choice's branch may restate a rule its base states too."""
-    seen: set[tuple[str, str]] = set()
-    out = []
+    """Each violation once: a choice's branch may restate a rule its base states too. Of two
+    statements of one rule the stronger verdict is kept (a field required by a guessed shared
+    schema and again where a reference states it is a documented finding)."""
+    kept: dict[tuple[str, str], int] = {}
+    out: list[JsonObject] = []
     for v in violations:
-        key = (str(v.get("field")), str(v.get("message")))
-        if key not in seen:
-            seen.add(key)
+        key = (str(v.get("field")), str(v.get("message")).removesuffix(f" {SUFFIX}"))
+        at = kept.get(key)
+        if at is None:
+            kept[key] = len(out)
             out.append(v)
+        elif _WEIGHT.get(str(v.get("rule")), 0) > _WEIGHT.get(str(out[at].get("rule")), 0):
+            out[at] = v
     return out
 
 
