@@ -11,7 +11,6 @@ import jsonschema_rs
 from ..jsontypes import JsonObject
 from .guesses import SUFFIX
 
-
 #: A verdict's weight: where a rule is stated twice, the documented statement wins.
 _WEIGHT = {"documented": 2, "guess": 1}
 
