@@ -10,6 +10,7 @@ on an entry that no longer does (so the list only shrinks)."""
 
 from __future__ import annotations
 
+import fcntl
 import re
 import shutil
 import subprocess
@@ -40,21 +41,35 @@ REMAINING = {
 HEADER_MAP = re.compile(r"^\s*\[name: string\]: unknown;$")
 
 
+#: The tests of this file share one install: on one xdist worker (``--dist loadgroup``).
+pytestmark = pytest.mark.xdist_group("openapi-typescript")
+
+
 def _tool() -> Path:
+    """The installed tool; installed first if need be. The stamp is written only once npm is
+    done, so a half-finished install (another process's, or one cut short) is never run."""
     binary = TOOL_DIR / "node_modules" / ".bin" / "openapi-typescript"
-    if binary.exists():
+    stamp = TOOL_DIR / f"installed-{VERSION}"
+    if stamp.exists() and binary.exists():
         return binary
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
         pytest.skip("node/npm not installed: openapi-typescript not run")
     TOOL_DIR.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(
-        [npm, "install", "--prefix", str(TOOL_DIR), "--cache", str(ROOT / ".venv" / "npm-cache"),
-         "--no-audit", "--no-fund", f"openapi-typescript@{VERSION}"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
-    if proc.returncode != 0 or not binary.exists():
-        pytest.skip(f"npm could not install openapi-typescript (offline?): {proc.stderr[-500:]}")
+    with (TOOL_DIR / "install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process installing: wait for it
+        if stamp.exists() and binary.exists():
+            return binary
+        proc = subprocess.run(
+            [npm, "install", "--prefix", str(TOOL_DIR), "--cache",
+             str(ROOT / ".venv" / "npm-cache"), "--no-audit", "--no-fund",
+             f"openapi-typescript@{VERSION}"],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+        if proc.returncode != 0 or not binary.exists():
+            pytest.skip(f"npm could not install openapi-typescript (offline?): "
+                        f"{proc.stderr[-500:]}")
+        stamp.touch()
     return binary
 
 
