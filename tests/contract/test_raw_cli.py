@@ -37,6 +37,7 @@ from contract_tests.ndjson import response_body
 from mock_server import Settings
 from mock_server.jsontypes import JsonObject
 from mock_server.testing import RunningServer
+from tests.contract.st_events import interactions, part_names
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {
@@ -67,11 +68,6 @@ def _state_dependent(api: str) -> set[str]:
             if isinstance(op, dict) and 400 in op.get("x-stagemock-state-dependent", [])}
 
 
-def _parts(body: bytes) -> set[str]:
-    return {line.split(b'name="', 1)[1].split(b'"', 1)[0].decode()
-            for line in body.split(b"\r\n") if line.startswith(b"Content-Disposition:")}
-
-
 def _run(api: str, tmp_path: Path, *options: str, phases: str, examples: int
          ) -> tuple[set[tuple[str, str, str]], list[tuple[str, str, object]],
                     list[JsonObject], int]:
@@ -97,32 +93,27 @@ def _run(api: str, tmp_path: Path, *options: str, phases: str, examples: int
     unexplained: list[tuple[str, str, object]] = []
     accepted: list[JsonObject] = []
     tested = 0
-    for line in events.read_text().splitlines():
-        finished = json.loads(line).get("ScenarioFinished")
-        if not finished:
-            continue
-        recorder = finished["recorder"]
-        for case_id, interaction in (recorder.get("interactions") or {}).items():
-            tested += 1
-            response = interaction.get("response") or {}
-            assert response.get("status_code", 0) < 500, interaction  # ST101: never a 5xx
-            sent = ((interaction.get("request") or {}).get("body") or {}).get("$base64")
-            if 200 <= response.get("status_code", 0) < 300:
-                accepted.append(_json_or_empty(sent))
-            for check in (recorder.get("checks") or {}).get(case_id, []):
-                if check.get("status") != "failure":
-                    continue
-                failure = check["failure_info"]["failure"]
-                operation = failure["operation"]
-                error = (response_body(response) or {}).get("error") or {}
-                known = [r for r in STATEFUL_REFUSALS[api] if r[0] in ("*", operation)
-                         and r[1] == error.get("code") and r[2] in str(error.get("message"))]
-                # the spec says it may be refused, and it is one of the refusals named above
-                if failure["code"] != "ST202" or operation not in state_dependent or not known:
-                    unexplained.append((failure["code"], operation, error))
-                left |= set(known)
-                if sent and operation == "POST /api/image":
-                    assert not {"File", "file"} <= _parts(base64.b64decode(sent)), error
+    for _case, interaction, checks in interactions(events):
+        tested += 1
+        response = interaction.get("response") or {}
+        assert response.get("status_code", 0) < 500, interaction  # ST101: never a 5xx
+        sent = ((interaction.get("request") or {}).get("body") or {}).get("$base64")
+        if 200 <= response.get("status_code", 0) < 300:
+            accepted.append(_json_or_empty(sent))
+        for check in checks:
+            if check.get("status") != "failure":
+                continue
+            failure = check["failure_info"]["failure"]
+            operation = failure["operation"]
+            error = (response_body(response) or {}).get("error") or {}
+            known = [r for r in STATEFUL_REFUSALS[api] if r[0] in ("*", operation)
+                     and r[1] == error.get("code") and r[2] in str(error.get("message"))]
+            # the spec says it may be refused, and it is one of the refusals named above
+            if failure["code"] != "ST202" or operation not in state_dependent or not known:
+                unexplained.append((failure["code"], operation, error))
+            left |= set(known)
+            if sent and operation == "POST /api/image":
+                assert not {"File", "file"} <= set(part_names(base64.b64decode(sent))), error
     assert tested, proc.stdout[-2000:]
     return left, unexplained, accepted, tested
 

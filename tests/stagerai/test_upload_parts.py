@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import itertools
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import yaml
 
 from mock_server import Settings
 from mock_server.testing import RunningServer
+from tests.contract.st_events import interactions, part_names
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "openapi" / "stagerai.yaml"
@@ -65,11 +65,6 @@ def test_the_mock_refuses_exactly_what_the_schema_refuses(sa, parts):
         assert "is required" in named["File"], error
 
 
-def _parts(body: bytes) -> list[str]:
-    return [line.split(b'name="', 1)[1].split(b'"', 1)[0].decode()
-            for line in body.split(b"\r\n") if line.startswith(b"Content-Disposition:")]
-
-
 def test_schemathesis_reads_the_refusal(tmp_path):
     """schemathesis's CLI (coverage and fuzzing, positive and negative) on the upload: no
     positive case carries both parts, every negative case is refused, and neither phase
@@ -91,18 +86,13 @@ def test_schemathesis_reads_the_refusal(tmp_path):
     assert "Unsupported type" not in proc.stdout, proc.stdout[-3000:]  # coverage ran
     assert "ST201" not in proc.stdout, proc.stdout[-3000:]  # no negative case accepted
     positive: list[list[str]] = []
-    for line in events.read_text().splitlines():
-        finished = json.loads(line).get("ScenarioFinished")
-        if not finished:
-            continue
-        recorder = finished["recorder"]
-        for case_id, interaction in (recorder.get("interactions") or {}).items():
-            meta = recorder["cases"][case_id]["value"].get("meta") or {}
-            body = ((interaction.get("request") or {}).get("body") or {}).get("$base64")
-            status = (interaction.get("response") or {}).get("status_code")
-            assert status is None or status < 500, interaction
-            if meta.get("generation", {}).get("mode") == "positive" and body:
-                positive.append(_parts(base64.b64decode(body)))
+    for case, interaction, _checks in interactions(events):
+        meta = case.get("meta") or {}
+        body = ((interaction.get("request") or {}).get("body") or {}).get("$base64")
+        status = (interaction.get("response") or {}).get("status_code")
+        assert status is None or status < 500, interaction
+        if meta.get("generation", {}).get("mode") == "positive" and body:
+            positive.append(part_names(base64.b64decode(body)))
     assert ["File"] in positive and ["file"] in positive, positive  # either part was tried
     both = [parts for parts in positive if {"File", "file"} <= set(parts)]
     assert not both, f"{len(both)} positive cases sent both parts"
