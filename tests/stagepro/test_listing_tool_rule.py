@@ -42,17 +42,26 @@ def test_the_schema_states_the_rule_both_ways():
         assert "listing_tool" in schemas[name]["x-stagemock-guess-keywords"][keyword]
 
 
+def _refusal(sp, path, schema, body):
+    """The mock's error for ``body``, which must be a 400 ``validation_error`` exactly when
+    the spec's ``schema`` refuses the body (``None``: valid, and answered 202)."""
+    valid = _schema(schema).is_valid(body)
+    r = sp.post(path, json=body)
+    assert (r.status_code == 202) is valid, r.text
+    if valid:
+        return None
+    error = r.json()["error"]
+    assert r.status_code == 400 and error["code"] == "validation_error"
+    return error
+
+
 @pytest.mark.parametrize("job_type,tool", list(itertools.product(TYPES, (None, "sky-enhancement"))))
 def test_a_job_is_refused_exactly_when_the_schema_refuses_it(sp, job_type, tool):
     body = {"type": job_type, "input": {"image_url": URL, **({"listing_tool": tool} if tool
                                                              else {})}}
-    valid = _schema("JobCreate").is_valid(body)
-    r = sp.post("/jobs", json=body)
-    assert (r.status_code == 202) is valid, r.text
-    if valid:
+    error = _refusal(sp, "/jobs", "JobCreate", body)
+    if error is None:
         return
-    error = r.json()["error"]
-    assert r.status_code == 400 and error["code"] == "validation_error"
     assert error["field"] == "input.listing_tool"
     words = ("is required when type is listing-tool" if job_type == "listing-tool"
              else "is only allowed when type is listing-tool")
@@ -74,13 +83,9 @@ def test_a_batch_is_refused_exactly_when_the_schema_refuses_it(sp, job_type, sha
             "photos": [{"image_url": URL, **({"listing_tool": t} if t else {})} for t in photos]}
     if shared:
         body["input"] = {"listing_tool": shared}
-    valid = _schema("BatchCreate").is_valid(body)
-    r = sp.post("/batches", json=body)
-    assert (r.status_code == 202) is valid, r.text
-    if valid:
+    error = _refusal(sp, "/batches", "BatchCreate", body)
+    if error is None:
         return
-    error = r.json()["error"]
-    assert r.status_code == 400 and error["code"] == "validation_error"
     assert error["message"].endswith(SUFFIX), error
     if job_type == "listing-tool":  # a photo with no tool: the shared one or each its own
         lacking = [f"photos[{i}].listing_tool" for i, t in enumerate(photos) if not t]
