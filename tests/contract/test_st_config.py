@@ -6,6 +6,7 @@ runs schemathesis with the file."""
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -54,3 +55,14 @@ def test_the_flag_alone_before_the_api_prints_and_a_bad_folder_is_one_line(tmp_p
 def test_without_marks_there_is_no_entry():
     text = schemathesis_toml("stagepro", "k", lenient={})
     assert "[[operations]]" not in text and "operations" not in tomllib.loads(text)
+
+
+def test_the_docs_show_the_command_the_file_prints():
+    """docs/contract-tests.md's "schemathesis's own CLI" runs the file as its header says."""
+    header = schemathesis_toml("stagepro", "k").split("\n\n", 1)[0]
+    command = " ".join(line.lstrip("# ").rstrip(" \\") for line in header.splitlines()[2:])
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "contract-tests.md").read_text()
+    section = docs.split("### schemathesis's own CLI", 1)[1].split("```sh\n", 1)[1]
+    printed = " ".join(section.split("```", 1)[0].replace("\\\n", " ").split())
+    assert command.startswith("st --config-file schemathesis.toml run ")
+    assert " ".join(command.split()) in printed
