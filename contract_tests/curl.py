@@ -117,11 +117,11 @@ def from_interaction(
 
 @lru_cache(maxsize=4)
 def _templates(api: str) -> list[tuple[re.Pattern[str], str, str, str]]:
-    import yaml
+    from mock_server.spec.loader import read_document
 
     from .target import SPECS
 
-    doc = yaml.safe_load(SPECS[api].read_text())
+    doc = read_document(SPECS[api])
     out = []
     loose = []
     for path, item in doc["paths"].items():

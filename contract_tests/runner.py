@@ -146,9 +146,9 @@ def _report_errors(report: JsonObject) -> list[Problem]:
 
 def operation_ids(api: str) -> dict[str, str]:
     """'GET /jobs/{id}' → 'getJob' (schemathesis names operations by method and path)."""
-    import yaml
+    from mock_server.spec.loader import read_document
 
-    doc = yaml.safe_load(SPECS[api].read_text())
+    doc = read_document(SPECS[api])
     out = {}
     for path, item in doc["paths"].items():
         for method, op in item.items():

@@ -39,9 +39,9 @@ JsonLike = list[int | str] | None
 
 def _operations(api: str) -> dict[str, tuple[str, str, JsonLike]]:
     """operationId → ('POST /jobs', its summary, its mark or None), in the spec's order."""
-    import yaml  # only when a file is written: `stagemock check --list-checks` stays quick
+    from mock_server.spec.loader import read_document  # only when a file is written
 
-    doc = yaml.safe_load(SPECS[api].read_text())
+    doc = read_document(SPECS[api])
     out: dict[str, tuple[str, str, JsonLike]] = {}
     for path, item in doc["paths"].items():
         for method, op in item.items():

@@ -95,9 +95,9 @@ def key_refused(api: str, base_url: str, key: str) -> str | None:
 
 @functools.cache
 def _spec(api: str) -> JsonObject:
-    import yaml
+    from mock_server.spec.loader import read_document
 
-    return yaml.safe_load(SPECS[api].read_text())
+    return read_document(SPECS[api])
 
 
 #: What fills a path parameter of a route probe (``/api/hdr-image-group/{groupId}``).

@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from functools import cache
 
 import httpx
-import yaml
 
 from .faults import resilience
 from .jsontypes import JsonObject
 from .resources import spec_path
-from .spec.loader import response_key
+from .spec.loader import read_document, response_key
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -28,7 +27,7 @@ FAIL_ON = ("violations", "guesses", "resilience", "never")
 
 @cache
 def _spec(api: str) -> JsonObject:
-    return yaml.safe_load(spec_path(api).read_text())
+    return read_document(spec_path(api))
 
 
 def offered(api: str) -> dict[str, set[str]]:

@@ -21,7 +21,9 @@ prose alone).
 
 from __future__ import annotations
 
+import copy
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +34,20 @@ from mock_server.spec import citation_check, citations, ledger
 from mock_server.spec.guesses import GUESS, GUESS_KEYWORDS
 from tests.vendor import reference
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 ROOT = Path(__file__).resolve().parents[2]
 APIS = ("stagepro", "stagerai")
 
 
+@cache
+def _parsed(api: str) -> dict[str, Any]:
+    return yaml.load((ROOT / "openapi" / f"{api}.yaml").read_text(), Loader=_LOADER)
+
+
 def _doc(api: str) -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "openapi" / f"{api}.yaml").read_text())
+    """A fresh copy of the spec (a test may change it), parsed once per API."""
+    return copy.deepcopy(_parsed(api))
 
 
 @pytest.mark.parametrize("api", APIS)
@@ -118,7 +128,7 @@ def test_a_coincidental_citation_is_refused(api, pointer, token, line):
     real = ledger.load_sources(api)
     planted = citations.Sources(real.file, real.title, real.url, real.sections,
                                 {**real.cites, (pointer, token): line})
-    kind = next(i.kind for i in ledger.items(document) if (i.pointer, i.token) == (pointer, token))
+    kind = next(i.kind for i in _items(api) if (i.pointer, i.token) == (pointer, token))
     assert citation_check.meaning(document, planted, kind, pointer, token, text) is not None
 
 
@@ -196,9 +206,15 @@ def test_no_node_is_both_guessed_and_documented(api):
     walk(_doc(api), "")
 
 
+@cache
+def _items(api: str) -> tuple[ledger.Item, ...]:
+    """The whole spec's items, once per API for the many cases below (each read the spec and
+    walked it again: a second apiece)."""
+    return tuple(ledger.items(_doc(api), ledger.load_sources(api)))
+
+
 def _item(api: str, pointer: str, token: str) -> ledger.Item:
-    found = [i for i in ledger.items(_doc(api), ledger.load_sources(api))
-             if i.pointer == pointer and i.token == token]
+    found = [i for i in _items(api) if i.pointer == pointer and i.token == token]
     assert found, (api, pointer, token)
     return found[0]
 
