@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--list-checks", action="store_true", help="print every check and exit")
     p.add_argument(
+        "--schemathesis-config", nargs="?", const="-", metavar="FILE",
+        help="print (or write to FILE) the schemathesis.toml this check runs schemathesis "
+        "with, for schemathesis's own CLI (st run): the key (--api-key, --console-session, or "
+        "the mock's test key) and, per operation, the refusals the spec marks "
+        "x-stagemock-state-dependent; then exit without checking anything",
+    )
+    p.add_argument(
         "--strict-guesses", action="store_true",
         help="against a server that is not the mock, fail on rules the vendors' references do "
         "not state (x-stagemock-guess) too; by default they are only reported",
@@ -100,6 +107,24 @@ def _unwritable(path: Path) -> str | None:
     return None
 
 
+def _write_config(api: str, where: str, api_key: str | None, console: str | None) -> int:
+    """``--schemathesis-config [FILE]``: the file on stdout (``-``) or written to FILE."""
+    from .st_config import schemathesis_toml
+
+    text = schemathesis_toml(api, api_key or DEFAULT_KEYS[api], console_session=console)
+    if where == "-":
+        sys.stdout.write(text)
+        return 0
+    path = Path(where)
+    if (problem := _unwritable(path)) is not None:
+        print(f"stagemock check: --schemathesis-config {path}: {problem}")
+        return 2
+    path.write_text(text)
+    print(f"stagemock check: wrote {path}; run: st --config-file {path} run ... "
+          "(its first lines show the whole command)")
+    return 0
+
+
 def check(argv: Sequence[str]) -> int:
     parser = _parser()
     args = parser.parse_args(list(argv))
@@ -110,6 +135,8 @@ def check(argv: Sequence[str]) -> int:
             apis = "" if args.api is None or args.api in c.apis else " (not this API)"
             print(f"{c.name:30} {c.kind:12} {'/'.join(c.apis):17} {c.means}{apis}")
         return 0
+    if args.api is None and args.schemathesis_config in ("stagepro", "stagerai"):
+        args.api, args.schemathesis_config = args.schemathesis_config, "-"  # flag before API
     if args.api is None:
         parser.error("the API to check is required: stagepro or stagerai")
     for name in args.check:
@@ -117,6 +144,9 @@ def check(argv: Sequence[str]) -> int:
             print(f"stagemock check: no check {name!r} for {args.api} "
                   f"(known: {', '.join(checks.names(api=args.api))})")
             return 2
+    if args.schemathesis_config is not None:
+        return _write_config(args.api, args.schemathesis_config, args.api_key,
+                             args.console_session)
     if args.junit is not None and (problem := _unwritable(args.junit)) is not None:
         # Found now, not after the whole run when the report is written.
         print(f"stagemock check: --junit {args.junit}: {problem}")

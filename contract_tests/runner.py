@@ -18,21 +18,12 @@ from mock_server.spec.rules import DOCUMENTED, GUESSED, UNSPECIFIED
 from .causes import one_cause
 from .problems import Problem
 from .progress import Progress, SchemathesisEvents, follow
+from .st_config import STATE_DEPENDENT, marks, schemathesis_toml
 from .target import SPECS, Target
 
 if TYPE_CHECKING:
     from .findings import Finding
 
-#: Statuses a schema-valid request may legitimately get: live keys run out of credits (402)
-#: or storage (403), ids generated from the schema do not exist (404), state conflicts (409),
-#: expired uploads or sessions (422).
-POSITIVE_OK = ["2xx", "3xx", "401", "402", "403", "404", "409", "422", "429"]
-#: The spec extension on an operation whose schema-valid input can still be refused with one
-#: of the listed statuses (400) because validity depends on state the schema cannot see (a
-#: webhook endpoint id that is not active, a cursor this server did not issue, bytes that are
-#: not an image, an 8th bracket). For these only, ``positive_data_acceptance`` also accepts
-#: them; every other check stays as strict.
-STATE_DEPENDENT = "x-stagemock-state-dependent"
 #: Operations blind fuzzing cannot drive (a signed URL comes only from hdr-upload-url); the
 #: property suite covers them by following the real flow.
 NOT_FUZZABLE = {"stagerai": ["putSignedUpload"], "stagepro": []}
@@ -67,24 +58,12 @@ class SchemathesisResult:
 
 
 def _config(workdir: Path, target: Target) -> Path:
+    """The schemathesis.toml ``stagemock check --schemathesis-config`` prints, with the
+    target's keys, in ``workdir``."""
     path = workdir / "schemathesis.toml"
-    statuses = ", ".join(f'"{s}"' for s in POSITIVE_OK)
-    text = f"[checks.positive_data_acceptance]\nexpected-statuses = [{statuses}]\n"
-    # Credentials go through schemathesis's auth (one entry per security scheme), so that its
-    # missing/invalid-credential tests really remove them.
-    if target.api == "stagepro":
-        text += f'\n[auth.openapi.ApiKeyAuth]\nbearer = "{target.api_key}"\n'
-        if target.console_session:
-            text += f'\n[auth.openapi.ConsoleSession]\napi_key = "{target.console_session}"\n'
-    else:
-        text += f'\n[auth.openapi.StagerApiKey]\napi_key = "{target.api_key}"\n'
-    for op, refusals in state_dependent(target.api).items():
-        lenient = ", ".join(f'"{s}"' for s in POSITIVE_OK + [str(r) for r in refusals])
-        text += (
-            f'\n[[operations]]\ninclude-operation-id = "{op}"\n'
-            f"checks.positive_data_acceptance.expected-statuses = [{lenient}]\n"
-        )
-    path.write_text(text)
+    path.write_text(schemathesis_toml(target.api, target.api_key,
+                                      console_session=target.console_session,
+                                      lenient=state_dependent(target.api)))
     return path
 
 
@@ -151,15 +130,7 @@ def command(
 def state_dependent(api: str) -> dict[str, list[int]]:
     """operationId → the statuses it may answer to schema-valid input (the spec's
     ``x-stagemock-state-dependent`` on the operation)."""
-    import yaml
-
-    doc = yaml.safe_load(SPECS[api].read_text())
-    out = {}
-    for item in doc["paths"].values():
-        for op in item.values():
-            if isinstance(op, dict) and STATE_DEPENDENT in op:
-                out[op["operationId"]] = [int(s) for s in op[STATE_DEPENDENT]]
-    return out
+    return marks(api)
 
 
 def _report_errors(report: JsonObject) -> list[Problem]:

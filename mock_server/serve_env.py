@@ -16,6 +16,7 @@ import argparse
 import re
 import shlex
 from collections.abc import Mapping
+from typing import NoReturn
 
 PREFIX = "STAGEMOCK_"
 ARGS = "STAGEMOCK_ARGS"
@@ -45,8 +46,14 @@ def _check(action: argparse.Action, name: str, value: str) -> str | None:
     return None
 
 
+def _refuse(serve: argparse.ArgumentParser, message: str) -> NoReturn:
+    """Exit 2 with the one line ``stagemock serve: error: <message>``. Not ``serve.error``:
+    its usage block says nothing about a variable, and pushes the line that does up."""
+    serve.exit(2, f"{serve.prog}: error: {message}\n")
+
+
 def arguments(serve: argparse.ArgumentParser, environ: Mapping[str, str]) -> list[str]:
-    """The command-line arguments ``environ`` stands for; ``serve.error`` (exit 2) on a value
+    """The command-line arguments ``environ`` stands for; one line and exit 2 on a value
     the option would refuse."""
     out: list[str] = []
     for action in serve._actions:
@@ -61,17 +68,17 @@ def arguments(serve: argparse.ArgumentParser, environ: Mapping[str, str]) -> lis
             if value.lower() in TRUE:
                 out.append(long[0])
             elif value.lower() not in FALSE:
-                serve.error(f"{name}={value!r}: write 1/true/yes/on or 0/false/no/off")
+                _refuse(serve, f"{name}={value!r}: write 1/true/yes/on or 0/false/no/off")
             continue
         values = ([v.strip() for v in re.split(r"[;\n]", value) if v.strip()]
                   if isinstance(action, argparse._AppendAction) else [value] if value else [])
         for one in values:
             if (why := _check(action, name, one)) is not None:
-                serve.error(why)
+                _refuse(serve, why)
             out.append(f"{long[0]}={one}")
     if extra := environ.get(ARGS, "").strip():
         try:
             out += shlex.split(extra)
         except ValueError as exc:
-            serve.error(f"{ARGS}: {exc}")
+            _refuse(serve, f"{ARGS}: {exc}")
     return out

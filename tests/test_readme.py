@@ -55,6 +55,8 @@ SKIPPED = (
     ("pip install", "installs packages (the venv is already set up)"),
     ("stagemock mcp", "starts the MCP server (tests/mcp covers it)"),
     ("stagemock check", "runs the contract suite for minutes (tests/contract covers it)"),
+    ("st --config-file", "runs schemathesis for a minute (tests/contract/test_raw_cli.py runs it "
+     "with the file --schemathesis-config writes)"),
     ("make image", "builds the container image (tests/container builds it with buildah)"),
     ("docker run", "needs a Docker daemon (tests/container runs the image with buildah)"),
 )

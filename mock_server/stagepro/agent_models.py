@@ -220,6 +220,9 @@ def respond(session: Session, message: str) -> Reply:
         heard.append(_join(w.colors) + " tones")
     if w.furniture:
         heard.append(_join(w.furniture))
+    # One opener per reply: what was heard, a greeting on the first turn, else a plain
+    # acknowledgement, which gives way to the body's own opener ("Perfect.", "No problem").
+    acknowledged = not heard and bool(session.history)
     opening = (
         _pick(["Love it — ", "Great choice: ", "Noted: "], *seed) + _join(tuple(heard)) + "."
         if heard
@@ -243,11 +246,15 @@ def respond(session: Session, message: str) -> Reply:
         body = f"Updated brief: {_describe(brief)}. It's ready to render whenever you are."
     elif w.confirms:
         ready = True
-        body = f"Perfect. I'll stage {_describe(brief)}. The design is ready to render."
+        body = f"I'll stage {_describe(brief)}. The design is ready to render."
+        if acknowledged:
+            opening = "Perfect."
     else:
         body = (f"Here's the plan: {_describe(brief)}, keeping the windows clear and the "
                 "walkways open. Shall I render it?")
-        if w.declines:
+        if w.declines and acknowledged:
+            opening = "No problem — tell me what to change."
+        elif w.declines:
             body = "No problem — tell me what to change. " + body
     return Reply(f"{opening} {body}", brief, ready, ready and not was_ready)
 

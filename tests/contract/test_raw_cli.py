@@ -1,9 +1,11 @@
-"""schemathesis's own CLI (``st run``: all checks, all phases, no stagemock configuration but
-the keys) on a fresh mock, for both APIs: no server error, no failure of any check but
-``positive_data_acceptance`` (ST202), and every ST202 left is a refusal the schema cannot
-state, named here one by one.
+"""schemathesis's own CLI (``st run``: all checks, all phases) on a fresh mock, for both APIs,
+with the configuration file ``stagemock check API --schemathesis-config FILE`` writes: no
+server error and no failure of any check at all. Without that file's per-operation entries,
+the refusals no schema can state show as ``positive_data_acceptance`` failures (ST202), each
+one named here.
 
-What is left, and why no schema can state it to this generator (schemathesis 4.32):
+What those refusals are, and why no schema can state them to this generator (schemathesis
+4.32):
 
 - **bytes that are not an image** in an upload's file part (``uploadImage``, StagePro's
   ``createUpload``). Both references return the image's pixel size in the upload's answer,
@@ -13,8 +15,9 @@ What is left, and why no schema can state it to this generator (schemathesis 4.3
   for a whole raw body).
 - **state**: an HDR group's 8th bracket (``too_many_brackets``); a webhook endpoint id, an
   upload id or a page cursor this account was never given (StagePro).
-The operations refusing them carry ``x-stagemock-state-dependent``, which ``stagemock check``
-reads and the raw CLI cannot.
+The operations refusing them carry ``x-stagemock-state-dependent``, which the raw CLI cannot
+read but the generated file states, per operation, as schemathesis's own
+``[[operations]]`` entries.
 
 A refusal the schema *can* state must not be among them: two file parts (``File`` and
 ``file``), refused since the schema says so (tests/stagerai/test_upload_parts.py); StagePro's
@@ -33,17 +36,17 @@ from pathlib import Path
 import pytest
 import yaml
 
+from contract_tests.__main__ import main
 from contract_tests.ndjson import response_body
+from contract_tests.runner import state_dependent
+from contract_tests.st_config import schemathesis_toml
 from mock_server import Settings
 from mock_server.jsontypes import JsonObject
 from mock_server.testing import RunningServer
 from tests.contract.st_events import interactions, part_names
 
 ROOT = Path(__file__).resolve().parents[2]
-AUTH = {
-    "stagepro": '[auth.openapi.ApiKeyAuth]\nbearer = "sk_test_raw_cli"\n',
-    "stagerai": '[auth.openapi.StagerApiKey]\napi_key = "stager_test_raw_cli"\n',
-}
+KEYS = {"stagepro": "sk_test_raw_cli", "stagerai": "stager_test_raw_cli"}
 PREFIX = {"stagepro": "/api/v1", "stagerai": ""}
 #: (operation, error code, words of the message) of each refusal the schema cannot state;
 #: ``*``: any operation the spec marks ``x-stagemock-state-dependent``.
@@ -59,6 +62,8 @@ STATEFUL_REFUSALS = {
         ("*", "validation_error", "is not a cursor this API issued"),
     },
 }
+#: One request of each failure the raw run names: (check's code, operation, the API's error).
+Failure = tuple[str, str, object]
 
 
 def _state_dependent(api: str) -> set[str]:
@@ -68,13 +73,18 @@ def _state_dependent(api: str) -> set[str]:
             if isinstance(op, dict) and 400 in op.get("x-stagemock-state-dependent", [])}
 
 
-def _run(api: str, tmp_path: Path, *options: str, phases: str, examples: int
-         ) -> tuple[set[tuple[str, str, str]], list[tuple[str, str, object]],
-                    list[JsonObject], int]:
-    """schemathesis's CLI on a fresh mock: the named refusals it met, the failures no entry
-    explains, the JSON bodies the mock accepted (2xx) and how many requests it sent."""
-    config = tmp_path / "st.toml"
-    config.write_text(AUTH[api])
+def _generated(api: str, tmp_path: Path) -> Path:
+    """The file ``stagemock check API --schemathesis-config FILE --api-key KEY`` writes."""
+    config = tmp_path / "schemathesis.toml"
+    assert main([api, "--schemathesis-config", str(config), "--api-key", KEYS[api]]) == 0
+    return config
+
+
+def _run(api: str, tmp_path: Path, config: Path, *options: str, phases: str, examples: int
+         ) -> tuple[list[Failure], set[tuple[str, str, str]], list[JsonObject], int]:
+    """schemathesis's CLI on a fresh mock with ``config``: every failure of a check, the
+    named refusals among them, the JSON bodies the mock accepted (2xx) and how many requests
+    it sent."""
     events = tmp_path / "events.ndjson"
     with RunningServer(Settings(deterministic=True)) as server:
         proc = subprocess.run(
@@ -88,9 +98,8 @@ def _run(api: str, tmp_path: Path, *options: str, phases: str, examples: int
             capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path)
     assert events.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Runtime Error" not in proc.stdout, proc.stdout[-4000:]  # every phase ran
-    state_dependent = _state_dependent(api)
-    left: set[tuple[str, str, str]] = set()
-    unexplained: list[tuple[str, str, object]] = []
+    failures: list[Failure] = []
+    named: set[tuple[str, str, str]] = set()
     accepted: list[JsonObject] = []
     tested = 0
     for _case, interaction, checks in interactions(events):
@@ -106,16 +115,22 @@ def _run(api: str, tmp_path: Path, *options: str, phases: str, examples: int
             failure = check["failure_info"]["failure"]
             operation = failure["operation"]
             error = (response_body(response) or {}).get("error") or {}
-            known = [r for r in STATEFUL_REFUSALS[api] if r[0] in ("*", operation)
-                     and r[1] == error.get("code") and r[2] in str(error.get("message"))]
-            # the spec says it may be refused, and it is one of the refusals named above
-            if failure["code"] != "ST202" or operation not in state_dependent or not known:
-                unexplained.append((failure["code"], operation, error))
-            left |= set(known)
+            failures.append((failure["code"], operation, error))
+            named |= {r for r in STATEFUL_REFUSALS[api] if r[0] in ("*", operation)
+                      and r[1] == error.get("code") and r[2] in str(error.get("message"))}
             if sent and operation == "POST /api/image":
                 assert not {"File", "file"} <= set(part_names(base64.b64decode(sent))), error
     assert tested, proc.stdout[-2000:]
-    return left, unexplained, accepted, tested
+    return failures, named, accepted, tested
+
+
+def _unexplained(api: str, failures: list[Failure]) -> list[Failure]:
+    """The failures that are not a named refusal, as ST202 on an operation the spec marks."""
+    marked = _state_dependent(api)
+    return [(code, operation, error) for code, operation, error in failures
+            if code != "ST202" or operation not in marked or not isinstance(error, dict)
+            or not any(r[0] in ("*", operation) and r[1] == error.get("code")
+                       and r[2] in str(error.get("message")) for r in STATEFUL_REFUSALS[api])]
 
 
 def _json_or_empty(sent: str | None) -> JsonObject:
@@ -127,13 +142,27 @@ def _json_or_empty(sent: str | None) -> JsonObject:
 
 
 @pytest.mark.parametrize("api", ["stagepro", "stagerai"])
-def test_raw_schemathesis_cli_finds_only_the_refusals_no_schema_can_state(api, tmp_path):
-    left, unexplained, _, tested = _run(api, tmp_path, examples=10,
-                                        phases="examples,coverage,fuzzing,stateful")
-    assert not unexplained, unexplained
+def test_raw_schemathesis_cli_with_the_generated_config_finds_nothing(api, tmp_path):
+    failures, _, _, tested = _run(api, tmp_path, _generated(api, tmp_path), examples=10,
+                                  phases="examples,coverage,fuzzing,stateful")
+    assert not failures, failures  # no ST101, no ST202, nothing at all
     assert tested > 100
-    # a refusal named above that no longer shows needs no entry: the list only shrinks
-    assert left <= STATEFUL_REFUSALS[api]
+
+
+@pytest.mark.parametrize("api", ["stagepro", "stagerai"])
+def test_without_its_per_operation_entries_the_refusals_show(api, tmp_path):
+    """The same file without its ``[[operations]]`` entries, on the marked operations alone
+    (fuzzing, 10 examples: it reaches them in seconds): the refusals show as
+    ST202, and each is one named above: the entries are what the first test rests on."""
+    config = tmp_path / "bare.toml"
+    config.write_text(schemathesis_toml(api, KEYS[api], lenient={}))
+    marked = state_dependent(api)
+    only = [arg for op in marked for arg in ("--include-operation-id", op)]
+    failures, named, _, _ = _run(api, tmp_path, config, *only, "--continue-on-failure",
+                                 phases="fuzzing", examples=10)
+    assert named, failures
+    assert {code for code, _, _ in failures} == {"ST202"}, failures
+    assert not _unexplained(api, failures), _unexplained(api, failures)
 
 
 def test_the_listing_tool_rule_by_type_is_the_schemas(tmp_path):
@@ -145,11 +174,13 @@ def test_the_listing_tool_rule_by_type_is_the_schemas(tmp_path):
     tool, refused (```photos[0].listing_tool` is required when type is listing-tool``). The
     accepted bodies hold both branches: listing-tool jobs with their tool, other types
     without one."""
-    _, unexplained, accepted, _ = _run(
-        "stagepro", tmp_path, "--include-operation-id", "createJob",
+    config = tmp_path / "auth.toml"
+    config.write_text(f'[auth.openapi.ApiKeyAuth]\nbearer = "{KEYS["stagepro"]}"\n')
+    failures, _, accepted, _ = _run(
+        "stagepro", tmp_path, config, "--include-operation-id", "createJob",
         "--include-operation-id", "createBatch", "--continue-on-failure",
         phases="examples,coverage,fuzzing", examples=30)
-    assert not unexplained, unexplained
+    assert not _unexplained("stagepro", failures), _unexplained("stagepro", failures)
     types = {(b.get("type"), "listing_tool" in (b.get("input") or {})) for b in accepted}
     assert ("listing-tool", True) in types, types
     assert any(t != "listing-tool" and not tool for t, tool in types), types

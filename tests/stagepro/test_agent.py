@@ -206,3 +206,23 @@ def test_there_is_no_session_read_and_every_reply_carries_the_state(sp):
     s, replies = _ready(sp)
     assert sp.get(f"/agent/sessions/{s['id']}").status_code in (404, 405)
     assert all({"design_brief", "readyToRender"} <= set(r) for r in replies)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_reply_opens_once(seed):
+    """A confirmation or a refusal with nothing new to hear opens with its own word
+    ("Perfect.", "No problem"), not an acknowledgement before it ("Understood. Perfect.")."""
+    session = Session("ags_x", "k", "https://x.test/a.jpg", None, False, 0.0, 86400.0)
+    for message in ("a modern living room", f"hmm {seed}"):
+        session.brief = respond(session, message).brief
+        session.history.append(Turn("user", message, f"msg_{len(session.history)}"))
+    acks = ("Got it.", "Understood.", "Sure.")
+    confirmed = respond(session, "yes go ahead").content
+    assert confirmed.startswith("Perfect. I'll stage"), confirmed
+    assert not any(ack in confirmed for ack in acks), confirmed
+    declined = respond(session, f"no, not yet {seed}").content
+    assert declined.startswith("No problem — tell me what to change. Here's the plan"), declined
+    assert not any(ack in declined for ack in acks), declined
+    heard = respond(session, "yes, scandinavian").content  # what was heard is the opener
+    assert heard.startswith(("Love it — ", "Great choice: ", "Noted: ")), heard
+    assert "Perfect." not in heard, heard
