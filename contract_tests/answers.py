@@ -9,6 +9,7 @@ import json
 
 from contract_tests.ndjson import Response, response_body
 from mock_server.jsontypes import Json, JsonObject
+from mock_server.spec.choices import through_cases
 from mock_server.spec.guesses import GUESS
 from mock_server.spec.loader import Operation, resolve, response_key
 from mock_server.spec.validation import _compile
@@ -93,7 +94,7 @@ def schema_violations(document: Spec, op: Operation, response: Response, most: i
     body = response["json"] if "json" in response else response_body(response)
     if schema is None or body is None:
         return []
-    errors = list(_compile(document, schema).iter_errors(body))
+    errors = through_cases(document, schema, list(_compile(document, schema).iter_errors(body)))
     if len(errors) > 1:  # "unevaluated properties" only follows from another failure
         errors = [e for e in errors
                   if type(e.kind).__name__ != "UnevaluatedProperties"] or errors

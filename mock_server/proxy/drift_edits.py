@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..jsontypes import Json, JsonObject
+from ..spec.choices import through_cases
 from ..spec.loader import resolve
 from ..spec.rules import UNSPECIFIED, rulebook
 from ..spec.validation import _compile
@@ -117,7 +118,9 @@ def problems(document: JsonObject, answer: Answer, where: Path, kind: str) -> li
     schema = _schema(document, answer)
     out: list[str] = []
     if isinstance(schema, dict) and answer.body is not None:
-        for err in _compile(document, schema).iter_errors(answer.body):
+        # a choice by case (a job's rules by status) as the branch its value picks says it
+        for err in through_cases(document, schema,
+                                 list(_compile(document, schema).iter_errors(answer.body))):
             path = tuple(err.instance_path)
             required = type(err.kind).__name__ == "Required" and where and \
                 path == where[:-1] and f'"{where[-1]}"' in err.message

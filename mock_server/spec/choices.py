@@ -8,8 +8,10 @@ from collections.abc import Sequence
 
 import jsonschema_rs
 
-from ..jsontypes import JsonObject
+from ..jsontypes import Json, JsonObject
 from .guesses import SUFFIX
+from .loader import resolve
+from .schema_walk import case_field, fits_case
 
 #: A verdict's weight: where a rule is stated twice, the documented statement wins.
 _WEIGHT = {"documented": 2, "guess": 1}
@@ -68,3 +70,71 @@ def alternatives(asked: list[list[JsonObject]]) -> JsonObject:
                   for v in branch)
         for branch in asked)
     return {"field": list(dict.fromkeys(fields)), "message": message}
+
+
+_CHOICES = ("OneOfNotValid", "OneOfMultipleValid", "AnyOf")
+
+
+def through_cases(document: JsonObject, root: Json, errors: list[jsonschema_rs.ValidationError]
+                  ) -> list[jsonschema_rs.ValidationError]:
+    """The errors of a choice by case (``schema_walk.case_field``: a job's rules by
+    ``status``) as an ``if``/``then`` would give them: the choice's error becomes the errors of
+    the branch the field's value picks, those the branch states itself (a ``completed`` job's
+    ``output`` that is not an object); what a schema it refers to says (``JobOutput``'s
+    fields) the field's own schema judges already, as it does a value no branch takes (an
+    unknown ``status``: its enum; none: its ``required``)."""
+    out: list[jsonschema_rs.ValidationError] = []
+    for err in errors:
+        name = _case_of(document, root, err)
+        if name is None:
+            out.append(err)
+            continue
+        keyword = str(err.schema_path[-1])
+        choice = resolve(document, _at(document, root, list(err.schema_path)[:-1]))
+        instance = err.instance
+        branches = choice.get(keyword) if isinstance(choice, dict) else None
+        if not isinstance(instance, dict) or not isinstance(branches, list):
+            continue
+        picked = [i for i, b in enumerate(branches) if fits_case(document, b, name, instance)]
+        context = list(getattr(err.kind, "context", None) or [])
+        if len(picked) != 1 or picked[0] >= len(context):
+            continue
+        branch = branches[picked[0]]
+        ref = branch.get("$ref") if isinstance(branch, dict) else None
+        own: list[str | int] = (list(ref.lstrip("#/").split("/")) if isinstance(ref, str)
+                                else [*err.schema_path, picked[0]])
+        out += through_cases(document, root, [
+            e for e in context[picked[0]] if _under(list(e.schema_path), own)])
+    return out
+
+
+def _under(path: list[str | int], prefix: list[str | int]) -> bool:
+    """Whether an error's schema path is in the branch itself (not in a schema it refers
+    to): ``[..., "properties", "output", "type"]`` of the branch, not ``JobOutput``'s."""
+    return [str(p) for p in path[:len(prefix)]] == [str(p) for p in prefix] and \
+        "$ref" not in path[len(prefix):]
+
+
+def _case_of(document: JsonObject, root: Json, err: jsonschema_rs.ValidationError
+             ) -> str | None:
+    """The field a failed choice states rules by case of, else None."""
+    if type(err.kind).__name__ not in _CHOICES:
+        return None
+    path = list(err.schema_path)
+    choice = _at(document, root, path[:-1])
+    owner = _at(document, root, path[:-3]) if len(path) >= 3 and path[-3] == "allOf" \
+        else choice
+    return case_field(document, owner, choice)
+
+
+def _at(document: JsonObject, root: Json, path: Sequence[str | int]) -> Json:
+    node: Json = document if path and path[0] == "components" else root
+    for part in path:
+        node = resolve(document, node)
+        if part == "$ref":
+            continue
+        try:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+    return resolve(document, node)

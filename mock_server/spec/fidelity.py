@@ -19,7 +19,7 @@ from ..jsontypes import Json, JsonObject
 from .fidelity_ledger import ledger_section
 from .guesses import GUESS, all_guesses, guess_at
 from .loader import HTTP_METHODS, resolve
-from .schema_walk import names_only
+from .schema_walk import case_choices, names_only
 
 APIS = (
     ("stagepro", "StagePro v1",
@@ -153,7 +153,8 @@ def response_properties(document: JsonObject, op: JsonObject
 
     Key paths name properties as in a body: ``data[].outputs[].url``. The walk follows
     ``$ref``, ``allOf`` / ``oneOf`` / ``anyOf``, ``properties`` and array ``items`` (not
-    ``if``/``then``, which restate properties, nor maps: ``additionalProperties``). A guess
+    ``if``/``then`` nor a choice by case, which restate properties, nor maps:
+    ``additionalProperties``). A guess
     covers a property when it is written on the property (beside a ``$ref`` too), on the object
     schema it refers to, or on any enclosing schema from the response's schema down. Not
     counted: a mark on a referenced value schema (``Id``'s length, ``Style``'s values), which
@@ -185,9 +186,13 @@ def response_properties(document: JsonObject, op: JsonObject
             walk(sub, ptr, child, why, seen)
         if isinstance(node.get("items"), dict):
             walk(node["items"], f"{pointer}/items", f"{path}[]", covered, seen)
+        cases = {tuple(w) for w, _ in case_choices(document, node)}
         for key in ("allOf", "oneOf", "anyOf"):
+            if () in cases and key != "allOf":
+                continue  # a choice by case restates properties, as an if/then would
             for i, sub in enumerate(node.get(key) or []):
-                walk(sub, f"{pointer}/{key}/{i}", path, covered, seen)
+                if (key, i) not in cases:
+                    walk(sub, f"{pointer}/{key}/{i}", path, covered, seen)
 
     for status, response in (op.get("responses") or {}).items():
         if not str(status).startswith("2"):

@@ -27,7 +27,9 @@ vendor's reference, marked a guess, or marked documented by a section of the ref
 
 Not walked: prose (``description``, ``summary``), ``examples`` / ``example`` (illustrations,
 not rules), ``links``, media types, ``x-`` extensions, and the ``if`` / ``then`` / ``else``
-of a schema (they restate properties counted where they are defined).
+of a schema, nor a choice by case (``schema_walk.case_field``: a job's rules by ``status``)
+and the component schemas that are its branches: they restate properties counted where they
+are defined.
 
 Each item is classified from the spec alone (:attr:`Item.mark`): ``("guess", why)`` when
 ``x-stagemock-guess`` covers it (:func:`guesses.guess_at` for the value of a keyword; for a
@@ -49,7 +51,7 @@ from ..jsontypes import Json, JsonObject
 from .citations import Sources, load_sources, own_mark, shown
 from .guesses import GUESS, GUESS_KEYWORDS, guess_at
 from .loader import HTTP_METHODS, resolve
-from .schema_walk import names_only
+from .schema_walk import case_branch_names, case_choices, names_only
 
 __all__ = ["Item", "Sources", "contradictions", "items", "load_sources", "own_mark", "shown"]
 
@@ -203,7 +205,10 @@ def _schema(document: JsonObject, node: Json, parts: Sequence[str | int], name: 
         mark = classify(document, parts, "pattern")
         for prefix in _prefixes(node["pattern"]):
             yield Item("id prefix", pointer([*parts, "pattern"]), prefix, mark)
+    cases = {tuple(where) for where, _ in case_choices(document, node)}
     for keyword in RULE_KEYWORDS:
+        if () in cases and keyword in ("oneOf", "anyOf"):
+            continue  # restates properties by case, as an if/then would
         if _is_rule(node, keyword):
             yield Item("rule", pointer([*parts, keyword]), keyword,
                        classify(document, parts, keyword))
@@ -216,7 +221,11 @@ def _schema(document: JsonObject, node: Json, parts: Sequence[str | int], name: 
             yield from _schema(document, node[keyword], [*parts, keyword], name)
     for keyword in _SUBS:
         rule = classify(document, parts, keyword) if keyword != "allOf" else None
+        if () in cases and keyword != "allOf":
+            continue
         for i, sub in enumerate(node.get(keyword) or []):
+            if (keyword, i) in cases:
+                continue
             for item in _schema(document, sub, [*parts, keyword, i], name):
                 if item.kind in ("rule", "field") and isinstance(sub, dict) and names_only(sub):
                     continue  # restated by reference, "and no other": the choice's own rule
@@ -363,7 +372,10 @@ def _walk(document: JsonObject) -> list[Item]:
             out += _schema(document, header["schema"], where, name)
     for name, response in (components.get("responses") or {}).items():
         out += _response_body(document, response, ["components", "responses", name])
+    restating = case_branch_names(document)
     for name, schema in (components.get("schemas") or {}).items():
+        if name in restating:
+            continue
         out += _schema(document, schema, ["components", "schemas", name],
                        name[:1].lower() + name[1:])
     field = _error_code_field(document)

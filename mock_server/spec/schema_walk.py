@@ -89,3 +89,90 @@ def names_only(branch: JsonObject) -> bool:
             and branch.get("additionalProperties", False) is False
             and all(name in required and (isinstance(v, bool) or (
                 isinstance(v, dict) and set(v) == {"$ref"})) for name, v in named.items()))
+
+
+def case_field(document: JsonObject, obj: Json, choice: Json) -> str | None:
+    """The field whose cases a choice states rules by, else None. A rule such as "a
+    ``completed`` job has an ``output``" written so that generators type it: a ``oneOf`` /
+    ``anyOf`` whose every branch fixes one field of the object schema ``obj`` (``const``,
+    ``enum`` or a lone JSON ``type``) and restates only fields ``obj`` lists. ``choice`` is
+    ``obj`` itself when it names the field in a ``discriminator`` (the job's ``status``), or an
+    ``allOf`` item of ``obj`` holding nothing but the choice (a test key's ``livemode``). The
+    branches restate fields defined in ``obj``, as an ``if``/``then`` would: the ledger counts
+    them where they are defined, and a violation is judged by the branch the field picks."""
+    obj, node = resolve(document, obj), resolve(document, choice)
+    if not isinstance(obj, dict) or not isinstance(node, dict):
+        return None
+    listed = obj.get("properties")
+    keys = [k for k in ("oneOf", "anyOf") if k in node]
+    if not isinstance(listed, dict) or len(keys) != 1:
+        return None
+    discriminator = node.get("discriminator")
+    if node is obj:
+        if not isinstance(discriminator, dict):
+            return None
+    elif not set(node) <= {keys[0], "discriminator", "description"}:
+        return None
+    branches = [resolve(document, b) for b in node[keys[0]]]
+    props = [b.get("properties") if isinstance(b, dict) else None for b in branches]
+    if not branches or not all(isinstance(p, dict) and set(p) <= set(listed) for p in props):
+        return None
+    names = ([discriminator.get("propertyName")] if isinstance(discriminator, dict)
+             else list(props[0] or ()))
+    for name in names:
+        if all(isinstance(p, dict) and _fixes(resolve(document, p.get(name))) for p in props):
+            return str(name)
+    return None
+
+
+def _fixes(node: Json) -> bool:
+    return isinstance(node, dict) and ("const" in node or "enum" in node
+                                       or (set(node) == {"type"} and isinstance(node["type"],
+                                                                                 str)))
+
+
+def fits_case(document: JsonObject, branch: Json, name: str, instance: JsonObject) -> bool:
+    """Whether the instance's value of ``name`` is the case ``branch`` fixes."""
+    node = resolve(document, (resolve(document, branch).get("properties") or {}).get(name))
+    if name not in instance or not isinstance(node, dict):
+        return False
+    value = instance[name]
+    if "const" in node:
+        return bool(value == node["const"] and type(value) is type(node["const"]))
+    if "enum" in node:
+        return any(value == v and type(value) is type(v) for v in node["enum"])
+    kind = node.get("type")
+    return {"null": value is None, "string": isinstance(value, str),
+            "boolean": isinstance(value, bool),
+            "object": isinstance(value, dict)}.get(str(kind), False)
+
+
+def case_choices(document: JsonObject, obj: Json) -> list[tuple[list[str | int], str]]:
+    """The choices by case of object schema ``obj`` (:func:`case_field`): (the choice's path
+    under ``obj``: ``[]`` or ``["allOf", i]``, its keyword)."""
+    obj = resolve(document, obj)
+    if not isinstance(obj, dict):
+        return []
+    out: list[tuple[list[str | int], str]] = []
+    candidates: list[tuple[list[str | int], Json]] = [([], obj)]
+    candidates += [(["allOf", i], s) for i, s in enumerate(obj.get("allOf") or ())]
+    for where, node in candidates:
+        if isinstance(node, dict) and case_field(document, obj, node) is not None:
+            out.append((where, "oneOf" if "oneOf" in node else "anyOf"))
+    return out
+
+
+def case_branch_names(document: JsonObject) -> set[str]:
+    """The component schemas that are branches of a choice by case (``JobCompleted``): they
+    restate fields of the object that lists them, counted there."""
+    out: set[str] = set()
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    for obj in schemas.values():
+        for where, keyword in case_choices(document, obj):
+            node = obj
+            for part in where:
+                node = node[part]
+            for branch in node[keyword]:
+                if isinstance(branch, dict) and isinstance(branch.get("$ref"), str):
+                    out.add(branch["$ref"].rsplit("/", 1)[-1])
+    return out

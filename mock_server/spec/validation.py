@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 import jsonschema_rs
 
 from ..jsontypes import Json, JsonObject
-from .choices import alternatives, distinct, tagged_branches
+from .choices import alternatives, distinct, tagged_branches, through_cases
 from .guesses import guess_at
 from .guesses import mark as mark_guess
 from .loader import Operation, Parameter, resolve
@@ -73,6 +73,7 @@ def describe_errors(
     a request's errors (else an answer's, ``body`` the verdict of its status)."""
     book = rulebook(document)
     out = []
+    errors = through_cases(document, root, errors)
     if len(errors) > 1:
         # "unevaluated properties" is only a consequence of another branch failing
         errors = [e for e in errors if type(e.kind).__name__ != "UnevaluatedProperties"] or errors

@@ -24,15 +24,6 @@ TOOL_DIR = ROOT / ".venv" / "openapi-typescript"
 
 #: Where openapi-typescript still writes ``unknown``: (spec, enclosing type) → why.
 REMAINING = {
-    ("stagepro", "schemas.Job"): "the rules by status (output, error, started_at, "
-    "completed_at), a test key's zero credits and a regeneration's variation are if/then: "
-    "open (a discriminated union by status would type them)",
-    ("stagepro", "schemas.JobList"): "next_cursor by has_more is an if/then: open",
-    ("stagepro", "schemas.Batch"): "completed_at by status is an if/then: open",
-    ("stagepro", "schemas.Workflow"): "completed_at by status is an if/then: open",
-    ("stagepro", "schemas.Usage"): "a test key's unlimited, unspent credits is an if/then: open",
-    ("stagepro", "schemas.AgentStreamEvent"): "an SSE event's data is JSON text whose shape "
-    "by event is a contentSchema, which openapi-typescript does not read: open",
     ("stagerai", "schemas.UploadImageRequest"): "each branch restates its part as `true` "
     "(`File: unknown`, which the base's `File?: string` narrows to a string): restated by "
     "reference to the binary type, schemathesis's coverage phase stops on the binary value",
@@ -119,8 +110,21 @@ def test_generated_types_have_no_unknown_where_the_shape_is_known(api, tmp_path)
         assert 'ApiKeyCreated: components["schemas"]["ApiKey"] & {' in source
         assert "image_url: components[\"schemas\"][\"ImageUrl\"];" in source
         assert "secret?: never;" in source
+        # the rules by status are a discriminated union: a completed job's output is typed,
+        # never null, and an SSE event's data is its JSON text
+        completed = _block(source, "JobCompleted")
+        assert 'status: "completed";' in completed, completed
+        assert 'output?: components["schemas"]["JobOutput"];' in completed, completed
+        assert "null" not in completed.split("output?:", 1)[1].split(";", 1)[0], completed
+        assert 'components["schemas"]["JobCompleted"]' in _block(source, "Job")
+        assert "data?: unknown" not in _block(source, "AgentStreamEvent")
     else:
         assert "File?: string;" in source and "file?: string;" in source
+
+
+def _block(source: str, name: str) -> str:
+    """The generated type of component schema ``name``."""
+    return source.split(f"\n        {name}: ", 1)[1].split("\n        };", 1)[0]
 
 
 @pytest.mark.parametrize("api", ["stagepro", "stagerai"])

@@ -9,10 +9,13 @@ import io
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -42,6 +45,20 @@ async def json_object(request: Request, required: bool = True) -> dict:
     if not isinstance(value, dict):
         raise BadBody("the body must be a JSON object")
     return value
+
+
+@asynccontextmanager
+async def form_of(request: Request) -> AsyncIterator[FormData]:
+    """The request's multipart form; a body that cannot be parsed is the twin's own error
+    answer (JSON, as both references show errors), not Starlette's plain-text 400."""
+    try:
+        form = await request.form()
+    except HTTPException as exc:
+        raise BadBody(f"the multipart body cannot be read: {exc.detail}") from exc
+    try:
+        yield form
+    finally:
+        await form.close()
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:

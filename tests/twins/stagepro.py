@@ -21,6 +21,7 @@ from tests.twins.common import (
     BadBody,
     Clock,
     Files,
+    form_of,
     image_size,
     json_object,
     new_id,
@@ -317,7 +318,7 @@ class StagePro:
 
     # --- uploads, capabilities, usage ---------------------------------------------------
     async def upload(self, request: Request, key: str) -> Response:
-        async with request.form() as form:
+        async with form_of(request) as form:
             file = form.get("file")
             if file is None or isinstance(file, str):
                 raise BadBody("multipart form field file is required")

@@ -26,6 +26,7 @@ from tests.twins.common import (
     Clock,
     Files,
     blend_jpegs,
+    form_of,
     image_size,
     json_object,
     new_id,
@@ -220,7 +221,7 @@ class StagerAI:
 
     # --- single images: upload, staging, lawn, sky ---------------------------------------
     async def upload_image(self, request: Request, key: str) -> Response:
-        async with request.form() as form:
+        async with form_of(request) as form:
             file = form.get("File")
             if file is None or isinstance(file, str):
                 raise BadBody("multipart form field File is required")
