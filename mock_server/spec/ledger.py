@@ -49,6 +49,7 @@ from dataclasses import dataclass
 
 from ..jsontypes import Json, JsonObject
 from .citations import Sources, load_sources, own_mark, shown
+from .error_table import error_code_field, error_codes
 from .guesses import GUESS, GUESS_KEYWORDS, guess_at
 from .loader import HTTP_METHODS, resolve
 from .schema_walk import case_branch_names, case_choices, names_only
@@ -282,33 +283,6 @@ def _operation(document: JsonObject, op: JsonObject, parts: Sequence[str | int]
     yield from _responses(document, op.get("responses") or {}, parts)
 
 
-def error_codes(document: JsonObject) -> list[str]:
-    """The codes of the spec's error table in ``info.description``: StagePro's
-    ``| status | when | `code`, ... |`` rows, or Stager AI's ``Codes: `a`, `b` (400); ...``."""
-    text = document.get("info", {}).get("description", "")
-    codes: list[str] = []
-    rows = re.findall(r"^\|\s*\d{3}\s*\|(.*)\|\s*$", text, re.M)
-    for cells in rows:
-        codes += re.findall(r"`(\w+)`", cells.rsplit("|", 1)[-1])
-    if not rows and "Codes:" in text:
-        listing = text[text.index("Codes:"):]
-        listing = listing[: listing.index(").") + 2]
-        codes += re.findall(r"`(\w+)`", listing)
-    return list(dict.fromkeys(codes))
-
-
-def _error_code_field(document: JsonObject) -> list[str] | None:
-    """Where the error body's ``code`` is defined: ``Error.properties.code`` or, nested,
-    ``Error.properties.error.properties.code``."""
-    error = document.get("components", {}).get("schemas", {}).get("Error", {})
-    base = ["components", "schemas", "Error"]
-    if "code" in error.get("properties", {}):
-        return [*base, "properties", "code"]
-    if "code" in error.get("properties", {}).get("error", {}).get("properties", {}):
-        return [*base, "properties", "error", "properties", "code"]
-    return None
-
-
 def items(document: JsonObject, sources: Sources | None = None) -> list[Item]:
     """Every token of the spec, in document order (see the module's docstring). With
     ``sources`` (:func:`load_sources`), an item the table cites is ``("documented", "<file>
@@ -378,7 +352,7 @@ def _walk(document: JsonObject) -> list[Item]:
             continue
         out += _schema(document, schema, ["components", "schemas", name],
                        name[:1].lower() + name[1:])
-    field = _error_code_field(document)
+    field = error_code_field(document)
     mark = classify(document, field) if field else None
     for code in error_codes(document):
         out.append(Item("error code", "/info/description", code, mark))
