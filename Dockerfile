@@ -93,9 +93,9 @@ RUN cd python3*/site-packages \
       -o -name '*.pxi' \) -delete
 
 # Symbol tables of the extension modules, stripped (what a traceback or the dynamic loader
-# uses, .dynsym, stays). Not the libraries vendored in *.libs/: auditwheel rewrote those
-# with patchelf, and strip breaks them (NumPy's OpenBLAS then fails to load, "ELF load
-# command address/offset not page-aligned").
+# uses, .dynsym, stays). Not the libraries vendored in pillow.libs/: auditwheel rewrote those
+# with patchelf, and strip breaks such a library (PyPI's NumPy wheel showed it: its OpenBLAS
+# then failed to load, "ELF load command address/offset not page-aligned").
 RUN find python3*/site-packages \( -name '*.cpython-*.so' -o -name '*.abi3.so' \) \
       -exec strip --strip-unneeded {} +
 
