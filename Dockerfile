@@ -8,7 +8,39 @@
 # any of them as one string): docs/container.md.
 ARG BASE_IMAGE=python:3.12-slim
 
-# Stage 1: the project's wheel, built from the checkout, installed with pip into a virtualenv
+# Stage 1: NumPy, compiled without BLAS or LAPACK. The wheel on PyPI carries OpenBLAS (25 MB,
+# with libgfortran), which the mock never calls: it uses no dot, matmul, linalg or einsum.
+# NumPy's own fallback loops take over anything that would have gone to BLAS.
+# This stage depends on the base and NUMPY_VERSION only, never on the project's sources, so a
+# builder's layer cache (docker's by default, `buildah bud --layers`) keeps the compiled
+# wheel across builds. The compilers stay in this stage.
+# - -Dcpu-dispatch=none: NumPy's baseline (x86-64-v2) only, without the AVX2/AVX-512
+#   variants of its loops compiled alongside. That is most of the compiling saved, and it
+#   changes no output byte: tests/test_golden.py proves the same bytes with every dispatch
+#   target switched off, and tests/container/test_image.py runs the whole golden session
+#   in the built image;
+# - -Dtest-simd=[]: the `_simd` test module with no targets (the build stage deletes it);
+# - -j2: the two cores of a small CI runner, without oversubscribing them.
+# Python's headers: python:slim has them; a Debian python3 base (the container test's) needs
+# libpython3-dev. The wheel is built by a pip of at least 23.1, the first to pass a repeated
+# -C key on (setup-args) rather than keep the last one: bookworm's own pip is 23.0.
+FROM ${BASE_IMAGE} AS numpy
+ARG NUMPY_VERSION=2.4.6
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc g++ \
+ && if ! python -c "import os, sys, sysconfig; \
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_path('include'), 'Python.h')))"; then \
+      apt-get install -y --no-install-recommends libpython3-dev; fi \
+ && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /tmp/pip \
+ && /tmp/pip/bin/python -m pip install --no-cache-dir --quiet 'pip>=23.1' \
+ && /tmp/pip/bin/python -m pip wheel --no-cache-dir --no-deps --no-binary numpy \
+      --wheel-dir /wheels \
+      -Csetup-args=-Dblas=none -Csetup-args=-Dlapack=none -Csetup-args=-Dallow-noblas=true \
+      -Csetup-args=-Dcpu-dispatch=none '-Csetup-args=-Dtest-simd=[]' -Ccompile-args=-j2 \
+      "numpy==${NUMPY_VERSION}"
+
+# Stage 2: the project's wheel, built from the checkout, installed with pip into a virtualenv
 # that has no pip of its own, then trimmed; the build tools (binutils, pip's caches, the
 # sources) stay here. Everything removed below is checked by tests/container/test_image.py:
 # the built image serves both APIs and renders the bytes pinned in tests/golden/hashes.json.
@@ -16,6 +48,9 @@ FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends binutils \
  && rm -rf /var/lib/apt/lists/*
+# NumPy's wheel from stage 1, given to pip as a file so that pip installs that one (with
+# --find-links alone, a newer NumPy on PyPI within pyproject's range would win over it).
+COPY --from=numpy /wheels /wheels
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY mock_server ./mock_server
@@ -26,7 +61,7 @@ COPY fixtures ./fixtures
 RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /dist . \
  && python -m venv --without-pip /opt/stagemock \
  && python -m pip --python /opt/stagemock/bin/python install --no-cache-dir --no-compile \
-      --root-user-action=ignore /dist/stagemock-*.whl
+      --root-user-action=ignore /wheels/numpy-*.whl /dist/stagemock-*.whl
 
 # What the running mock never reads, removed:
 # - NumPy's test suites and their compiled helpers (_*_tests, _simd: imported only by
@@ -58,9 +93,9 @@ RUN cd python3*/site-packages \
       -o -name '*.pxi' \) -delete
 
 # Symbol tables of the extension modules, stripped (what a traceback or the dynamic loader
-# uses, .dynsym, stays). Not the libraries vendored in *.libs/: auditwheel rewrote those
-# with patchelf, and strip breaks them (NumPy's OpenBLAS then fails to load, "ELF load
-# command address/offset not page-aligned").
+# uses, .dynsym, stays). Not the libraries vendored in pillow.libs/: auditwheel rewrote those
+# with patchelf, and strip breaks such a library (PyPI's NumPy wheel showed it: its OpenBLAS
+# then failed to load, "ELF load command address/offset not page-aligned").
 RUN find python3*/site-packages \( -name '*.cpython-*.so' -o -name '*.abi3.so' \) \
       -exec strip --strip-unneeded {} +
 
@@ -81,7 +116,7 @@ or '' for m in list(sys.modules.values())) if f.startswith(sys.prefix) and f.end
  && /opt/stagemock/bin/python -m compileall -q --invalidation-mode checked-hash \
       python3*/site-packages/mock_server python3*/site-packages/contract_tests
 
-# Stage 2: the virtualenv alone on a fresh base, run by a user that is not root.
+# Stage 3: the virtualenv alone on a fresh base, run by a user that is not root.
 FROM ${BASE_IMAGE}
 # `make image` passes the package's version and the checkout's origin
 ARG VERSION=0.1.0

@@ -3,8 +3,8 @@ proof that a trimmed install still renders, and renders the same bytes.
 
 - StagePro: a listing-tool job in the account the golden session gives that tool, on the same
   photo, so its output's SHA-256 is pinned in ``tests/golden/hashes.json``
-  (``sp.image.tool.add-furniture.0``): equal there means the image's NumPy, Pillow and
-  OpenBLAS produce the committed bytes.
+  (``sp.image.tool.add-furniture.0``): equal there means the image's NumPy and Pillow
+  produce the committed bytes.
 - Stager AI: a sky replacement of a WebP upload (Pillow's WebP decoder, the sky renderer),
   whose output must decode as a PNG at the default resolution's long edge (1920 px) with the
   upload's aspect ratio; its hash is returned for comparing two installs.

@@ -2,8 +2,13 @@
 127.0.0.1, a real image job on each rendered by the trimmed install (the StagePro one to the
 bytes pinned in ``tests/golden/hashes.json``), a user that is not root, the control plane
 behind ``STAGEMOCK_ADMIN_TOKEN``, a health check that passes without the token (and fails with
-nothing listening), SIGTERM obeyed within 5 s, the startup lines on stdout; and the
-virtualenv within the size budget that docs/container.md states.
+nothing listening), SIGTERM obeyed within 5 s, the startup lines on stdout; the virtualenv
+within the size budget that docs/container.md states; and the image's own NumPy (compiled in
+the Dockerfile without BLAS) rendering every byte of the golden session as pinned.
+
+The build uses the layer cache (``--layers``): the stage that compiles NumPy depends on the
+base and NumPy's version only, so after the first build only the project's layers are built
+again (docs/container.md, "How it is tested", gives both times).
 
 This machine has no Docker daemon and no registry for base images, so the base is Debian
 bookworm made by mmdebstrap (``base_image.py``, cached), the build is ``buildah bud
@@ -38,6 +43,14 @@ TOKEN = "container-test-token"
 DOC = ROOT / "docs" / "container.md"
 #: The sentence of docs/container.md that states the budget (the test reads it from there).
 BUDGET = re.compile(r"the virtualenv \(`/opt/stagemock`\) weighs at most (\d+) MB")
+#: A cold build compiles NumPy (docs/container.md gives the time measured here); with the
+#: NumPy stage in the layer cache (``--layers``) a build takes a minute or two.
+BUILD_TIMEOUT = 3600
+#: What the golden session reads from the checkout, mounted read-only under /golden: its
+#: script (and ``tests`` to import it by), the photos and the specs. Not ``mock_server``:
+#: the session runs the image's installed stagemock, NumPy and Pillow.
+GOLDEN_READS = ("tests", "fixtures", "openapi")
+PINNED = ROOT / "tests" / "golden" / "hashes.json"
 
 pytestmark = [pytest.mark.container, pytest.mark.xdist_group("container")]
 
@@ -72,7 +85,7 @@ def image() -> dict:
     build = subprocess.run(
         ["buildah", "bud", "--isolation", "chroot", "--format", "docker", "--layers",
          "--build-arg", f"BASE_IMAGE={base}", "-t", IMAGE, str(ROOT)],
-        capture_output=True, text=True, timeout=900, check=False)
+        capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     inspected = subprocess.run(["buildah", "inspect", "--type", "image", IMAGE],
                                capture_output=True, text=True, check=True)
@@ -240,3 +253,42 @@ def test_the_virtualenv_is_within_the_budget_the_docs_state(image):
         subprocess.run(["buildah", "rm", ctr], capture_output=True, check=False)
     print(f"\nthe virtualenv weighs {size / 1e6:.1f} MB (budget {budget / 1e6:.0f} MB)")
     assert size <= budget, f"{size / 1e6:.1f} MB, over the {budget / 1e6:.0f} MB budget"
+
+
+#: What NumPy in the image was built with, as JSON: BLAS and LAPACK, the SIMD targets it can
+#: dispatch to, and whether a vendored library folder came with it.
+NUMPY_PROBE = """import json, pathlib, numpy
+from numpy._core._multiarray_umath import __cpu_dispatch__
+deps = numpy.show_config(mode="dicts")["Build Dependencies"]
+libs = pathlib.Path(numpy.__file__).parent.with_name("numpy.libs")
+print(json.dumps({"blas": deps["blas"]["name"], "lapack": deps["lapack"]["name"],
+                  "dispatch": list(__cpu_dispatch__), "libs": libs.exists()}))"""
+
+
+def test_the_images_numpy_has_no_blas_and_renders_every_pinned_hash(image):
+    """The image's NumPy is compiled in the Dockerfile's own stage, without BLAS, LAPACK or
+    SIMD variants beyond the baseline: that those options change no byte is proved here, by
+    the whole golden session (``tests/golden/session.py``) run by the image's Python against
+    its installed stagemock, which must give every hash of ``tests/golden/hashes.json``."""
+    ctr = subprocess.run(["buildah", "from", IMAGE], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    run = ["buildah", "run", "--isolation", "chroot", "--workingdir", "/golden",
+           *(arg for name in GOLDEN_READS for arg in ("--volume", f"{ROOT / name}:/golden/{name}:ro"))]
+    try:
+        probe = subprocess.run([*run, ctr, "--", "python", "-c", NUMPY_PROBE],
+                               capture_output=True, text=True, timeout=120, check=False)
+        assert probe.returncode == 0, probe.stderr[-3000:]
+        session = subprocess.run([*run, ctr, "--", "python", "-m", "tests.golden.session"],
+                                 capture_output=True, text=True, timeout=600, check=False)
+        assert session.returncode == 0, session.stderr[-4000:]
+    finally:
+        subprocess.run(["buildah", "rm", ctr], capture_output=True, check=False)
+    numpy = json.loads(probe.stdout)
+    assert numpy == {"blas": "none", "lapack": "none", "dispatch": [], "libs": False}, numpy
+    got = json.loads(session.stdout)["hashes"]
+    pinned = json.loads(PINNED.read_text())
+    missing, extra = sorted(pinned.keys() - got.keys()), sorted(got.keys() - pinned.keys())
+    changed = sorted(k for k in pinned.keys() & got.keys() if pinned[k] != got[k])
+    assert not (missing or extra or changed), (
+        f"the image renders other bytes: changed {changed}, missing {missing}, new {extra}")
+    print(f"\nthe image's NumPy ({numpy}) gives all {len(pinned)} pinned hashes")

@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -50,6 +52,27 @@ def test_the_dockerfile_is_what_product_fixes():
     for label in ("source", "version", "licenses"):
         assert f"org.opencontainers.image.{label}=" in DOCKERFILE
     assert DOCKERFILE.count("\nFROM ") >= 2  # multi-stage
+
+
+def test_the_numpy_stage_depends_on_the_numpy_version_only():
+    """The stage that compiles NumPy reads nothing of the checkout (no COPY, no ADD) and takes
+    no build argument but NUMPY_VERSION, so a layer cache keeps it whatever the sources do;
+    that version is one pyproject's range admits."""
+    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
+    (stage,) = [s for s in joined.split("\nFROM ")[1:] if s.split("\n", 1)[0].endswith(" AS numpy")]
+    instructions = [line.split()[0] for line in stage.splitlines()[1:]
+                    if line.strip() and not line.startswith("#")]
+    assert set(instructions) == {"ARG", "RUN"}, instructions
+    (arg,) = re.findall(r"^ARG\s+(\S+)$", stage, re.M)
+    name, version = arg.split("=")
+    assert name == "NUMPY_VERSION"
+    assert '"numpy==${NUMPY_VERSION}"' in stage
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    (numpy,) = [Requirement(d) for d in dependencies if Requirement(d).name == "numpy"]
+    assert numpy.specifier.contains(version), (version, str(numpy.specifier))
+    # the build stage installs that wheel, named as a file, with the project's
+    assert "COPY --from=numpy /wheels /wheels" in DOCKERFILE
+    assert re.search(r" install [^\n]* /wheels/numpy-\*\.whl /dist/stagemock-\*\.whl\n", joined)
 
 
 def test_the_docs_name_the_real_command_user_and_health_check():
