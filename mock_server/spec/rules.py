@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from ..jsontypes import Json, JsonObject
 from . import ledger
+from .guesses import GUESS as GUESS_MARK
 from .guesses import guess_at
 from .loader import Operation, resolve, response_key
 from .schema_walk import _branches, schemas_under
@@ -342,11 +343,20 @@ class RuleBook:
             found = self.values(holder, keyword, request)
         elif kind == "Type":
             found = self.field(*field) if field is not None else body or fallback
+            case_mark = field[0].get(GUESS_MARK) if field is not None else None
+            if found is UNCOVERED and isinstance(case_mark, str):
+                # a field restated by a case (``JobCompleted``'s ``output``), which the
+                # ledger counts where it is defined: the case's own mark
+                found = Verdict(GUESS, guess=case_mark)
         elif kind in ("OneOfNotValid", "AnyOf") and isinstance(instance, dict):
             found = self.resembled(holder, keyword, instance) or self.keyword(holder, keyword)
         else:
             found = self.keyword(holder, keyword)
-        return fallback if found is UNCOVERED else found
+        if found is UNCOVERED:
+            return fallback
+        if found.rule == DOCUMENTED and found.source is None and fallback.rule == GUESS:
+            return fallback  # no reference cited for it, and a guess covers its path
+        return found
 
     def _walk(self, root: Json, path: Sequence[str | int]
               ) -> tuple[Json, tuple[JsonObject, str] | None]:

@@ -97,9 +97,10 @@ def case_field(document: JsonObject, obj: Json, choice: Json) -> str | None:
     ``anyOf`` whose every branch fixes one field of the object schema ``obj`` (``const``,
     ``enum`` or a lone JSON ``type``) and restates only fields ``obj`` lists. ``choice`` is
     ``obj`` itself when it names the field in a ``discriminator`` (the job's ``status``), or an
-    ``allOf`` item of ``obj`` holding nothing but the choice (a test key's ``livemode``). The
-    branches restate fields defined in ``obj``, as an ``if``/``then`` would: the ledger counts
-    them where they are defined, and a violation is judged by the branch the field picks."""
+    ``allOf`` item of ``obj`` holding nothing but the choice and its marks (a test key's
+    ``livemode``). The branches restate fields defined in ``obj``, as an ``if``/``then``
+    would: the ledger counts them where they are defined, and a violation is judged by the
+    branch the field picks (under the case's own mark)."""
     obj, node = resolve(document, obj), resolve(document, choice)
     if not isinstance(obj, dict) or not isinstance(node, dict):
         return None
@@ -111,7 +112,8 @@ def case_field(document: JsonObject, obj: Json, choice: Json) -> str | None:
     if node is obj:
         if not isinstance(discriminator, dict):
             return None
-    elif not set(node) <= {keys[0], "discriminator", "description"}:
+    elif not {k for k in node if not k.startswith("x-")} <= {keys[0], "discriminator",
+                                                               "description"}:
         return None
     branches = [resolve(document, b) for b in node[keys[0]]]
     props = [b.get("properties") if isinstance(b, dict) else None for b in branches]
