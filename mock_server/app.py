@@ -190,10 +190,13 @@ class PathOwners:
     """Which API a path belongs to, read from each spec (its mount prefix and the first
     segment of each of its paths, the longest match winning: ``/api/v1/...`` is StagePro's,
     ``/api/...`` and ``/gcs/...`` Stager AI's), so an unknown path or a wrong method is
-    answered in that API's error shape; anything else in the control plane's."""
+    answered in that API's error shape; anything else in the control plane's. Each API's
+    ``caller_key`` reads the key such a request was sent with: the journal files the
+    client's violation under it."""
 
     def __init__(self, bindings: list[ApiBinding]) -> None:
         prefixes: dict[str, tuple[str, ErrorShape]] = {}
+        self.caller_keys = {b.spec.name: b.caller_key for b in bindings}
         for binding in bindings:
             spec = binding.spec
             for op in spec.operations:
@@ -222,12 +225,16 @@ async def http_exception(request: Request, exc: Exception) -> Response:
         err = NotFound(f"no operation matches {request.method} {path}")
     else:
         err = ApiError(str(exc.detail), status=exc.status_code, code="http_error")
-    api, shape = request.app.state.path_owners.owner(path)
+    owners: PathOwners = request.app.state.path_owners
+    api, shape = owners.owner(path)
     entry = request.scope.get(JOURNAL_KEY)
     if entry is not None:
         entry.api = api
         entry.conformant = False
         entry.violations = [{"field": None, "message": err.message}]
+        caller_key = owners.caller_keys.get(api) if api is not None else None
+        if caller_key is not None:
+            entry.api_key = caller_key(None, request)
     return json_response(shape(err), err.status, err.headers or None)
 
 

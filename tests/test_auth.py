@@ -69,6 +69,20 @@ def test_console_endpoints_refuse_api_keys_and_accept_sessions(http):
     assert bad.status_code == 401 and bad.json()["error"]["code"] == "invalid_session"
 
 
+def test_a_console_session_answers_the_fields_control_plane_md_names(http):
+    """docs/control-plane.md's row names every field of the answer, and ``cookie`` is the
+    whole header value the console endpoints take."""
+    from tests.conftest import ROOT
+
+    got = http.post("/__mock/console-sessions", json={"api_key": "sk_test_console_doc"}).json()
+    assert sorted(got) == ["api_key", "cookie", "token"]
+    assert got["cookie"] == f"stagepro_session={got['token']}"
+    assert http.get("/api/v1/keys", headers={"Cookie": got["cookie"]}).status_code == 200
+    row = next(line for line in (ROOT / "docs" / "control-plane.md").read_text().splitlines()
+               if line.startswith("| `POST /__mock/console-sessions"))
+    assert all(f'"{name}"' in row for name in got), row
+
+
 def test_console_session_for_revoked_key_is_refused(http):
     r = http.post("/__mock/console-sessions", json={"api_key": "sk_live_mock_revoked"})
     assert r.status_code == 401

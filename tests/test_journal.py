@@ -71,3 +71,26 @@ def test_refused_keys_are_journaled_as_sent(http, stagemock_server):
         assert len(entries) == 1 and entries[0]["status"] == 401 and entries[0]["api_key"] == key, entries
     assert [e["seq"] for e in http.get("/__mock/journal", params={"since": before}).json()["entries"]][:4] == [
         before + 1, before + 2, before + 3, before + 4]
+
+
+def test_requests_no_operation_answers_are_journaled_with_the_key_sent(http, stagemock_server):
+    """A path no operation matches (404) or a method its path does not allow (405) is a
+    spec violation of the client that sent it: journaled with the key as sent, so ?api_key=
+    (and so the plugin's per-test violations(), journal-report --api-key) finds it."""
+    sent = [
+        ("GET", "/api/v1/agent/sessions/ags_x", {"Authorization": "Bearer sk_test_lost"}, 404),
+        ("DELETE", "/api/v1/jobs", {"Authorization": "Bearer sk_test_lost_method"}, 405),
+        ("GET", "/api/v1/nowhere", {"Cookie": "stagepro_session=cs_unknown"}, 404),
+        ("GET", "/api/projects", {"stager-api-key": "stager_test_lost"}, 405),
+        ("GET", "/api/nowhere", {"stager-api-key": "stager_test_lost_path"}, 404),
+    ]
+    before = http.get("/__mock/journal").json()["total"]
+    for method, path, headers, status in sent:
+        assert http.request(method, path, headers=headers).status_code == status
+    for _method, path, headers, status in sent[:2] + sent[3:]:
+        key = next(iter(headers.values())).removeprefix("Bearer ")
+        entries = http.get("/__mock/journal", params={"api_key": key, "since": before}).json()["entries"]
+        assert [(e["path"], e["status"], e["conformant"]) for e in entries] == [
+            (path, status, False)], entries
+    unkeyed = http.get("/__mock/journal", params={"since": before}).json()["entries"][2]
+    assert unkeyed["path"] == "/api/v1/nowhere" and unkeyed["api_key"] is None

@@ -44,6 +44,11 @@ def test_an_undocumented_style(stagepro_mock):
     assert r.status_code == int(os.environ["EXPECT"]), r.text
 
 
+def test_calls_a_path_of_no_operation(stagepro_mock):
+    with stagepro_mock.client() as api:
+        assert api.get("/agent/sessions/ags_x").status_code == 404
+
+
 def test_console_client_reaches_the_console(stagepro_mock):
     with stagepro_mock.console() as console:
         r = console.get("/webhooks")
@@ -91,6 +96,17 @@ def test_strict_mode_fails_the_test_naming_the_request(tmp_path):
     for name in ("test_moves_the_clock", "test_records_its_bytes",
                  "test_console_client_reaches_the_console"):
         assert outcomes[name][0] == "passed", outcomes
+
+
+def test_strict_mode_fails_a_request_no_operation_answers(tmp_path, stagemock_server):
+    """A path of no operation (the design agent has no GET of a session) is the client's
+    violation too: strict mode fails the test that sent it, on its own mock or a shared one."""
+    for args in ((), (f"--stagemock-url={stagemock_server.url}",)):
+        outcomes, out = run_suite(tmp_path, *args, "--stagemock-strict",
+                                  "test_suite.py::test_calls_a_path_of_no_operation")
+        kind, text = outcomes["test_calls_a_path_of_no_operation"]
+        assert kind == "failure", out
+        assert "GET /api/v1/agent/sessions/ags_x" in text and "no operation matches" in text, text
 
 
 def test_without_strict_mode_the_bad_request_passes(tmp_path):

@@ -84,8 +84,9 @@ class ApiBinding(Generic[WorkT]):
     #: listed here (Stager AI's signed storage is ``gcs``).
     fault_apis: Mapping[str, str] = field(default_factory=dict)
     #: The key a request was sent with, read before (and whatever) authentication decides:
-    #: fault rules and the rate limit are scoped by it.
-    caller_key: Callable[[Operation, Request], str | None] | None = None
+    #: fault rules and the rate limit are scoped by it, and the journal files a request no
+    #: operation answers (``None``: a path or method of no operation) under it.
+    caller_key: Callable[[Operation | None, Request], str | None] | None = None
     #: Where this API's answers name what they created, most specific first (one level
     #: under ``data`` too): the faults layer journals it, and the resilience report names a
     #: duplicate by it.

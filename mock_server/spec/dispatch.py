@@ -122,6 +122,8 @@ class Dispatcher:
                 entry.violations = [
                     {"field": None, "message": f"{request.method} is not allowed here"}
                 ]
+                if self.binding.caller_key is not None:  # the client's violation: its key
+                    entry.api_key = self.binding.caller_key(None, request)
             err = MethodNotAllowed(
                 f"{request.method} is not allowed on {request.url.path}; allowed: {self.allow}",
                 headers={"Allow": self.allow},

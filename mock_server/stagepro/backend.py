@@ -225,7 +225,7 @@ class StageProBackend:
         return self.state.open_console_session(api_key, token)
 
     # authentication ---------------------------------------------------------------------
-    def caller_key(self, op: Operation, request: Request) -> str | None:
+    def caller_key(self, op: Operation | None, request: Request) -> str | None:
         """The bearer key sent, or the key of the console session's account."""
         authorization = header(request, b"authorization")
         if authorization:

@@ -68,10 +68,10 @@ class StagerAIBackend:
             created_ids=("id", "groupId", "projectId", "imageId", "uploadId"),
         )
 
-    def caller_key(self, op: Operation, request: Request) -> str | None:
+    def caller_key(self, op: Operation | None, request: Request) -> str | None:
         """The ``stager-api-key`` sent; for signed storage, the key of the account the
         object was issued to (a URL carries no key)."""
-        if op.operation_id in ("putSignedUpload", "getStorageObject"):
+        if op is not None and op.operation_id in ("putSignedUpload", "getStorageObject"):
             path = request.path_params
             owner = self.objects.get((path.get("bucket", ""), path.get("object", "")))
             return owner[0].key if owner is not None else None

@@ -66,3 +66,21 @@ def test_the_docs_show_the_command_the_file_prints():
     printed = " ".join(section.split("```", 1)[0].replace("\\\n", " ").split())
     assert command.startswith("st --config-file schemathesis.toml run ")
     assert " ".join(command.split()) in printed
+
+
+def test_a_console_session_reaches_the_four_console_operations(capsys):
+    """docs/contract-tests.md: without ``--console-session`` schemathesis warns that the
+    console operations answer only 401; with it, the file gives their security scheme the
+    token, beside the key."""
+    doc = yaml.safe_load(SPECS["stagepro"].read_text())
+    console = sorted(op["operationId"] for item in doc["paths"].values()
+                     for op in item.values() if isinstance(op, dict)
+                     and any("ConsoleSession" in s for s in op.get("security", [])))
+    assert console == ["createKey", "createWebhook", "listKeys", "listWebhooks"]
+    assert main(["stagepro", "--schemathesis-config", "--console-session", "cs_given"]) == 0
+    auth = tomllib.loads(capsys.readouterr().out)["auth"]["openapi"]
+    assert list(auth["ConsoleSession"].values()) == ["cs_given"]
+    assert list(auth["ApiKeyAuth"].values()) == [DEFAULT_KEYS["stagepro"]]
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "contract-tests.md").read_text()
+    section = " ".join(docs.split("### schemathesis's own CLI", 1)[1].split("\n## ")[0].split())
+    assert "--console-session TOKEN" in section and "four console operations" in section

@@ -109,3 +109,14 @@ def test_the_dispatcher_knows_nothing_of_faults():
     assert imported and not [m for m in imported if "faults" in m.split(".")]
     names = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
     assert not names & {"batch_id", "groupId", "projectId", "upload_id"}
+
+
+def test_faults_md_quotes_a_bad_operation_as_serve_words_it():
+    """docs/faults.md quotes ``--fault``'s refusal of an unknown operationId: the quote is
+    the words ``serve`` prints (up to the list of known ids), not a paraphrase."""
+    from tests.conftest import ROOT
+
+    text = "stagepro:createJbo:lose_response"
+    said = f"--fault {text!r}: " + _serve(text).split("; known:")[0] + "; known: ..."
+    page = " ".join((ROOT / "docs" / "faults.md").read_text().split())
+    assert said in page, said
