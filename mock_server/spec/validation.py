@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -63,6 +64,20 @@ class _KindFields(Protocol):
     context: list[list[jsonschema_rs.ValidationError]]
 
 
+#: A value longer than this is cut short where a message repeats it (a 2,000-character
+#: prompt over its limit is named by its start and its length, not printed whole).
+SHOWN_CHARS = 60
+
+
+def _shortened(message: str, instance: object) -> str:
+    """jsonschema-rs's message with a long string value it quotes cut to its start."""
+    if not isinstance(instance, str) or len(instance) <= SHOWN_CHARS:
+        return message
+    quoted = json.dumps(instance, ensure_ascii=False)
+    short = json.dumps(instance[:SHOWN_CHARS], ensure_ascii=False)[:-1]
+    return message.replace(quoted, f"{short}…\" ({len(instance)} characters)")
+
+
 def describe_errors(
     document: JsonObject, root: JsonObject, errors: list[jsonschema_rs.ValidationError],
     prefix: str = "", request: bool = True, body: Verdict | None = None,
@@ -84,7 +99,7 @@ def describe_errors(
         kind: _KindFields = err.kind  # type: ignore[assignment]  # see _KindFields
         path = list(err.instance_path)
         name = type(kind).__name__
-        message = err.message
+        message = _shortened(err.message, err.instance)
         verdict = book.violation(root, list(err.schema_path), name,
                                  kind.property if name == "Required" else None, request, body,
                                  err.instance)

@@ -82,3 +82,21 @@ def test_409s_name_the_job_or_session(sp, stagepro_mock):
     assert sp.post(f"/jobs/{job['id']}/regenerate", json={}).json()["error"]["field"] == "id"
     s = sp.post("/agent/sessions", json={"image_url": "https://example.com/a.jpg"}).json()
     assert sp.post(f"/agent/sessions/{s['id']}/render", json={}).json()["error"]["field"] == "id"
+
+
+def test_an_over_long_value_is_named_by_its_start_and_length_not_repeated_whole(
+        stagemock_server):
+    """A 2,000-character value over its limit: the message quotes its first 60 characters
+    and says how long it is (a new user's walkthrough saw a whole prompt printed back, in the
+    answer and in journal-report)."""
+    value = "é" + "x" * 1999
+    body = {**STAGE, "metadata": {"notes": value}}
+    with _client(stagemock_server, "sk_test_long_values") as c:
+        r = c.post("/jobs", json=body)
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["field"] == "metadata.notes", error
+    message = error["message"]
+    assert value not in message and len(message) < 400, message
+    assert '"é' + "x" * 59 + '…" (2000 characters)' in message, message
+    assert "longer than 500 characters" in message, message
