@@ -28,36 +28,22 @@ def _serve(args: argparse.Namespace) -> int:
     from .listen import bind
     from .mounts import base_url
     from .serving import HttpProtocol
-    from .settings import Settings
 
     sock = bind(args.host, args.port)
     if isinstance(sock, str):
-        print(sock, file=sys.stderr)
+        # A bad --fault is named even when the port is taken (the usual case: its example
+        # typed while a mock already runs on :8000): the options first, then the port.
+        checked = args.fault or args.allow_outbound  # only these need the specs to judge
+        print((checked and _refused_option(args)) or sock, file=sys.stderr)
         return 2
-    port = sock.getsockname()[1]
-    settings = Settings(
-        host=args.host,
-        port=port,
-        seed=args.seed,
-        deterministic=args.deterministic,
-        job_seconds=args.job_seconds,
-        public_url=args.public_url,
-        fetch_remote=args.fetch_remote,
-        outbound_allow=tuple(args.allow_outbound or ()),
-        manage_gc=True,  # a long-running server process: see mock_server/gc_policy.py
-        image_workers=args.image_workers,
-        admin_token=args.admin_token,
-        lenient=args.lenient,
-        faults=tuple(args.fault or ()),
-        rate_limit=args.rate_limit,
-        record=args.record,
-    )
+    settings = _settings(args, sock.getsockname()[1])
     try:
         app = create_app(settings)
     except ValueError as exc:  # a bad --fault, --rate-limit or --allow-outbound: one line
         sock.close()
         print(f"stagemock: {exc}", file=sys.stderr)
         return 2
+    port = settings.port
     mode = (
         "deterministic (virtual clock at 2026-01-01T00:00:00Z)"
         if args.deterministic
@@ -87,6 +73,44 @@ def _serve(args: argparse.Namespace) -> int:
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _settings(args: argparse.Namespace, port: int) -> Settings:
+    """``serve``'s options as the app's settings, on the port it listens on."""
+    from .settings import Settings
+
+    return Settings(
+        host=args.host,
+        port=port,
+        seed=args.seed,
+        deterministic=args.deterministic,
+        job_seconds=args.job_seconds,
+        public_url=args.public_url,
+        fetch_remote=args.fetch_remote,
+        outbound_allow=tuple(args.allow_outbound or ()),
+        manage_gc=True,  # a long-running server process: see mock_server/gc_policy.py
+        image_workers=args.image_workers,
+        admin_token=args.admin_token,
+        lenient=args.lenient,
+        faults=tuple(args.fault or ()),
+        rate_limit=args.rate_limit,
+        record=args.record,
+    )
+
+
+def _refused_option(args: argparse.Namespace) -> str | None:
+    """The one line ``serve`` says for a bad ``--fault`` (or ``--allow-outbound``), checked
+    against the specs by building the app as it would run, but with nothing started and
+    nothing written (no workers, no recording); None when the options are good."""
+    from dataclasses import replace
+
+    from .app import create_app
+
+    try:
+        create_app(replace(_settings(args, 0), image_workers=0, manage_gc=False, record=None))
+    except ValueError as exc:
+        return f"stagemock: {exc}"
+    return None
 
 
 def _armed(faults: FaultBook) -> list[str]:
