@@ -111,15 +111,15 @@ def _write_config(api: str, where: str, api_key: str | None, console: str | None
     """``--schemathesis-config [FILE]``: the file on stdout (``-``) or written to FILE."""
     from .st_config import schemathesis_toml
 
-    text = schemathesis_toml(api, api_key or DEFAULT_KEYS[api], console_session=console)
+    key = api_key or DEFAULT_KEYS[api]
     if where == "-":
-        sys.stdout.write(text)
+        sys.stdout.write(schemathesis_toml(api, key, console_session=console))
         return 0
     path = Path(where)
     if (problem := _unwritable(path)) is not None:
         print(f"stagemock check: --schemathesis-config {path}: {problem}")
         return 2
-    path.write_text(text)
+    path.write_text(schemathesis_toml(api, key, console_session=console, file_name=str(path)))
     print(f"stagemock check: wrote {path}; run: st --config-file {path} run ... "
           "(its first lines show the whole command)")
     return 0

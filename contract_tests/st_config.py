@@ -68,11 +68,13 @@ def _statuses(statuses: Sequence[str]) -> str:
 
 
 def schemathesis_toml(api: str, api_key: str, *, console_session: str | None = None,
-                      lenient: Mapping[str, Sequence[int]] | None = None) -> str:
+                      lenient: Mapping[str, Sequence[int]] | None = None,
+                      file_name: str = "schemathesis.toml") -> str:
     """The whole file for ``api``: the statuses every schema-valid request may get, the key
     (per security scheme, so that schemathesis's missing/invalid-credential tests really
     remove it), StagePro's console session when given, and one ``[[operations]]`` entry per
-    operation in ``lenient`` (default: the spec's marks), each with a comment saying why."""
+    operation in ``lenient`` (default: the spec's marks), each with a comment saying why.
+    The header's command names ``file_name``, the file as written, so it runs as shown."""
     operations = _operations(api)
     lenient = marks(api) if lenient is None else lenient
     spec = SPECS[api].name
@@ -80,7 +82,7 @@ def schemathesis_toml(api: str, api_key: str, *, console_session: str | None = N
     lines = [
         f"# schemathesis.toml for {API_NAMES[api]}, written from {spec} by",
         f"# `stagemock check {api} --schemathesis-config`. Against the mock:",
-        f"#   st --config-file schemathesis.toml run {MOCK_ORIGIN}/openapi/{spec} \\",
+        f"#   st --config-file {file_name} run {MOCK_ORIGIN}/openapi/{spec} \\",
         f"#     --url {base} --checks all",
         "",
         "# A schema-valid request may still get these: a live key out of credits (402) or",

@@ -45,6 +45,17 @@ def test_each_entry_says_why_and_the_default_key_is_the_mocks(tmp_path, capsys):
     assert entry.startswith("# POST /api/image (uploadImage: ") and "400 on state" in entry
 
 
+def test_a_file_of_another_name_shows_the_command_with_that_name(tmp_path, capsys):
+    """A file written as ``st-ai.toml`` says ``st --config-file st-ai.toml``, so its first
+    lines run as shown (they said ``schemathesis.toml`` whatever the name)."""
+    path = tmp_path / "st-ai.toml"
+    assert main(["stagerai", "--schemathesis-config", str(path)]) == 0
+    assert f"run: st --config-file {path} run" in capsys.readouterr().out
+    header = path.read_text().split("\n\n", 1)[0]
+    assert f"#   st --config-file {path} run http://127.0.0.1:8000/openapi/stagerai.yaml" in header
+    assert "schemathesis.toml run" not in header
+
+
 def test_the_flag_alone_before_the_api_prints_and_a_bad_folder_is_one_line(tmp_path, capsys):
     assert main(["--schemathesis-config", "stagepro"]) == 0
     assert "[auth.openapi.ApiKeyAuth]" in capsys.readouterr().out
