@@ -3,8 +3,9 @@ defines ``test_`` functions is a test module of an integrator's suite, run by a 
 own with the plugin; any other block is a script, run against a live mock, with the one
 rewrite a reader makes by hand (``127.0.0.1:8000`` becomes the test server's address).
 
-docs/webhooks.md's blocks and faults.md's "Recipes" run in their own tests
-(``tests/webhooks/test_docs_snippets.py``, ``tests/faults/test_docs_recipes.py``); every other
+docs/webhooks.md's blocks, faults.md's "Recipes" and mcp.md's HTTP client run in their own
+tests (``tests/webhooks/test_docs_snippets.py``, ``tests/faults/test_docs_recipes.py``,
+``tests/mcp/test_http.py``); every other
 block runs here, and a new one must run somewhere: the count below says so."""
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from mock_server.testing import RunningServer
 
 ROOT = Path(__file__).resolve().parents[1]
 #: (file, section) whose blocks another test runs as printed.
-ELSEWHERE = {("docs/webhooks.md", None), ("docs/faults.md", "Recipes")}
+ELSEWHERE = {("docs/webhooks.md", None), ("docs/faults.md", "Recipes"),
+             ("docs/mcp.md", "Over streamable HTTP")}
 
 
 def _blocks() -> list[tuple[str, str, str]]:

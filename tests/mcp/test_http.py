@@ -109,3 +109,41 @@ def test_http_with_an_api_answering_says_nothing_of_a_missing_one():
     with RunningServer(Settings(deterministic=True, image_workers=0)) as mock:
         assert _no_api_at(mock.url + "/api/v1") is None  # a 401 is an answer
     assert "ConnectError" in (_no_api_at(f"http://127.0.0.1:{_free_port()}/api/v1") or "")
+
+
+def _doc_block() -> str:
+    """docs/mcp.md's Python client for ``--http``, as printed."""
+    text = (ROOT / "docs" / "mcp.md").read_text(encoding="utf-8")
+    section = text[text.index("## Over streamable HTTP"):]
+    start = section.index("```python\n") + len("```python\n")
+    return section[start:section.index("```", start)]
+
+
+def test_the_docs_http_client_runs_as_printed(tmp_path):
+    """The page's block, with the one rewrite a reader makes (its port 8765 becomes a free
+    one), against ``stagemock mcp --http --with-mock``: it prints the test key's credits."""
+    port = _free_port()
+    code = _doc_block()
+    assert "127.0.0.1:8765/mcp" in code
+    script = tmp_path / "client.py"
+    script.write_text(code.replace("127.0.0.1:8765", f"127.0.0.1:{port}"), encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "STAGEPRO_API_KEY": "sk_test_mcp_doc"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "mcp", "--http", "--port", str(port),
+         "--with-mock", "--deterministic"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_listening(port, proc)
+        run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                             timeout=60, check=False, cwd=tmp_path)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "'unlimited': True" in run.stdout, run.stdout
