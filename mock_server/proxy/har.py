@@ -208,8 +208,9 @@ def load(path: str | Path) -> tuple[JsonObject, list[JsonObject]]:
         skipped.append(f"{unmatched} HAR entries no operation of the spec matches (pages, "
                        "static files, preflights)")
     if stripped:
-        skipped.append(f"nothing, but {stripped} HAR entries had no credential (a sanitized "
-                       "export): they are sent with the replay's key")
+        # Read after "skipped " like the notes above, and true whether or not they exist.
+        skipped.append(f"none of the {stripped} HAR entries without a credential (a "
+                       "sanitized export): they are sent with the replay's key")
     host = next(iter(sorted(api_hosts)), "")
     header: JsonObject = {
         "format": "har", "version": str(log.get("version", "")), "api": api,

@@ -208,6 +208,22 @@ def test_a_foreign_har_is_ordered_filtered_decoded_and_keeps_custom_fields(tmp_p
         "1 HAR entries no operation of the spec matches (pages, static files, preflights)"]
 
 
+def test_the_credential_note_does_not_deny_the_entries_skipped(tmp_path):
+    """A sanitized export with a CDN entry: the report lists the skipped entry, and its note
+    on the entries without a credential must not say that nothing was skipped."""
+    api = "https://www.stageproai.com/api/v1"
+    entries = [_entry(api + "/usage"), _entry("https://cdn.example/logo.png")]
+    for entry in entries:
+        entry["request"]["headers"] = [{"name": ":authority", "value": "x"}]
+    path = tmp_path / "sanitized.har"
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": entries}}))
+    header, _ = record.load(path)
+    assert header["skipped"] == [
+        "1 HAR entries of other hosts than the API's (cdn.example)",
+        "none of the 1 HAR entries without a credential (a sanitized export): they are sent "
+        "with the replay's key"]
+
+
 def test_a_file_that_is_not_har_is_refused(tmp_path):
     path = tmp_path / "x.har"
     path.write_text('{"entries": []}')
@@ -227,7 +243,7 @@ def test_a_sanitized_export_without_credentials_still_replays(tmp_path):
                                        if h["name"].lower() != "authorization"]
     har.write_text(json.dumps(doc))
     header, _ = record.load(har)
-    assert header["skipped"] == ["nothing, but 8 HAR entries had no credential (a sanitized "
+    assert header["skipped"] == ["none of the 8 HAR entries without a credential (a sanitized "
                                  "export): they are sent with the replay's key"]
     with RunningServer(Settings(deterministic=True, image_workers=0)) as fresh:
         outcome = Replayer(har, fresh.url + "/api/v1", "sk_test_someone_new").run()
