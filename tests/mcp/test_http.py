@@ -6,6 +6,8 @@ import json
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import anyio
 import httpx
@@ -41,10 +43,10 @@ def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20) -> N
         raise
 
 
-def test_streamable_http_with_its_own_mock():
-    port, mock_port = _free_port(), _free_port()
-    env = {"PATH": "/usr/bin:/bin", "STAGEPRO_API_KEY": "sk_test_mcp_http",
-           "STAGEMOCK_PORT": str(mock_port)}  # pins the in-process mock's port
+@contextmanager
+def _mcp_http_with_mock(port: int, env: dict[str, str]) -> Iterator[None]:
+    """``stagemock mcp --http --port PORT --with-mock --deterministic``, listening, stopped
+    (killed if it will not stop) on exit."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "mock_server", "mcp", "--http", "--port", str(port),
          "--with-mock", "--deterministic"],
@@ -52,7 +54,22 @@ def test_streamable_http_with_its_own_mock():
     )
     try:
         _wait_listening(port, proc)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
 
+
+def test_streamable_http_with_its_own_mock():
+    port, mock_port = _free_port(), _free_port()
+    env = {"PATH": "/usr/bin:/bin", "STAGEPRO_API_KEY": "sk_test_mcp_http",
+           "STAGEMOCK_PORT": str(mock_port)}  # pins the in-process mock's port
+    with _mcp_http_with_mock(port, env):
         async def main():
             with anyio.fail_after(20):
                 async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as (r, w):
@@ -66,14 +83,6 @@ def test_streamable_http_with_its_own_mock():
         tools, caps, usage = anyio.run(main)
         health = httpx.get(f"http://127.0.0.1:{mock_port}/__mock/health", timeout=10)
         assert health.status_code == 200 and health.json()["deterministic"] is True
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
     names = {t.name for t in tools.tools}
     assert {"create_job", "wait_for_job", "advance_clock", "read_journal"} <= names
     assert not caps.is_error, text_of(caps)
@@ -128,22 +137,8 @@ def test_the_docs_http_client_runs_as_printed(tmp_path):
     script = tmp_path / "client.py"
     script.write_text(code.replace("127.0.0.1:8765", f"127.0.0.1:{port}"), encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "STAGEPRO_API_KEY": "sk_test_mcp_doc"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "mcp", "--http", "--port", str(port),
-         "--with-mock", "--deterministic"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_listening(port, proc)
+    with _mcp_http_with_mock(port, env):
         run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                              timeout=60, check=False, cwd=tmp_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
     assert run.returncode == 0, run.stderr[-3000:]
     assert "'unlimited': True" in run.stdout, run.stdout
