@@ -18,7 +18,7 @@ from mock_server.spec.rules import DOCUMENTED, GUESSED, UNSPECIFIED
 from .causes import one_cause
 from .problems import Problem
 from .progress import Progress, SchemathesisEvents, follow
-from .st_config import STATE_DEPENDENT, marks, schemathesis_toml
+from .st_config import STATE_DEPENDENT, schemathesis_toml
 from .target import SPECS, Target
 
 if TYPE_CHECKING:
@@ -62,8 +62,7 @@ def _config(workdir: Path, target: Target) -> Path:
     target's keys, in ``workdir``."""
     path = workdir / "schemathesis.toml"
     path.write_text(schemathesis_toml(target.api, target.api_key,
-                                      console_session=target.console_session,
-                                      lenient=state_dependent(target.api)))
+                                      console_session=target.console_session))
     return path
 
 
@@ -125,12 +124,6 @@ def command(
     for op in include:
         cmd += ["--include-operation-id", op]
     return cmd
-
-
-def state_dependent(api: str) -> dict[str, list[int]]:
-    """operationId → the statuses it may answer to schema-valid input (the spec's
-    ``x-stagemock-state-dependent`` on the operation)."""
-    return marks(api)
 
 
 def _report_errors(report: JsonObject) -> list[Problem]:

@@ -15,6 +15,7 @@ import yaml
 from contract_tests import checks, runner
 from contract_tests.curl import as_curl, from_interaction, operation_of
 from contract_tests.problems import Problem
+from contract_tests.st_config import STATE_DEPENDENT, marks
 from contract_tests.target import SPECS, Target
 from tests.contract import catalogue
 from tests.contract.mutants import MUTANTS
@@ -102,8 +103,8 @@ def test_check_refuses_unknown_names():
 
 def test_state_dependent_refusals_live_in_the_spec(tmp_path, monkeypatch):
     for api in ("stagepro", "stagerai"):
-        declared = runner.state_dependent(api)
-        assert declared, f"{api}: no operation declares {runner.STATE_DEPENDENT}"
+        declared = marks(api)
+        assert declared, f"{api}: no operation declares {STATE_DEPENDENT}"
         ids = set(runner.operation_ids(api).values())
         assert set(declared) <= ids
         target = Target(api, "http://127.0.0.1:1", "k", None)
@@ -113,14 +114,14 @@ def test_state_dependent_refusals_live_in_the_spec(tmp_path, monkeypatch):
             assert all(f'"{s}"' in text for s in statuses)
     # read from the spec, not a list of the runner's: a spec that marks another operation
     doc = yaml.safe_load(SPECS["stagepro"].read_text())
-    doc["paths"]["/usage"]["get"][runner.STATE_DEPENDENT] = [400]
+    doc["paths"]["/usage"]["get"][STATE_DEPENDENT] = [400]
     marked = tmp_path / "stagepro.yaml"
     marked.write_text(yaml.safe_dump(doc))
     monkeypatch.setitem(SPECS, "stagepro", marked)
-    assert runner.state_dependent("stagepro")["getUsage"] == [400]
+    assert marks("stagepro")["getUsage"] == [400]
     monkeypatch.undo()
-    assert "createJob" in runner.state_dependent("stagepro")
-    assert "uploadImage" in runner.state_dependent("stagerai")
+    assert "createJob" in marks("stagepro")
+    assert "uploadImage" in marks("stagerai")
     assert SPECS  # the specs are where they are declared
 
 

@@ -34,12 +34,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from contract_tests.__main__ import main
 from contract_tests.ndjson import response_body
-from contract_tests.runner import state_dependent
-from contract_tests.st_config import schemathesis_toml
+from contract_tests.runner import operation_ids
+from contract_tests.st_config import marks, schemathesis_toml
 from mock_server import Settings
 from mock_server.jsontypes import JsonObject
 from mock_server.testing import RunningServer
@@ -67,10 +66,9 @@ Failure = tuple[str, str, object]
 
 
 def _state_dependent(api: str) -> set[str]:
-    doc = yaml.safe_load((ROOT / "openapi" / f"{api}.yaml").read_text())
-    return {f"{method.upper()} {path}" for path, item in doc["paths"].items()
-            for method, op in item.items()
-            if isinstance(op, dict) and 400 in op.get("x-stagemock-state-dependent", [])}
+    """'POST /uploads' for each operation the spec marks as refusing valid input with 400."""
+    marked = marks(api)
+    return {name for name, op in operation_ids(api).items() if 400 in marked.get(op, [])}
 
 
 def _generated(api: str, tmp_path: Path) -> Path:
@@ -156,7 +154,7 @@ def test_without_its_per_operation_entries_the_refusals_show(api, tmp_path):
     ST202, and each is one named above: the entries are what the first test rests on."""
     config = tmp_path / "bare.toml"
     config.write_text(schemathesis_toml(api, KEYS[api], lenient={}))
-    marked = state_dependent(api)
+    marked = marks(api)
     only = [arg for op in marked for arg in ("--include-operation-id", op)]
     failures, named, _, _ = _run(api, tmp_path, config, *only, "--continue-on-failure",
                                  phases="fuzzing", examples=10)
