@@ -11,7 +11,7 @@ from contract_tests.ndjson import Response, response_body
 from mock_server.jsontypes import Json, JsonObject
 from mock_server.spec.choices import through_cases
 from mock_server.spec.guesses import GUESS
-from mock_server.spec.loader import Operation, resolve, response_key
+from mock_server.spec.loader import Operation, declared_response, resolve
 from mock_server.spec.validation import _compile
 
 #: An OpenAPI document or one of its objects, as parsed from YAML.
@@ -30,8 +30,7 @@ def document_response(document: Spec, op: Operation, code: str) -> Spec:
 
 def json_schema(document: Spec, op: Operation, status: str) -> Spec | None:
     """The schema of the operation's ``application/json`` answer with ``status``."""
-    key = response_key(op.responses, status)
-    spec = op.responses.get(key) if key else None
+    spec = declared_response(op.responses, status)
     if spec is None:
         return None
     spec = resolve(document, spec)

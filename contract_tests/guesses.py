@@ -50,7 +50,13 @@ from contract_tests.ndjson import Case, Response, response_body
 from mock_server.jsontypes import Json
 from mock_server.proxy.verdicts import SpecIndex
 from mock_server.spec.guesses import GUESS, guess_at
-from mock_server.spec.loader import Operation, load_spec, resolve, response_key
+from mock_server.spec.loader import (
+    Operation,
+    declared_response,
+    load_spec,
+    resolve,
+    response_key,
+)
 from mock_server.spec.rules import (
     DOCUMENTED,
     GUESSED,
@@ -223,8 +229,7 @@ class Classifier:
 
     def value_verdict(self, op: Operation, status: int, name: str) -> Verdict:
         """A value of field ``name`` outside its list, in an answer (``RuleBook.values``)."""
-        key = response_key(op.responses, status)
-        response = resolve(self.document, (op.responses or {}).get(key) or {} if key else {})
+        response = resolve(self.document, declared_response(op.responses, status) or {})
         schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
         for node in schemas_under(self.document, schema):
             prop = (node.get("properties") or {}).get(name)
@@ -320,8 +325,7 @@ class Classifier:
         return document_response(self.document, op, code)
 
     def _response_guesses(self, op: Operation, response: Response) -> tuple[str, ...]:
-        key = response_key(op.responses, str(response.get("status_code")))
-        spec = op.responses.get(key) if key else None
+        spec = declared_response(op.responses, str(response.get("status_code")))
         if spec is None:
             return ()
         spec = resolve(self.document, spec)

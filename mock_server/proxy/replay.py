@@ -33,7 +33,7 @@ import httpx
 from ..jsontypes import Json, JsonObject
 from ..media import media_type
 from ..mounts import BASE_PATHS
-from ..spec.loader import Operation, resolve, response_key
+from ..spec.loader import Operation, declared_response, resolve
 from ..spec.rules import DOCUMENTED, GUESS, UNCOVERED
 from . import record
 from .replay_keys import Keys, NoKey, recorded_key
@@ -363,8 +363,7 @@ class Replayer:
     def _schema(self, op: Operation | None, status: int, content_type: str | None) -> Json:
         if op is None:
             return None
-        key = response_key(op.responses, status)
-        response = resolve(self.document, (op.responses or {}).get(key) or {} if key else {})
+        response = resolve(self.document, declared_response(op.responses, status) or {})
         media = media_type(content_type)
         content = response.get("content") or {}
         found = content.get(media) or content.get("application/json")

@@ -18,7 +18,7 @@ import orjson
 from ..jsontypes import JsonObject
 from ..media import media_type
 from ..spec.guesses import mark
-from ..spec.loader import ApiSpec, Operation, resolve, response_key
+from ..spec.loader import ApiSpec, Operation, declared_response, resolve
 from ..spec.rules import DOCUMENTED, GUESS, UNSPECIFIED, rulebook
 from ..spec.validation import (
     OperationValidator,
@@ -203,8 +203,7 @@ class SpecIndex:
     ) -> list[JsonObject]:
         documented = rules.responses
         code = str(status)
-        key = response_key(documented, code)  # the status, its range (5XX), or default
-        rule = documented.get(key) if key is not None else None
+        rule = declared_response(documented, code)  # the status, its range (5XX), or default
         out: list[JsonObject] = []
         verdict = self.book.status(rules.operation, status)
         only_documented = False

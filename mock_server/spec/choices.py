@@ -10,7 +10,7 @@ import jsonschema_rs
 
 from ..jsontypes import Json, JsonObject
 from .guesses import SUFFIX
-from .loader import resolve
+from .loader import schema_node
 from .schema_walk import case_field, fits_case
 
 #: A verdict's weight: where a rule is stated twice, the documented statement wins.
@@ -90,7 +90,7 @@ def through_cases(document: JsonObject, root: Json, errors: list[jsonschema_rs.V
             out.append(err)
             continue
         keyword = str(err.schema_path[-1])
-        choice = resolve(document, _at(document, root, list(err.schema_path)[:-1]))
+        choice = schema_node(document, root, list(err.schema_path)[:-1])
         instance = err.instance
         branches = choice.get(keyword) if isinstance(choice, dict) else None
         if not isinstance(instance, dict) or not isinstance(branches, list):
@@ -121,20 +121,7 @@ def _case_of(document: JsonObject, root: Json, err: jsonschema_rs.ValidationErro
     if type(err.kind).__name__ not in _CHOICES:
         return None
     path = list(err.schema_path)
-    choice = _at(document, root, path[:-1])
-    owner = _at(document, root, path[:-3]) if len(path) >= 3 and path[-3] == "allOf" \
+    choice = schema_node(document, root, path[:-1])
+    owner = schema_node(document, root, path[:-3]) if len(path) >= 3 and path[-3] == "allOf" \
         else choice
     return case_field(document, owner, choice)
-
-
-def _at(document: JsonObject, root: Json, path: Sequence[str | int]) -> Json:
-    node: Json = document if path and path[0] == "components" else root
-    for part in path:
-        node = resolve(document, node)
-        if part == "$ref":
-            continue
-        try:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        except (KeyError, IndexError, TypeError, ValueError):
-            return None
-    return resolve(document, node)

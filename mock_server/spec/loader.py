@@ -8,9 +8,11 @@ request ever walks the spec.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -23,10 +25,11 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 
 #: ``guesses.GUESS`` (that module imports this one).
 _GUESS = "x-stagemock-guess"
+_R = TypeVar("_R")
 
 
-def response_key(responses: JsonObject | None, status: int | str, default: bool = True
-                 ) -> str | None:
+def response_key(responses: Mapping[str, object] | None, status: int | str,
+                 default: bool = True) -> str | None:
     """The key of an operation's ``responses`` that covers ``status``: the status itself,
     else its range as OpenAPI writes it (``5XX``, which the specs declare for the 5xx the
     mock answers only for injected faults), else ``default`` (when ``default``); ``None``
@@ -37,6 +40,13 @@ def response_key(responses: JsonObject | None, status: int | str, default: bool 
         if key in responses:
             return key
     return None
+
+
+def declared_response(responses: Mapping[str, _R] | None, status: int | str) -> _R | None:
+    """The answer an operation's ``responses`` declare for ``status`` (:func:`response_key`:
+    the status, its range, or ``default``), ``None`` when it declares none."""
+    key = response_key(responses, status)
+    return responses.get(key) if responses and key is not None else None
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,22 @@ def resolve(document: JsonObject, node: Json) -> Json:
         if seen > 50:
             raise ValueError(f"$ref cycle at {ref!r}")
     return node
+
+
+def schema_node(document: JsonObject, root: Json, path: Sequence[str | int]) -> Json:
+    """The schema node at a validator error's ``schema_path`` (``$ref`` followed; a path that
+    starts at ``components`` is read from the document, any other from ``root``), ``None``
+    when the path leads nowhere."""
+    node: Json = document if path and path[0] == "components" else root
+    for part in path:
+        node = resolve(document, node)
+        if part == "$ref":
+            continue  # already followed by resolve()
+        try:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+    return resolve(document, node)
 
 
 @functools.cache

@@ -14,7 +14,7 @@ from ..jsontypes import Json, JsonObject
 from .choices import alternatives, distinct, tagged_branches, through_cases
 from .guesses import guess_at
 from .guesses import mark as mark_guess
-from .loader import Operation, Parameter, resolve
+from .loader import Operation, Parameter, resolve, schema_node
 from .rules import GUESS, Verdict, rulebook
 
 if TYPE_CHECKING:
@@ -37,19 +37,6 @@ def _field(prefix: str, path: Sequence[str | int]) -> str:
         else:
             out = f"{out}.{part}" if out else str(part)
     return out
-
-
-def _schema_at(document: JsonObject, root: JsonObject, path: Sequence[str | int]) -> Json:
-    node: Json = document if path and path[0] == "components" else root
-    for part in path:
-        node = resolve(document, node)
-        if part == "$ref":
-            continue  # already followed by resolve()
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return resolve(document, node)
 
 
 class _KindFields(Protocol):
@@ -133,7 +120,7 @@ def describe_errors(
                     else:
                         out.extend(v for a in asked for v in a)
                     continue
-            choice = _schema_at(document, root, list(err.schema_path)[:-1])
+            choice = schema_node(document, root, list(err.schema_path)[:-1])
             given = err.instance
             tag = book.resembled_tag(choice, str(err.schema_path[-1]), given) \
                 if isinstance(choice, dict) and isinstance(given, dict) else None
@@ -166,7 +153,7 @@ def describe_errors(
         elif name == "FalseSchema" and request:
             message = "is not allowed here"  # a `false` schema: a field a branch forbids
         elif name == "Enum":
-            allowed = _schema_at(document, root, list(err.schema_path))
+            allowed = schema_node(document, root, list(err.schema_path))
             if isinstance(allowed, list):
                 message = "must be one of: " + ", ".join(
                     "null" if v is None else str(v) for v in allowed)
@@ -219,7 +206,7 @@ def _one_of_required(
 ) -> list[list[Json]] | None:
     """The ``required`` list of each branch of a ``oneOf``/``anyOf`` (as the spec writes it:
     field names), else None (a branch that requires nothing)."""
-    branches = _schema_at(document, root, schema_path)
+    branches = schema_node(document, root, schema_path)
     if not isinstance(branches, list):
         return None
     out = []
