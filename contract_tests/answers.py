@@ -9,10 +9,9 @@ import json
 
 from contract_tests.ndjson import Response, response_body
 from mock_server.jsontypes import Json, JsonObject
-from mock_server.spec.choices import through_cases
 from mock_server.spec.guesses import GUESS
 from mock_server.spec.loader import Operation, declared_response, resolve
-from mock_server.spec.validation import _compile
+from mock_server.spec.validation import _compile, schema_errors
 
 #: An OpenAPI document or one of its objects, as parsed from YAML.
 Spec = JsonObject
@@ -93,7 +92,7 @@ def schema_violations(document: Spec, op: Operation, response: Response, most: i
     body = response["json"] if "json" in response else response_body(response)
     if schema is None or body is None:
         return []
-    errors = through_cases(document, schema, list(_compile(document, schema).iter_errors(body)))
+    errors = schema_errors(document, schema, body)
     if len(errors) > 1:  # "unevaluated properties" only follows from another failure
         errors = [e for e in errors
                   if type(e.kind).__name__ != "UnevaluatedProperties"] or errors

@@ -28,10 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..jsontypes import Json, JsonObject
-from ..spec.choices import through_cases
 from ..spec.loader import resolve
 from ..spec.rules import UNSPECIFIED, rulebook
-from ..spec.validation import _compile
+from ..spec.validation import schema_errors
 from .shapes import Difference, SchemaWalker, json_type
 
 Path = tuple[str | int, ...]
@@ -118,9 +117,7 @@ def problems(document: JsonObject, answer: Answer, where: Path, kind: str) -> li
     schema = _schema(document, answer)
     out: list[str] = []
     if isinstance(schema, dict) and answer.body is not None:
-        # a choice by case (a job's rules by status) as the branch its value picks says it
-        for err in through_cases(document, schema,
-                                 list(_compile(document, schema).iter_errors(answer.body))):
+        for err in schema_errors(document, schema, answer.body):
             path = tuple(err.instance_path)
             required = type(err.kind).__name__ == "Required" and where and \
                 path == where[:-1] and f'"{where[-1]}"' in err.message

@@ -29,6 +29,13 @@ def _compile(document: JsonObject, schema: JsonObject) -> jsonschema_rs.Validato
     return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
 
 
+def schema_errors(document: JsonObject, schema: JsonObject, instance: Json
+                  ) -> list[jsonschema_rs.ValidationError]:
+    """``schema``'s errors on ``instance``, a choice by case read as the branch its value
+    picks (:func:`.choices.through_cases`: a completed job's ``output``, not the ``oneOf``)."""
+    return through_cases(document, schema, list(_compile(document, schema).iter_errors(instance)))
+
+
 def _field(prefix: str, path: Sequence[str | int]) -> str:
     out = prefix
     for part in path:
