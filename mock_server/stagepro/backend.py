@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 LIMITS = stagepro_capabilities()
 
 
+#: The words for a listing-tool job without its tool (the spec's choice on ``type`` refuses it).
+_TOOL_REQUIRED = "is required when type is listing-tool (a slug from GET /capabilities)"
+
+
 def explain_violation(violation: JsonObject, body: Json) -> JsonObject:
     """Clearer words for app-only listing tools, which the spec's enum leaves out, and for the
     spec's ``listing_tool`` rule by job ``type`` (a choice on ``type``: the schema refuses,
@@ -48,18 +52,15 @@ def explain_violation(violation: JsonObject, body: Json) -> JsonObject:
             and "is required" in said):
         # a listing-tool batch with no tool: the shared input's, or one on each photo
         named = [f if str(f).endswith("listing_tool") else f"{f}.listing_tool" for f in field]
-        return _reworded({**violation, "field": named}, " or ".join(f"`{f}`" for f in named)
-                         + " is required when type is listing-tool "
-                         "(a slug from GET /capabilities)")
-    if not isinstance(field, str):
+        return _reworded({**violation, "field": named},
+                         " or ".join(f"`{f}`" for f in named) + " " + _TOOL_REQUIRED)
+    if not isinstance(field, str) or not field.endswith("listing_tool"):
         return violation
-    if field.endswith("listing_tool"):
-        if said.startswith("is required"):  # only the `type: listing-tool` branch asks it
-            return _reworded(violation, "is required when type is listing-tool "
-                             "(a slug from GET /capabilities)")
-        if said.startswith("is not allowed"):  # the branch of every other type
-            return _reworded(violation, "is only allowed when type is listing-tool")
-    if field.endswith("listing_tool") and isinstance(body, dict):
+    if said.startswith("is required"):  # only the `type: listing-tool` branch asks it
+        return _reworded(violation, _TOOL_REQUIRED)
+    if said.startswith("is not allowed"):  # the branch of every other type
+        return _reworded(violation, "is only allowed when type is listing-tool")
+    if isinstance(body, dict):
         node: Json = body
         for part in field.replace("]", "").replace("[", ".").split("."):
             if isinstance(node, dict):
