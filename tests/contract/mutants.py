@@ -252,11 +252,10 @@ def _enum(name: str) -> Callable[[], list[str]]:
     a rewrite runs per request, and parsing the whole spec each time cost a minute a run)."""
     @cache
     def values() -> list[str]:
-        import yaml
-
         from mock_server.resources import spec_path
+        from mock_server.spec.loader import read_document
 
-        doc = yaml.safe_load(spec_path("stagepro").read_text())
+        doc = read_document(spec_path("stagepro"))
         return list(doc["components"]["schemas"][name]["enum"])
 
     return values

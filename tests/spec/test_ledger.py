@@ -28,26 +28,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mock_server.spec import citation_check, citations, ledger
 from mock_server.spec.guesses import GUESS, GUESS_KEYWORDS
+from mock_server.spec.loader import read_document
 from tests.vendor import reference
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 ROOT = Path(__file__).resolve().parents[2]
 APIS = ("stagepro", "stagerai")
 
 
-@cache
-def _parsed(api: str) -> dict[str, Any]:
-    return yaml.load((ROOT / "openapi" / f"{api}.yaml").read_text(), Loader=_LOADER)
-
-
 def _doc(api: str) -> dict[str, Any]:
     """A fresh copy of the spec (a test may change it), parsed once per API."""
-    return copy.deepcopy(_parsed(api))
+    return copy.deepcopy(read_document(ROOT / "openapi" / f"{api}.yaml"))
 
 
 @pytest.mark.parametrize("api", APIS)
